@@ -1,0 +1,3 @@
+module github.com/zkcred/zkcred
+
+go 1.26.8
