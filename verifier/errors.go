@@ -1,0 +1,46 @@
+package verifier
+
+import "errors"
+
+// Sentinel errors. Every error returned by this package wraps at most one of
+// them (plus, where useful, the error of the package that detected the
+// problem), so callers test with [errors.Is]. [Handler] maps each to a stable
+// error code (see [ErrorCode]).
+var (
+	// ErrUnknownRequest is returned when a presentation names a request this
+	// verifier never issued (or one that was pruned).
+	ErrUnknownRequest = errors.New("verifier: unknown request")
+	// ErrExpiredRequest is returned when a presentation arrives after its
+	// request's expiry.
+	ErrExpiredRequest = errors.New("verifier: request expired")
+	// ErrReplay is returned when a request (keyed on its nonce) was already
+	// answered by an accepted presentation.
+	ErrReplay = errors.New("verifier: request already answered")
+	// ErrDuplicateNullifier is returned when the presentation's nullifier was
+	// already recorded in the request's scope: the same holder acted twice.
+	ErrDuplicateNullifier = errors.New("verifier: nullifier already used in this scope")
+	// ErrUntrustedIssuer is returned when the issuer is not in the request's
+	// trusted list, or its DID document has no usable ZK key in
+	// assertionMethod.
+	ErrUntrustedIssuer = errors.New("verifier: untrusted issuer")
+	// ErrStaleRoot is returned when the issuer's signed revocation root is
+	// older than the request allows, or cannot be obtained or verified.
+	ErrStaleRoot = errors.New("verifier: revocation root stale or unverifiable")
+	// ErrInvalidProof is returned when the proof does not verify against the
+	// statement the verifier computed (wrong request, revoked credential,
+	// forged proof, other verifying key...).
+	ErrInvalidProof = errors.New("verifier: invalid proof")
+	// ErrMalformedPresentation is returned when a presentation cannot be
+	// decoded strictly.
+	ErrMalformedPresentation = errors.New("verifier: malformed presentation")
+	// ErrInvalidRequest is returned when a presentation request (policy) is
+	// not well formed: unknown schema or attribute, operator not allowed for
+	// the attribute type, value out of range, bad expiry...
+	ErrInvalidRequest = errors.New("verifier: invalid request")
+	// ErrDuplicateRequest is returned by a [Store] when a request with the
+	// same id or nonce already exists.
+	ErrDuplicateRequest = errors.New("verifier: duplicate request id or nonce")
+	// ErrStore is returned when the state store fails (I/O, database
+	// unavailable). It is the only error callers may retry.
+	ErrStore = errors.New("verifier: store failure")
+)

@@ -1,0 +1,273 @@
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Embedded store layout (bbolt), version 1. Buckets:
+//
+//	"meta"       "version" -> "1"
+//	"requests"   id -> JSON boltRequest{v:1, id, nonce, body, exp, created, answered}
+//	"nonces"     nonce -> id
+//	"nullifiers" u16be(len(scope)) ‖ scope ‖ nullifier -> JSON {request, at}
+//
+// Times are Unix nanoseconds. Every write is one bbolt transaction, which is
+// fsynced before it returns (durable on return).
+const boltVersion = "1"
+
+var (
+	bucketMeta       = []byte("meta")
+	bucketRequests   = []byte("requests")
+	bucketNonces     = []byte("nonces")
+	bucketNullifiers = []byte("nullifiers")
+)
+
+// BoltStore is the embedded [Store], a bbolt file for one process.
+type BoltStore struct {
+	db *bolt.DB
+}
+
+var _ Store = (*BoltStore)(nil)
+
+// OpenBolt opens (creating if needed) the bbolt file at path. It waits at
+// most one second for the file lock held by another process.
+func OpenBolt(path string) (*BoltStore, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("%w: opening %s: %v", ErrStore, path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketRequests, bucketNonces, bucketNullifiers} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		m, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		switch v := m.Get([]byte("version")); {
+		case v == nil:
+			return m.Put([]byte("version"), []byte(boltVersion))
+		case string(v) != boltVersion:
+			return fmt.Errorf("unsupported store version %q", v)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: initializing %s: %v", ErrStore, path, err)
+	}
+	return &BoltStore{db: db}, nil
+}
+
+type boltRequest struct {
+	V        int    `json:"v"`
+	ID       string `json:"id"`
+	Nonce    []byte `json:"nonce"`
+	Body     []byte `json:"body"`
+	Exp      int64  `json:"exp"`
+	Created  int64  `json:"created"`
+	Answered int64  `json:"answered,omitempty"`
+}
+
+func (r *boltRequest) stored() *StoredRequest {
+	s := &StoredRequest{
+		ID: r.ID, Nonce: r.Nonce, Body: r.Body,
+		ExpiresAt: time.Unix(0, r.Exp).UTC(), CreatedAt: time.Unix(0, r.Created).UTC(),
+	}
+	if r.Answered != 0 {
+		s.AnsweredAt = time.Unix(0, r.Answered).UTC()
+	}
+	return s
+}
+
+func checkStoredRequest(r *StoredRequest) error {
+	switch {
+	case r == nil:
+		return fmt.Errorf("%w: nil request", ErrInvalidRequest)
+	case r.ID == "" || len(r.ID) > maxIDLen:
+		return fmt.Errorf("%w: bad request id length", ErrInvalidRequest)
+	case len(r.Nonce) == 0 || len(r.Nonce) > maxIDLen:
+		return fmt.Errorf("%w: bad nonce length", ErrInvalidRequest)
+	case len(r.Body) > maxBodyLen:
+		return fmt.Errorf("%w: request body too large", ErrInvalidRequest)
+	case r.ExpiresAt.IsZero():
+		return fmt.Errorf("%w: no expiry", ErrInvalidRequest)
+	}
+	return nil
+}
+
+func checkNullifier(scope string, nullifier []byte) error {
+	if len(scope) > maxScopeLen {
+		return fmt.Errorf("%w: scope too long", ErrInvalidRequest)
+	}
+	if scope != "" && (len(nullifier) == 0 || len(nullifier) > maxNullifierLen) {
+		return fmt.Errorf("%w: bad nullifier length", ErrMalformedPresentation)
+	}
+	return nil
+}
+
+// CreateRequest implements [Store].
+func (s *BoltStore) CreateRequest(ctx context.Context, r *StoredRequest) error {
+	if err := checkStoredRequest(r); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	rec := boltRequest{V: 1, ID: r.ID, Nonce: r.Nonce, Body: r.Body,
+		Exp: r.ExpiresAt.UnixNano(), Created: r.CreatedAt.UnixNano()}
+	if !r.AnsweredAt.IsZero() {
+		rec.Answered = r.AnsweredAt.UnixNano()
+	}
+	val, err := json.Marshal(&rec)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		reqs, nonces := tx.Bucket(bucketRequests), tx.Bucket(bucketNonces)
+		if reqs.Get([]byte(r.ID)) != nil || nonces.Get(r.Nonce) != nil {
+			return ErrDuplicateRequest
+		}
+		if err := reqs.Put([]byte(r.ID), val); err != nil {
+			return err
+		}
+		return nonces.Put(r.Nonce, []byte(r.ID))
+	})
+	return storeErr("bbolt", err)
+}
+
+// GetRequest implements [Store].
+func (s *BoltStore) GetRequest(ctx context.Context, id string) (*StoredRequest, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	var rec boltRequest
+	err := s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketRequests).Get([]byte(id))
+		if v == nil {
+			return ErrUnknownRequest
+		}
+		return json.Unmarshal(v, &rec)
+	})
+	if err != nil {
+		return nil, storeErr("bbolt", err)
+	}
+	return rec.stored(), nil
+}
+
+// Answer implements [Store]. bbolt serializes writers, so the checks and
+// writes below form one atomic transaction.
+func (s *BoltStore) Answer(ctx context.Context, id string, now time.Time, scope string, nullifier []byte) error {
+	if err := checkNullifier(scope, nullifier); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		reqs := tx.Bucket(bucketRequests)
+		v := reqs.Get([]byte(id))
+		if v == nil {
+			return ErrUnknownRequest
+		}
+		var rec boltRequest
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return err
+		}
+		if rec.Answered != 0 {
+			return ErrReplay
+		}
+		if now.UnixNano() >= rec.Exp {
+			return ErrExpiredRequest
+		}
+		if scope != "" {
+			nulls := tx.Bucket(bucketNullifiers)
+			k := nullifierKey(scope, nullifier)
+			if nulls.Get(k) != nil {
+				return ErrDuplicateNullifier
+			}
+			val, err := json.Marshal(struct {
+				Request string `json:"request"`
+				At      int64  `json:"at"`
+			}{id, now.UnixNano()})
+			if err != nil {
+				return err
+			}
+			if err := nulls.Put(k, val); err != nil {
+				return err
+			}
+		}
+		rec.Answered = now.UnixNano()
+		val, err := json.Marshal(&rec)
+		if err != nil {
+			return err
+		}
+		return reqs.Put([]byte(id), val)
+	})
+	return storeErr("bbolt", err)
+}
+
+// DeleteExpired implements [Store].
+func (s *BoltStore) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		reqs, nonces := tx.Bucket(bucketRequests), tx.Bucket(bucketNonces)
+		var dead [][]byte
+		var deadNonces [][]byte
+		err := reqs.ForEach(func(k, v []byte) error {
+			var rec boltRequest
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			if rec.Exp <= t.UnixNano() {
+				dead = append(dead, bytes.Clone(k))
+				deadNonces = append(deadNonces, rec.Nonce)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for i, k := range dead {
+			if err := reqs.Delete(k); err != nil {
+				return err
+			}
+			if err := nonces.Delete(deadNonces[i]); err != nil {
+				return err
+			}
+		}
+		n = len(dead)
+		return nil
+	})
+	if err != nil {
+		return 0, storeErr("bbolt", err)
+	}
+	return n, nil
+}
+
+// Close implements [Store].
+func (s *BoltStore) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	return nil
+}
+
+func nullifierKey(scope string, nullifier []byte) []byte {
+	k := make([]byte, 2, 2+len(scope)+len(nullifier))
+	binary.BigEndian.PutUint16(k, uint16(len(scope)))
+	k = append(k, scope...)
+	return append(k, nullifier...)
+}

@@ -1,0 +1,218 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PostgreSQL store schema, version 1 (created by [OpenPostgres] if absent,
+// under an advisory lock so that instances starting together do not race):
+//
+//	zkcred_verifier_meta(version int)
+//	zkcred_requests(id text PRIMARY KEY, nonce bytea NOT NULL UNIQUE,
+//	                body bytea NOT NULL, expires_at timestamptz NOT NULL,
+//	                created_at timestamptz NOT NULL, answered_at timestamptz)
+//	zkcred_nullifiers(scope text NOT NULL, nullifier bytea NOT NULL,
+//	                  request_id text NOT NULL, recorded_at timestamptz NOT NULL,
+//	                  UNIQUE (scope, nullifier))
+//
+// The UNIQUE constraints, not application checks, are what make a nonce
+// single-use and a nullifier single-use per scope across every verifier
+// instance sharing the database. Tables live in the connection's
+// search_path.
+const pgSchemaVersion = 1
+
+const pgAdvisoryLock = 0x7a6b637265640001 // "zkcred" + 1
+
+var pgSchema = []string{
+	`CREATE TABLE IF NOT EXISTS zkcred_verifier_meta (version integer NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS zkcred_requests (
+		id          text PRIMARY KEY,
+		nonce       bytea NOT NULL UNIQUE,
+		body        bytea NOT NULL,
+		expires_at  timestamptz NOT NULL,
+		created_at  timestamptz NOT NULL,
+		answered_at timestamptz
+	)`,
+	`CREATE INDEX IF NOT EXISTS zkcred_requests_expires_at ON zkcred_requests (expires_at)`,
+	`CREATE TABLE IF NOT EXISTS zkcred_nullifiers (
+		scope       text NOT NULL,
+		nullifier   bytea NOT NULL,
+		request_id  text NOT NULL,
+		recorded_at timestamptz NOT NULL,
+		CONSTRAINT zkcred_nullifiers_scope_nullifier_key UNIQUE (scope, nullifier)
+	)`,
+}
+
+// PostgresStore is the shared [Store] for several verifier instances,
+// backed by a pgx connection pool.
+type PostgresStore struct {
+	pool *pgxpool.Pool
+}
+
+var _ Store = (*PostgresStore)(nil)
+
+// OpenPostgres connects to the database named by dsn (a libpq connection
+// string or URL, see pgxpool.ParseConfig), creates the schema if needed and
+// checks its version.
+func OpenPostgres(ctx context.Context, dsn string) (*PostgresStore, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// The DSN may hold a password: do not echo it.
+		return nil, fmt.Errorf("%w: invalid PostgreSQL connection string", ErrStore)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: connecting to PostgreSQL: %v", ErrStore, err)
+	}
+	s := &PostgresStore{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewPostgres is [OpenPostgres] with a pool the caller configured; the
+// store takes ownership of the pool (Close closes it).
+func NewPostgres(ctx context.Context, pool *pgxpool.Pool) (*PostgresStore, error) {
+	s := &PostgresStore{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *PostgresStore) migrate(ctx context.Context) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pgAdvisoryLock)); err != nil {
+			return err
+		}
+		for _, q := range pgSchema {
+			if _, err := tx.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		var v int
+		err := tx.QueryRow(ctx, `SELECT version FROM zkcred_verifier_meta LIMIT 1`).Scan(&v)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			_, err = tx.Exec(ctx, `INSERT INTO zkcred_verifier_meta (version) VALUES ($1)`, pgSchemaVersion)
+			return err
+		case err != nil:
+			return err
+		case v != pgSchemaVersion:
+			return fmt.Errorf("unsupported schema version %d", v)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: creating PostgreSQL schema: %v", ErrStore, err)
+	}
+	return nil
+}
+
+// CreateRequest implements [Store].
+func (s *PostgresStore) CreateRequest(ctx context.Context, r *StoredRequest) error {
+	if err := checkStoredRequest(r); err != nil {
+		return err
+	}
+	var answered *time.Time
+	if !r.AnsweredAt.IsZero() {
+		answered = &r.AnsweredAt
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO zkcred_requests (id, nonce, body, expires_at, created_at, answered_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`, r.ID, r.Nonce, r.Body, r.ExpiresAt, r.CreatedAt, answered)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
+		return fmt.Errorf("%w: %s", ErrDuplicateRequest, r.ID)
+	}
+	return storeErr("postgres", err)
+}
+
+// GetRequest implements [Store].
+func (s *PostgresStore) GetRequest(ctx context.Context, id string) (*StoredRequest, error) {
+	r := &StoredRequest{}
+	var answered *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT id, nonce, body, expires_at, created_at, answered_at
+		FROM zkcred_requests WHERE id = $1`, id).Scan(&r.ID, &r.Nonce, &r.Body, &r.ExpiresAt, &r.CreatedAt, &answered)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrUnknownRequest
+	}
+	if err != nil {
+		return nil, storeErr("postgres", err)
+	}
+	r.ExpiresAt, r.CreatedAt = r.ExpiresAt.UTC(), r.CreatedAt.UTC()
+	if answered != nil {
+		r.AnsweredAt = answered.UTC()
+	}
+	return r, nil
+}
+
+// Answer implements [Store]. It runs one READ COMMITTED transaction: the
+// conditional UPDATE takes the request's row lock (a concurrent answer to
+// the same request waits, then sees answered_at set), and the nullifier
+// INSERT ... ON CONFLICT DO NOTHING waits for any concurrent insert of the
+// same (scope, nullifier) and inserts nothing if that one committed.
+func (s *PostgresStore) Answer(ctx context.Context, id string, now time.Time, scope string, nullifier []byte) error {
+	if err := checkNullifier(scope, nullifier); err != nil {
+		return err
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE zkcred_requests SET answered_at = $2
+			WHERE id = $1 AND answered_at IS NULL AND expires_at > $2`, id, now)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			var answered *time.Time
+			var exp time.Time
+			err := tx.QueryRow(ctx, `SELECT answered_at, expires_at FROM zkcred_requests WHERE id = $1`, id).Scan(&answered, &exp)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				return ErrUnknownRequest
+			case err != nil:
+				return err
+			case answered != nil:
+				return ErrReplay
+			default:
+				return ErrExpiredRequest
+			}
+		}
+		if scope == "" {
+			return nil
+		}
+		tag, err = tx.Exec(ctx, `INSERT INTO zkcred_nullifiers (scope, nullifier, request_id, recorded_at)
+			VALUES ($1, $2, $3, $4) ON CONFLICT ON CONSTRAINT zkcred_nullifiers_scope_nullifier_key DO NOTHING`,
+			scope, nullifier, id, now)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrDuplicateNullifier
+		}
+		return nil
+	})
+	return storeErr("postgres", err)
+}
+
+// DeleteExpired implements [Store].
+func (s *PostgresStore) DeleteExpired(ctx context.Context, t time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM zkcred_requests WHERE expires_at <= $1`, t)
+	if err != nil {
+		return 0, storeErr("postgres", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// Close implements [Store].
+func (s *PostgresStore) Close() error {
+	s.pool.Close()
+	return nil
+}
