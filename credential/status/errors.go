@@ -1,0 +1,42 @@
+package status
+
+import "errors"
+
+// Sentinel errors. Functions wrap them with context; test with [errors.Is].
+var (
+	// ErrRevoked is returned when a revocation id is in the revocation
+	// tree: by [Registry.Witness] and [Snapshot]-based witness computation
+	// (no non-membership witness exists), by [Registry.Revoke] for an id
+	// revoked before, and by status-list checks whose bit is set.
+	ErrRevoked = errors.New("status: credential revoked")
+
+	// ErrStaleRoot is wrapped by [*StaleRootError] when a signed root is
+	// older than the verifier's maximum age.
+	ErrStaleRoot = errors.New("status: revocation root is stale")
+
+	// ErrPresent is returned by [Tree.Insert] for a value already in the
+	// tree and by [Tree.NonMembership] for a member.
+	ErrPresent = errors.New("status: value is in the tree")
+
+	// ErrAbsent is returned by [Tree.Membership] for a value not in the tree.
+	ErrAbsent = errors.New("status: value is not in the tree")
+
+	// ErrTreeFull is returned by [Tree.Insert] when all 2^depth leaves are used.
+	ErrTreeFull = errors.New("status: tree is full")
+
+	// ErrOutOfRange is returned for a value outside the open interval
+	// (0, max) of a tree, a revocation id outside [1, 2^64-2], a set member
+	// above r-3, or a status-list index beyond the end of the list.
+	ErrOutOfRange = errors.New("status: value out of range")
+
+	// ErrInvalidDepth is returned for a tree depth outside [1, 64].
+	ErrInvalidDepth = errors.New("status: invalid tree depth")
+
+	// ErrInvalidSnapshot is returned by [ParseSnapshot] and
+	// [Snapshot.Tree] for a malformed, oversize or inconsistent snapshot.
+	ErrInvalidSnapshot = errors.New("status: invalid snapshot")
+
+	// ErrInvalidWitness is returned by [Witness.VerifyNonMembership] and
+	// [Witness.VerifyMembership] when the witness does not prove the claim.
+	ErrInvalidWitness = errors.New("status: invalid witness")
+)
