@@ -146,8 +146,11 @@ func TestParseSnapshotRejects(t *testing.T) {
 	}
 	// Parses, but the tree is inconsistent: a repeated id, a wrong root.
 	for name, b := range map[string][]byte{
-		"repeated id": mut(func(b []byte) []byte { copy(b[snapshotHeaderLen+8:], b[snapshotHeaderLen:snapshotHeaderLen+8]); return b }),
-		"wrong root":  mut(func(b []byte) []byte { b[56] ^= 1; return b }),
+		"repeated id": mut(func(b []byte) []byte {
+			copy(b[snapshotHeaderLen+8:], b[snapshotHeaderLen:snapshotHeaderLen+8])
+			return b
+		}),
+		"wrong root": mut(func(b []byte) []byte { b[56] ^= 1; return b }),
 	} {
 		s, err := ParseSnapshot(b)
 		if err != nil {
