@@ -1,0 +1,181 @@
+package verifier
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+)
+
+// MaxHTTPBody is the largest request body [Verifier.Handler] reads.
+const MaxHTTPBody = 64 << 10
+
+// Error codes returned by [Verifier.Handler] in {"code", "message"} bodies.
+// They are stable: clients may switch on them.
+const (
+	CodeInvalidRequest        = "invalid_request"
+	CodeMalformedPresentation = "malformed_presentation"
+	CodeUnknownRequest        = "unknown_request"
+	CodeExpiredRequest        = "expired_request"
+	CodeReplay                = "replay"
+	CodeDuplicateNullifier    = "duplicate_nullifier"
+	CodeUntrustedIssuer       = "untrusted_issuer"
+	CodeStaleRoot             = "stale_root"
+	CodeInvalidProof          = "invalid_proof"
+	CodeTooLarge              = "too_large"
+	CodeUnsupportedMediaType  = "unsupported_media_type"
+	CodeUnavailable           = "unavailable"
+	CodeInternal              = "internal"
+)
+
+// errWrongContentType is the handler's own rejection of a body that is not
+// application/json.
+var errWrongContentType = errors.New("verifier: content type must be application/json")
+
+// ErrorCode maps an error from this package to its HTTP status and stable
+// code. It is the one place where sentinels become statuses.
+func ErrorCode(err error) (status int, code string) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, CodeTooLarge
+	case errors.Is(err, errWrongContentType):
+		return http.StatusUnsupportedMediaType, CodeUnsupportedMediaType
+	case errors.Is(err, ErrInvalidRequest):
+		return http.StatusBadRequest, CodeInvalidRequest
+	case errors.Is(err, ErrMalformedPresentation):
+		return http.StatusBadRequest, CodeMalformedPresentation
+	case errors.Is(err, ErrUnknownRequest):
+		return http.StatusNotFound, CodeUnknownRequest
+	case errors.Is(err, ErrExpiredRequest):
+		return http.StatusGone, CodeExpiredRequest
+	case errors.Is(err, ErrReplay):
+		return http.StatusConflict, CodeReplay
+	case errors.Is(err, ErrDuplicateNullifier):
+		return http.StatusConflict, CodeDuplicateNullifier
+	case errors.Is(err, ErrUntrustedIssuer):
+		return http.StatusForbidden, CodeUntrustedIssuer
+	case errors.Is(err, ErrStaleRoot):
+		return http.StatusUnprocessableEntity, CodeStaleRoot
+	case errors.Is(err, ErrInvalidProof):
+		return http.StatusUnprocessableEntity, CodeInvalidProof
+	case errors.Is(err, ErrStore):
+		return http.StatusServiceUnavailable, CodeUnavailable
+	}
+	return http.StatusInternalServerError, CodeInternal
+}
+
+// ErrorBody is the JSON body of every error response.
+type ErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Handler returns the verifier's HTTP API, safe for concurrent use:
+//
+//	POST /requests                     body: Policy JSON -> 201, the Request
+//	GET  /requests/{id}                -> 200, the Request (what a wallet reads)
+//	POST /requests/{id}/presentations  body: presentation JSON -> 200, the Result
+//
+// Request bodies must be application/json and at most MaxHTTPBody bytes.
+// Errors are {"code": ..., "message": ...} with the status and code of
+// [ErrorCode]. Presentations are never logged. Serve it with [NewServer]
+// (or equivalent timeouts).
+func (v *Verifier) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /requests", v.handle(v.createRequest))
+	mux.HandleFunc("GET /requests/{id}", v.handle(v.getRequest))
+	return http.MaxBytesHandler(mux, MaxHTTPBody)
+}
+
+// NewServer returns an *http.Server for h with the timeouts a public
+// verifier needs (slow clients cannot hold connections open).
+func NewServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+}
+
+type handlerFunc func(r *http.Request) (status int, body any, err error)
+
+func (v *Verifier) handle(f handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		status, body, err := f(r)
+		w.Header().Set("Cache-Control", "no-store")
+		if err != nil {
+			var code string
+			status, code = ErrorCode(err)
+			msg := err.Error()
+			if status >= 500 {
+				// Store and internal details stay in the log.
+				msg = http.StatusText(status)
+			}
+			v.cfg.Logger.DebugContext(r.Context(), "verifier: request refused",
+				"method", r.Method, "path", r.URL.Path, "status", status, "code", code, "err", err)
+			body = ErrorBody{Code: code, Message: msg}
+		}
+		writeJSON(w, status, body)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"code":"internal","message":"Internal Server Error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// readJSONBody checks the content type and reads the (size-limited) body.
+func readJSONBody(r *http.Request) ([]byte, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return nil, errWrongContentType
+	}
+	b, err := io.ReadAll(r.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("%w: reading body: %v", ErrInvalidRequest, err)
+	}
+	return b, nil
+}
+
+func (v *Verifier) createRequest(r *http.Request) (int, any, error) {
+	b, err := readJSONBody(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	var p Policy
+	if err := decodeStrict(b, &p); err != nil {
+		return 0, nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
+	}
+	req, err := v.NewRequest(r.Context(), p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, req, nil
+}
+
+func (v *Verifier) getRequest(r *http.Request) (int, any, error) {
+	req, err := v.Request(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, req, nil
+}

@@ -1,0 +1,122 @@
+package verifier
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fixedClock returns a Now func fixed at t.
+func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
+
+func newTestVerifier(t testing.TB, store Store, now func() time.Time) *Verifier {
+	t.Helper()
+	v, err := New(Config{Store: store, Audience: "https://shop.example", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+type httpResult struct {
+	status int
+	body   []byte
+	hdr    http.Header
+}
+
+func do(t testing.TB, h http.Handler, method, path, ctype string, body []byte) httpResult {
+	t.Helper()
+	r := httptest.NewRequest(method, path, bytes.NewReader(body))
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	b, _ := io.ReadAll(w.Result().Body)
+	return httpResult{w.Code, b, w.Result().Header}
+}
+
+// wantError checks an error response: status, JSON content type and code.
+func wantError(t *testing.T, res httpResult, status int, code string) {
+	t.Helper()
+	if res.status != status {
+		t.Errorf("status %d, want %d (body %s)", res.status, status, res.body)
+	}
+	if ct := res.hdr.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("content type %q", ct)
+	}
+	var e ErrorBody
+	if err := decodeStrict(res.body, &e); err != nil {
+		t.Fatalf("error body %q: %v", res.body, err)
+	}
+	if e.Code != code || e.Message == "" {
+		t.Errorf("error %+v, want code %q", e, code)
+	}
+}
+
+func TestHandlerRequests(t *testing.T) {
+	now := time.Date(2026, 2, 28, 23, 30, 0, 0, time.UTC)
+	v := newTestVerifier(t, newBolt(t), fixedClock(now))
+	h := v.Handler()
+	policy, _ := json.Marshal(sampleRequest().Policy)
+
+	res := do(t, h, "POST", "/requests", "application/json; charset=utf-8", policy)
+	if res.status != http.StatusCreated {
+		t.Fatalf("create: %d %s", res.status, res.body)
+	}
+	req, err := ParseRequest(res.body)
+	if err != nil {
+		t.Fatalf("created request does not parse: %v\n%s", err, res.body)
+	}
+	if req.Audience != "https://shop.example" || req.Date != "2026-02-28" ||
+		req.IssuedAt != now.Unix() || req.ExpiresAt != now.Add(DefaultRequestTTL).Unix() {
+		t.Errorf("created request %+v", req)
+	}
+	got := do(t, h, "GET", "/requests/"+req.ID, "", nil)
+	if got.status != http.StatusOK || !bytes.Equal(got.body, res.body) {
+		t.Errorf("GET: %d %s, want %s", got.status, got.body, res.body)
+	}
+	if got.hdr.Get("Cache-Control") != "no-store" {
+		t.Error("GET response is cacheable")
+	}
+	// Two requests for the same policy get different nonces.
+	res2 := do(t, h, "POST", "/requests", "application/json", policy)
+	req2, err := ParseRequest(res2.body)
+	if err != nil || req2.ID == req.ID {
+		t.Errorf("second request: %v, id %s", err, req2.ID)
+	}
+
+	wantError(t, do(t, h, "GET", "/requests/AAAAAAAAAAAAAAAAAAAAAA", "", nil), 404, CodeUnknownRequest)
+	wantError(t, do(t, h, "GET", "/requests/"+strings.Repeat("a", 500), "", nil), 404, CodeUnknownRequest)
+	wantError(t, do(t, h, "POST", "/requests", "text/plain", policy), 415, CodeUnsupportedMediaType)
+	wantError(t, do(t, h, "POST", "/requests", "", policy), 415, CodeUnsupportedMediaType)
+	wantError(t, do(t, h, "POST", "/requests", "application/json", []byte(`{"issuers":`)), 400, CodeInvalidRequest)
+	wantError(t, do(t, h, "POST", "/requests", "application/json", append(policy, '{')), 400, CodeInvalidRequest)
+	wantError(t, do(t, h, "POST", "/requests", "application/json", []byte(`{"issuers":["did:web:x"],"nonce":"AA"}`)), 400, CodeInvalidRequest)
+	wantError(t, do(t, h, "POST", "/requests", "application/json", bytes.Repeat([]byte(" "), MaxHTTPBody+1)), 413, CodeTooLarge)
+	if res := do(t, h, "DELETE", "/requests/"+req.ID, "", nil); res.status != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE: %d", res.status)
+	}
+}
+
+func TestNewRequestTrustedIssuers(t *testing.T) {
+	v, err := New(Config{Store: newBolt(t), Audience: "a", TrustedIssuers: []string{"did:web:agency.example"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sampleRequest().Policy
+	if _, err := v.NewRequest(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	p.Issuers = append(p.Issuers, "did:web:evil.example")
+	if _, err := v.NewRequest(t.Context(), p); !errors.Is(err, ErrUntrustedIssuer) {
+		t.Errorf("untrusted issuer in policy: %v", err)
+	}
+}
+
