@@ -119,4 +119,3 @@ func TestNewRequestTrustedIssuers(t *testing.T) {
 		t.Errorf("untrusted issuer in policy: %v", err)
 	}
 }
-

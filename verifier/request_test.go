@@ -10,7 +10,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 )
 
-func years(n int) *int { return &n }
+func years(n int) *int   { return &n }
 func val(v Value) *Value { return &v }
 
 // sampleRequest is a well-formed request with one predicate of each kind.

@@ -141,4 +141,3 @@ func (v *Verifier) Request(ctx context.Context, id string) (*Request, error) {
 	}
 	return r, nil
 }
-
