@@ -1,0 +1,324 @@
+package status
+
+import (
+	"bufio"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	testIssuer = "did:example:issuer"
+	testKID    = testIssuer + "#key-1"
+)
+
+var testEdKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+
+func testConfig() RegistryConfig {
+	return RegistryConfig{Depth: 20, Issuer: testIssuer, KeyID: testKID, Signer: testEdKey}
+}
+
+func openTestRegistry(t testing.TB, path string, cfg RegistryConfig) (*Registry, *BoltStore) {
+	t.Helper()
+	st, err := OpenBoltStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenRegistry(st, cfg)
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	return r, st
+}
+
+func TestRegistryRevokeAndReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reg.db")
+	r, st := openTestRegistry(t, path, testConfig())
+	empty := r.Root()
+	if empty.Sequence != 0 || empty.Count != 0 || r.SignedRoot() == "" {
+		t.Fatalf("fresh registry: %+v", empty)
+	}
+	prev := empty.Root
+	var revoked []uint64
+	for i := range 5 {
+		id, err := r.NewRevocationID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := r.Issued(id); !ok {
+			t.Fatal("issued id not recorded")
+		}
+		c, err := r.Revoke(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Sequence != uint64(i+1) || c.Count != uint64(i+1) || c.Root.Equal(&prev) {
+			t.Fatalf("revoke %d: claims %+v", i, c)
+		}
+		prev = c.Root
+		revoked = append(revoked, id)
+	}
+	// A batch is one change.
+	c, err := r.Revoke(1001, 1002, 1003)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sequence != 6 || c.Count != 8 {
+		t.Fatalf("batch claims %+v", c)
+	}
+	revoked = append(revoked, 1001, 1002, 1003)
+	// Rejections change nothing.
+	for name, ids := range map[string][]uint64{
+		"already revoked":    {revoked[0]},
+		"repeated in batch":  {7, 7},
+		"batch with revoked": {8, 1002},
+	} {
+		if _, err := r.Revoke(ids...); !errors.Is(err, ErrRevoked) {
+			t.Errorf("%s: got %v, want ErrRevoked", name, err)
+		}
+	}
+	for _, id := range []uint64{0, ^uint64(0)} {
+		if _, err := r.Revoke(id); !errors.Is(err, ErrOutOfRange) {
+			t.Errorf("id %d: got %v", id, err)
+		}
+	}
+	if got := r.Root(); got.Sequence != 6 || got.Count != 8 {
+		t.Fatalf("rejected revocations changed the registry: %+v", got)
+	}
+	if _, err := r.Witness(revoked[2]); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("witness of revoked id: %v", err)
+	}
+	w, err := r.Witness(99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := r.Root()
+	if err := w.VerifyNonMembership(root.Root, 20, u(99)); err != nil {
+		t.Fatal(err)
+	}
+	jws := r.SignedRoot()
+	st.Close()
+
+	// Reopen: same state, rebuilt from the store.
+	r2, st2 := openTestRegistry(t, path, RegistryConfig{Issuer: testIssuer, KeyID: testKID, Signer: testEdKey})
+	defer st2.Close()
+	if got := r2.Root(); got.Root != root.Root || got.Sequence != 6 || got.Count != 8 || r2.SignedRoot() != jws {
+		t.Fatalf("reopened registry differs: %+v", got)
+	}
+	for _, id := range revoked {
+		if !r2.IsRevoked(id) {
+			t.Fatalf("id %d lost on reopen", id)
+		}
+	}
+	// Snapshot → holder tree has the same root.
+	ht, err := r2.Snapshot().Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hr := ht.Root(); hr != root.Root {
+		t.Fatal("snapshot tree root differs")
+	}
+}
+
+func TestRegistryConfigRejects(t *testing.T) {
+	st, err := OpenBoltStore(filepath.Join(t.TempDir(), "reg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for name, cfg := range map[string]RegistryConfig{
+		"no issuer":          {KeyID: testKID, Signer: testEdKey},
+		"kid of another did": {Issuer: testIssuer, KeyID: "did:example:other#k", Signer: testEdKey},
+		"no signer":          {Issuer: testIssuer, KeyID: testKID},
+		"bad depth":          {Depth: 65, Issuer: testIssuer, KeyID: testKID, Signer: testEdKey},
+		"short status list":  {Issuer: testIssuer, KeyID: testKID, Signer: testEdKey, StatusListBits: 1024},
+	} {
+		if _, err := OpenRegistry(st, cfg); !errors.Is(err, ErrConfig) {
+			t.Errorf("%s: got %v, want ErrConfig", name, err)
+		}
+	}
+	// Depth is fixed at creation.
+	cfg := testConfig()
+	if _, err := OpenRegistry(st, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Depth = 24
+	if _, err := OpenRegistry(st, cfg); !errors.Is(err, ErrConfig) {
+		t.Fatalf("depth change: got %v", err)
+	}
+}
+
+func TestRegistryDetectsCorruption(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reg.db")
+	r, st := openTestRegistry(t, path, testConfig())
+	if _, err := r.Revoke(10, 20, 30); err != nil {
+		t.Fatal(err)
+	}
+	// Swap a stored id behind the registry's back.
+	if err := st.Update(func(tx Tx) error { return tx.Put(bucketRevoked, be64(2), be64(21)) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenRegistry(st, testConfig()); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("got %v, want ErrCorrupt", err)
+	}
+	st.Close()
+}
+
+// TestRegistryConcurrentRevoke runs revocations from many goroutines, with
+// readers alongside; run under -race.
+func TestRegistryConcurrentRevoke(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reg.db")
+	r, st := openTestRegistry(t, path, testConfig())
+	defer st.Close()
+	const workers, per = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*per)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range per {
+				id := uint64(w*1000 + i + 1)
+				if _, err := r.Revoke(id); err != nil {
+					errs <- err
+				}
+				// Every worker also races on one shared id: exactly one wins.
+				if i == 0 {
+					if _, err := r.Revoke(999999); err != nil && !errors.Is(err, ErrRevoked) {
+						errs <- err
+					}
+				}
+				if _, err := r.Witness(uint64(500000 + w)); err != nil {
+					errs <- err
+				}
+				_ = r.Snapshot()
+				_ = r.SignedRoot()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	c := r.Root()
+	if c.Count != workers*per+1 || c.Sequence != workers*per+1 {
+		t.Fatalf("after concurrent revocations: %+v", c)
+	}
+	ht, err := r.Snapshot().Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ht.Root(); got != c.Root {
+		t.Fatal("snapshot root differs from registry root")
+	}
+}
+
+const crashEnv = "ZKCRED_STATUS_CRASH_DB"
+
+// TestRegistryCrashChild is the child of TestRegistryCrashSafety: it
+// revokes ids in a loop and prints each one after Revoke returns.
+func TestRegistryCrashChild(t *testing.T) {
+	path := os.Getenv(crashEnv)
+	if path == "" {
+		t.Skip("child process of TestRegistryCrashSafety")
+	}
+	st, err := OpenBoltStore(path)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	r, err := OpenRegistry(st, testConfig())
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	for {
+		id := 1 + rng.Uint64N(1<<62)
+		if _, err := r.Revoke(id); err != nil {
+			fmt.Println("error", err)
+			os.Exit(2)
+		}
+		// Written straight to the pipe: acknowledged only after Revoke returned.
+		fmt.Printf("ack %d\n", id)
+	}
+}
+
+// TestRegistryCrashSafety kills a revoking child process with SIGKILL at
+// random points, then reopens the store: it must open (the ids reproduce the
+// stored root) and hold every acknowledged id.
+func TestRegistryCrashSafety(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	path := filepath.Join(t.TempDir(), "crash.db")
+	var acked []uint64
+	for round := range 3 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRegistryCrashChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), crashEnv+"="+path)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(out)
+		want := 20 + 15*round
+		n := 0
+		for n < want && sc.Scan() {
+			line := sc.Text()
+			if id, ok := strings.CutPrefix(line, "ack "); ok {
+				v, err := strconv.ParseUint(id, 10, 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				acked = append(acked, v)
+				n++
+			} else if strings.HasPrefix(line, "error") {
+				t.Fatalf("child: %s", line)
+			}
+		}
+		// The child is in the middle of its next Revoke (or about to be).
+		time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		// Acks printed before the kill landed count too.
+		for sc.Scan() {
+			if id, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
+				v, _ := strconv.ParseUint(id, 10, 64)
+				acked = append(acked, v)
+			}
+		}
+		_ = cmd.Wait()
+		if n < want {
+			t.Fatalf("round %d: child stopped after %d acks", round, n)
+		}
+
+		r, st := openTestRegistry(t, path, testConfig())
+		for _, id := range acked {
+			if !r.IsRevoked(id) {
+				t.Fatalf("round %d: acknowledged id %d lost", round, id)
+			}
+		}
+		c := r.Root()
+		if c.Count < uint64(len(acked)) || c.Sequence != c.Count {
+			t.Fatalf("round %d: claims %+v after %d acks", round, c, len(acked))
+		}
+		st.Close()
+		t.Logf("round %d: %d acknowledged, %d in store", round, len(acked), c.Count)
+	}
+}
