@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 )
 
 // Bitstring Status List v1.0 (W3C Recommendation, 15 May 2025).
@@ -76,7 +78,7 @@ func DecodeList(encoded string) ([]byte, error) {
 	if len(encoded) > MaxStatusListBits/8 {
 		return nil, fmt.Errorf("%w: encoded list too long", ErrMalformedList)
 	}
-	gz, err := base64.RawURLEncoding.Strict().DecodeString(encoded[1:])
+	gz, err := decodeBase64URL(encoded[1:])
 	if err != nil {
 		return nil, fmt.Errorf("%w: base64url: %v", ErrMalformedList, err)
 	}
@@ -108,4 +110,38 @@ func ListBit(bits []byte, index uint64) (bool, error) {
 		return false, fmt.Errorf("%w: status list index %d beyond %d bits", ErrOutOfRange, index, len(bits)*8)
 	}
 	return bits[index/8]>>(7-index%8)&1 == 1, nil
+}
+
+// ParseStatusListIndex parses a statusListIndex: base-10 digits without sign,
+// leading zeros or spaces, at most 2^64-1. Anything else wraps
+// [ErrMalformedList].
+func ParseStatusListIndex(s string) (uint64, error) {
+	if s == "" || len(s) > 20 || (len(s) > 1 && s[0] == '0') {
+		return 0, fmt.Errorf("%w: statusListIndex %q", ErrMalformedList, s)
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("%w: statusListIndex %q", ErrMalformedList, s)
+		}
+		d := uint64(c - '0')
+		if v > (^uint64(0)-d)/10 {
+			return 0, fmt.Errorf("%w: statusListIndex %q too large", ErrMalformedList, s)
+		}
+		v = v*10 + d
+	}
+	return v, nil
+}
+
+// FormatStatusListIndex returns the statusListIndex string of index.
+func FormatStatusListIndex(index uint64) string { return strconv.FormatUint(index, 10) }
+
+// decodeBase64URL decodes unpadded base64url strictly: encoding/base64
+// skips CR and LF even in Strict mode, which would make encodings malleable.
+func decodeBase64URL(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errors.New("line break in base64url")
+	}
+	return base64.RawURLEncoding.Strict().DecodeString(s)
 }

@@ -104,7 +104,7 @@ func parseRootClaims(payload []byte) (*RootClaims, error) {
 		return nil, fmt.Errorf("%w: negative iat", ErrInvalidRoot)
 	}
 	c := &RootClaims{Issuer: j.Iss, Depth: *j.Depth, Count: *j.Count, Sequence: *j.Seq, IssuedAt: time.Unix(*j.Iat, 0).UTC()}
-	rb, err := base64.RawURLEncoding.Strict().DecodeString(j.Root)
+	rb, err := decodeBase64URL(j.Root)
 	if err != nil || len(rb) != fr.Bytes {
 		return nil, fmt.Errorf("%w: root is not 32 bytes of base64url", ErrInvalidRoot)
 	}
