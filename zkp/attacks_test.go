@@ -1,0 +1,227 @@
+package zkp
+
+import (
+	"errors"
+	"math/big"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
+	"github.com/consensys/gnark/test"
+
+	"github.com/zkcred/zkcred/credential"
+)
+
+// solved reports whether the assignment satisfies the circuit of shape s
+// (gnark's test engine).
+func solved(s Shape, a *Circuit) error {
+	return test.IsSolved(NewCircuit(s), a, ecc.BN254.ScalarField())
+}
+
+// TestAttacks mutates one thing per case on a valid assignment and expects
+// the circuit to reject it. Each case is named after the cheat it models.
+func TestAttacks(t *testing.T) {
+	base := newFixture(t, testShape)
+	if err := solved(testShape, base.full()); err != nil {
+		t.Fatalf("valid assignment rejected: %v", err)
+	}
+	var order big.Int
+	params := twistededwards.GetEdwardsCurve()
+	order.Set(&params.Order)
+
+	cases := []struct {
+		name string
+		// mutate changes a fresh fixture (statement and witness) and/or the
+		// assignment built from it.
+		fix    func(t *testing.T, f *fixture)
+		assign func(a *Circuit)
+	}{
+		{name: "wrong holder secret", fix: func(t *testing.T, f *fixture) { f.w.Secret.SetUint64(1) }},
+		{name: "attribute changed after signing", fix: func(t *testing.T, f *fixture) { f.w.Credential.Slots[slotLevel] = el(43) }},
+		{name: "signature by another key", fix: func(t *testing.T, f *fixture) {
+			other, _ := newIssuer(t)
+			sign(t, other, &f.w.Credential, f.w.Secret)
+		}},
+		{name: "S plus group order", assign: func(a *Circuit) {
+			s := new(big.Int).Set(a.SigS.(*big.Int))
+			a.SigS = s.Add(s, &order)
+		}},
+		{name: "schema id swapped", assign: func(a *Circuit) { a.SchemaID = credential.HashString("schema:other/1") }},
+		{name: "expired by one second", fix: func(t *testing.T, f *fixture) { f.st.Now = f.w.Credential.Expiry + 1 }},
+		{name: "revoked id", fix: func(t *testing.T, f *fixture) {
+			if err := f.revTree.Insert(el(f.w.Credential.RevocationID)); err != nil {
+				t.Fatal(err)
+			}
+			f.st.RevocationRoot = f.revTree.Root() // stale witness for the new root
+		}},
+		{name: "revoked id with its own leaf as low leaf", fix: func(t *testing.T, f *fixture) {
+			if err := f.revTree.Insert(el(f.w.Credential.RevocationID)); err != nil {
+				t.Fatal(err)
+			}
+			f.st.RevocationRoot = f.revTree.Root()
+			w, err := f.revTree.Membership(el(f.w.Credential.RevocationID))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.w.Revocation = w
+		}},
+		{name: "underage by one day (≤)", fix: setPred(1, OpLe, testBirth-1, 0)},
+		{name: "< at the boundary", fix: setPred(1, OpLt, testBirth, 0)},
+		{name: "> at the boundary", fix: setPred(1, OpGt, testBirth, 0)},
+		{name: "≥ one past", fix: setPred(1, OpGe, testBirth+1, 0)},
+		{name: "between below range", fix: setPred(1, OpBetween, testBirth+1, testBirth+100)},
+		{name: "between above range", fix: setPred(1, OpBetween, testBirth-100, testBirth-1)},
+		{name: "= off by one", fix: setPred(1, OpEq, testBirth+1, 0)},
+		{name: "≠ on equal value", fix: setPred(1, OpNe, testBirth, 0)},
+		{name: "< against zero", fix: setPred(1, OpLt, 0, 0)},
+		{name: "> against 2^64-1", fix: setPred(1, OpGt, 1<<64-1, 0)},
+		{name: "slot value wrapped past r (−1 ≤ cutoff)", fix: func(t *testing.T, f *fixture) {
+			var m1 fr.Element
+			m1.SetOne()
+			m1.Neg(&m1)
+			f.w.Credential.Slots[slotBirth] = m1
+			f.resign(t)
+		}},
+		{name: "operand wrapped past r (≥ −1)", assign: func(a *Circuit) {
+			a.Predicates[1].Op = int(OpGe)
+			a.Predicates[1].A = new(big.Int).Sub(ecc.BN254.ScalarField(), big.NewInt(1))
+		}},
+		{name: "non-member for in set", fix: func(t *testing.T, f *fixture) {
+			f.w.Credential.Slots[slotVehicle] = el(4)
+			f.resign(t)
+			f.st.Predicates[0].Op = OpNotInSet
+			f.setWitness(t, 0) // best witness available: the low leaf
+			f.st.Predicates[0].Op = OpInSet
+		}},
+		{name: "member for not in set (low leaf)", fix: func(t *testing.T, f *fixture) {
+			f.st.Predicates[0].Op = OpNotInSet
+			// Member 5 is stored as 6; the closest cheat is the leaf (4, 6)
+			// of member 3, the low leaf of non-member 4.
+			low, err := f.setTree.NonMembership(el(4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.w.Sets[0] = low
+		}},
+		{name: "member for not in set (own leaf)", fix: func(t *testing.T, f *fixture) {
+			f.st.Predicates[0].Op = OpNotInSet // witness stays the membership one
+		}},
+		{name: "set root swapped", assign: func(a *Circuit) { a.Predicates[0].A = 12345 }},
+		{name: "no-op hiding a predicate (op 0 with slot and operand)", assign: func(a *Circuit) { a.Predicates[1].Op = 0 }},
+		{name: "no-op with operand B", assign: func(a *Circuit) {
+			a.Predicates[2] = predicateInputs{Slot: 0, Op: 0, A: 0, B: 1}
+		}},
+		{name: "operator code out of range", assign: func(a *Circuit) { a.Predicates[1].Op = numOps }},
+		{name: "set operator at a non-set position", assign: func(a *Circuit) { a.Predicates[2].Op = int(OpInSet) }},
+		{name: "slot index out of range", assign: func(a *Circuit) { a.Predicates[1].Slot = testShape.Slots }},
+		{name: "operand B on a non-between predicate", assign: func(a *Circuit) { a.Predicates[1].B = 1 }},
+		{name: "foreign nullifier scope", fix: func(t *testing.T, f *fixture) {
+			f.st.Scope = credential.ScopeElement("other-election")
+		}, assign: func(a *Circuit) { a.Scope[0] = credential.ScopeElement("election-2027") }},
+		{name: "zero nullifier for a scope", assign: func(a *Circuit) { a.Nullifier[0] = 0 }},
+		{name: "nullifier without scope", assign: func(a *Circuit) { a.Scope[0] = 0 }},
+		{name: "disclosed value altered", assign: func(a *Circuit) { a.Disclosed[slotLevel] = 43 }},
+		{name: "undisclosed value leaked as zero mask", assign: func(a *Circuit) { a.Disclosed[slotBirth] = testBirth }},
+		{name: "mask not boolean", assign: func(a *Circuit) {
+			a.DiscloseMask[slotLevel] = 2
+			a.Disclosed[slotLevel] = 84
+		}},
+		{name: "issuer key swapped", assign: func(a *Circuit) {
+			_, other := newIssuer(t)
+			p := other.Point()
+			a.IssuerX, a.IssuerY = p.X, p.Y
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, testShape)
+			if tc.fix != nil {
+				tc.fix(t, f)
+			}
+			a := f.full()
+			if tc.assign != nil {
+				tc.assign(a)
+			}
+			err := solved(testShape, a)
+			if err == nil {
+				t.Fatal("cheating assignment accepted")
+			}
+			t.Logf("rejected: %.120s", err)
+		})
+	}
+}
+
+// setPred replaces predicate i with a comparison on the birthdate slot.
+func setPred(i int, op Op, a, b uint64) func(*testing.T, *fixture) {
+	return func(t *testing.T, f *fixture) {
+		f.st.Predicates[i] = Predicate{Slot: slotBirth, Op: op, A: el(a), B: el(b)}
+	}
+}
+
+// TestOperatorBoundaries checks that every operator holds exactly at its
+// boundary (so the one-past cases in TestAttacks fail for the right reason)
+// and that Prove's native check agrees with the circuit.
+func TestOperatorBoundaries(t *testing.T) {
+	type pc struct {
+		name string
+		op   Op
+		a, b uint64
+		ok   bool
+	}
+	cases := []pc{
+		{"≤ equal", OpLe, testBirth, 0, true},
+		{"≤ one below", OpLe, testBirth - 1, 0, false},
+		{"< one above", OpLt, testBirth + 1, 0, true},
+		{"≥ equal", OpGe, testBirth, 0, true},
+		{"> one below", OpGt, testBirth - 1, 0, true},
+		{"between tight", OpBetween, testBirth, testBirth, true},
+		{"= equal", OpEq, testBirth, 0, true},
+		{"≠ other", OpNe, testBirth + 1, 0, true},
+		{"≥ zero", OpGe, 0, 0, true},
+		{"≤ 2^64-1", OpLe, 1<<64 - 1, 0, true},
+		{"none", OpNone, 0, 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, testShape)
+			f.st.Predicates[1] = Predicate{Slot: slotBirth, Op: c.op, A: el(c.a), B: el(c.b)}
+			if c.op == OpNone {
+				f.st.Predicates[1].Slot = 0
+			}
+			_, nativeErr := check(f.shape, &f.st, &f.w)
+			if (nativeErr == nil) != c.ok {
+				t.Fatalf("native check: %v, want ok=%v", nativeErr, c.ok)
+			}
+			if c.ok && !errors.Is(nativeErr, nil) {
+				t.Fatal(nativeErr)
+			}
+			if !c.ok && !errors.Is(nativeErr, ErrUnsatisfied) {
+				t.Fatalf("native check error %v is not ErrUnsatisfied", nativeErr)
+			}
+			if err := solved(testShape, f.full()); (err == nil) != c.ok {
+				t.Fatalf("circuit: %v, want ok=%v", err, c.ok)
+			}
+		})
+	}
+	t.Run("not in set, non-member", func(t *testing.T) {
+		f := newFixture(t, testShape)
+		f.w.Credential.Slots[slotVehicle] = el(4)
+		f.resign(t)
+		f.st.Predicates[0].Op = OpNotInSet
+		f.setWitness(t, 0)
+		if _, err := check(f.shape, &f.st, &f.w); err != nil {
+			t.Fatal(err)
+		}
+		if err := solved(testShape, f.full()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("no scope: zero nullifier", func(t *testing.T) {
+		f := newFixture(t, testShape)
+		f.st.Scope = fr.Element{}
+		if err := solved(testShape, f.full()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

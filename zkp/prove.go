@@ -1,0 +1,187 @@
+package zkp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/backend/plonk"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/consensys/gnark/frontend"
+)
+
+// ErrInvalidProof is returned by [Verify] when the proof does not verify
+// for the verifier's statement.
+var ErrInvalidProof = errors.New("zkp: invalid proof")
+
+// Prove checks natively that w satisfies st (returning an error wrapping
+// [ErrUnsatisfied] that names what fails, before any proving work), then
+// proves it with keys.
+func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
+	s := keys.VerifyingKey.shape
+	if err := st.check(s); err != nil {
+		return nil, err
+	}
+	out, err := check(s, st, w)
+	if err != nil {
+		return nil, err
+	}
+	full, err := frontend.NewWitness(assignment(s, st, w, out), ecc.BN254.ScalarField())
+	if err != nil {
+		return nil, fmt.Errorf("zkp: witness: %w", err)
+	}
+	p := &Presentation{Backend: keys.VerifyingKey.backend, Key: keys.VerifyingKey.fp}
+	switch {
+	case keys.g16 != nil:
+		proof, err := groth16.Prove(keys.ccs, keys.g16, full)
+		if err != nil {
+			return nil, fmt.Errorf("zkp: prove: %w", err)
+		}
+		p.Proof = encodeGroth16Proof(proof.(*groth16bn254.Proof))
+	default:
+		proof, err := plonk.Prove(keys.ccs, keys.pl, full)
+		if err != nil {
+			return nil, fmt.Errorf("zkp: prove: %w", err)
+		}
+		var buf bytes.Buffer
+		if _, err := proof.WriteTo(&buf); err != nil {
+			return nil, err
+		}
+		p.Proof = buf.Bytes()
+	}
+	if !st.Scope.IsZero() {
+		p.Nullifier = out.nullifier
+	}
+	for _, d := range st.Disclose {
+		p.Disclosed = append(p.Disclosed, Disclosed{Slot: d, Value: out.disclosed[d]})
+	}
+	return p, nil
+}
+
+// Verify checks presentation p against the statement st that the verifier
+// built itself: the public inputs are computed from st (canonical field
+// elements), plus the nullifier and disclosed values the presentation
+// carries for the scope and slots st asks for. It returns an error wrapping
+// [ErrKeyMismatch] if p was made for another key, [ErrInvalidStatement] or
+// [ErrInvalidIssuerKey] for a bad statement, and [ErrInvalidProof] if the
+// proof does not verify.
+func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
+	if p.Backend != vk.backend || p.Key != vk.fp {
+		return fmt.Errorf("%w: presentation %s/%s, key %s/%s", ErrKeyMismatch, p.Backend, p.Key, vk.backend, vk.fp)
+	}
+	s := vk.shape
+	if err := st.check(s); err != nil {
+		return err
+	}
+	out := &output{disclosed: make([]fr.Element, s.Slots)}
+	if st.Scope.IsZero() != p.Nullifier.IsZero() {
+		return fmt.Errorf("%w: nullifier present without scope or missing for scope", ErrInvalidProof)
+	}
+	out.nullifier = p.Nullifier
+	if len(p.Disclosed) != len(st.Disclose) {
+		return fmt.Errorf("%w: disclosed %d values, statement asks for %d", ErrInvalidProof, len(p.Disclosed), len(st.Disclose))
+	}
+	for _, d := range p.Disclosed {
+		if !st.discloses(d.Slot) {
+			return fmt.Errorf("%w: slot %d disclosed but not requested", ErrInvalidProof, d.Slot)
+		}
+		out.disclosed[d.Slot] = d.Value
+	}
+	pub, err := frontend.NewWitness(publicAssignment(s, st, out), ecc.BN254.ScalarField(), frontend.PublicOnly())
+	if err != nil {
+		return fmt.Errorf("zkp: public inputs: %w", err)
+	}
+	return verifyProof(vk, p.Proof, pub)
+}
+
+func verifyProof(vk *VerifyingKey, raw []byte, pub witness.Witness) error {
+	switch vk.backend {
+	case Groth16:
+		proof, err := decodeGroth16Proof(raw)
+		if err != nil {
+			return err
+		}
+		if err := groth16.Verify(proof, vk.g16, pub); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidProof, err)
+		}
+	case PLONK:
+		proof, err := decodePLONKProof(raw)
+		if err != nil {
+			return err
+		}
+		if err := plonk.Verify(proof, vk.pl, pub); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidProof, err)
+		}
+	default:
+		return fmt.Errorf("%w: %q", ErrUnknownBackend, string(vk.backend))
+	}
+	return nil
+}
+
+// Groth16 proofs are encoded as Ar (G1, 32 B) | Bs (G2, 64 B) | Krs (G1,
+// 32 B), compressed: 128 bytes. The circuit uses no commitments, so nothing
+// else is needed.
+const groth16ProofSize = 128
+
+func encodeGroth16Proof(p *groth16bn254.Proof) []byte {
+	out := make([]byte, 0, groth16ProofSize)
+	a, b, k := p.Ar.Bytes(), p.Bs.Bytes(), p.Krs.Bytes()
+	out = append(out, a[:]...)
+	out = append(out, b[:]...)
+	return append(out, k[:]...)
+}
+
+func decodeGroth16Proof(raw []byte) (*groth16bn254.Proof, error) {
+	if len(raw) != groth16ProofSize {
+		return nil, fmt.Errorf("%w: groth16 proof is %d bytes, want %d", ErrInvalidProof, len(raw), groth16ProofSize)
+	}
+	p := new(groth16bn254.Proof)
+	if _, err := p.Ar.SetBytes(raw[:32]); err != nil {
+		return nil, fmt.Errorf("%w: A: %v", ErrInvalidProof, err)
+	}
+	if _, err := p.Bs.SetBytes(raw[32:96]); err != nil {
+		return nil, fmt.Errorf("%w: B: %v", ErrInvalidProof, err)
+	}
+	if _, err := p.Krs.SetBytes(raw[96:]); err != nil {
+		return nil, fmt.Errorf("%w: C: %v", ErrInvalidProof, err)
+	}
+	if !bytes.Equal(encodeGroth16Proof(p), raw) {
+		return nil, fmt.Errorf("%w: non-canonical point encoding", ErrInvalidProof)
+	}
+	return p, nil
+}
+
+// PLONK proofs are gnark's compressed encoding (BN254, no commitments):
+// 8 G1 points | u32 n | n claimed values | G1 | claimed value | u32 0, with
+// n = plonkClaimedValues. The length and both headers are checked before
+// gnark's decoder, which trusts them.
+const (
+	plonkClaimedValues = 6
+	plonkProofSize     = 8*32 + 4 + plonkClaimedValues*32 + 32 + 32 + 4
+)
+
+func decodePLONKProof(raw []byte) (*plonkbn254.Proof, error) {
+	if len(raw) != plonkProofSize {
+		return nil, fmt.Errorf("%w: plonk proof is %d bytes, want %d", ErrInvalidProof, len(raw), plonkProofSize)
+	}
+	if n := uint32(raw[256])<<24 | uint32(raw[257])<<16 | uint32(raw[258])<<8 | uint32(raw[259]); n != plonkClaimedValues {
+		return nil, fmt.Errorf("%w: plonk proof header", ErrInvalidProof)
+	}
+	if tail := raw[len(raw)-4:]; tail[0]|tail[1]|tail[2]|tail[3] != 0 {
+		return nil, fmt.Errorf("%w: plonk proof commitments", ErrInvalidProof)
+	}
+	p := new(plonkbn254.Proof)
+	if _, err := p.ReadFrom(bytes.NewReader(raw)); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidProof, err)
+	}
+	var buf bytes.Buffer
+	if _, err := p.WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), raw) {
+		return nil, fmt.Errorf("%w: non-canonical encoding", ErrInvalidProof)
+	}
+	return p, nil
+}
