@@ -1,0 +1,188 @@
+package did
+
+import (
+	"crypto"
+	"crypto/ed25519"
+	"fmt"
+	"math/big"
+	"slices"
+)
+
+// Field arithmetic in math/big for the checks the standard library does
+// not expose: Ed25519 point validation and secp256k1 decompression. These
+// run on public keys only, so variable time is fine.
+
+var (
+	p25519 = func() *big.Int { p := new(big.Int).Lsh(big.NewInt(1), 255); return p.Sub(p, big.NewInt(19)) }()
+	// d25519 = -121665/121666 mod p.
+	d25519 = func() *big.Int {
+		d := new(big.Int).ModInverse(big.NewInt(121666), p25519)
+		d.Mul(d, big.NewInt(-121665))
+		return d.Mod(d, p25519)
+	}()
+	// l25519 is the order of the Ed25519 prime-order subgroup.
+	l25519, _ = new(big.Int).SetString("7237005577332262213973186563042994240857116359379907606001950938285454250989", 10)
+
+	pSecp256k1, _ = new(big.Int).SetString("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f", 16)
+)
+
+// lessThanP25519 reports whether the 32-byte little-endian b is below
+// 2^255-19.
+func lessThanP25519(b []byte) bool {
+	return leInt(b).Cmp(p25519) < 0
+}
+
+func leInt(b []byte) *big.Int {
+	be := slices.Clone(b)
+	slices.Reverse(be)
+	return new(big.Int).SetBytes(be)
+}
+
+// parseEd25519 accepts a 32-byte Ed25519 public key only if it is the
+// canonical encoding (RFC 8032 §5.1.3: y < p, no "negative zero" x) of a
+// point on the curve that lies in the prime-order subgroup and is not the
+// identity. That rejects the eight small-order points, such as the
+// identity key of did:key:z6MkeXATEjyXENzBXBxgC5EHk2JE5aqd7qMGGtDpLUH1e2Sj
+// with which an all-zero signature verifies for any message, and
+// mixed-order points.
+func parseEd25519(b []byte) (crypto.PublicKey, error) {
+	if len(b) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("%w: %w: Ed25519 key is 32 bytes, got %d", ErrInvalidKey, ErrInvalidKeyLength, len(b))
+	}
+	yb := slices.Clone(b)
+	sign := yb[31] >> 7
+	yb[31] &= 0x7f
+	y := leInt(yb)
+	p := p25519
+	if y.Cmp(p) >= 0 {
+		return nil, fmt.Errorf("%w: non-canonical Ed25519 encoding (y >= p)", ErrInvalidKey)
+	}
+	// x^2 = (y^2 - 1) / (d y^2 + 1)
+	y2 := new(big.Int).Mul(y, y)
+	y2.Mod(y2, p)
+	num := new(big.Int).Sub(y2, big.NewInt(1))
+	num.Mod(num, p)
+	den := new(big.Int).Mul(d25519, y2)
+	den.Add(den, big.NewInt(1))
+	den.Mod(den, p)
+	den.ModInverse(den, p)
+	x2 := num.Mul(num, den)
+	x2.Mod(x2, p)
+	x := new(big.Int).ModSqrt(x2, p)
+	if x == nil {
+		return nil, fmt.Errorf("%w: Ed25519 point not on the curve", ErrInvalidKey)
+	}
+	if x.Sign() == 0 && sign == 1 {
+		return nil, fmt.Errorf("%w: non-canonical Ed25519 encoding (negative zero)", ErrInvalidKey)
+	}
+	if x.Bit(0) != uint(sign) {
+		x.Sub(p, x)
+	}
+	if x.Sign() == 0 && y.Cmp(big.NewInt(1)) == 0 {
+		return nil, fmt.Errorf("%w: Ed25519 key is the identity (small order)", ErrInvalidKey)
+	}
+	pt := edPoint{x, y, big.NewInt(1), new(big.Int).Mod(new(big.Int).Mul(x, y), p)}
+	if !pt.scalarMult(l25519).isIdentity() {
+		return nil, fmt.Errorf("%w: Ed25519 key not in the prime-order subgroup (small or mixed order)", ErrInvalidKey)
+	}
+	return ed25519.PublicKey(slices.Clone(b)), nil
+}
+
+// edPoint is an Ed25519 point in extended coordinates (X:Y:Z:T).
+type edPoint struct{ x, y, z, t *big.Int }
+
+func (a edPoint) add(b edPoint) edPoint {
+	p := p25519
+	m := func(u, v *big.Int) *big.Int { r := new(big.Int).Mul(u, v); return r.Mod(r, p) }
+	s := func(u, v *big.Int) *big.Int { r := new(big.Int).Sub(u, v); return r.Mod(r, p) }
+	ad := func(u, v *big.Int) *big.Int { r := new(big.Int).Add(u, v); return r.Mod(r, p) }
+	// add-2008-hwcd-3 (a = -1), unified: also valid for doubling.
+	A := m(s(a.y, a.x), s(b.y, b.x))
+	B := m(ad(a.y, a.x), ad(b.y, b.x))
+	C := m(m(a.t, b.t), m(big.NewInt(2), d25519))
+	D := m(m(a.z, b.z), big.NewInt(2))
+	E, F, G, H := s(B, A), s(D, C), ad(D, C), ad(B, A)
+	return edPoint{m(E, F), m(G, H), m(F, G), m(E, H)}
+}
+
+func (a edPoint) scalarMult(k *big.Int) edPoint {
+	r := edPoint{big.NewInt(0), big.NewInt(1), big.NewInt(1), big.NewInt(0)}
+	for i := k.BitLen() - 1; i >= 0; i-- {
+		r = r.add(r)
+		if k.Bit(i) == 1 {
+			r = r.add(a)
+		}
+	}
+	return r
+}
+
+func (a edPoint) isIdentity() bool { return a.x.Sign() == 0 && a.y.Cmp(a.z) == 0 }
+
+// Secp256k1PublicKey is a point of the secp256k1 curve (SEC 2), which the
+// standard library does not provide. did:key resolves such keys; this
+// package does not verify secp256k1 signatures.
+type Secp256k1PublicKey struct {
+	x, y *big.Int
+}
+
+// ParseSecp256k1PublicKey decodes a 33-byte SEC 1 compressed point.
+// Errors wrap [ErrInvalidKey].
+func ParseSecp256k1PublicKey(b []byte) (*Secp256k1PublicKey, error) {
+	if len(b) != 33 {
+		return nil, fmt.Errorf("%w: %w: secp256k1 compressed point is 33 bytes, got %d", ErrInvalidKey, ErrInvalidKeyLength, len(b))
+	}
+	if b[0] != 2 && b[0] != 3 {
+		return nil, fmt.Errorf("%w: secp256k1 point is not in compressed form", ErrInvalidKey)
+	}
+	p := pSecp256k1
+	x := new(big.Int).SetBytes(b[1:])
+	if x.Cmp(p) >= 0 {
+		return nil, fmt.Errorf("%w: non-canonical secp256k1 x-coordinate", ErrInvalidKey)
+	}
+	rhs := new(big.Int).Exp(x, big.NewInt(3), p)
+	rhs.Add(rhs, big.NewInt(7)).Mod(rhs, p)
+	y := new(big.Int).ModSqrt(rhs, p)
+	if y == nil {
+		return nil, fmt.Errorf("%w: secp256k1 point not on the curve", ErrInvalidKey)
+	}
+	if y.Bit(0) != uint(b[0]&1) {
+		y.Sub(p, y)
+	}
+	return &Secp256k1PublicKey{x: x, y: y}, nil
+}
+
+// NewSecp256k1PublicKey checks that (x, y) is on the curve.
+func NewSecp256k1PublicKey(x, y *big.Int) (*Secp256k1PublicKey, error) {
+	p := pSecp256k1
+	if x == nil || y == nil || x.Sign() < 0 || y.Sign() < 0 || x.Cmp(p) >= 0 || y.Cmp(p) >= 0 {
+		return nil, fmt.Errorf("%w: secp256k1 coordinates out of range", ErrInvalidKey)
+	}
+	lhs := new(big.Int).Mul(y, y)
+	lhs.Mod(lhs, p)
+	rhs := new(big.Int).Exp(x, big.NewInt(3), p)
+	rhs.Add(rhs, big.NewInt(7)).Mod(rhs, p)
+	if lhs.Cmp(rhs) != 0 {
+		return nil, fmt.Errorf("%w: secp256k1 point not on the curve", ErrInvalidKey)
+	}
+	return &Secp256k1PublicKey{x: new(big.Int).Set(x), y: new(big.Int).Set(y)}, nil
+}
+
+// X returns a copy of the x-coordinate.
+func (k *Secp256k1PublicKey) X() *big.Int { return new(big.Int).Set(k.x) }
+
+// Y returns a copy of the y-coordinate.
+func (k *Secp256k1PublicKey) Y() *big.Int { return new(big.Int).Set(k.y) }
+
+// Bytes returns the 33-byte SEC 1 compressed encoding.
+func (k *Secp256k1PublicKey) Bytes() []byte {
+	b := make([]byte, 33)
+	b[0] = 2 | byte(k.y.Bit(0))
+	k.x.FillBytes(b[1:])
+	return b
+}
+
+// Equal reports whether k and o are the same key.
+func (k *Secp256k1PublicKey) Equal(o crypto.PublicKey) bool {
+	ok, isK := o.(*Secp256k1PublicKey)
+	return isK && k != nil && ok != nil && k.x.Cmp(ok.x) == 0 && k.y.Cmp(ok.y) == 0
+}

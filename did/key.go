@@ -1,0 +1,168 @@
+package did
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdh"
+	"crypto/ed25519"
+	"math/big"
+	"slices"
+	"fmt"
+	"strings"
+)
+
+// NewKey returns the did:key (v0.7) DID of pub: "did:key:" followed by
+// the Multikey encoding of the key (see [EncodeMultikey]).
+func NewKey(pub crypto.PublicKey) (string, error) {
+	mb, err := EncodeMultikey(pub)
+	if err != nil {
+		return "", err
+	}
+	return "did:key:" + mb, nil
+}
+
+// Key formats for [KeyResolver].
+const (
+	KeyFormatMultikey       = TypeMultikey
+	KeyFormatJsonWebKey2020 = TypeJsonWebKey2020
+)
+
+// KeyResolver resolves did:key DIDs (did:key method v0.7) by expanding the
+// key, without any I/O. The zero value is ready to use.
+type KeyResolver struct {
+	// Format is the publicKeyFormat: KeyFormatMultikey (the default, "")
+	// or KeyFormatJsonWebKey2020. A ZK key has no JWK form and always
+	// resolves to Multikey.
+	Format string
+	// EnableEncryptionKeyDerivation adds, for an Ed25519 key, the X25519
+	// key derived from it (RFC 7748 birational map) as a second
+	// verification method in keyAgreement, as did:key v0.7 allows.
+	EnableEncryptionKeyDerivation bool
+}
+
+var _ Resolver = (*KeyResolver)(nil)
+
+// Resolve implements [Resolver].
+func (k *KeyResolver) Resolve(_ context.Context, did string) (*Resolution, error) {
+	doc, err := k.Document(did)
+	if err != nil {
+		return resolutionError(did, err)
+	}
+	return &Resolution{Document: doc}, nil
+}
+
+// ParseKey returns the public key of a did:key DID, checked as by
+// [DecodeMultikey]. Errors wrap [ErrInvalidDID] for a malformed DID, and
+// [ErrInvalidKey], [ErrInvalidKeyLength] or [ErrUnsupportedKey] for bad
+// key material.
+func ParseKey(did string) (crypto.PublicKey, error) {
+	_, _, pub, err := parseKeyDID(did)
+	return pub, err
+}
+
+// parseKeyDID checks a did:key DID (did:key:<mb> or did:key:1:<mb>) and
+// decodes its key.
+func parseKeyDID(did string) (mb string, codec uint64, pub crypto.PublicKey, err error) {
+	d, err := Parse(did)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	if d.Method != "key" {
+		return "", 0, nil, fmt.Errorf("%w: not a did:key DID", ErrInvalidDID)
+	}
+	mb = d.ID
+	if v, rest, ok := strings.Cut(d.ID, ":"); ok {
+		if v != "1" {
+			return "", 0, nil, fmt.Errorf("%w: did:key version %q not supported", ErrInvalidDID, truncate(v, 16))
+		}
+		mb = rest
+	}
+	if !strings.HasPrefix(mb, "z") || strings.ContainsAny(mb, ":%") {
+		return "", 0, nil, fmt.Errorf("%w: did:key value must be base58btc multibase ('z')", ErrInvalidDID)
+	}
+	codec, pub, err = decodeMultikey(mb)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	return mb, codec, pub, nil
+}
+
+// Document expands a did:key DID into its DID document (did:key v0.7
+// "Document Creation Algorithm"): one verification method with id
+// did#<multibase value> and controller did; for signing keys it is
+// referenced from authentication, assertionMethod, capabilityInvocation
+// and capabilityDelegation, for an X25519 key from keyAgreement only.
+func (k *KeyResolver) Document(did string) (*Document, error) {
+	mb, codec, pub, err := parseKeyDID(did)
+	if err != nil {
+		return nil, err
+	}
+	id := did + "#" + mb
+	var vm VerificationMethod
+	ctx := []any{ContextDIDv1}
+	switch {
+	case k.Format == KeyFormatJsonWebKey2020 && codec != CodecZKBN254:
+		vm, err = NewJWKMethod(id, did, pub)
+		ctx = append(ctx, ContextJWS2020)
+	case k.Format == "" || k.Format == KeyFormatMultikey || k.Format == KeyFormatJsonWebKey2020:
+		vm = VerificationMethod{ID: id, Type: TypeMultikey, Controller: did, PublicKeyMultibase: mb}
+		ctx = append(ctx, ContextMultikey)
+	default:
+		return nil, fmt.Errorf("%w: publicKeyFormat %q", ErrUnsupportedKey, truncate(k.Format, 64))
+	}
+	if err != nil {
+		return nil, err
+	}
+	doc := &Document{Context: ctx, ID: did}
+	rels := []Relationship{Authentication, AssertionMethod, CapabilityInvocation, CapabilityDelegation}
+	if codec == CodecX25519 {
+		rels = []Relationship{KeyAgreement}
+	}
+	if err := doc.AddVerificationMethod(vm, rels...); err != nil {
+		return nil, err
+	}
+	if k.EnableEncryptionKeyDerivation && codec == CodecEd25519 {
+		xpub, err := ed25519ToX25519(pub.(ed25519.PublicKey))
+		if err != nil {
+			return nil, err
+		}
+		xid := did + "#" + encodeMultikey(CodecX25519, xpub.Bytes())
+		var xvm VerificationMethod
+		if k.Format == KeyFormatJsonWebKey2020 {
+			xvm, err = NewJWKMethod(xid, did, xpub)
+		} else {
+			xvm, err = NewMultikeyMethod(xid, did, xpub)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := doc.AddVerificationMethod(xvm, KeyAgreement); err != nil {
+			return nil, err
+		}
+	}
+	return doc, nil
+}
+
+// ed25519ToX25519 maps an Ed25519 public key to its X25519 counterpart,
+// u = (1 + y) / (1 - y) mod p (RFC 7748 §4.1).
+func ed25519ToX25519(pub ed25519.PublicKey) (*ecdh.PublicKey, error) {
+	yb := slices.Clone([]byte(pub))
+	yb[31] &= 0x7f
+	y := leInt(yb)
+	p := p25519
+	num := new(big.Int).Add(big.NewInt(1), y)
+	den := new(big.Int).Sub(big.NewInt(1), y)
+	den.Mod(den, p)
+	if den.ModInverse(den, p) == nil {
+		return nil, fmt.Errorf("%w: Ed25519 key has no X25519 counterpart", ErrInvalidKey)
+	}
+	u := num.Mul(num, den)
+	u.Mod(u, p)
+	b := u.FillBytes(make([]byte, 32))
+	slices.Reverse(b)
+	k, err := parseX25519(b)
+	if err != nil {
+		return nil, err
+	}
+	return k.(*ecdh.PublicKey), nil
+}

@@ -1,0 +1,312 @@
+package did
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Resolver resolves a DID to its document (DID Core §7.1 resolve).
+//
+// On success Resolve returns the resolution and a nil error; the document's
+// id equals did and the document is valid (see [Document.Validate]). On
+// failure it returns a *[ResolutionError] together with a Resolution whose
+// ResolutionMetadata.Error carries the same code and whose Document is nil,
+// ready to be serialized as a DID resolution result.
+//
+// Implementations must be safe for concurrent use.
+type Resolver interface {
+	Resolve(ctx context.Context, did string) (*Resolution, error)
+}
+
+// Resolution is a DID resolution result, serialized as
+// {didResolutionMetadata, didDocument, didDocumentMetadata}.
+type Resolution struct {
+	ResolutionMetadata ResolutionMetadata `json:"didResolutionMetadata"`
+	Document           *Document          `json:"didDocument"`
+	DocumentMetadata   DocumentMetadata   `json:"didDocumentMetadata"`
+}
+
+// ResolutionMetadata is didResolutionMetadata (DID Core §7.1.2).
+// ContentType is only set by resolveRepresentation-style resolvers, so the
+// resolvers of this package leave it empty.
+type ResolutionMetadata struct {
+	ContentType string `json:"contentType,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+// DocumentMetadata is didDocumentMetadata (DID Core §7.1.3). Times are XML
+// datetimes in UTC without fractional seconds.
+type DocumentMetadata struct {
+	Created       string   `json:"created,omitempty"`
+	Updated       string   `json:"updated,omitempty"`
+	Deactivated   bool     `json:"deactivated,omitempty"`
+	NextUpdate    string   `json:"nextUpdate,omitempty"`
+	VersionID     string   `json:"versionId,omitempty"`
+	NextVersionID string   `json:"nextVersionId,omitempty"`
+	EquivalentID  []string `json:"equivalentId,omitempty"`
+	CanonicalID   string   `json:"canonicalId,omitempty"`
+}
+
+// clone returns a deep copy, so cached results cannot be changed by
+// callers.
+func (r *Resolution) clone() *Resolution {
+	out := *r
+	out.DocumentMetadata.EquivalentID = append([]string(nil), r.DocumentMetadata.EquivalentID...)
+	if r.Document != nil {
+		out.Document = r.Document.Clone()
+	}
+	return &out
+}
+
+// Clone returns a deep copy of the document.
+func (d *Document) Clone() *Document {
+	b, err := json.Marshal(d)
+	if err != nil {
+		panic("did: internal error: " + err.Error())
+	}
+	var c Document
+	if err := json.Unmarshal(b, &c); err != nil {
+		panic("did: internal error: " + err.Error())
+	}
+	return &c
+}
+
+// checkResolved enforces what every resolver promises: a valid document
+// whose id is the DID that was resolved.
+func checkResolved(did string, doc *Document) error {
+	if err := doc.Validate(); err != nil {
+		return err
+	}
+	if doc.ID != did {
+		return fmt.Errorf("%w: document id %q does not match %q", ErrInvalidDocument, truncate(doc.ID, 256), truncate(did, 256))
+	}
+	return nil
+}
+
+// ResolveVerificationMethod resolves the DID of didURL with r, finds the
+// verification method didURL names, and checks that it is in relationship
+// rel and that its controller is the DID. It returns a copy of the method
+// and the resolved document. Errors wrap [ErrInvalidDIDURL], the
+// resolver's error, [ErrDeactivated], [ErrNotFound] (no such method),
+// [ErrNotInRelationship] or [ErrWrongController].
+//
+// A credential's issuer key, for instance, must be checked with rel =
+// [AssertionMethod].
+func ResolveVerificationMethod(ctx context.Context, r Resolver, didURL string, rel Relationship) (*VerificationMethod, *Document, error) {
+	u, err := ParseURL(didURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.Path == "" && u.Query == "" && u.Fragment == "" {
+		return nil, nil, fmt.Errorf("%w: %q names a DID, not a verification method", ErrInvalidDIDURL, truncate(didURL, 256))
+	}
+	did := u.DID.String()
+	res, err := r.Resolve(ctx, did)
+	if err != nil {
+		return nil, nil, err
+	}
+	if res == nil || res.Document == nil {
+		return nil, nil, fmt.Errorf("%w: resolver returned no document for %q", ErrNotFound, truncate(did, 256))
+	}
+	if res.DocumentMetadata.Deactivated {
+		return nil, nil, fmt.Errorf("%w: %q", ErrDeactivated, truncate(did, 256))
+	}
+	doc := res.Document
+	if err := checkResolved(did, doc); err != nil {
+		return nil, nil, err
+	}
+	vm, err := doc.FindVerificationMethod(didURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !doc.HasRelationship(rel, vm.ID) {
+		return nil, nil, fmt.Errorf("%w: %q is not in %s", ErrNotInRelationship, truncate(didURL, 256), rel)
+	}
+	if vm.Controller != did {
+		return nil, nil, fmt.Errorf("%w: %q is controlled by %q", ErrWrongController, truncate(didURL, 256), truncate(vm.Controller, 256))
+	}
+	c := *vm
+	return &c, doc, nil
+}
+
+// StaticResolver resolves a fixed set of documents; for tests, examples
+// and pinned issuers.
+type StaticResolver struct {
+	docs map[string]*Document
+}
+
+var _ Resolver = (*StaticResolver)(nil)
+
+// NewStaticResolver validates docs and returns a resolver for them. Two
+// documents with the same id are an error ([ErrDuplicateID]).
+func NewStaticResolver(docs ...*Document) (*StaticResolver, error) {
+	s := &StaticResolver{docs: map[string]*Document{}}
+	for _, d := range docs {
+		if d == nil {
+			return nil, fmt.Errorf("%w: nil document", ErrInvalidDocument)
+		}
+		if err := d.Validate(); err != nil {
+			return nil, err
+		}
+		if _, dup := s.docs[d.ID]; dup {
+			return nil, fmt.Errorf("%w: %w: document %q", ErrInvalidDocument, ErrDuplicateID, d.ID)
+		}
+		s.docs[d.ID] = d.Clone()
+	}
+	return s, nil
+}
+
+// Resolve implements [Resolver]. Unknown DIDs give [ErrNotFound].
+func (s *StaticResolver) Resolve(_ context.Context, did string) (*Resolution, error) {
+	if _, err := Parse(did); err != nil {
+		return resolutionError(did, err)
+	}
+	d, ok := s.docs[did]
+	if !ok {
+		return resolutionError(did, fmt.Errorf("%w: %q", ErrNotFound, truncate(did, 256)))
+	}
+	return &Resolution{Document: d.Clone()}, nil
+}
+
+// DefaultCacheTTL is the cache lifetime [NewResolver] uses when
+// ResolverConfig.TTL is zero.
+const DefaultCacheTTL = 5 * time.Minute
+
+// ResolverConfig configures [NewResolver]. The zero value resolves did:key
+// and did:jwk, and did:web with a default [WebResolver] (HTTPS only, public
+// addresses only), caching results for [DefaultCacheTTL].
+type ResolverConfig struct {
+	// Methods maps a method name ("key", "web", ...) to its resolver. Nil
+	// means the defaults above; a non-nil map is used as is.
+	Methods map[string]Resolver
+	// TTL is how long a successful resolution is cached. Zero means
+	// DefaultCacheTTL; negative disables caching. Failures are not cached.
+	TTL time.Duration
+	// MaxEntries bounds the cache. Zero means 10000.
+	MaxEntries int
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// MethodResolver dispatches by DID method and caches results. It is safe
+// for concurrent use.
+type MethodResolver struct {
+	methods map[string]Resolver
+	ttl     time.Duration
+	max     int
+	now     func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cacheEntry
+}
+
+type cacheEntry struct {
+	res     *Resolution
+	expires time.Time
+}
+
+var _ Resolver = (*MethodResolver)(nil)
+
+// NewResolver returns a resolver that dispatches by method and caches
+// successful results (see [ResolverConfig]). A nil cfg is the zero
+// config.
+func NewResolver(cfg *ResolverConfig) (*MethodResolver, error) {
+	if cfg == nil {
+		cfg = &ResolverConfig{}
+	}
+	r := &MethodResolver{methods: cfg.Methods, ttl: cfg.TTL, max: cfg.MaxEntries, now: cfg.Now, cache: map[string]cacheEntry{}}
+	if r.methods == nil {
+		web, err := NewWebResolver(nil)
+		if err != nil {
+			return nil, err
+		}
+		r.methods = map[string]Resolver{"key": &KeyResolver{}, "jwk": &JWKResolver{}, "web": web}
+	}
+	for m, res := range r.methods {
+		if res == nil {
+			return nil, fmt.Errorf("did: nil resolver for method %q", m)
+		}
+	}
+	if r.ttl == 0 {
+		r.ttl = DefaultCacheTTL
+	}
+	if r.max <= 0 {
+		r.max = 10000
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	return r, nil
+}
+
+// Resolve implements [Resolver]. An unknown method gives
+// [ErrMethodNotSupported]. The returned resolution is the caller's to
+// modify.
+func (r *MethodResolver) Resolve(ctx context.Context, did string) (*Resolution, error) {
+	d, err := Parse(did)
+	if err != nil {
+		return resolutionError(did, err)
+	}
+	m, ok := r.methods[d.Method]
+	if !ok {
+		return resolutionError(did, fmt.Errorf("%w: %q", ErrMethodNotSupported, d.Method))
+	}
+	if r.ttl > 0 {
+		r.mu.Lock()
+		e, hit := r.cache[did]
+		if hit && r.now().Before(e.expires) {
+			r.mu.Unlock()
+			return e.res.clone(), nil
+		}
+		r.mu.Unlock()
+	}
+	res, err := m.Resolve(ctx, did)
+	if err != nil {
+		var re *ResolutionError
+		if !errors.As(err, &re) {
+			return resolutionError(did, err)
+		}
+		return res, err
+	}
+	if res == nil || res.Document == nil {
+		return resolutionError(did, fmt.Errorf("%w: resolver returned no document", ErrNotFound))
+	}
+	if err := checkResolved(did, res.Document); err != nil {
+		return resolutionError(did, err)
+	}
+	if r.ttl > 0 {
+		r.store(did, res.clone())
+	}
+	return res, nil
+}
+
+func (r *MethodResolver) store(did string, res *Resolution) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	if len(r.cache) >= r.max {
+		for k, e := range r.cache {
+			if !now.Before(e.expires) {
+				delete(r.cache, k)
+			}
+		}
+		for k := range r.cache {
+			if len(r.cache) < r.max {
+				break
+			}
+			delete(r.cache, k)
+		}
+	}
+	r.cache[did] = cacheEntry{res: res, expires: now.Add(r.ttl)}
+}
+
+// Purge empties the cache.
+func (r *MethodResolver) Purge() {
+	r.mu.Lock()
+	clear(r.cache)
+	r.mu.Unlock()
+}
