@@ -42,11 +42,11 @@ type Circuit struct {
 	Sets         []treeInputs // one per set-capable predicate position
 
 	// PUBLIC INPUTS
-	IssuerX, IssuerY frontend.Variable `gnark:",public"`
-	SchemaID         frontend.Variable `gnark:",public"`
-	Now              frontend.Variable `gnark:",public"` // Unix seconds
-	RevocationRoot   frontend.Variable `gnark:",public"`
-	RequestHash      frontend.Variable `gnark:",public"`
+	IssuerX, IssuerY frontend.Variable   `gnark:",public"`
+	SchemaID         frontend.Variable   `gnark:",public"`
+	Now              frontend.Variable   `gnark:",public"` // Unix seconds
+	RevocationRoot   frontend.Variable   `gnark:",public"`
+	RequestHash      frontend.Variable   `gnark:",public"`
 	Scope            []frontend.Variable `gnark:",public"` // 1 element iff shape.Nullifier
 	Nullifier        []frontend.Variable `gnark:",public"` // 1 element iff shape.Nullifier
 	Predicates       []predicateInputs   `gnark:",public"`

@@ -67,4 +67,4 @@ var _ stdhash.FieldHasher = (*fieldHasher)(nil)
 
 func (f *fieldHasher) Write(data ...frontend.Variable) { f.buf = append(f.buf, data...) }
 func (f *fieldHasher) Sum() frontend.Variable          { return f.h.hash(f.tag, f.buf...) }
-func (f *fieldHasher) Reset()                           { f.buf = nil }
+func (f *fieldHasher) Reset()                          { f.buf = nil }
