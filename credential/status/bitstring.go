@@ -82,23 +82,30 @@ func DecodeList(encoded string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: base64url: %v", ErrMalformedList, err)
 	}
+	// Two passes: measure the expanded size without keeping it, then
+	// expand into a buffer of exactly that size. A bomb costs CPU up to the
+	// bound, never memory.
+	const maxBytes = MaxStatusListBits / 8
 	zr, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return nil, fmt.Errorf("%w: gzip: %v", ErrMalformedList, err)
 	}
-	const maxBytes = MaxStatusListBits / 8
-	bits, err := io.ReadAll(io.LimitReader(zr, maxBytes+1))
+	n, err := io.Copy(io.Discard, io.LimitReader(zr, maxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: gzip: %v", ErrMalformedList, err)
 	}
-	if len(bits) > maxBytes {
+	if n > maxBytes {
 		return nil, fmt.Errorf("%w: expands beyond %d bytes", ErrMalformedList, maxBytes)
 	}
-	if err := zr.Close(); err != nil {
+	if n*8 < MinStatusListBits {
+		return nil, fmt.Errorf("%w: %d bits", ErrListLength, n*8)
+	}
+	if err := zr.Reset(bytes.NewReader(gz)); err != nil {
 		return nil, fmt.Errorf("%w: gzip: %v", ErrMalformedList, err)
 	}
-	if len(bits)*8 < MinStatusListBits {
-		return nil, fmt.Errorf("%w: %d bits", ErrListLength, len(bits)*8)
+	bits := make([]byte, n)
+	if _, err := io.ReadFull(zr, bits); err != nil {
+		return nil, fmt.Errorf("%w: gzip: %v", ErrMalformedList, err)
 	}
 	return bits, nil
 }
