@@ -47,7 +47,7 @@ func leInt(b []byte) *big.Int {
 // mixed-order points.
 func parseEd25519(b []byte) (crypto.PublicKey, error) {
 	if len(b) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%w: %w: Ed25519 key is 32 bytes, got %d", ErrInvalidKey, ErrInvalidKeyLength, len(b))
+		return nil, fmt.Errorf("%w: Ed25519 key is 32 bytes, got %d", ErrInvalidKeyLength, len(b))
 	}
 	yb := slices.Clone(b)
 	sign := yb[31] >> 7
@@ -129,7 +129,7 @@ type Secp256k1PublicKey struct {
 // Errors wrap [ErrInvalidKey].
 func ParseSecp256k1PublicKey(b []byte) (*Secp256k1PublicKey, error) {
 	if len(b) != 33 {
-		return nil, fmt.Errorf("%w: %w: secp256k1 compressed point is 33 bytes, got %d", ErrInvalidKey, ErrInvalidKeyLength, len(b))
+		return nil, fmt.Errorf("%w: secp256k1 compressed point is 33 bytes, got %d", ErrInvalidKeyLength, len(b))
 	}
 	if b[0] != 2 && b[0] != 3 {
 		return nil, fmt.Errorf("%w: secp256k1 point is not in compressed form", ErrInvalidKey)

@@ -28,9 +28,9 @@ var (
 	// canonical encoding (code "invalidPublicKey").
 	ErrInvalidKey = errors.New("did: invalid public key")
 	// ErrInvalidKeyLength is returned when raw key bytes have the wrong length
-	// for their key type (code "invalidPublicKeyLength"). It always comes
-	// together with ErrInvalidKey.
-	ErrInvalidKeyLength = errors.New("did: invalid public key length")
+	// for their key type (code "invalidPublicKeyLength"). It matches
+	// ErrInvalidKey too.
+	ErrInvalidKeyLength error = &subError{"did: invalid public key length", ErrInvalidKey}
 	// ErrUnsupportedKey is returned for a key type, multicodec, JWK curve or
 	// verification method type this package does not handle
 	// (code "unsupportedPublicKeyType").
@@ -138,3 +138,12 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// subError is a sentinel that also matches its parent sentinel.
+type subError struct {
+	msg    string
+	parent error
+}
+
+func (e *subError) Error() string { return e.msg }
+func (e *subError) Unwrap() error { return e.parent }

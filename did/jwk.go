@@ -129,7 +129,7 @@ func (j *JWK) PublicKey() (crypto.PublicKey, error) {
 			return newNISTKey(elliptic.P521(), x, y)
 		case "secp256k1":
 			if len(x) != 32 || len(y) != 32 {
-				return nil, fmt.Errorf("%w: %w: secp256k1 coordinates are 32 bytes", ErrInvalidKey, ErrInvalidKeyLength)
+				return nil, fmt.Errorf("%w: secp256k1 coordinates are 32 bytes", ErrInvalidKeyLength)
 			}
 			return NewSecp256k1PublicKey(new(big.Int).SetBytes(x), new(big.Int).SetBytes(y))
 		}

@@ -168,7 +168,7 @@ func decodeMultikey(s string) (uint64, crypto.PublicKey, error) {
 	}
 	raw := buf[n:]
 	if len(raw) != kt.size {
-		return 0, nil, fmt.Errorf("%w: %w: %s key is %d bytes, got %d", ErrInvalidKey, ErrInvalidKeyLength, kt.name, kt.size, len(raw))
+		return 0, nil, fmt.Errorf("%w: %s key is %d bytes, got %d", ErrInvalidKeyLength, kt.name, kt.size, len(raw))
 	}
 	pub, err := kt.parse(raw)
 	if err != nil {
@@ -206,7 +206,7 @@ func readUvarint(b []byte) (uint64, int, error) {
 func parseCompressedNIST(c elliptic.Curve, b []byte) (*ecdsa.PublicKey, error) {
 	size := (c.Params().BitSize + 7) / 8
 	if len(b) != 1+size {
-		return nil, fmt.Errorf("%w: %w: %s compressed point is %d bytes, got %d", ErrInvalidKey, ErrInvalidKeyLength, c.Params().Name, 1+size, len(b))
+		return nil, fmt.Errorf("%w: %s compressed point is %d bytes, got %d", ErrInvalidKeyLength, c.Params().Name, 1+size, len(b))
 	}
 	if b[0] != 2 && b[0] != 3 {
 		return nil, fmt.Errorf("%w: %s point is not in compressed form", ErrInvalidKey, c.Params().Name)
@@ -222,7 +222,7 @@ func parseCompressedNIST(c elliptic.Curve, b []byte) (*ecdsa.PublicKey, error) {
 func newNISTKey(c elliptic.Curve, xb, yb []byte) (*ecdsa.PublicKey, error) {
 	size := (c.Params().BitSize + 7) / 8
 	if len(xb) != size || len(yb) != size {
-		return nil, fmt.Errorf("%w: %w: %s coordinates are %d bytes", ErrInvalidKey, ErrInvalidKeyLength, c.Params().Name, size)
+		return nil, fmt.Errorf("%w: %s coordinates are %d bytes", ErrInvalidKeyLength, c.Params().Name, size)
 	}
 	x, y := new(big.Int).SetBytes(xb), new(big.Int).SetBytes(yb)
 	p := c.Params().P
@@ -247,7 +247,7 @@ var x25519LowOrder = [][32]byte{
 // are not of small order.
 func parseX25519(b []byte) (crypto.PublicKey, error) {
 	if len(b) != 32 {
-		return nil, fmt.Errorf("%w: %w: X25519 key is 32 bytes, got %d", ErrInvalidKey, ErrInvalidKeyLength, len(b))
+		return nil, fmt.Errorf("%w: X25519 key is 32 bytes, got %d", ErrInvalidKeyLength, len(b))
 	}
 	if !lessThanP25519(b) {
 		return nil, fmt.Errorf("%w: non-canonical X25519 u-coordinate", ErrInvalidKey)
@@ -284,7 +284,7 @@ type ZKPublicKey struct {
 // [ErrInvalidKey].
 func ParseZKPublicKey(b []byte) (*ZKPublicKey, error) {
 	if len(b) != ZKPublicKeySize {
-		return nil, fmt.Errorf("%w: %w: ZK key is %d bytes, got %d", ErrInvalidKey, ErrInvalidKeyLength, ZKPublicKeySize, len(b))
+		return nil, fmt.Errorf("%w: ZK key is %d bytes, got %d", ErrInvalidKeyLength, ZKPublicKeySize, len(b))
 	}
 	var p twistededwards.PointAffine
 	if _, err := p.SetBytes(b); err != nil {
