@@ -1,0 +1,284 @@
+package status
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/did"
+)
+
+// Bitstring Status List credential and entry types and purposes (§2).
+const (
+	TypeStatusListCredential = "BitstringStatusListCredential"
+	TypeStatusList           = "BitstringStatusList"
+	TypeStatusListEntry      = "BitstringStatusListEntry"
+
+	PurposeRevocation = "revocation" // not reversible
+	PurposeSuspension = "suspension" // reversible
+)
+
+// ErrSuspended is returned by [CheckStatus] when the entry's bit is set in
+// a suspension list.
+var ErrSuspended = errors.New("status: credential suspended")
+
+// Entry is a BitstringStatusListEntry (§2.1), the credentialStatus of a
+// credential on the JWT path.
+type Entry struct {
+	ID                   string // optional; never the status list URL
+	StatusPurpose        string
+	StatusListIndex      string // base-10 digits
+	StatusListCredential string // URL of the BitstringStatusListCredential
+}
+
+// Object returns the entry as a credentialStatus object.
+func (e Entry) Object() credential.Object {
+	return credential.Object{
+		ID:   e.ID,
+		Type: []string{TypeStatusListEntry},
+		Props: map[string]any{
+			"statusPurpose":        e.StatusPurpose,
+			"statusListIndex":      e.StatusListIndex,
+			"statusListCredential": e.StatusListCredential,
+		},
+	}
+}
+
+// ParseEntry reads a BitstringStatusListEntry from a credentialStatus
+// object. statusSize other than 1 is not supported. Errors wrap
+// [ErrMalformedList] (MALFORMED_VALUE_ERROR).
+func ParseEntry(o credential.Object) (*Entry, error) {
+	if !slices.Equal(o.Type, []string{TypeStatusListEntry}) {
+		return nil, fmt.Errorf("%w: credentialStatus type %q", ErrMalformedList, o.Type)
+	}
+	str := func(k string) (string, error) {
+		v, ok := o.Props[k].(string)
+		if !ok || v == "" {
+			return "", fmt.Errorf("%w: credentialStatus %s missing or not a string", ErrMalformedList, k)
+		}
+		return v, nil
+	}
+	var e Entry
+	var err error
+	e.ID = o.ID
+	if e.StatusPurpose, err = str("statusPurpose"); err != nil {
+		return nil, err
+	}
+	if e.StatusListIndex, err = str("statusListIndex"); err != nil {
+		return nil, err
+	}
+	if _, err := ParseStatusListIndex(e.StatusListIndex); err != nil {
+		return nil, err
+	}
+	if e.StatusListCredential, err = str("statusListCredential"); err != nil {
+		return nil, err
+	}
+	if e.ID != "" && e.ID == e.StatusListCredential {
+		return nil, fmt.Errorf("%w: entry id is the status list URL", ErrMalformedList)
+	}
+	if size, ok := o.Props["statusSize"]; ok && fmt.Sprint(size) != "1" {
+		return nil, fmt.Errorf("%w: statusSize %v not supported", ErrMalformedList, size)
+	}
+	return &e, nil
+}
+
+// NewEntry allocates a random index in status list name (durably) and
+// returns the entry to put in a credential's credentialStatus; listURL is
+// where the list's credential is published.
+func (r *Registry) NewEntry(name, purpose, listURL string) (*Entry, error) {
+	idx, err := r.AllocateStatusIndex(name)
+	if err != nil {
+		return nil, err
+	}
+	return &Entry{
+		ID:                   listURL + "#" + FormatStatusListIndex(idx),
+		StatusPurpose:        purpose,
+		StatusListIndex:      FormatStatusListIndex(idx),
+		StatusListCredential: listURL,
+	}, nil
+}
+
+// StatusListCredential returns the BitstringStatusListCredential of list
+// name (§2.2) with id listURL, as a VC-JOSE JWT signed by the registry's
+// key (credential.IssueJWT). It is valid from now for validFor (0: no
+// validUntil); publish it at listURL.
+func (r *Registry) StatusListCredential(name, purpose, listURL string, validFor time.Duration) (string, error) {
+	bits, err := r.StatusBits(name)
+	if err != nil {
+		return "", err
+	}
+	enc, err := EncodeList(bits)
+	if err != nil {
+		return "", err
+	}
+	now := r.cfg.Now().UTC().Truncate(time.Second)
+	c := &credential.Credential{
+		Context:   []any{credential.ContextV2},
+		ID:        listURL,
+		Type:      []string{credential.TypeVerifiableCredential, TypeStatusListCredential},
+		Issuer:    credential.IssuerRef{ID: r.cfg.Issuer},
+		ValidFrom: now,
+		CredentialSubject: []credential.Subject{{
+			ID: listURL + "#list",
+			Claims: map[string]any{
+				"type":          TypeStatusList,
+				"statusPurpose": purpose,
+				"encodedList":   enc,
+			},
+		}},
+	}
+	if validFor > 0 {
+		c.ValidUntil = now.Add(validFor)
+	}
+	return credential.IssueJWT(c, r.cfg.Signer, r.cfg.KeyID, now)
+}
+
+// CheckConfig configures [CheckStatus].
+type CheckConfig struct {
+	// Client fetches the status list credential; required (so the caller
+	// controls timeouts, proxies and address policy).
+	Client *http.Client
+	// Resolver resolves the list issuer's DID.
+	Resolver did.Resolver
+	// Issuer, if set, is the DID the list must be issued by (normally the
+	// issuer of the credential being checked).
+	Issuer string
+	// Verify is passed to credential.VerifyJWT.
+	Verify credential.VerifyOptions
+	// MaxBytes bounds the fetched body; 0 means credential.MaxCredentialSize.
+	MaxBytes int64
+}
+
+// Result is the outcome of a status check (§3.2).
+type Result struct {
+	Index   uint64
+	Purpose string
+	Status  bool // the bit
+	Valid   bool // Status == false
+}
+
+// CheckStatus fetches the entry's status list credential through
+// cfg.Client, verifies it (credential.VerifyJWT), checks its type, id,
+// issuer and purpose against the entry, expands the list (bounded) and
+// reads the entry's bit.
+//
+// If the bit is set it returns the result together with an error wrapping
+// [ErrRevoked] (purpose revocation) or [ErrSuspended] (suspension).
+// Failures wrap [ErrStatusRetrieval], [ErrStatusVerification],
+// [ErrMalformedList], [ErrListLength] or [ErrOutOfRange] (RANGE_ERROR).
+func CheckStatus(ctx context.Context, cfg CheckConfig, e Entry) (*Result, error) {
+	if cfg.Client == nil || cfg.Resolver == nil {
+		return nil, fmt.Errorf("%w: CheckConfig needs Client and Resolver", ErrStatusRetrieval)
+	}
+	idx, err := ParseStatusListIndex(e.StatusListIndex)
+	if err != nil {
+		return nil, err
+	}
+	token, err := fetchList(ctx, cfg, e.StatusListCredential)
+	if err != nil {
+		return nil, err
+	}
+	c, err := credential.VerifyJWT(ctx, cfg.Resolver, token, cfg.Verify)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStatusVerification, err)
+	}
+	bits, err := listFromCredential(c, cfg.Issuer, e)
+	if err != nil {
+		return nil, err
+	}
+	set, err := ListBit(bits, idx)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Index: idx, Purpose: e.StatusPurpose, Status: set, Valid: !set}
+	switch {
+	case !set:
+		return res, nil
+	case e.StatusPurpose == PurposeRevocation:
+		return res, fmt.Errorf("%w: status list %s index %d", ErrRevoked, e.StatusListCredential, idx)
+	case e.StatusPurpose == PurposeSuspension:
+		return res, fmt.Errorf("%w: status list %s index %d", ErrSuspended, e.StatusListCredential, idx)
+	}
+	return res, nil
+}
+
+func fetchList(ctx context.Context, cfg CheckConfig, url string) (string, error) {
+	if !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "http://") {
+		return "", fmt.Errorf("%w: statusListCredential %q is not an HTTP(S) URL", ErrStatusRetrieval, url)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrStatusRetrieval, err)
+	}
+	req.Header.Set("Accept", "application/vc+jwt")
+	resp, err := cfg.Client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrStatusRetrieval, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%w: HTTP %d", ErrStatusRetrieval, resp.StatusCode)
+	}
+	limit := cfg.MaxBytes
+	if limit <= 0 {
+		limit = credential.MaxCredentialSize
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrStatusRetrieval, err)
+	}
+	if int64(len(body)) > limit {
+		return "", fmt.Errorf("%w: body exceeds %d bytes", ErrStatusRetrieval, limit)
+	}
+	return strings.TrimSpace(string(body)), nil
+}
+
+// listFromCredential checks a verified status list credential against the
+// entry and returns its expanded bitstring.
+func listFromCredential(c *credential.Credential, issuer string, e Entry) ([]byte, error) {
+	if !slices.Contains(c.Type, TypeStatusListCredential) {
+		return nil, fmt.Errorf("%w: credential type %q lacks %s", ErrStatusVerification, c.Type, TypeStatusListCredential)
+	}
+	if c.ID != "" && c.ID != e.StatusListCredential {
+		return nil, fmt.Errorf("%w: list id %q differs from %q", ErrStatusVerification, c.ID, e.StatusListCredential)
+	}
+	if issuer != "" && c.Issuer.ID != issuer {
+		return nil, fmt.Errorf("%w: list issued by %q, want %q", ErrStatusVerification, c.Issuer.ID, issuer)
+	}
+	if len(c.CredentialSubject) != 1 {
+		return nil, fmt.Errorf("%w: want one credentialSubject", ErrStatusVerification)
+	}
+	cl := c.CredentialSubject[0].Claims
+	if t, _ := cl["type"].(string); t != TypeStatusList {
+		return nil, fmt.Errorf("%w: subject type %v", ErrStatusVerification, cl["type"])
+	}
+	if !purposeMatches(cl["statusPurpose"], e.StatusPurpose) {
+		return nil, fmt.Errorf("%w: list purpose %v does not include %q", ErrStatusVerification, cl["statusPurpose"], e.StatusPurpose)
+	}
+	enc, ok := cl["encodedList"].(string)
+	if !ok {
+		return nil, fmt.Errorf("%w: encodedList missing or not a string", ErrMalformedList)
+	}
+	return DecodeList(enc)
+}
+
+// purposeMatches: statusPurpose is a string or an array of strings (§2.2).
+func purposeMatches(v any, want string) bool {
+	switch p := v.(type) {
+	case string:
+		return p == want
+	case []any:
+		for _, x := range p {
+			if s, ok := x.(string); ok && s == want {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,208 @@
+package status
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zkcred/zkcred/credential"
+)
+
+// listServer serves whatever token currently holds at /lists/1.
+type listServer struct {
+	srv   *httptest.Server
+	token atomic.Value
+	code  atomic.Int32
+}
+
+func newListServer(t *testing.T) *listServer {
+	s := &listServer{}
+	s.code.Store(http.StatusOK)
+	s.token.Store("")
+	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/lists/1" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/vc+jwt")
+		w.WriteHeader(int(s.code.Load()))
+		w.Write([]byte(s.token.Load().(string)))
+	}))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func TestStatusListEndToEnd(t *testing.T) {
+	st, err := OpenBoltStore(filepath.Join(t.TempDir(), "reg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := testConfig()
+	cfg.Now = func() time.Time { return testNow }
+	reg, err := OpenRegistry(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := newListServer(t)
+	listURL := ls.srv.URL + "/lists/1"
+	// Two credentials get distinct random indexes.
+	e1, err := reg.NewEntry("revocation-1", PurposeRevocation, listURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, err := reg.NewEntry("revocation-1", PurposeRevocation, listURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e1.StatusListIndex == e2.StatusListIndex {
+		t.Fatal("index allocated twice")
+	}
+	// The entry round-trips through a credentialStatus object.
+	if pe, err := ParseEntry(e1.Object()); err != nil || *pe != *e1 {
+		t.Fatalf("entry round trip: %v %+v", err, pe)
+	}
+	publish := func() {
+		t.Helper()
+		tok, err := reg.StatusListCredential("revocation-1", PurposeRevocation, listURL, 24*time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls.token.Store(tok)
+	}
+	check := CheckConfig{
+		Client:   ls.srv.Client(),
+		Resolver: testResolver(t),
+		Issuer:   testIssuer,
+		Verify:   credential.VerifyOptions{Clock: func() time.Time { return testNow }},
+	}
+	ctx := context.Background()
+
+	publish()
+	res, err := CheckStatus(ctx, check, *e1)
+	if err != nil || !res.Valid || res.Status {
+		t.Fatalf("fresh list: %+v, %v", res, err)
+	}
+
+	i1, _ := ParseStatusListIndex(e1.StatusListIndex)
+	if err := reg.SetStatus("revocation-1", i1, true); err != nil {
+		t.Fatal(err)
+	}
+	publish()
+	res, err = CheckStatus(ctx, check, *e1)
+	if !errors.Is(err, ErrRevoked) || res == nil || res.Valid || !res.Status || res.Index != i1 {
+		t.Fatalf("revoked entry: %+v, %v", res, err)
+	}
+	if res, err := CheckStatus(ctx, check, *e2); err != nil || !res.Valid {
+		t.Fatalf("other entry: %+v, %v", res, err)
+	}
+	// The same bit read as a suspension is a suspension.
+	bits, _ := reg.StatusBits("revocation-1")
+	if set, _ := ListBit(bits, i1); !set {
+		t.Fatal("bit not stored")
+	}
+
+	// Failures.
+	cases := map[string]struct {
+		entry Entry
+		setup func()
+		want  error
+	}{
+		"index out of range": {Entry{StatusPurpose: PurposeRevocation, StatusListIndex: "131072", StatusListCredential: listURL}, nil, ErrOutOfRange},
+		"index not digits":   {Entry{StatusPurpose: PurposeRevocation, StatusListIndex: "-1", StatusListCredential: listURL}, nil, ErrMalformedList},
+		"purpose mismatch":   {Entry{StatusPurpose: PurposeSuspension, StatusListIndex: "5", StatusListCredential: listURL}, nil, ErrStatusVerification},
+		"list id mismatch":   {Entry{StatusPurpose: PurposeRevocation, StatusListIndex: "5", StatusListCredential: listURL + "?x"}, nil, ErrStatusVerification},
+		"not found":          {Entry{StatusPurpose: PurposeRevocation, StatusListIndex: "5", StatusListCredential: ls.srv.URL + "/lists/2"}, nil, ErrStatusRetrieval},
+		"not http":           {Entry{StatusPurpose: PurposeRevocation, StatusListIndex: "5", StatusListCredential: "file:///etc/passwd"}, nil, ErrStatusRetrieval},
+		"server error":       {*e1, func() { ls.code.Store(http.StatusInternalServerError) }, ErrStatusRetrieval},
+		"oversize body":      {*e1, func() { ls.token.Store(strings.Repeat("a", credential.MaxCredentialSize+10)) }, ErrStatusRetrieval},
+		"tampered token": {*e1, func() {
+			tok, _ := reg.StatusListCredential("revocation-1", PurposeRevocation, listURL, time.Hour)
+			parts := strings.Split(tok, ".")
+			ls.token.Store(parts[0] + "." + parts[1] + "." + flip(parts[2]))
+		}, ErrStatusVerification},
+		"expired list": {*e1, func() {
+			tok, _ := reg.StatusListCredential("revocation-1", PurposeRevocation, listURL, time.Second)
+			ls.token.Store(tok)
+		}, nil},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			ls.code.Store(http.StatusOK)
+			publish()
+			if tc.setup != nil {
+				tc.setup()
+			}
+			c := check
+			want := tc.want
+			if name == "expired list" {
+				c.Verify.Clock = func() time.Time { return testNow.Add(time.Hour) }
+				want = ErrStatusVerification
+			}
+			res, err := CheckStatus(ctx, c, tc.entry)
+			if !errors.Is(err, want) || res != nil {
+				t.Fatalf("got %+v, %v; want %v", res, err, want)
+			}
+		})
+	}
+	// Pinned issuer differs.
+	ls.code.Store(http.StatusOK)
+	publish()
+	c := check
+	c.Issuer = "did:example:other"
+	if _, err := CheckStatus(ctx, c, *e2); !errors.Is(err, ErrStatusVerification) {
+		t.Fatalf("issuer pin: %v", err)
+	}
+
+	// Suspension lists clear bits again.
+	es, err := reg.NewEntry("suspension-1", PurposeSuspension, listURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, _ := ParseStatusListIndex(es.StatusListIndex)
+	for _, v := range []bool{true, false} {
+		if err := reg.SetStatus("suspension-1", is, v); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := reg.StatusListCredential("suspension-1", PurposeSuspension, listURL, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls.token.Store(tok)
+		res, err := CheckStatus(ctx, check, *es)
+		if v && !errors.Is(err, ErrSuspended) || !v && err != nil || res == nil || res.Status != v {
+			t.Fatalf("suspension %v: %+v, %v", v, res, err)
+		}
+	}
+	if err := reg.SetStatus("suspension-1", MinStatusListBits, true); !errors.Is(err, ErrOutOfRange) {
+		t.Fatalf("set beyond the list: %v", err)
+	}
+}
+
+func TestParseEntryRejects(t *testing.T) {
+	good := Entry{StatusPurpose: PurposeRevocation, StatusListIndex: "94567", StatusListCredential: "https://example.com/credentials/status/3"}
+	mut := func(f func(o *credential.Object)) credential.Object {
+		o := good.Object()
+		f(&o)
+		return o
+	}
+	for name, o := range map[string]credential.Object{
+		"wrong type":      mut(func(o *credential.Object) { o.Type = []string{"StatusList2021Entry"} }),
+		"index as number": mut(func(o *credential.Object) { o.Props["statusListIndex"] = 94567 }),
+		"index with sign": mut(func(o *credential.Object) { o.Props["statusListIndex"] = "+5" }),
+		"missing purpose": mut(func(o *credential.Object) { delete(o.Props, "statusPurpose") }),
+		"missing list":    mut(func(o *credential.Object) { delete(o.Props, "statusListCredential") }),
+		"id is the list":  mut(func(o *credential.Object) { o.ID = good.StatusListCredential }),
+		"statusSize 2":    mut(func(o *credential.Object) { o.Props["statusSize"] = 2 }),
+	} {
+		if _, err := ParseEntry(o); !errors.Is(err, ErrMalformedList) {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+}
