@@ -163,4 +163,3 @@ func NewPublicJWK(pub crypto.PublicKey) (*JWK, error) {
 		return nil, fmt.Errorf("%w: %T has no JWK representation", ErrUnsupportedKey, pub)
 	}
 }
-

@@ -5,9 +5,9 @@ import (
 	"crypto"
 	"crypto/ecdh"
 	"crypto/ed25519"
+	"fmt"
 	"math/big"
 	"slices"
-	"fmt"
 	"strings"
 )
 
