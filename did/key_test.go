@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -282,4 +283,57 @@ func mustHex(s string) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestMultikeyHeaders checks the header table of W3C Controlled
+// Identifiers §Multikey (../testdata/did/cid-multikey.json).
+func TestMultikeyHeaders(t *testing.T) {
+	b, err := os.ReadFile("../testdata/did/cid-multikey.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Public []struct {
+			KeyType, Multicodec, VarintPrefixHex, DIDKeyPrefix string
+			KeyBytes                                           int
+		} `json:"publicKeyHeaders"`
+		Secret   []struct{ KeyType, Multicodec string } `json:"secretKeyHeaders"`
+		Examples []VerificationMethod                   `json:"examples"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	parseCodec := func(s string) uint64 {
+		var c uint64
+		if _, err := fmt.Sscanf(s, "0x%x", &c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for _, h := range v.Public {
+		c := parseCodec(h.Multicodec)
+		if hex.EncodeToString(appendUvarint(nil, c)) != h.VarintPrefixHex {
+			t.Errorf("%s: varint %x", h.KeyType, appendUvarint(nil, c))
+		}
+		kt, ok := keyTypeByCodec(c)
+		if !ok {
+			if c != 0xeb { // BLS12-381 G2 is out of scope
+				t.Errorf("%s unsupported", h.KeyType)
+			}
+			continue
+		}
+		if kt.size != h.KeyBytes {
+			t.Errorf("%s: %d bytes, want %d", h.KeyType, kt.size, h.KeyBytes)
+		}
+	}
+	// A secret key header where a public key is expected is an error.
+	for _, h := range v.Secret {
+		if _, err := DecodeMultikey(encodeMultikey(parseCodec(h.Multicodec), make([]byte, 32))); !errors.Is(err, ErrUnsupportedKey) {
+			t.Errorf("%s secret key header: %v", h.KeyType, err)
+		}
+	}
+	pub, err := DecodeMultikey(v.Examples[0].PublicKeyMultibase)
+	if _, ok := pub.(ed25519.PublicKey); err != nil || !ok {
+		t.Fatalf("example: %T %v", pub, err)
+	}
 }

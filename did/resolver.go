@@ -53,26 +53,33 @@ type DocumentMetadata struct {
 
 // clone returns a deep copy, so cached results cannot be changed by
 // callers.
-func (r *Resolution) clone() *Resolution {
+func (r *Resolution) clone() (*Resolution, error) {
 	out := *r
 	out.DocumentMetadata.EquivalentID = append([]string(nil), r.DocumentMetadata.EquivalentID...)
 	if r.Document != nil {
-		out.Document = r.Document.Clone()
+		d, err := r.Document.Clone()
+		if err != nil {
+			return nil, err
+		}
+		out.Document = d
 	}
-	return &out
+	return &out, nil
 }
 
-// Clone returns a deep copy of the document.
-func (d *Document) Clone() *Document {
+// Clone returns a deep copy of the document, made through its JSON form.
+// It fails, with [ErrInvalidDocument], only for a document that does not
+// marshal (an invalid raw JSON value in Extra or ServiceEndpoint, or an
+// unmarshalable @context entry).
+func (d *Document) Clone() (*Document, error) {
 	b, err := json.Marshal(d)
 	if err != nil {
-		panic("did: internal error: " + err.Error())
+		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
 	var c Document
 	if err := json.Unmarshal(b, &c); err != nil {
-		panic("did: internal error: " + err.Error())
+		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
-	return &c
+	return &c, nil
 }
 
 // checkResolved enforces what every resolver promises: a valid document
@@ -155,7 +162,11 @@ func NewStaticResolver(docs ...*Document) (*StaticResolver, error) {
 		if _, dup := s.docs[d.ID]; dup {
 			return nil, fmt.Errorf("%w: %w: document %q", ErrInvalidDocument, ErrDuplicateID, d.ID)
 		}
-		s.docs[d.ID] = d.Clone()
+		c, err := d.Clone()
+		if err != nil {
+			return nil, err
+		}
+		s.docs[d.ID] = c
 	}
 	return s, nil
 }
@@ -169,7 +180,11 @@ func (s *StaticResolver) Resolve(_ context.Context, did string) (*Resolution, er
 	if !ok {
 		return resolutionError(did, fmt.Errorf("%w: %q", ErrNotFound, truncate(did, 256)))
 	}
-	return &Resolution{Document: d.Clone()}, nil
+	c, err := d.Clone()
+	if err != nil {
+		return resolutionError(did, err)
+	}
+	return &Resolution{Document: c}, nil
 }
 
 // DefaultCacheTTL is the cache lifetime [NewResolver] uses when
@@ -260,7 +275,7 @@ func (r *MethodResolver) Resolve(ctx context.Context, did string) (*Resolution, 
 		e, hit := r.cache[did]
 		if hit && r.now().Before(e.expires) {
 			r.mu.Unlock()
-			return e.res.clone(), nil
+			return e.res.clone()
 		}
 		r.mu.Unlock()
 	}
@@ -279,7 +294,9 @@ func (r *MethodResolver) Resolve(ctx context.Context, did string) (*Resolution, 
 		return resolutionError(did, err)
 	}
 	if r.ttl > 0 {
-		r.store(did, res.clone())
+		if c, err := res.clone(); err == nil {
+			r.store(did, c)
+		}
 	}
 	return res, nil
 }

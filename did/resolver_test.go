@@ -71,6 +71,15 @@ func TestStaticResolver(t *testing.T) {
 	if _, err := NewStaticResolver(nil); !errors.Is(err, ErrInvalidDocument) {
 		t.Fatal(err)
 	}
+	// A document that cannot be marshalled is an error, not a panic.
+	bad := issuerDoc(t)
+	bad.Extra["x-custom"] = json.RawMessage("{not json")
+	if _, err := NewStaticResolver(bad); !errors.Is(err, ErrInvalidDocument) {
+		t.Fatal(err)
+	}
+	if _, err := DocumentHandler(bad); !errors.Is(err, ErrInvalidDocument) {
+		t.Fatal(err)
+	}
 }
 
 func TestResolutionJSON(t *testing.T) {
@@ -92,7 +101,11 @@ func TestResolutionJSON(t *testing.T) {
 func TestResolveVerificationMethod(t *testing.T) {
 	ctx := context.Background()
 	doc := issuerDoc(t)
-	other := *doc.Clone()
+	c, err := doc.Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := *c
 	other.VerificationMethod[0].Controller = "did:example:someone-else"
 	other.ID = "did:example:other"
 	other.VerificationMethod[0].ID = "did:example:other#key-1"

@@ -84,6 +84,7 @@ func NewWebResolver(cfg *WebConfig) (*WebResolver, error) {
 	switch t := client.Transport.(type) {
 	case nil:
 		tr = http.DefaultTransport.(*http.Transport).Clone()
+		tr.DialContext = nil // use checkedDial's own dialer, which checks before connecting
 	case *http.Transport:
 		tr = t.Clone()
 	default:
