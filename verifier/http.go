@@ -78,7 +78,7 @@ type ErrorBody struct {
 //
 //	POST /requests                     body: Policy JSON -> 201, the Request
 //	GET  /requests/{id}                -> 200, the Request (what a wallet reads)
-//	POST /requests/{id}/presentations  body: presentation JSON -> 200, the Result
+//	POST /requests/{id}/presentations  body: Submission JSON -> 200, the Result
 //
 // Request bodies must be application/json and at most MaxHTTPBody bytes.
 // Errors are {"code": ..., "message": ...} with the status and code of
@@ -88,6 +88,7 @@ func (v *Verifier) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /requests", v.handle(v.createRequest))
 	mux.HandleFunc("GET /requests/{id}", v.handle(v.getRequest))
+	mux.HandleFunc("POST /requests/{id}/presentations", v.handle(v.postPresentation))
 	return http.MaxBytesHandler(mux, MaxHTTPBody)
 }
 
@@ -178,4 +179,16 @@ func (v *Verifier) getRequest(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	return http.StatusOK, req, nil
+}
+
+func (v *Verifier) postPresentation(r *http.Request) (int, any, error) {
+	b, err := readJSONBody(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	res, err := v.VerifyID(r.Context(), r.PathValue("id"), b)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, res, nil
 }

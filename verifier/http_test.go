@@ -12,18 +12,6 @@ import (
 	"time"
 )
 
-// fixedClock returns a Now func fixed at t.
-func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
-
-func newTestVerifier(t testing.TB, store Store, now func() time.Time) *Verifier {
-	t.Helper()
-	v, err := New(Config{Store: store, Audience: "https://shop.example", Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 type httpResult struct {
 	status int
 	body   []byte
@@ -32,6 +20,11 @@ type httpResult struct {
 
 func do(t testing.TB, h http.Handler, method, path, ctype string, body []byte) httpResult {
 	t.Helper()
+	return serve(h, method, path, ctype, body)
+}
+
+// serve runs one request through h (safe from any goroutine).
+func serve(h http.Handler, method, path, ctype string, body []byte) httpResult {
 	r := httptest.NewRequest(method, path, bytes.NewReader(body))
 	if ctype != "" {
 		r.Header.Set("Content-Type", ctype)
@@ -62,9 +55,10 @@ func wantError(t *testing.T, res httpResult, status int, code string) {
 
 func TestHandlerRequests(t *testing.T) {
 	now := time.Date(2026, 2, 28, 23, 30, 0, 0, time.UTC)
-	v := newTestVerifier(t, newBolt(t), fixedClock(now))
-	h := v.Handler()
-	policy, _ := json.Marshal(sampleRequest().Policy)
+	e := newEnv(t, newBolt(t), newTestIssuer(t, "agency.example"))
+	e.clock.Set(now)
+	h := e.v.Handler()
+	policy, _ := json.Marshal(votePolicy("did:web:agency.example"))
 
 	res := do(t, h, "POST", "/requests", "application/json; charset=utf-8", policy)
 	if res.status != http.StatusCreated {
@@ -74,7 +68,7 @@ func TestHandlerRequests(t *testing.T) {
 	if err != nil {
 		t.Fatalf("created request does not parse: %v\n%s", err, res.body)
 	}
-	if req.Audience != "https://shop.example" || req.Date != "2026-02-28" ||
+	if req.Audience != "https://vote.example" || req.Schema.ID != FieldHex(testSchema().ID()) || req.Date != "2026-02-28" ||
 		req.IssuedAt != now.Unix() || req.ExpiresAt != now.Add(DefaultRequestTTL).Unix() {
 		t.Errorf("created request %+v", req)
 	}
@@ -106,11 +100,14 @@ func TestHandlerRequests(t *testing.T) {
 }
 
 func TestNewRequestTrustedIssuers(t *testing.T) {
-	v, err := New(Config{Store: newBolt(t), Audience: "a", TrustedIssuers: []string{"did:web:agency.example"}})
+	e := newEnv(t, newBolt(t), newTestIssuer(t, "agency.example"))
+	cfg := e.v.cfg
+	cfg.TrustedIssuers = []string{"did:web:agency.example"}
+	v, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := sampleRequest().Policy
+	p := votePolicy("did:web:agency.example")
 	if _, err := v.NewRequest(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}

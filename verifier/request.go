@@ -97,8 +97,8 @@ type Policy struct {
 // 32-byte big-endian hex of the schema's field element id).
 type SchemaRef struct {
 	Name    string `json:"name"`
-	Version string `json:"version"`
-	ID      string `json:"id"`
+	Version uint32 `json:"version"`
+	ID      string `json:"id,omitempty"`
 }
 
 // Predicate is one condition on an attribute, by name. Which operand
@@ -288,7 +288,7 @@ func (p *Policy) check() error {
 			return bad("issuer %.80q: %v", iss, err)
 		}
 	}
-	if p.Schema.Name == "" || p.Schema.Version == "" || len(p.Schema.Name) > maxNameLen || len(p.Schema.Version) > maxNameLen {
+	if p.Schema.Name == "" || p.Schema.Version == 0 || len(p.Schema.Name) > maxNameLen {
 		return bad("schema name and version required")
 	}
 	if _, err := parseFieldHex(p.Schema.ID); err != nil {

@@ -25,7 +25,7 @@ func sampleRequest() *Request {
 		Audience: "https://shop.example",
 		Policy: Policy{
 			Issuers: []string{"did:web:agency.example"},
-			Schema:  SchemaRef{Name: "pid", Version: "1", ID: FieldHex(schemaID)},
+			Schema:  SchemaRef{Name: "pid", Version: 1, ID: FieldHex(schemaID)},
 			Predicates: []Predicate{
 				{Attribute: "birthDate", Op: OpAgeAtLeast, Years: years(18)},
 				{Attribute: "district", Op: OpIn, Values: []Value{StringValue("07"), StringValue("08")}},
@@ -113,7 +113,7 @@ func TestRequestHashGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	const want = `zkcred-request-v1
-{"version":"zkcred-request-v1","id":"BwcHBwcHBwcHBwcHBwcHBw","nonce":"BwcHBwcHBwcHBwcHBwcHBw","audience":"https://shop.example","issuers":["did:web:agency.example"],"schema":{"name":"pid","version":"1","id":"000000000000000000000000000000000000000000000000000000000000002a"},"predicates":[{"attribute":"birthDate","op":"ageAtLeast","years":18},{"attribute":"district","op":"in","values":["07","08"]},{"attribute":"vehicleCategory","op":"eq","value":"B"},{"attribute":"income","op":"between","min":0,"max":30000}],"disclose":["givenName"],"scope":"election-2027-municipal","maxRootAge":86400,"date":"2026-11-24","issuedAt":1795000000,"expiresAt":1795000300}`
+{"version":"zkcred-request-v1","id":"BwcHBwcHBwcHBwcHBwcHBw","nonce":"BwcHBwcHBwcHBwcHBwcHBw","audience":"https://shop.example","issuers":["did:web:agency.example"],"schema":{"name":"pid","version":1,"id":"000000000000000000000000000000000000000000000000000000000000002a"},"predicates":[{"attribute":"birthDate","op":"ageAtLeast","years":18},{"attribute":"district","op":"in","values":["07","08"]},{"attribute":"vehicleCategory","op":"eq","value":"B"},{"attribute":"income","op":"between","min":0,"max":30000}],"disclose":["givenName"],"scope":"election-2027-municipal","maxRootAge":86400,"date":"2026-11-24","issuedAt":1795000000,"expiresAt":1795000300}`
 	if string(b) != want {
 		t.Fatalf("canonical bytes changed:\n got %s\nwant %s", b, want)
 	}

@@ -8,7 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
+
+	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/zkp"
 )
 
 // DefaultRequestTTL is how long a request accepts presentations when
@@ -22,6 +27,17 @@ type Config struct {
 	// Audience identifies this verifier in every request (e.g. its
 	// origin). Required.
 	Audience string
+	// Resolver resolves issuer DIDs (and the keys of signed revocation
+	// roots). Required.
+	Resolver did.Resolver
+	// Roots supplies issuers' signed revocation roots. Required.
+	Roots RootSource
+	// Key is the verifying key presentations must be made for; its shape
+	// bounds what a policy may ask. Required.
+	Key *zkp.VerifyingKey
+	// Schemas are the credential schemas policies may refer to (by name
+	// and version). At least one is required.
+	Schemas []*credential.Schema
 	// TrustedIssuers, if not empty, is the set of issuer DIDs a policy may
 	// name; a policy naming any other is refused with ErrUntrustedIssuer.
 	TrustedIssuers []string
@@ -44,6 +60,9 @@ type Config struct {
 // that answer them. It is safe for concurrent use.
 type Verifier struct {
 	cfg Config
+
+	mu      sync.Mutex
+	seqSeen map[string]uint64 // highest revocation root sequence seen per issuer
 }
 
 // New returns a Verifier for cfg.
@@ -53,6 +72,17 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	if cfg.Audience == "" || len(cfg.Audience) > maxNameLen {
 		return nil, fmt.Errorf("verifier: config: Audience is required (at most %d bytes)", maxNameLen)
+	}
+	if cfg.Resolver == nil || cfg.Roots == nil || cfg.Key == nil {
+		return nil, fmt.Errorf("verifier: config: Resolver, Roots and Key are required")
+	}
+	if len(cfg.Schemas) == 0 {
+		return nil, fmt.Errorf("verifier: config: at least one schema is required")
+	}
+	for _, s := range cfg.Schemas {
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("verifier: config: %w", err)
+		}
 	}
 	if cfg.RequestTTL == 0 {
 		cfg.RequestTTL = DefaultRequestTTL
@@ -73,13 +103,23 @@ func New(cfg Config) (*Verifier, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.TrustedIssuers = slices.Clone(cfg.TrustedIssuers)
-	return &Verifier{cfg: cfg}, nil
+	cfg.Schemas = slices.Clone(cfg.Schemas)
+	return &Verifier{cfg: cfg, seqSeen: map[string]uint64{}}, nil
 }
 
 // NewRequest creates a request for policy with a fresh nonce, stores it and
-// returns it. The policy must be well formed; errors wrap
+// returns it. The policy's schema is looked up by name and version among
+// Config.Schemas (its id is filled in if empty, and must match if not), and
+// the request must compile for that schema and the key's shape. Errors wrap
 // [ErrInvalidRequest], [ErrUntrustedIssuer] or [ErrStore].
 func (v *Verifier) NewRequest(ctx context.Context, policy Policy) (*Request, error) {
+	schema, err := v.schema(policy.Schema)
+	if err != nil {
+		return nil, err
+	}
+	if policy.Schema.ID == "" {
+		policy.Schema.ID = FieldHex(schema.ID())
+	}
 	if err := policy.check(); err != nil {
 		return nil, err
 	}
@@ -108,6 +148,9 @@ func (v *Verifier) NewRequest(ctx context.Context, policy Policy) (*Request, err
 		Date:      civilDate(now, v.cfg.Location).Format(time.DateOnly),
 		IssuedAt:  now.Unix(),
 		ExpiresAt: now.Add(v.cfg.RequestTTL).Unix(),
+	}
+	if _, err := r.Compile(schema, v.cfg.Key.Shape()); err != nil {
+		return nil, err
 	}
 	body, err := r.JSON()
 	if err != nil {
@@ -140,4 +183,17 @@ func (v *Verifier) Request(ctx context.Context, id string) (*Request, error) {
 		return nil, fmt.Errorf("%w: stored request %s does not parse: %v", ErrStore, id, err)
 	}
 	return r, nil
+}
+
+// schema returns the configured schema ref names.
+func (v *Verifier) schema(ref SchemaRef) (*credential.Schema, error) {
+	for _, s := range v.cfg.Schemas {
+		if s.Name == ref.Name && s.Version == ref.Version {
+			if ref.ID != "" && ref.ID != FieldHex(s.ID()) {
+				return nil, fmt.Errorf("%w: schema %s v%d has id %s, not %s", ErrInvalidRequest, ref.Name, ref.Version, FieldHex(s.ID()), ref.ID)
+			}
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: unknown schema %.80q version %d", ErrInvalidRequest, ref.Name, ref.Version)
 }

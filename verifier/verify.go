@@ -1,0 +1,270 @@
+package verifier
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/zkp"
+)
+
+// RootSource supplies an issuer's current signed revocation root: a compact
+// JWS as made by status.SignRoot (see status.RootClaims). The verifier
+// checks its signature, issuer and age itself, so the source need not be
+// trusted (an HTTP fetch from the issuer, a cache, a test fixture).
+type RootSource interface {
+	SignedRoot(ctx context.Context, issuer string) (string, error)
+}
+
+// RootSourceFunc adapts a function to [RootSource].
+type RootSourceFunc func(ctx context.Context, issuer string) (string, error)
+
+// SignedRoot implements [RootSource].
+func (f RootSourceFunc) SignedRoot(ctx context.Context, issuer string) (string, error) {
+	return f(ctx, issuer)
+}
+
+// SubmissionVersion names the presentation submission format.
+const SubmissionVersion = "zkcred-submission-v1"
+
+// Submission is what a holder posts to answer a request: which issuer key
+// signed its credential, and the zkp presentation. Format, version
+// SubmissionVersion, decoded strictly (unknown fields, trailing data):
+//
+//	{"version": "zkcred-submission-v1",
+//	 "issuer": "<DID URL of the issuer's ZK key, in its assertionMethod>",
+//	 "presentation": <zkp presentation JSON, canonical form (zkp FORMAT.md)>}
+type Submission struct {
+	Version      string          `json:"version"`
+	Issuer       string          `json:"issuer"`
+	Presentation json.RawMessage `json:"presentation"`
+}
+
+// NewSubmission encodes a presentation for issuerKeyID as submission JSON.
+func NewSubmission(issuerKeyID string, p *zkp.Presentation) ([]byte, error) {
+	enc, err := p.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(&Submission{Version: SubmissionVersion, Issuer: issuerKeyID, Presentation: enc})
+}
+
+// Result is the outcome of an accepted presentation.
+type Result struct {
+	RequestID string `json:"requestId"`
+	// Issuer is the issuer's DID and IssuerKey the DID URL of its ZK key.
+	Issuer    string    `json:"issuer"`
+	IssuerKey string    `json:"issuerKey"`
+	Schema    SchemaRef `json:"schema"`
+	// Predicates are the request's predicates, all proven.
+	Predicates []Predicate `json:"predicates"`
+	// Disclosed maps attribute names to their values (numbers, "YYYY-MM-DD"
+	// dates, booleans, enum strings).
+	Disclosed map[string]any `json:"disclosed,omitempty"`
+	// Scope and Nullifier (64 hex digits) are set for scoped requests.
+	Scope     string `json:"scope,omitempty"`
+	Nullifier string `json:"nullifier,omitempty"`
+	// RevocationSequence and RevocationIssuedAt identify the signed root
+	// the credential was shown unrevoked against.
+	RevocationSequence uint64    `json:"revocationSequence"`
+	RevocationIssuedAt time.Time `json:"revocationIssuedAt"`
+	VerifiedAt         time.Time `json:"verifiedAt"`
+}
+
+// Verify checks a submission (see [Submission]) answering req, a request
+// this verifier issued, and on success records the answer: the request is
+// then answered (later submissions get [ErrReplay]) and, for a scoped
+// request, the nullifier is recorded (a second one gets
+// [ErrDuplicateNullifier]), atomically.
+//
+// Steps: strict decoding ([ErrMalformedPresentation]); the request is known
+// and matches the stored one ([ErrUnknownRequest]), unexpired
+// ([ErrExpiredRequest]) and unanswered ([ErrReplay]); the issuer is one the
+// request trusts and its key is a valid ZK key in its DID document's
+// assertionMethod ([ErrUntrustedIssuer]); its signed revocation root checks
+// and is fresh enough ([ErrStaleRoot]); the proof verifies against the
+// statement computed here from the request, the issuer's key and the root,
+// never from the presentation ([ErrInvalidProof]). Replay protection is
+// keyed on the nonce and the nullifier, never on proof bytes.
+func (v *Verifier) Verify(ctx context.Context, req *Request, submission []byte) (*Result, error) {
+	if req == nil {
+		return nil, ErrUnknownRequest
+	}
+	stored, err := v.cfg.Store.GetRequest(ctx, req.ID)
+	if err != nil {
+		return nil, err
+	}
+	body, err := req.JSON()
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(body, stored.Body) {
+		return nil, fmt.Errorf("%w: request differs from the one issued as %s", ErrUnknownRequest, req.ID)
+	}
+	return v.verifyStored(ctx, stored, submission)
+}
+
+// VerifyID is [Verifier.Verify] for the request with the given id.
+func (v *Verifier) VerifyID(ctx context.Context, id string, submission []byte) (*Result, error) {
+	if id == "" || len(id) > maxIDLen {
+		return nil, ErrUnknownRequest
+	}
+	stored, err := v.cfg.Store.GetRequest(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return v.verifyStored(ctx, stored, submission)
+}
+
+func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, submission []byte) (*Result, error) {
+	now := v.cfg.Now()
+	req, err := ParseRequest(stored.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: stored request %s does not parse: %v", ErrStore, stored.ID, err)
+	}
+	// Cheap checks first; Store.Answer repeats them atomically.
+	if now.Unix() >= req.ExpiresAt {
+		return nil, fmt.Errorf("%w: expired at %s", ErrExpiredRequest, time.Unix(req.ExpiresAt, 0).UTC().Format(time.RFC3339))
+	}
+	if !stored.AnsweredAt.IsZero() {
+		return nil, ErrReplay
+	}
+
+	var sub Submission
+	if err := decodeStrict(submission, &sub); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformedPresentation, err)
+	}
+	if sub.Version != SubmissionVersion {
+		return nil, fmt.Errorf("%w: unsupported submission version %.40q", ErrMalformedPresentation, sub.Version)
+	}
+	pres, err := zkp.DecodePresentation(sub.Presentation)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedPresentation, err)
+	}
+
+	schema, err := v.schema(req.Schema)
+	if err != nil {
+		return nil, err
+	}
+	compiled, err := req.Compile(schema, v.cfg.Key.Shape())
+	if err != nil {
+		return nil, err
+	}
+
+	issuer, issuerKey, err := v.issuerKey(ctx, req, sub.Issuer)
+	if err != nil {
+		return nil, err
+	}
+	root, err := v.revocationRoot(ctx, req, issuer)
+	if err != nil {
+		return nil, err
+	}
+
+	st := compiled.Statement(issuerKey, root.Root)
+	if err := zkp.Verify(v.cfg.Key, st, pres); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidProof, err)
+	}
+
+	res := &Result{
+		RequestID: req.ID, Issuer: issuer, IssuerKey: sub.Issuer, Schema: req.Schema,
+		Predicates: req.Predicates, Scope: req.Scope,
+		RevocationSequence: root.Sequence, RevocationIssuedAt: root.IssuedAt.UTC(), VerifiedAt: now.UTC(),
+	}
+	if len(pres.Disclosed) > 0 {
+		res.Disclosed = make(map[string]any, len(pres.Disclosed))
+		for _, d := range pres.Disclosed {
+			attr := schema.Attributes[d.Slot] // disclosable slots are attributes (Compile)
+			val, err := decodeSlot(attr, d.Value)
+			if err != nil {
+				// The issuer signed a value its schema does not allow.
+				return nil, fmt.Errorf("%w: disclosed %s: %v", ErrInvalidProof, attr.Name, err)
+			}
+			res.Disclosed[attr.Name] = val
+		}
+	}
+	var nullifier []byte
+	if req.Scope != "" {
+		b := pres.Nullifier.Bytes()
+		nullifier = b[:]
+		res.Nullifier = hex.EncodeToString(nullifier)
+	}
+	if err := v.cfg.Store.Answer(ctx, req.ID, now, req.Scope, nullifier); err != nil {
+		return nil, err
+	}
+	v.cfg.Logger.InfoContext(ctx, "verifier: presentation accepted", "request", req.ID, "issuer", issuer)
+	return res, nil
+}
+
+// issuerKey checks that keyID names a ZK key of an issuer the request
+// trusts, in its DID document's assertionMethod, and returns the issuer DID
+// and the key.
+func (v *Verifier) issuerKey(ctx context.Context, req *Request, keyID string) (string, zkp.IssuerKey, error) {
+	u, err := did.ParseURL(keyID)
+	if err != nil {
+		return "", zkp.IssuerKey{}, fmt.Errorf("%w: issuer key id: %w", ErrMalformedPresentation, err)
+	}
+	issuer := u.DID.String()
+	trusted := false
+	for _, iss := range req.Issuers {
+		trusted = trusted || iss == issuer
+	}
+	if !trusted {
+		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %s is not trusted by this request", ErrUntrustedIssuer, issuer)
+	}
+	vm, _, err := did.ResolveVerificationMethod(ctx, v.cfg.Resolver, keyID, did.AssertionMethod)
+	if err != nil {
+		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
+	}
+	pub, err := vm.PublicKey()
+	if err != nil {
+		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
+	}
+	zk, ok := pub.(*did.ZKPublicKey)
+	if !ok {
+		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %s is a %T, not a ZK key", ErrUntrustedIssuer, keyID, pub)
+	}
+	// did validated the point; validate again where it enters the circuit
+	// (small-order and identity points would let anyone forge).
+	ik, err := zkp.NewIssuerKey(zk.Point())
+	if err != nil {
+		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
+	}
+	return issuer, ik, nil
+}
+
+// revocationRoot fetches and verifies the issuer's signed root: signature
+// by the issuer's assertionMethod key, age within the request's maximum,
+// depth matching the circuit, sequence not below one seen before.
+func (v *Verifier) revocationRoot(ctx context.Context, req *Request, issuer string) (*status.RootClaims, error) {
+	token, err := v.cfg.Roots.SignedRoot(ctx, issuer)
+	if err != nil {
+		return nil, fmt.Errorf("%w: fetching the revocation root of %s: %w", ErrStaleRoot, issuer, err)
+	}
+	v.mu.Lock()
+	minSeq := v.seqSeen[issuer]
+	v.mu.Unlock()
+	claims, err := status.VerifySignedRoot(ctx, v.cfg.Resolver, token, status.VerifyRootOptions{
+		Issuer:      issuer,
+		MaxAge:      time.Duration(req.MaxRootAge) * time.Second,
+		MinSequence: minSeq,
+		Now:         v.cfg.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStaleRoot, err)
+	}
+	if want := v.cfg.Key.Shape().RevocationDepth; claims.Depth != want {
+		return nil, fmt.Errorf("%w: root of a depth-%d tree, circuit has depth %d", ErrStaleRoot, claims.Depth, want)
+	}
+	v.mu.Lock()
+	if claims.Sequence > v.seqSeen[issuer] {
+		v.seqSeen[issuer] = claims.Sequence
+	}
+	v.mu.Unlock()
+	return claims, nil
+}
+
