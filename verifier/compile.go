@@ -251,4 +251,3 @@ func decodeSlot(attr credential.Attribute, e fr.Element) (any, error) {
 	}
 	return nil, fmt.Errorf("attribute type %s is not disclosable", attr.Type)
 }
-

@@ -267,4 +267,3 @@ func (v *Verifier) revocationRoot(ctx context.Context, req *Request, issuer stri
 	v.mu.Unlock()
 	return claims, nil
 }
-
