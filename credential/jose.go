@@ -199,7 +199,18 @@ func VerifyJWT(ctx context.Context, r did.Resolver, token string, opts VerifyOpt
 	if err != nil {
 		return nil, fmt.Errorf("%w: kid is not an absolute DID URL: %w", ErrUntrustedKey, err)
 	}
-	vm, _, err := did.ResolveVerificationMethod(ctx, r, p.kid, did.AssertionMethod)
+	pub, err := resolveAssertionKey(ctx, r, p.kid)
+	if err != nil {
+		return nil, err
+	}
+	return p.verify(pub, u.DID.String(), &opts)
+}
+
+// resolveAssertionKey resolves the verification method kid through r and
+// returns its key; the method must be in the DID's assertionMethod and
+// controlled by the DID. Errors wrap [ErrUntrustedKey] and the did error.
+func resolveAssertionKey(ctx context.Context, r did.Resolver, kid string) (crypto.PublicKey, error) {
+	vm, _, err := did.ResolveVerificationMethod(ctx, r, kid, did.AssertionMethod)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUntrustedKey, err)
 	}
@@ -207,7 +218,7 @@ func VerifyJWT(ctx context.Context, r did.Resolver, token string, opts VerifyOpt
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUntrustedKey, err)
 	}
-	return p.verify(pub, u.DID.String(), &opts)
+	return pub, nil
 }
 
 // VerifyJWTWithKey verifies a VC-JOSE JWT like [VerifyJWT], but with a

@@ -162,13 +162,9 @@ func (s *Stored) Verify(ctx context.Context, r did.Resolver, opts VerifyOptions)
 			return nil, fmt.Errorf("%w: JWT value of %q differs from the stored one", ErrSchemaMismatch, k)
 		}
 	}
-	vm, _, err := did.ResolveVerificationMethod(ctx, r, s.ZKKeyID, did.AssertionMethod)
+	key, err := resolveAssertionKey(ctx, r, s.ZKKeyID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUntrustedKey, err)
-	}
-	key, err := vm.PublicKey()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUntrustedKey, err)
+		return nil, err
 	}
 	zk, ok := key.(*did.ZKPublicKey)
 	if !ok {
