@@ -1,0 +1,191 @@
+package zkp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
+	cs "github.com/consensys/gnark/constraint/bn254"
+)
+
+// ErrCeremony is returned for a ceremony contribution that does not decode
+// or does not verify.
+var ErrCeremony = errors.New("zkp: ceremony")
+
+// Ceremony is a Groth16 multi-party setup for one shape, over gnark's
+// backend/groth16/bn254/mpcsetup. Phase 1 (powers of τ, α, β for the
+// circuit's domain size) and phase 2 (circuit-specific δ) each take a
+// sequence of contributions; each contributor reads the previous
+// contribution, adds its own randomness and publishes the result. The keys
+// are sound as long as one contributor of each phase destroyed its
+// randomness. Anyone can re-verify the whole transcript with
+// [Ceremony.VerifyPhase1] and [Ceremony.Finish].
+//
+// Contributions are gnark's encodings. Their exact length is checked before
+// decoding, but gnark's decoders trust the slice headers inside: accept
+// contributions only over an authenticated channel from the ceremony's
+// participants.
+type Ceremony struct {
+	shape Shape
+	r1cs  *cs.R1CS
+	n     uint64
+	p1Len int
+}
+
+// NewCeremony compiles the circuit of shape s and prepares a ceremony.
+func NewCeremony(s Shape) (*Ceremony, error) {
+	ccs, err := Compile(s, Groth16)
+	if err != nil {
+		return nil, err
+	}
+	r := ccs.(*cs.R1CS)
+	c := &Ceremony{shape: s, r1cs: r, n: ecc.NextPowerOfTwo(uint64(r.GetNbConstraints()))}
+	return c, nil
+}
+
+// DomainSize is the phase-1 size N (the circuit's power-of-two domain).
+func (c *Ceremony) DomainSize() uint64 { return c.n }
+
+func encode(w io.WriterTo) ([]byte, error) {
+	var b bytes.Buffer
+	if _, err := w.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func decodeExact(r io.ReaderFrom, b []byte, wantLen int, what string) error {
+	// A phase-1 object carries the previous challenge: empty in the initial
+	// one, a 32-byte hash afterwards.
+	if wantLen > 0 && len(b) != wantLen && len(b) != wantLen+32 {
+		return fmt.Errorf("%w: %s is %d bytes, want %d", ErrCeremony, what, len(b), wantLen)
+	}
+	rd := bytes.NewReader(b)
+	if _, err := r.ReadFrom(rd); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCeremony, what, err)
+	}
+	if rd.Len() != 0 {
+		return fmt.Errorf("%w: %s: trailing data", ErrCeremony, what)
+	}
+	return nil
+}
+
+// InitialPhase1 returns the phase-1 starting point the first contributor
+// builds on.
+func (c *Ceremony) InitialPhase1() ([]byte, error) {
+	b, err := encode(mpcsetup.NewPhase1(c.n))
+	if err != nil {
+		return nil, err
+	}
+	c.p1Len = len(b)
+	return b, nil
+}
+
+func (c *Ceremony) phase1Len() (int, error) {
+	if c.p1Len == 0 {
+		if _, err := c.InitialPhase1(); err != nil {
+			return 0, err
+		}
+	}
+	return c.p1Len, nil
+}
+
+// ContributePhase1 verifies prev against its predecessor-free form (it
+// must decode), adds fresh randomness and returns the new contribution.
+func (c *Ceremony) ContributePhase1(prev []byte) ([]byte, error) {
+	n, err := c.phase1Len()
+	if err != nil {
+		return nil, err
+	}
+	var p mpcsetup.Phase1
+	if err := decodeExact(&p, prev, n, "phase 1 contribution"); err != nil {
+		return nil, err
+	}
+	p.Contribute()
+	return encode(&p)
+}
+
+// VerifyPhase1 verifies the chain of phase-1 contributions and seals it
+// with a public random beacon (e.g. a future drand round), returning the
+// phase-1 result (gnark SrsCommons) that phase 2 starts from.
+func (c *Ceremony) VerifyPhase1(beacon []byte, contributions ...[]byte) ([]byte, error) {
+	if len(contributions) == 0 {
+		return nil, fmt.Errorf("%w: no phase 1 contributions", ErrCeremony)
+	}
+	n, err := c.phase1Len()
+	if err != nil {
+		return nil, err
+	}
+	ps := make([]*mpcsetup.Phase1, len(contributions))
+	for i, b := range contributions {
+		ps[i] = new(mpcsetup.Phase1)
+		if err := decodeExact(ps[i], b, n, fmt.Sprintf("phase 1 contribution %d", i)); err != nil {
+			return nil, err
+		}
+	}
+	commons, err := mpcsetup.VerifyPhase1(c.n, beacon, ps...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: phase 1: %v", ErrCeremony, err)
+	}
+	return encode(&commons)
+}
+
+func (c *Ceremony) commons(b []byte) (*mpcsetup.SrsCommons, error) {
+	var commons mpcsetup.SrsCommons
+	if err := decodeExact(&commons, b, 0, "phase 1 result"); err != nil {
+		return nil, err
+	}
+	if uint64(len(commons.G2.Tau)) != c.n || uint64(len(commons.G1.AlphaTau)) != c.n {
+		return nil, fmt.Errorf("%w: phase 1 result for another domain size", ErrCeremony)
+	}
+	return &commons, nil
+}
+
+// InitialPhase2 returns the phase-2 starting point for this circuit from
+// the sealed phase-1 result.
+func (c *Ceremony) InitialPhase2(phase1 []byte) ([]byte, error) {
+	commons, err := c.commons(phase1)
+	if err != nil {
+		return nil, err
+	}
+	var p mpcsetup.Phase2
+	p.Initialize(c.r1cs, commons)
+	return encode(&p)
+}
+
+// ContributePhase2 adds fresh randomness to a phase-2 contribution.
+func (c *Ceremony) ContributePhase2(prev []byte) ([]byte, error) {
+	var p mpcsetup.Phase2
+	if err := decodeExact(&p, prev, 0, "phase 2 contribution"); err != nil {
+		return nil, err
+	}
+	p.Contribute()
+	return encode(&p)
+}
+
+// Finish verifies the chain of phase-2 contributions against the phase-1
+// result, seals it with a public random beacon and returns the keys.
+func (c *Ceremony) Finish(phase1, beacon []byte, contributions ...[]byte) (*Keys, error) {
+	if len(contributions) == 0 {
+		return nil, fmt.Errorf("%w: no phase 2 contributions", ErrCeremony)
+	}
+	commons, err := c.commons(phase1)
+	if err != nil {
+		return nil, err
+	}
+	ps := make([]*mpcsetup.Phase2, len(contributions))
+	for i, b := range contributions {
+		ps[i] = new(mpcsetup.Phase2)
+		if err := decodeExact(ps[i], b, 0, fmt.Sprintf("phase 2 contribution %d", i)); err != nil {
+			return nil, err
+		}
+	}
+	pk, vk, err := mpcsetup.VerifyPhase2(c.r1cs, commons, beacon, ps...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: phase 2: %v", ErrCeremony, err)
+	}
+	return newGroth16Keys(c.shape, c.r1cs, pk, vk)
+}
