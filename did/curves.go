@@ -20,6 +20,9 @@ var (
 		d.Mul(d, big.NewInt(-121665))
 		return d.Mod(d, p25519)
 	}()
+	big19    = big.NewInt(19)
+	mask255  = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(1))
+	d2x25519 = new(big.Int).Mod(new(big.Int).Lsh(d25519, 1), p25519)
 	// l25519 is the order of the Ed25519 prime-order subgroup.
 	l25519, _ = new(big.Int).SetString("7237005577332262213973186563042994240857116359379907606001950938285454250989", 10)
 
@@ -91,26 +94,100 @@ func parseEd25519(b []byte) (crypto.PublicKey, error) {
 // edPoint is an Ed25519 point in extended coordinates (X:Y:Z:T).
 type edPoint struct{ x, y, z, t *big.Int }
 
-func (a edPoint) add(b edPoint) edPoint {
-	p := p25519
-	m := func(u, v *big.Int) *big.Int { r := new(big.Int).Mul(u, v); return r.Mod(r, p) }
-	s := func(u, v *big.Int) *big.Int { r := new(big.Int).Sub(u, v); return r.Mod(r, p) }
-	ad := func(u, v *big.Int) *big.Int { r := new(big.Int).Add(u, v); return r.Mod(r, p) }
-	// add-2008-hwcd-3 (a = -1), unified: also valid for doubling.
-	A := m(s(a.y, a.x), s(b.y, b.x))
-	B := m(ad(a.y, a.x), ad(b.y, b.x))
-	C := m(m(a.t, b.t), m(big.NewInt(2), d25519))
-	D := m(m(a.z, b.z), big.NewInt(2))
-	E, F, G, H := s(B, A), s(D, C), ad(D, C), ad(B, A)
-	return edPoint{m(E, F), m(G, H), m(F, G), m(E, H)}
+// edArith holds the temporaries of the point formulas, so a scalar
+// multiplication does not allocate per step.
+type edArith struct {
+	a, b, c, d, e, f, g, h, q big.Int
+	d2                        *big.Int
 }
 
+// mul sets z = x*y mod p, for x, y in [0, p), reducing with
+// 2^255 = 19 (mod p).
+func (s *edArith) mul(z, x, y *big.Int) {
+	z.Mul(x, y)
+	for z.BitLen() > 255 {
+		s.q.Rsh(z, 255)
+		z.And(z, mask255)
+		z.Add(z, s.q.Mul(&s.q, big19))
+	}
+	if z.Cmp(p25519) >= 0 {
+		z.Sub(z, p25519)
+	}
+}
+
+// sub sets z = x-y mod p, for x, y in [0, p).
+func sub25519(z, x, y *big.Int) {
+	z.Sub(x, y)
+	if z.Sign() < 0 {
+		z.Add(z, p25519)
+	}
+}
+
+// add sets z = x+y mod p, for x, y in [0, p).
+func add25519(z, x, y *big.Int) {
+	z.Add(x, y)
+	if z.Cmp(p25519) >= 0 {
+		z.Sub(z, p25519)
+	}
+}
+
+// addTo sets r = r + o (add-2008-hwcd-3, a = -1; also valid for r == o).
+func (s *edArith) addTo(r, o *edPoint) {
+	sub25519(&s.e, r.y, r.x)
+	sub25519(&s.f, o.y, o.x)
+	s.mul(&s.a, &s.e, &s.f)
+	add25519(&s.e, r.y, r.x)
+	add25519(&s.f, o.y, o.x)
+	s.mul(&s.b, &s.e, &s.f)
+	s.mul(&s.c, r.t, o.t)
+	s.mul(&s.c, &s.c, s.d2)
+	s.mul(&s.d, r.z, o.z)
+	add25519(&s.d, &s.d, &s.d)
+	sub25519(&s.e, &s.b, &s.a)
+	sub25519(&s.f, &s.d, &s.c)
+	add25519(&s.g, &s.d, &s.c)
+	add25519(&s.h, &s.b, &s.a)
+	s.mul(r.x, &s.e, &s.f)
+	s.mul(r.y, &s.g, &s.h)
+	s.mul(r.t, &s.e, &s.h)
+	s.mul(r.z, &s.f, &s.g)
+}
+
+// double sets r = 2r (dbl-2008-hwcd, a = -1).
+func (s *edArith) double(r *edPoint) {
+	s.mul(&s.a, r.x, r.x)
+	s.mul(&s.b, r.y, r.y)
+	s.mul(&s.c, r.z, r.z)
+	add25519(&s.c, &s.c, &s.c)
+	add25519(&s.e, r.x, r.y)
+	s.mul(&s.e, &s.e, &s.e)
+	sub25519(&s.e, &s.e, &s.a)
+	sub25519(&s.e, &s.e, &s.b) // E = 2XY
+	sub25519(&s.g, &s.b, &s.a) // G = D + B with D = -A
+	sub25519(&s.f, &s.g, &s.c) // F = G - C
+	add25519(&s.h, &s.a, &s.b)
+	sub25519(&s.h, big.NewInt(0), &s.h) // H = D - B = -(A + B)
+	s.mul(r.x, &s.e, &s.f)
+	s.mul(r.y, &s.g, &s.h)
+	s.mul(r.t, &s.e, &s.h)
+	s.mul(r.z, &s.f, &s.g)
+}
+
+func (a edPoint) add(b edPoint) edPoint {
+	r := edPoint{new(big.Int).Set(a.x), new(big.Int).Set(a.y), new(big.Int).Set(a.z), new(big.Int).Set(a.t)}
+	s := &edArith{d2: d2x25519}
+	s.addTo(&r, &b)
+	return r
+}
+
+// scalarMult returns [k]a (double-and-add; variable time, public input).
 func (a edPoint) scalarMult(k *big.Int) edPoint {
 	r := edPoint{big.NewInt(0), big.NewInt(1), big.NewInt(1), big.NewInt(0)}
+	s := &edArith{d2: d2x25519}
 	for i := k.BitLen() - 1; i >= 0; i-- {
-		r = r.add(r)
+		s.double(&r)
 		if k.Bit(i) == 1 {
-			r = r.add(a)
+			s.addTo(&r, &a)
 		}
 	}
 	return r
