@@ -25,13 +25,17 @@ func NewKey(pub crypto.PublicKey) (string, error) {
 const (
 	KeyFormatMultikey       = TypeMultikey
 	KeyFormatJsonWebKey2020 = TypeJsonWebKey2020
+	// KeyFormatEd25519VerificationKey2020 applies to Ed25519 keys (and
+	// their derived X25519 keys, as X25519KeyAgreementKey2020) only.
+	KeyFormatEd25519VerificationKey2020 = "Ed25519VerificationKey2020"
 )
 
 // KeyResolver resolves did:key DIDs (did:key method v0.7) by expanding the
 // key, without any I/O. The zero value is ready to use.
 type KeyResolver struct {
-	// Format is the publicKeyFormat: KeyFormatMultikey (the default, "")
-	// or KeyFormatJsonWebKey2020. A ZK key has no JWK form and always
+	// Format is the publicKeyFormat: KeyFormatMultikey (the default, ""),
+	// KeyFormatJsonWebKey2020 or KeyFormatEd25519VerificationKey2020;
+	// others give [ErrUnsupportedKey]. A ZK key has no JWK form and always
 	// resolves to Multikey.
 	Format string
 	// EnableEncryptionKeyDerivation adds, for an Ed25519 key, the X25519
@@ -97,28 +101,12 @@ func (k *KeyResolver) Document(did string) (*Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	id := did + "#" + mb
-	var vm VerificationMethod
-	ctx := []any{ContextDIDv1}
-	switch {
-	case k.Format == KeyFormatJsonWebKey2020 && codec != CodecZKBN254:
-		vm, err = NewJWKMethod(id, did, pub)
-		ctx = append(ctx, ContextJWS2020)
-	case k.Format == "" || k.Format == KeyFormatMultikey || k.Format == KeyFormatJsonWebKey2020:
-		vm = VerificationMethod{ID: id, Type: TypeMultikey, Controller: did, PublicKeyMultibase: mb}
-		ctx = append(ctx, ContextMultikey)
-	default:
-		return nil, fmt.Errorf("%w: publicKeyFormat %q", ErrUnsupportedKey, truncate(k.Format, 64))
-	}
-	if err != nil {
-		return nil, err
-	}
-	doc := &Document{Context: ctx, ID: did}
+	doc := &Document{Context: []any{ContextDIDv1}, ID: did}
 	rels := []Relationship{Authentication, AssertionMethod, CapabilityInvocation, CapabilityDelegation}
 	if codec == CodecX25519 {
 		rels = []Relationship{KeyAgreement}
 	}
-	if err := doc.AddVerificationMethod(vm, rels...); err != nil {
+	if err := k.addMethod(doc, codec, mb, pub, rels); err != nil {
 		return nil, err
 	}
 	if k.EnableEncryptionKeyDerivation && codec == CodecEd25519 {
@@ -126,21 +114,46 @@ func (k *KeyResolver) Document(did string) (*Document, error) {
 		if err != nil {
 			return nil, err
 		}
-		xid := did + "#" + encodeMultikey(CodecX25519, xpub.Bytes())
-		var xvm VerificationMethod
-		if k.Format == KeyFormatJsonWebKey2020 {
-			xvm, err = NewJWKMethod(xid, did, xpub)
-		} else {
-			xvm, err = NewMultikeyMethod(xid, did, xpub)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := doc.AddVerificationMethod(xvm, KeyAgreement); err != nil {
+		xmb := encodeMultikey(CodecX25519, xpub.Bytes())
+		if err := k.addMethod(doc, CodecX25519, xmb, xpub, []Relationship{KeyAgreement}); err != nil {
 			return nil, err
 		}
 	}
 	return doc, nil
+}
+
+// addMethod adds the verification method did#mb for pub in k.Format, and
+// the JSON-LD context of its type.
+func (k *KeyResolver) addMethod(doc *Document, codec uint64, mb string, pub crypto.PublicKey, rels []Relationship) error {
+	id := doc.ID + "#" + mb
+	vm := VerificationMethod{ID: id, Type: TypeMultikey, Controller: doc.ID, PublicKeyMultibase: mb}
+	ctx := ContextMultikey
+	switch k.Format {
+	case "", KeyFormatMultikey:
+	case KeyFormatJsonWebKey2020:
+		if codec != CodecZKBN254 { // the ZK key has no JWK form and stays Multikey
+			var err error
+			if vm, err = NewJWKMethod(id, doc.ID, pub); err != nil {
+				return err
+			}
+			ctx = ContextJWS2020
+		}
+	case KeyFormatEd25519VerificationKey2020:
+		switch codec {
+		case CodecEd25519:
+			vm.Type, ctx = "Ed25519VerificationKey2020", "https://w3id.org/security/suites/ed25519-2020/v1"
+		case CodecX25519:
+			vm.Type, ctx = "X25519KeyAgreementKey2020", "https://w3id.org/security/suites/x25519-2020/v1"
+		default:
+			return fmt.Errorf("%w: publicKeyFormat %s holds Ed25519 and X25519 keys only", ErrUnsupportedKey, k.Format)
+		}
+	default:
+		return fmt.Errorf("%w: publicKeyFormat %q", ErrUnsupportedKey, truncate(k.Format, 64))
+	}
+	if !slices.Contains(doc.Context, any(ctx)) {
+		doc.Context = append(doc.Context, ctx)
+	}
+	return doc.AddVerificationMethod(vm, rels...)
 }
 
 // ed25519ToX25519 maps an Ed25519 public key to its X25519 counterpart,

@@ -185,6 +185,14 @@ func TestKeyVersionAndFormat(t *testing.T) {
 	if _, err := (&KeyResolver{Format: "Ed25519VerificationKey2018"}).Document(d1); !errors.Is(err, ErrUnsupportedKey) {
 		t.Fatal(err)
 	}
+	doc, err = (&KeyResolver{Format: KeyFormatEd25519VerificationKey2020, EnableEncryptionKeyDerivation: true}).Document(d1)
+	if err != nil || doc.VerificationMethod[0].Type != "Ed25519VerificationKey2020" || doc.VerificationMethod[1].Type != "X25519KeyAgreementKey2020" || len(doc.Context) != 3 {
+		t.Fatalf("%v %+v", err, doc)
+	}
+	p256 := "did:key:zDnaerx9CtbPJ1q36T5Ln5wYt3MQYeGRG5ehnPAmxcf5mDZpv"
+	if _, err := (&KeyResolver{Format: KeyFormatEd25519VerificationKey2020}).Document(p256); !errors.Is(err, ErrUnsupportedKey) {
+		t.Fatal(err)
+	}
 	// The ZK key has no JWK: JsonWebKey2020 resolution keeps Multikey.
 	zk, _ := NewKey(testZKKey(t, 11))
 	doc, err = (&KeyResolver{Format: KeyFormatJsonWebKey2020}).Document(zk)

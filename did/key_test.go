@@ -108,7 +108,11 @@ func TestKeyVectors(t *testing.T) {
 				t.Fatal("no vectors")
 			}
 			for did, want := range docs {
-				for _, format := range []string{KeyFormatMultikey, KeyFormatJsonWebKey2020} {
+				formats := []string{KeyFormatMultikey, KeyFormatJsonWebKey2020}
+				if strings.HasPrefix(tc.file, "ed25519") || strings.HasPrefix(tc.file, "x25519") {
+					formats = append(formats, KeyFormatEd25519VerificationKey2020)
+				}
+				for _, format := range formats {
 					kr := &KeyResolver{Format: format, EnableEncryptionKeyDerivation: true}
 					res, err := kr.Resolve(context.Background(), did)
 					if tc.unsupported {
