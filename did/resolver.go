@@ -215,8 +215,16 @@ type MethodResolver struct {
 	max     int
 	now     func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]cacheEntry
+	mu       sync.Mutex
+	cache    map[string]cacheEntry
+	inflight map[string]*inflightCall
+}
+
+// inflightCall is a resolution in progress; ok is set before done is
+// closed when the result was cached.
+type inflightCall struct {
+	done chan struct{}
+	ok   bool
 }
 
 type cacheEntry struct {
@@ -233,7 +241,8 @@ func NewResolver(cfg *ResolverConfig) (*MethodResolver, error) {
 	if cfg == nil {
 		cfg = &ResolverConfig{}
 	}
-	r := &MethodResolver{methods: cfg.Methods, ttl: cfg.TTL, max: cfg.MaxEntries, now: cfg.Now, cache: map[string]cacheEntry{}}
+	r := &MethodResolver{methods: cfg.Methods, ttl: cfg.TTL, max: cfg.MaxEntries, now: cfg.Now,
+		cache: map[string]cacheEntry{}, inflight: map[string]*inflightCall{}}
 	if r.methods == nil {
 		web, err := NewWebResolver(nil)
 		if err != nil {
@@ -270,19 +279,54 @@ func (r *MethodResolver) Resolve(ctx context.Context, did string) (*Resolution, 
 	if !ok {
 		return resolutionError(did, fmt.Errorf("%w: %q", ErrMethodNotSupported, d.Method))
 	}
-	if r.ttl > 0 {
+	if r.ttl <= 0 {
+		return r.resolve(ctx, m, did)
+	}
+	for {
 		r.mu.Lock()
-		e, hit := r.cache[did]
-		if hit && r.now().Before(e.expires) {
+		if e, hit := r.cache[did]; hit && r.now().Before(e.expires) {
 			r.mu.Unlock()
 			return e.res.clone()
 		}
+		if c, busy := r.inflight[did]; busy {
+			// Another caller is resolving this DID: wait for its result.
+			r.mu.Unlock()
+			select {
+			case <-c.done:
+				if c.ok {
+					continue // cached now
+				}
+				return r.resolve(ctx, m, did) // it failed: try on our own
+			case <-ctx.Done():
+				return resolutionError(did, fmt.Errorf("did: waiting for resolution: %w", ctx.Err()))
+			}
+		}
+		c := &inflightCall{done: make(chan struct{})}
+		r.inflight[did] = c
 		r.mu.Unlock()
+
+		res, err := r.resolve(ctx, m, did)
+		r.mu.Lock()
+		delete(r.inflight, did)
+		if err == nil {
+			if cl, cerr := res.clone(); cerr == nil {
+				r.store(did, cl)
+				c.ok = true
+			}
+		}
+		r.mu.Unlock()
+		close(c.done)
+		return res, err
 	}
+}
+
+// resolve calls the method resolver and enforces the Resolver contract on
+// its answer.
+func (r *MethodResolver) resolve(ctx context.Context, m Resolver, did string) (*Resolution, error) {
 	res, err := m.Resolve(ctx, did)
 	if err != nil {
 		var re *ResolutionError
-		if !errors.As(err, &re) {
+		if !errors.As(err, &re) || res == nil || res.Document != nil {
 			return resolutionError(did, err)
 		}
 		return res, err
@@ -293,17 +337,11 @@ func (r *MethodResolver) Resolve(ctx context.Context, did string) (*Resolution, 
 	if err := checkResolved(did, res.Document); err != nil {
 		return resolutionError(did, err)
 	}
-	if r.ttl > 0 {
-		if c, err := res.clone(); err == nil {
-			r.store(did, c)
-		}
-	}
 	return res, nil
 }
 
+// store adds a cache entry; r.mu must be held.
 func (r *MethodResolver) store(did string, res *Resolution) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	now := r.now()
 	if len(r.cache) >= r.max {
 		for k, e := range r.cache {

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -308,6 +309,78 @@ func TestResolverConcurrent(t *testing.T) {
 func TestResolutionErrorMessage(t *testing.T) {
 	_, err := (&KeyResolver{}).Resolve(context.Background(), "did:key:z")
 	if err == nil || !strings.HasPrefix(err.Error(), "did: resolve \"did:key:z\": invalidPublicKey: ") {
+		t.Fatal(err)
+	}
+}
+
+// Concurrent misses for one DID make a single call to the method resolver.
+func TestResolverDeduplicates(t *testing.T) {
+	s, _ := NewStaticResolver(issuerDoc(t))
+	release := make(chan struct{})
+	var calls atomic.Int64
+	slow := resolverFunc(func(ctx context.Context, did string) (*Resolution, error) {
+		calls.Add(1)
+		<-release
+		return s.Resolve(ctx, did)
+	})
+	r, _ := NewResolver(&ResolverConfig{Methods: map[string]Resolver{"example": slow}})
+	var started, wg sync.WaitGroup
+	for range 10 {
+		started.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			started.Done()
+			if _, err := r.Resolve(context.Background(), issuerDID); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	started.Wait()
+	time.Sleep(20 * time.Millisecond) // let them all reach the resolver
+	close(release)
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d calls", n)
+	}
+
+	// A waiter whose context ends gives up with the context's error.
+	block := make(chan struct{})
+	defer close(block)
+	hang := resolverFunc(func(ctx context.Context, did string) (*Resolution, error) {
+		<-block
+		return nil, errors.New("unreachable")
+	})
+	r2, _ := NewResolver(&ResolverConfig{Methods: map[string]Resolver{"example": hang}})
+	go r2.Resolve(context.Background(), issuerDID)
+	for {
+		r2.mu.Lock()
+		n := len(r2.inflight)
+		r2.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r2.Resolve(ctx, issuerDID); !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+
+	// A failure is not cached: the next call tries again.
+	var n atomic.Int64
+	flaky := resolverFunc(func(ctx context.Context, did string) (*Resolution, error) {
+		if n.Add(1) == 1 {
+			return resolutionError(did, fmt.Errorf("%w: transient", ErrFetch))
+		}
+		return s.Resolve(ctx, did)
+	})
+	r3, _ := NewResolver(&ResolverConfig{Methods: map[string]Resolver{"example": flaky}})
+	if _, err := r3.Resolve(context.Background(), issuerDID); !errors.Is(err, ErrFetch) {
+		t.Fatal(err)
+	}
+	if _, err := r3.Resolve(context.Background(), issuerDID); err != nil {
 		t.Fatal(err)
 	}
 }
