@@ -57,6 +57,9 @@ var (
 	// ErrInvalidKey is returned for malformed private key or holder secret
 	// encodings, and for a ZK public key that is missing or invalid.
 	ErrInvalidKey = errors.New("credential: invalid key")
+	// ErrInvalidOptions is returned for [VerifyOptions] out of range (a
+	// negative leeway or one above [MaxLeeway]).
+	ErrInvalidOptions = errors.New("credential: invalid options")
 	// ErrUnsupportedVersion is returned when a stored credential has an
 	// unknown format version.
 	ErrUnsupportedVersion = errors.New("credential: unsupported format version")

@@ -43,6 +43,10 @@ const (
 	// for a [MaxCredentialSize] payload in base64url.
 	DefaultMaxTokenSize = 96 << 10
 	maxHeaderSize       = 4 << 10
+	// MaxIssuePayload bounds the payload [IssueJWT] signs. Payloads over
+	// [MaxCredentialSize] verify only with a raised
+	// [VerifyOptions.MaxTokenSize].
+	MaxIssuePayload = 1 << 20
 	// MaxLeeway is the largest clock skew [VerifyOptions.Leeway] may allow.
 	MaxLeeway = 5 * time.Minute
 )
@@ -67,6 +71,8 @@ type VerifyOptions struct {
 	// [DefaultAlgorithms]. Only EdDSA, ES256, ES384 and ES512 may be listed.
 	Algorithms []string
 	// MaxTokenSize bounds the token length; 0 means [DefaultMaxTokenSize].
+	// A larger value also lets the payload exceed [MaxCredentialSize] up
+	// to MaxTokenSize bytes (large status list credentials).
 	MaxTokenSize int
 	// AllowStringIssuedAt accepts an "iat" written as an RFC 3339 string
 	// instead of an RFC 7519 NumericDate, as the W3C vc-jose-cose
@@ -148,8 +154,8 @@ func IssueJWT(c *Credential, key crypto.Signer, kid string, now time.Time) (stri
 	if err != nil {
 		return "", err
 	}
-	if len(pb) > MaxCredentialSize {
-		return "", fmt.Errorf("%w: %w: payload is %d bytes, limit %d", ErrInvalidCredential, ErrTooLarge, len(pb), MaxCredentialSize)
+	if len(pb) > MaxIssuePayload {
+		return "", fmt.Errorf("%w: %w: payload is %d bytes, limit %d", ErrInvalidCredential, ErrTooLarge, len(pb), MaxIssuePayload)
 	}
 	opts := (&jose.SignerOptions{}).WithType(MediaTypeVCJWT).WithContentType(ContentTypeVC).WithHeader("kid", kid)
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: cryptosigner.Opaque(key)}, opts)
@@ -254,7 +260,7 @@ func parseJWT(token string, opts *VerifyOptions) (*parsedJWT, error) {
 		return nil, fmt.Errorf("%w: %w: token is %d bytes, limit %d", ErrMalformedJWT, ErrTooLarge, len(token), max)
 	}
 	if opts.Leeway < 0 || opts.Leeway > MaxLeeway {
-		return nil, fmt.Errorf("credential: leeway %v outside 0..%v", opts.Leeway, MaxLeeway)
+		return nil, fmt.Errorf("%w: leeway %v outside 0..%v", ErrInvalidOptions, opts.Leeway, MaxLeeway)
 	}
 	algs, err := opts.algorithms()
 	if err != nil {
@@ -361,7 +367,8 @@ func (p *parsedJWT) verify(pub crypto.PublicKey, issuerDID string, opts *VerifyO
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
-	if len(payload) > MaxCredentialSize {
+	limit := max(MaxCredentialSize, opts.MaxTokenSize)
+	if len(payload) > limit {
 		return nil, fmt.Errorf("%w: %w: payload is %d bytes", ErrMalformedJWT, ErrTooLarge, len(payload))
 	}
 	if err := checkJSON(payload, maxJSONDepth); err != nil {
@@ -380,7 +387,7 @@ func (p *parsedJWT) verify(pub crypto.PublicKey, issuerDID string, opts *VerifyO
 	if err := checkTimes(claims, now, opts); err != nil {
 		return nil, err
 	}
-	c, err := ParseCredential(payload)
+	c, err := parseCredential(payload, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -233,7 +233,8 @@ func TestVerifyJWTRejects(t *testing.T) {
 		{"payload not a VC 2.0 credential", signed(edHdr, payload(map[string]any{"@context": ContextV2})), clockAt(testNow), ErrInvalidCredential, nil},
 		{"payload duplicate member", signed(edHdr, strings.Replace(basePayload, `"issuer":`, `"issuer":"`+otherDID+`","issuer":`, 1)), clockAt(testNow), ErrMalformedJWT, nil},
 		{"payload not an object", signed(edHdr, `"x"`), clockAt(testNow), ErrMalformedJWT, nil},
-		{"bad leeway", good, VerifyOptions{Leeway: time.Hour}, nil, nil},
+		{"leeway over the maximum", good, VerifyOptions{Leeway: time.Hour}, ErrInvalidOptions, nil},
+		{"negative leeway", good, VerifyOptions{Leeway: -time.Second}, ErrInvalidOptions, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -369,5 +370,29 @@ func TestW3CVCJOSEVectors(t *testing.T) {
 				t.Error("accepted by VerifyJWT")
 			}
 		})
+	}
+}
+
+// TestLargePayload: payloads over MaxCredentialSize (a big status list)
+// need a raised MaxTokenSize on the verifying side.
+func TestLargePayload(t *testing.T) {
+	f := newFixture(t)
+	c := testCredential()
+	c.CredentialSubject[0].Claims["encodedList"] = "u" + strings.Repeat("A", 100<<10)
+	tok, err := IssueJWT(c, f.ed, agencyDID+"#jose-ed", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyJWT(context.Background(), f.resolver, tok, clockAt(testNow)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("default limits: %v", err)
+	}
+	opts := clockAt(testNow)
+	opts.MaxTokenSize = 256 << 10
+	if _, err := VerifyJWT(context.Background(), f.resolver, tok, opts); err != nil {
+		t.Errorf("raised limit: %v", err)
+	}
+	c.CredentialSubject[0].Claims["encodedList"] = strings.Repeat("A", MaxIssuePayload)
+	if _, err := IssueJWT(c, f.ed, agencyDID+"#jose-ed", testNow); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("over MaxIssuePayload: %v", err)
 	}
 }

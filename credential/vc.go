@@ -78,8 +78,12 @@ var knownMembers = []string{"@context", "id", "type", "issuer", "validFrom", "va
 // rule of [Credential.Validate] are errors wrapping [ErrInvalidCredential]
 // (or [ErrTooLarge]).
 func ParseCredential(b []byte) (*Credential, error) {
-	if len(b) > MaxCredentialSize {
-		return nil, fmt.Errorf("%w: %w: credential is %d bytes, limit %d", ErrInvalidCredential, ErrTooLarge, len(b), MaxCredentialSize)
+	return parseCredential(b, MaxCredentialSize)
+}
+
+func parseCredential(b []byte, limit int) (*Credential, error) {
+	if len(b) > limit {
+		return nil, fmt.Errorf("%w: %w: credential is %d bytes, limit %d", ErrInvalidCredential, ErrTooLarge, len(b), limit)
 	}
 	if err := checkJSON(b, maxJSONDepth); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidCredential, err)
