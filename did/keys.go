@@ -277,11 +277,12 @@ type ZKPublicKey struct {
 
 // ParseZKPublicKey decodes the 32-byte compressed encoding of
 // gnark-crypto's PointAffine.Bytes (y little-endian, top bit = sign of x).
-// It checks, in this order: the length, that the encoding is canonical
-// (y < r and the encoding re-encodes to the same bytes), that the point is
-// on the curve, that it is in the prime-order subgroup and that it is not
-// the identity (the only subgroup point of small order). Errors wrap
-// [ErrInvalidKey].
+// It checks, in this order: the length, that the point is on the curve,
+// that the encoding is canonical (it re-encodes to the same bytes, so
+// y < r and the sign bit is right), that it is not the identity and that
+// it is in the prime-order subgroup (which leaves no point of small or
+// mixed order). Errors wrap [ErrInvalidKey] ([ErrInvalidKeyLength] for
+// the length).
 func ParseZKPublicKey(b []byte) (*ZKPublicKey, error) {
 	if len(b) != ZKPublicKeySize {
 		return nil, fmt.Errorf("%w: ZK key is %d bytes, got %d", ErrInvalidKeyLength, ZKPublicKeySize, len(b))
