@@ -50,9 +50,8 @@ func RandomRevocationID(rand io.Reader) (uint64, error) {
 }
 
 // Issuer issues credentials for one issuer DID. Its keys must be listed in
-// the DID document's assertionMethod under the given ids. Print it freely:
-// the ZK key prints redacted; keep JOSEKey a type that does not print its
-// secret (ed25519.PrivateKey does print: do not log an Issuer holding one).
+// the DID document's assertionMethod under the given ids. Printing an
+// Issuer (String, %v, %+v, %#v) shows its DID and key ids, never its keys.
 type Issuer struct {
 	// DID is the issuer's DID, the credential's issuer.
 	DID string
@@ -68,6 +67,17 @@ type Issuer struct {
 	// Clock gives the issuance time; nil means time.Now.
 	Clock func() time.Time
 }
+
+// String describes the issuer without its keys.
+func (is Issuer) String() string {
+	return fmt.Sprintf("credential.Issuer{DID: %q, JOSEKeyID: %q, ZKKeyID: %q, keys: %s}", is.DID, is.JOSEKeyID, is.ZKKeyID, redacted)
+}
+
+// GoString is [Issuer.String].
+func (is Issuer) GoString() string { return is.String() }
+
+// Format prints [Issuer.String] for every verb.
+func (is Issuer) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, is.String()) }
 
 // IssueRequest is one credential to issue.
 type IssueRequest struct {

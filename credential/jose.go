@@ -209,7 +209,8 @@ func VerifyJWT(ctx context.Context, r did.Resolver, token string, opts VerifyOpt
 	if err != nil {
 		return nil, err
 	}
-	return p.verify(pub, u.DID.String(), &opts)
+	// vm.PublicKey already refused invalid and small-order keys.
+	return p.verify(pub, false, u.DID.String(), &opts)
 }
 
 // resolveAssertionKey resolves the verification method kid through r and
@@ -238,7 +239,7 @@ func VerifyJWTWithKey(token string, pub crypto.PublicKey, opts VerifyOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	return p.verify(pub, "", &opts)
+	return p.verify(pub, true, "", &opts)
 }
 
 // parsedJWT is a token whose header passed the checks; the payload is not
@@ -352,10 +353,11 @@ func mediaTypeIs(v, want string) bool {
 	return v == want || v == "application/"+want
 }
 
-// verify checks the signature with pub, then the claims and the
-// credential. issuerDID, when not empty, must be the credential's issuer.
-func (p *parsedJWT) verify(pub crypto.PublicKey, issuerDID string, opts *VerifyOptions) (*Credential, error) {
-	pub, err := checkJOSEKey(pub, p.alg)
+// verify checks the signature with pub (first validating the key when
+// validate is set), then the claims and the credential. issuerDID, when not
+// empty, must be the credential's issuer.
+func (p *parsedJWT) verify(pub crypto.PublicKey, validate bool, issuerDID string, opts *VerifyOptions) (*Credential, error) {
+	pub, err := checkJOSEKey(pub, p.alg, validate)
 	if err != nil {
 		return nil, err
 	}
@@ -416,10 +418,12 @@ func (p *parsedJWT) verify(pub crypto.PublicKey, issuerDID string, opts *VerifyO
 	return c, nil
 }
 
-// checkJOSEKey validates pub for alg: Ed25519 for EdDSA; P-256, P-384,
-// P-521 for ES256, ES384, ES512. The key is re-parsed through its Multikey
-// encoding, which refuses off-curve points and small-order Ed25519 keys.
-func checkJOSEKey(pub crypto.PublicKey, alg string) (crypto.PublicKey, error) {
+// checkJOSEKey checks that pub fits alg: Ed25519 for EdDSA; P-256, P-384,
+// P-521 for ES256, ES384, ES512. With validate, the key is also re-parsed
+// through its Multikey encoding, which refuses off-curve points and
+// small-order Ed25519 keys (keys from did.VerificationMethod.PublicKey
+// already were).
+func checkJOSEKey(pub crypto.PublicKey, alg string, validate bool) (crypto.PublicKey, error) {
 	var want elliptic.Curve
 	switch k := pub.(type) {
 	case ed25519.PublicKey:
@@ -442,6 +446,9 @@ func checkJOSEKey(pub crypto.PublicKey, alg string) (crypto.PublicKey, error) {
 		}
 	default:
 		return nil, fmt.Errorf("%w: %T key cannot verify a JWS", ErrUntrustedKey, pub)
+	}
+	if !validate {
+		return pub, nil
 	}
 	mk, err := did.EncodeMultikey(pub)
 	if err != nil {

@@ -85,9 +85,6 @@ func parseCredential(b []byte, limit int) (*Credential, error) {
 	if len(b) > limit {
 		return nil, fmt.Errorf("%w: %w: credential is %d bytes, limit %d", ErrInvalidCredential, ErrTooLarge, len(b), limit)
 	}
-	if err := checkJSON(b, maxJSONDepth); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidCredential, err)
-	}
 	c := new(Credential)
 	if err := c.UnmarshalJSON(b); err != nil {
 		return nil, err
@@ -102,9 +99,13 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidCredential}, args...)...)
 }
 
-// UnmarshalJSON decodes the structure of a credential (see
-// [ParseCredential], which also validates it).
+// UnmarshalJSON decodes the structure of a credential, refusing invalid
+// UTF-8, duplicate members and deep nesting (see [ParseCredential], which
+// also validates it).
 func (c *Credential) UnmarshalJSON(b []byte) error {
+	if err := checkJSON(b, maxJSONDepth); err != nil {
+		return invalid("%v", err)
+	}
 	m, err := members(b)
 	if err != nil {
 		return invalid("%v", err)

@@ -172,13 +172,18 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		Secret *HolderSecret
 	}
 	w := wrapper{k, h}
+	is := Issuer{DID: agencyDID, JOSEKey: seeded(1), ZKKey: k}
+	edHex := hex.EncodeToString(seeded(1).Seed())
 	seedHex := hex.EncodeToString(k.Bytes())
 	secHex := hex.EncodeToString(h.Bytes())
 	hel := h.Element()
 	secDec := hel.String()
 	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%q", "%d"} {
-		for _, v := range []any{k, *k, h, *h, w, &w} {
+		for _, v := range []any{k, *k, h, *h, w, &w, is, &is} {
 			out := fmt.Sprintf(f, v)
+			if strings.Contains(out, edHex) || strings.Contains(out, "[1 1 1 1") {
+				t.Errorf("%s of %T leaks the JOSE key: %s", f, v, out)
+			}
 			if strings.Contains(out, seedHex) || strings.Contains(out, secHex) || strings.Contains(out, secDec) ||
 				strings.Contains(strings.ToLower(out), seedHex[:16]) {
 				t.Errorf("%s of %T leaks the secret: %s", f, v, out)
