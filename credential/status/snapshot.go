@@ -201,3 +201,37 @@ func checkRevocationID(id uint64) error {
 	}
 	return nil
 }
+
+// Update brings t, a revocation tree the holder rebuilt from an earlier
+// snapshot, up to s: revocation trees only ever append, so t's ids must be
+// a prefix of s.IDs, and only the new ids are inserted (O(depth) hashes
+// each instead of rebuilding). It checks the resulting root against s.Root.
+// Errors wrap [ErrInvalidSnapshot]; after an error other than a depth or
+// prefix mismatch t is left partially updated and must be rebuilt with
+// [Snapshot.Tree].
+func (s *Snapshot) Update(t *Tree) error {
+	if t.set || t.depth != s.Depth || !t.max.Equal(&RevocationMax) {
+		return fmt.Errorf("%w: tree is not a depth-%d revocation tree", ErrInvalidSnapshot, s.Depth)
+	}
+	have := t.Len()
+	if len(s.IDs) < have {
+		return fmt.Errorf("%w: snapshot has %d ids, tree %d (rollback)", ErrInvalidSnapshot, len(s.IDs), have)
+	}
+	for i := 0; i < have; i++ {
+		if v := u64(s.IDs[i]); !v.Equal(&t.values[i+1]) {
+			return fmt.Errorf("%w: id %d differs from the tree's", ErrInvalidSnapshot, i)
+		}
+	}
+	for i, id := range s.IDs[have:] {
+		if err := checkRevocationID(id); err != nil {
+			return fmt.Errorf("%w: id %d: %w", ErrInvalidSnapshot, have+i, err)
+		}
+		if err := t.Insert(u64(id)); err != nil {
+			return fmt.Errorf("%w: id %d: %w", ErrInvalidSnapshot, have+i, err)
+		}
+	}
+	if r := t.Root(); !r.Equal(&s.Root) {
+		return fmt.Errorf("%w: ids do not produce the stated root", ErrInvalidSnapshot)
+	}
+	return nil
+}

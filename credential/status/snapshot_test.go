@@ -96,6 +96,44 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 }
 
+func TestSnapshotUpdate(t *testing.T) {
+	ids := randomIDs(2, 300)
+	old := snapshotOf(t, 12, 1, ids[:200])
+	ht, err := old.Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := snapshotOf(t, 12, 2, ids)
+	if err := next.Update(ht); err != nil {
+		t.Fatal(err)
+	}
+	if r := ht.Root(); r != next.Root || ht.Len() != 300 {
+		t.Fatal("updated tree differs")
+	}
+	// Already current: no-op.
+	if err := next.Update(ht); err != nil {
+		t.Fatal(err)
+	}
+	// Rollback, rewritten history, wrong depth.
+	if err := old.Update(ht); !errors.Is(err, ErrInvalidSnapshot) {
+		t.Fatalf("rollback: %v", err)
+	}
+	forked := snapshotOf(t, 12, 3, append(append([]uint64{}, ids[1:]...), 7))
+	if err := forked.Update(ht); !errors.Is(err, ErrInvalidSnapshot) {
+		t.Fatalf("forked history: %v", err)
+	}
+	other, _ := snapshotOf(t, 13, 1, nil).Tree()
+	if err := next.Update(other); !errors.Is(err, ErrInvalidSnapshot) {
+		t.Fatalf("depth: %v", err)
+	}
+	// New ids that do not give the stated root.
+	bad := *next
+	bad.IDs = append(append([]uint64{}, ids...), 99)
+	if err := bad.Update(ht); !errors.Is(err, ErrInvalidSnapshot) {
+		t.Fatalf("wrong root: %v", err)
+	}
+}
+
 func TestParseSnapshotRejects(t *testing.T) {
 	good, err := snapshotOf(t, 8, 3, []uint64{5, 9, 7}).MarshalBinary()
 	if err != nil {
@@ -225,6 +263,27 @@ func BenchmarkTreeInsert(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if err := t.Insert(u(ids[1e5+i])); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHolderUpdate measures a holder that keeps its tree of 10^6
+// revoked ids bringing it up to date with 100 new revocations.
+func BenchmarkHolderUpdate(b *testing.B) {
+	const n, added = 1e6, 100
+	ids := randomIDs(13, n+added)
+	next := snapshotOf(b, DefaultDepth, 2, ids)
+	base := snapshotOf(b, DefaultDepth, 1, ids[:n])
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		t, err := base.Tree()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := next.Update(t); err != nil {
 			b.Fatal(err)
 		}
 	}

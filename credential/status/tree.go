@@ -161,7 +161,8 @@ func newTree(depth int, max fr.Element, set bool) (*Tree, error) {
 		zeros:  emptyHashes()[:depth+1],
 	}
 	t.index.chunks = [][]entry{{{k: key{}, idx: 0}}}
-	t.setLeaf(0, credential.IndexedLeafHash(fr.Element{}, max))
+	t.setNode(0, 0, credential.IndexedLeafHash(fr.Element{}, max))
+	t.rehashPaths(0, 0)
 	return t, nil
 }
 
@@ -229,8 +230,9 @@ func (t *Tree) Insert(v fr.Element) error {
 	t.nexts[li] = s
 	t.values = append(t.values, s)
 	t.nexts = append(t.nexts, oldNext)
-	t.setLeaf(li, credential.IndexedLeafHash(t.values[li], s))
-	t.setLeaf(n, credential.IndexedLeafHash(s, oldNext))
+	t.setNode(0, li, credential.IndexedLeafHash(t.values[li], s))
+	t.setNode(0, n, credential.IndexedLeafHash(s, oldNext))
+	t.rehashPaths(li, n)
 	t.index.insert(entry{k: k, idx: n})
 	return nil
 }
@@ -311,15 +313,15 @@ func (t *Tree) node(level int, j uint64) fr.Element {
 	return t.zeros[level]
 }
 
-// setLeaf sets leaf i (at most the number of leaves) to h and rehashes its
-// path.
-func (t *Tree) setLeaf(i uint64, h fr.Element) {
-	t.setNode(0, i, h)
-	j := i
+// rehashPaths recomputes the paths from leaves a and b to the root; once
+// they meet, each level is hashed once.
+func (t *Tree) rehashPaths(a, b uint64) {
 	for l := 0; l < t.depth; l++ {
-		j >>= 1
-		left, right := t.node(l, 2*j), t.node(l, 2*j+1)
-		t.setNode(l+1, j, credential.Compress(left, right))
+		a, b = a>>1, b>>1
+		t.setNode(l+1, a, credential.Compress(t.node(l, 2*a), t.node(l, 2*a+1)))
+		if b != a {
+			t.setNode(l+1, b, credential.Compress(t.node(l, 2*b), t.node(l, 2*b+1)))
+		}
 	}
 }
 
