@@ -51,6 +51,13 @@ type StoredRequest struct {
 	AnsweredAt time.Time
 }
 
+// Stores keep times to the nanosecond (bbolt as int64 Unix nanoseconds), so
+// request times must lie in [minStoreTime, maxStoreTime].
+var (
+	minStoreTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxStoreTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // maxNullifierLen and maxScopeLen bound what stores accept.
 const (
 	maxNullifierLen = 64

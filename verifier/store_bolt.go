@@ -99,8 +99,9 @@ func checkStoredRequest(r *StoredRequest) error {
 		return fmt.Errorf("%w: bad nonce length", ErrInvalidRequest)
 	case len(r.Body) > maxBodyLen:
 		return fmt.Errorf("%w: request body too large", ErrInvalidRequest)
-	case r.ExpiresAt.IsZero():
-		return fmt.Errorf("%w: no expiry", ErrInvalidRequest)
+	case r.ExpiresAt.Before(minStoreTime) || r.ExpiresAt.After(maxStoreTime) ||
+		r.CreatedAt.Before(minStoreTime) || r.CreatedAt.After(maxStoreTime):
+		return fmt.Errorf("%w: request times outside [1970, 2200]", ErrInvalidRequest)
 	}
 	return nil
 }
@@ -231,7 +232,7 @@ func (s *BoltStore) DeleteExpired(ctx context.Context, t time.Time) (int, error)
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return err
 			}
-			if rec.Exp <= t.UnixNano() {
+			if !time.Unix(0, rec.Exp).After(t) {
 				dead = append(dead, bytes.Clone(k))
 				deadNonces = append(deadNonces, rec.Nonce)
 			}

@@ -54,6 +54,28 @@ func NewSubmission(issuerKeyID string, p *zkp.Presentation) ([]byte, error) {
 	return json.Marshal(&Submission{Version: SubmissionVersion, Issuer: issuerKeyID, Presentation: enc})
 }
 
+// ParseSubmission decodes a submission strictly: the envelope (unknown
+// fields, trailing data, version), the issuer key id's DID URL syntax, and
+// the presentation with zkp.DecodePresentation. Errors wrap
+// [ErrMalformedPresentation].
+func ParseSubmission(b []byte) (*Submission, *zkp.Presentation, error) {
+	var sub Submission
+	if err := decodeStrict(b, &sub); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrMalformedPresentation, err)
+	}
+	if sub.Version != SubmissionVersion {
+		return nil, nil, fmt.Errorf("%w: unsupported submission version %.40q", ErrMalformedPresentation, sub.Version)
+	}
+	if _, err := did.ParseURL(sub.Issuer); err != nil {
+		return nil, nil, fmt.Errorf("%w: issuer key id: %w", ErrMalformedPresentation, err)
+	}
+	pres, err := zkp.DecodePresentation(sub.Presentation)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedPresentation, err)
+	}
+	return &sub, pres, nil
+}
+
 // Result is the outcome of an accepted presentation.
 type Result struct {
 	RequestID string `json:"requestId"`
@@ -135,16 +157,9 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 		return nil, ErrReplay
 	}
 
-	var sub Submission
-	if err := decodeStrict(submission, &sub); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformedPresentation, err)
-	}
-	if sub.Version != SubmissionVersion {
-		return nil, fmt.Errorf("%w: unsupported submission version %.40q", ErrMalformedPresentation, sub.Version)
-	}
-	pres, err := zkp.DecodePresentation(sub.Presentation)
+	sub, pres, err := ParseSubmission(submission)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedPresentation, err)
+		return nil, err
 	}
 
 	schema, err := v.schema(req.Schema)
