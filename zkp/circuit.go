@@ -9,7 +9,6 @@ import (
 	"github.com/consensys/gnark/std/algebra/native/twistededwards"
 	"github.com/consensys/gnark/std/math/bits"
 	"github.com/consensys/gnark/std/math/cmp"
-	"github.com/consensys/gnark/std/signature/eddsa"
 
 	"github.com/zkcred/zkcred/credential"
 )
@@ -91,17 +90,13 @@ func (c *Circuit) Define(api frontend.API) error {
 
 	// 1-2. The issuer signed (schema, H(secret), id, expiry, slots): the
 	// holder commitment is recomputed from the secret, so only the holder
-	// can prove. std eddsa.Verify asserts S < order (no S+order malleability)
-	// and checks [8]([S]B − [H(R,A,M)]A − R) = O. The issuer key's subgroup
+	// can prove. verifyEdDSA asserts S < order (no S+order malleability)
+	// and [8]([S]B − [H(R,A,M)]A − R) = O. The issuer key's subgroup
 	// membership is checked natively by the verifier (see [NewIssuerKey]).
 	commitment := h.hash(credential.TagHolder, c.Secret)
 	msgIn := append([]frontend.Variable{c.SchemaID, commitment, c.RevocationID, c.Expiry}, c.Slots...)
 	msg := h.hash(credential.TagMessage, msgIn...)
-	pub := eddsa.PublicKey{A: twistededwards.Point{X: c.IssuerX, Y: c.IssuerY}}
-	sig := eddsa.Signature{R: c.SigR, S: c.SigS}
-	if err := eddsa.Verify(curve, sig, msg, pub, &fieldHasher{h: h, tag: credential.TagEdDSA}); err != nil {
-		return err
-	}
+	verifyEdDSA(api, curve, h, twistededwards.Point{X: c.IssuerX, Y: c.IssuerY}, c.SigR, c.SigS, msg)
 
 	// 4a. Not expired: Expiry ≥ Now, both 64-bit, difference 64-bit.
 	range64(api, c.Expiry)

@@ -34,9 +34,10 @@
 //
 // # Costs
 //
-// Reference shape (8 slots, 2 predicates, revocation depth 32): 15,378
-// R1CS constraints (Groth16, 2^14 domain), 30,023 PLONK gates (2^15).
-// Default shape: 27,326 R1CS constraints, 53,176 PLONK gates. The EdDSA
-// verification (gnark std, about 6,100 constraints plus the 2-permutation
-// challenge hash) and the revocation path (186 per level) dominate.
+// Reference shape (8 slots, 2 predicates, revocation depth 32): 13,969
+// R1CS constraints (Groth16, 2^14 domain), 27,695 PLONK gates (2^15).
+// Default shape: 25,917 R1CS constraints. The EdDSA verification (about
+// 4,900 constraints with fixed-base windows for [S]B, see eddsa.go; gnark's
+// std eddsa.Verify costs 6,650) and the revocation path (186 per level)
+// dominate. TestConstraintCounts guards the domain budgets.
 package zkp
