@@ -18,6 +18,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/zkcred/zkcred/did"
 )
@@ -60,6 +61,22 @@ func TestIssueVerifyJWT(t *testing.T) {
 			}
 			if string(p["iss"]) != `"`+agencyDID+`"` || string(p["iat"]) != "1780315200" || string(p["exp"]) != "1796126400" {
 				t.Errorf("claims iss=%s iat=%s exp=%s", p["iss"], p["iat"], p["exp"])
+			}
+			// Cross-check with go-jose's own JWT parser and claim validation.
+			jt, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(tc.alg)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var std jwt.Claims
+			var pubKey any = f.ed.Public()
+			if tc.alg == "ES256" {
+				pubKey = &f.p256.PublicKey
+			}
+			if err := jt.Claims(pubKey, &std); err != nil {
+				t.Fatalf("go-jose rejects the token: %v", err)
+			}
+			if err := std.Validate(jwt.Expected{Issuer: agencyDID, Time: testNow}); err != nil {
+				t.Errorf("go-jose claim validation: %v", err)
 			}
 			got, err := VerifyJWT(context.Background(), f.resolver, tok, clockAt(testNow))
 			if err != nil {
