@@ -354,6 +354,26 @@ func (r *Registry) SignedRoot() string {
 	return r.jws
 }
 
+// RefreshRoot re-signs the current root with the current time (same
+// sequence and count) and stores it, so that verifiers enforcing a maximum
+// root age keep accepting it while nothing is revoked. Call it well within
+// the verifiers' maximum age (for instance hourly for a one-day policy).
+func (r *Registry) RefreshRoot() (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	claims := r.claims
+	claims.IssuedAt = r.cfg.Now()
+	jws, err := SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
+	if err != nil {
+		return "", err
+	}
+	if err := r.store.Update(func(tx Tx) error { return putRoot(tx, &claims, jws) }); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	r.claims, r.jws = claims, jws
+	return jws, nil
+}
+
 // Snapshot returns the holder snapshot of the current tree.
 func (r *Registry) Snapshot() *Snapshot {
 	r.mu.RLock()

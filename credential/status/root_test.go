@@ -253,3 +253,48 @@ func TestRegistrySignedRootVerifies(t *testing.T) {
 		t.Fatalf("verified %+v, registry %+v", c, want)
 	}
 }
+
+// TestRegistryRefreshRoot: re-signing keeps sequence and root, moves iat,
+// and makes a root that had gone stale acceptable again.
+func TestRegistryRefreshRoot(t *testing.T) {
+	st, err := OpenBoltStore(t.TempDir() + "/reg.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := testNow
+	cfg := testConfig()
+	cfg.Now = func() time.Time { return now }
+	r, err := OpenRegistry(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Revoke(5); err != nil {
+		t.Fatal(err)
+	}
+	before := r.Root()
+	now = now.Add(48 * time.Hour)
+	opts := VerifyRootOptions{Now: func() time.Time { return now }}
+	if _, err := VerifySignedRoot(context.Background(), testResolver(t), r.SignedRoot(), opts); !errors.Is(err, ErrStaleRoot) {
+		t.Fatalf("old root: %v", err)
+	}
+	jws, err := r.RefreshRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := VerifySignedRoot(context.Background(), testResolver(t), jws, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sequence != before.Sequence || c.Root != before.Root || !c.IssuedAt.Equal(now) {
+		t.Fatalf("refreshed claims %+v", c)
+	}
+	// Durable: a reopened registry serves the refreshed root.
+	r2, err := OpenRegistry(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.SignedRoot() != jws {
+		t.Fatal("refreshed root not stored")
+	}
+}

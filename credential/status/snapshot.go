@@ -189,7 +189,7 @@ func NonRevocationWitness(t *Tree, id uint64) (*Witness, error) {
 	v.SetUint64(id)
 	w, err := t.NonMembership(v)
 	if errors.Is(err, ErrPresent) {
-		return nil, fmt.Errorf("%w: id %d: %w", ErrRevoked, id, err)
+		return nil, fmt.Errorf("%w: id %d has no non-membership witness", ErrRevoked, id)
 	}
 	return w, err
 }
