@@ -393,31 +393,42 @@ func (r *Registry) Witness(id uint64) (*Witness, error) {
 // NewRevocationID draws a fresh random revocation id in [1, 2^64-2] that
 // was never issued by this registry, and records it as issued (durably).
 func (r *Registry) NewRevocationID() (uint64, error) {
-	var b [8]byte
-	for range 64 {
-		if _, err := io.ReadFull(r.cfg.Rand, b[:]); err != nil {
-			return 0, fmt.Errorf("status: drawing revocation id: %w", err)
-		}
-		id := binary.BigEndian.Uint64(b[:])
-		if checkRevocationID(id) != nil {
-			continue
-		}
-		var fresh bool
-		err := r.store.Update(func(tx Tx) error {
-			if tx.Get(bucketIssued, b[:]) != nil {
-				return nil
+	var id uint64
+	err := r.store.Update(func(tx Tx) error {
+		var b [8]byte
+		for range 64 {
+			if _, err := io.ReadFull(r.cfg.Rand, b[:]); err != nil {
+				return fmt.Errorf("%w: %w", errRandom, err)
 			}
-			fresh = true
+			v := binary.BigEndian.Uint64(b[:])
+			if checkRevocationID(v) != nil || tx.Get(bucketIssued, b[:]) != nil {
+				continue
+			}
+			id = v
 			return tx.Put(bucketIssued, b[:], []byte{})
-		})
-		if err != nil {
-			return 0, fmt.Errorf("%w: %w", ErrStore, err)
 		}
-		if fresh {
-			return id, nil
+		return errDrawExhausted
+	})
+	if err != nil {
+		return 0, storeErr(err)
+	}
+	return id, nil
+}
+
+var (
+	errDrawExhausted = errors.New("status: could not draw a fresh value (broken randomness or full list)")
+	errRandom        = errors.New("status: reading randomness")
+)
+
+// storeErr wraps an error from a store transaction with ErrStore unless it
+// is one of this package's own.
+func storeErr(err error) error {
+	for _, own := range []error{errDrawExhausted, errRandom, ErrCorrupt, ErrOutOfRange} {
+		if errors.Is(err, own) {
+			return err
 		}
 	}
-	return 0, errors.New("status: could not draw a fresh revocation id (broken randomness?)")
+	return fmt.Errorf("%w: %w", ErrStore, err)
 }
 
 // Issued reports whether id was drawn by [Registry.NewRevocationID].
@@ -453,34 +464,31 @@ func (r *Registry) AllocateStatusIndex(name string) (uint64, error) {
 		return 0, err
 	}
 	n := uint64(r.cfg.StatusListBits)
-	var b [8]byte
-	for range 1024 {
-		if _, err := io.ReadFull(r.cfg.Rand, b[:]); err != nil {
-			return 0, fmt.Errorf("status: drawing status index: %w", err)
-		}
-		// Rejection sampling keeps the index uniform.
-		v := binary.BigEndian.Uint64(b[:])
-		if v >= ^uint64(0)-(^uint64(0)%n) {
-			continue
-		}
-		idx := v % n
-		key := append(append([]byte(name), 0), be64(idx)...)
-		var fresh bool
-		err := r.store.Update(func(tx Tx) error {
-			if tx.Get(bucketListIdx, key) != nil {
-				return nil
+	var idx uint64
+	err := r.store.Update(func(tx Tx) error {
+		var b [8]byte
+		for range 1024 {
+			if _, err := io.ReadFull(r.cfg.Rand, b[:]); err != nil {
+				return fmt.Errorf("%w: %w", errRandom, err)
 			}
-			fresh = true
+			// Rejection sampling keeps the index uniform.
+			v := binary.BigEndian.Uint64(b[:])
+			if v >= ^uint64(0)-(^uint64(0)%n) {
+				continue
+			}
+			key := append(append([]byte(name), 0), be64(v%n)...)
+			if tx.Get(bucketListIdx, key) != nil {
+				continue
+			}
+			idx = v % n
 			return tx.Put(bucketListIdx, key, []byte{})
-		})
-		if err != nil {
-			return 0, fmt.Errorf("%w: %w", ErrStore, err)
 		}
-		if fresh {
-			return idx, nil
-		}
+		return fmt.Errorf("%w: status list %q is (nearly) full: %w", ErrOutOfRange, name, errDrawExhausted)
+	})
+	if err != nil {
+		return 0, storeErr(err)
 	}
-	return 0, fmt.Errorf("%w: status list %q is (nearly) full", ErrOutOfRange, name)
+	return idx, nil
 }
 
 // SetStatus sets (value true) or clears bit index of status list name,

@@ -322,3 +322,59 @@ func TestRegistryCrashSafety(t *testing.T) {
 		t.Logf("round %d: %d acknowledged, %d in store", round, len(acked), c.Count)
 	}
 }
+
+// constReader returns the same byte forever: every draw collides.
+type constReader byte
+
+func (c constReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(c)
+	}
+	return len(p), nil
+}
+
+func TestRegistryAllocation(t *testing.T) {
+	st, err := OpenBoltStore(filepath.Join(t.TempDir(), "reg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := testConfig()
+	cfg.Rand = constReader(7)
+	r, err := OpenRegistry(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first draw succeeds, every later one collides: an error, not a loop.
+	id, err := r.NewRevocationID()
+	if err != nil || id != 0x0707070707070707 {
+		t.Fatalf("first id %x, %v", id, err)
+	}
+	if _, err := r.NewRevocationID(); err == nil {
+		t.Fatal("repeated id drawn twice")
+	}
+	if _, err := r.AllocateStatusIndex("l"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.AllocateStatusIndex("l"); !errors.Is(err, ErrOutOfRange) {
+		t.Fatalf("repeated index: %v", err)
+	}
+	// A different list has its own indexes.
+	if _, err := r.AllocateStatusIndex("m"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", "a b", "x\x00y", strings.Repeat("n", 257)} {
+		if _, err := r.AllocateStatusIndex(name); !errors.Is(err, ErrConfig) {
+			t.Errorf("list name %q: %v", name, err)
+		}
+	}
+	// An all-ones draw is out of range and skipped, not returned.
+	cfg.Rand = constReader(0xff)
+	r2, err := OpenRegistry(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r2.NewRevocationID(); err == nil {
+		t.Fatal("2^64-1 drawn as a revocation id")
+	}
+}
