@@ -79,6 +79,19 @@ func (c *RootClaims) marshal() ([]byte, error) {
 }
 
 func parseRootClaims(payload []byte) (*RootClaims, error) {
+	// encoding/json matches member names case-insensitively; require the
+	// exact names so that one payload has one reading.
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &members); err != nil {
+		return nil, fmt.Errorf("%w: payload: %v", ErrInvalidRoot, err)
+	}
+	for k := range members {
+		switch k {
+		case "v", "iss", "root", "depth", "count", "seq", "iat":
+		default:
+			return nil, fmt.Errorf("%w: unknown claim %q", ErrInvalidRoot, k)
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(payload))
 	dec.DisallowUnknownFields()
 	var j rootJSON

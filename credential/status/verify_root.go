@@ -74,8 +74,11 @@ func VerifySignedRoot(ctx context.Context, r did.Resolver, token string, opts Ve
 		return nil, fmt.Errorf("%w: typ %q, want %q", ErrInvalidRoot, typ, RootType)
 	}
 	u, err := did.ParseURL(h.KeyID)
-	if err != nil || u.Fragment == "" {
-		return nil, fmt.Errorf("%w: kid is not a DID URL with a fragment: %w", ErrInvalidRoot, err)
+	if err != nil {
+		return nil, fmt.Errorf("%w: kid: %w", ErrInvalidRoot, err)
+	}
+	if u.Fragment == "" {
+		return nil, fmt.Errorf("%w: kid is not a DID URL with a fragment", ErrInvalidRoot)
 	}
 	issuer := u.DID.String()
 	if opts.Issuer != "" && opts.Issuer != issuer {
