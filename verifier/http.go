@@ -129,7 +129,13 @@ func (v *Verifier) handle(f handlerFunc) http.HandlerFunc {
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {
-	b, err := json.Marshal(body)
+	var b []byte
+	var err error
+	if r, ok := body.(*Request); ok {
+		b, err = r.JSON() // exactly the canonical bytes ParseRequest wants
+	} else {
+		b, err = json.Marshal(body)
+	}
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"code":"internal","message":"Internal Server Error"}`)
@@ -137,7 +143,7 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(b)
 }
 
 // readJSONBody checks the content type and reads the (size-limited) body.

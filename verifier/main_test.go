@@ -8,24 +8,42 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // PostgreSQL for the shared-store tests: ZKCRED_PG_DSN if set, else a
 // throwaway server started by testdata/start-postgres.sh (needs the
-// postgresql package), else those tests skip and say why.
+// postgresql package) on first use and stopped when the tests end, else
+// those tests skip and say why.
 var (
-	pgDSN  string
-	pgSkip string
+	pgDSN   string
+	pgSkip  string
+	pgOnce  sync.Once
+	pgStop  = func() {}
+	pgStopM sync.Mutex
 )
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	stop := setupPostgres()
 	code := m.Run()
-	stop()
+	pgStopM.Lock()
+	pgStop()
+	pgStopM.Unlock()
 	os.Exit(code)
+}
+
+// postgresDSN returns the DSN of the test server, starting it if needed,
+// or "" (with pgSkip saying why).
+func postgresDSN() string {
+	pgOnce.Do(func() {
+		stop := setupPostgres()
+		pgStopM.Lock()
+		pgStop = stop
+		pgStopM.Unlock()
+	})
+	return pgDSN
 }
 
 func setupPostgres() (stop func()) {

@@ -217,8 +217,10 @@ func (b *Bytes) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ParseRequest decodes a request strictly (unknown fields, trailing data,
-// duplicate-free spelling, limits) and checks it is well formed on its own;
+// ParseRequest decodes a request strictly: it must be in canonical form
+// (exactly the bytes [Request.JSON] produces: no white space, reordering,
+// case-folded or duplicate keys), with no unknown fields, within limits, and
+// well formed on its own;
 // whether its schema and attributes exist is checked when it is compiled
 // against a schema. Errors wrap [ErrInvalidRequest].
 func ParseRequest(b []byte) (*Request, error) {
@@ -231,6 +233,11 @@ func ParseRequest(b []byte) (*Request, error) {
 	}
 	if err := r.check(); err != nil {
 		return nil, err
+	}
+	// One spelling per request: case-folded or duplicate keys, reordering
+	// and white space are refused, so every reader sees the same request.
+	if c, err := r.JSON(); err != nil || !bytes.Equal(c, b) {
+		return nil, fmt.Errorf("%w: not in canonical form (see request.md)", ErrInvalidRequest)
 	}
 	return &r, nil
 }
@@ -352,6 +359,9 @@ func (p *Predicate) check() error {
 		}
 	case OpAgeAtLeast, OpAgeUnder:
 		want = 3
+		if p.Years == nil {
+			return bad("%s needs years", p.Op)
+		}
 		if *p.Years < 0 || *p.Years > maxAgeYears {
 			return bad("years must be in [0, %d]", maxAgeYears)
 		}

@@ -32,7 +32,7 @@ func newBolt(t testing.TB) *BoltStore {
 // not see each other's rows, and returns a function opening stores on it.
 func pgSchemaForTest(t testing.TB) func() *PostgresStore {
 	t.Helper()
-	if pgDSN == "" {
+	if postgresDSN() == "" {
 		t.Skip("PostgreSQL tests skipped: " + pgSkip)
 	}
 	ctx := context.Background()

@@ -31,7 +31,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	if command -v runuser >/dev/null 2>&1; then
 		as_user=(runuser -u postgres --)
 	else
-		as_user=(su postgres -s /bin/sh -c '"$0" "$@"')
+		as_user=(su postgres -s /bin/sh -c '"$0" "$@"' --)
 	fi
 fi
 
