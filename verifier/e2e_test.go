@@ -177,6 +177,23 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("request after rejects: %+v %v", r, err)
 		}
 	})
+	t.Run("presentations are not logged", func(t *testing.T) {
+		var s Submission
+		if err := json.Unmarshal(sub, &s); err != nil {
+			t.Fatal(err)
+		}
+		var p struct{ Proof string }
+		if err := json.Unmarshal(s.Presentation, &p); err != nil || len(p.Proof) < 100 {
+			t.Fatalf("no proof in submission: %v", err)
+		}
+		logs := e.logs.String()
+		if !strings.Contains(logs, "presentation accepted") || !strings.Contains(logs, "request refused") {
+			t.Errorf("expected outcome lines in the log:\n%s", logs)
+		}
+		if strings.Contains(logs, p.Proof[:40]) {
+			t.Error("the log contains proof bytes")
+		}
+	})
 	t.Run("one vote per scope", func(t *testing.T) {
 		// alice already voted: a fresh request in the same scope gets a
 		// valid proof but a duplicate nullifier.

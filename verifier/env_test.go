@@ -1,11 +1,13 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -239,10 +241,29 @@ func votePolicy(issuers ...string) Policy {
 
 // env is a verifier with its world.
 type env struct {
+	logs     *syncBuffer // everything the verifiers log, at debug level
 	clock    *clock
 	issuers  []*testIssuer
 	resolver *did.StaticResolver
 	v        *Verifier
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // detRand is a deterministic nonce source: two verifiers seeded alike
@@ -269,7 +290,7 @@ func (r *detRand) Read(b []byte) (int, error) {
 
 func newEnv(t testing.TB, store Store, issuers ...*testIssuer) *env {
 	t.Helper()
-	e := &env{clock: newClock(testEpoch), issuers: issuers}
+	e := &env{clock: newClock(testEpoch), issuers: issuers, logs: &syncBuffer{}}
 	var docs []*did.Document
 	for _, i := range issuers {
 		docs = append(docs, i.doc)
@@ -293,7 +314,8 @@ func (e *env) newVerifier(t testing.TB, store Store, rnd *detRand) *Verifier {
 		return "", fmt.Errorf("no root for %s", issuer)
 	})
 	cfg := Config{Store: store, Audience: "https://vote.example", Resolver: e.resolver, Roots: roots,
-		Key: keys(t).VerifyingKey, Schemas: []*credential.Schema{testSchema()}, Now: e.clock.Func()}
+		Key: keys(t).VerifyingKey, Schemas: []*credential.Schema{testSchema()}, Now: e.clock.Func(),
+		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if rnd != nil {
 		cfg.Rand = rnd
 	}
