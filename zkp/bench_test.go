@@ -14,7 +14,9 @@ import (
 // prove_ms (Prove: native check, witness, proof), verify_ms (Verify: public
 // inputs from the statement + proof check), proof_bytes, vk_bytes,
 // pk_bytes, allocs/op (of Prove) and peak_MiB (peak heap in use during one
-// Prove, sampled every 200 µs, minus the heap in use before it).
+// Prove, sampled every 200 µs, minus the heap in use before it) and
+// heap_MiB (the same peak, absolute: keys, constraint system and test
+// fixture included).
 
 func BenchmarkReferenceGroth16(b *testing.B) { benchShape(b, ReferenceShape, Groth16) }
 func BenchmarkReferencePLONK(b *testing.B)   { benchShape(b, ReferenceShape, PLONK) }
@@ -31,7 +33,7 @@ func benchShape(b *testing.B, s Shape, backend Backend) {
 	f := newFixture(b, s)
 	runtime.GC()
 
-	peak := peakHeap(func() {
+	peak, abs := peakHeap(func() {
 		if _, err := Prove(keys, &f.st, &f.w); err != nil {
 			b.Fatal(err)
 		}
@@ -74,13 +76,14 @@ func benchShape(b *testing.B, s Shape, backend Backend) {
 	b.ReportMetric(float64(len(keys.VerifyingKey.raw)), "vk_bytes")
 	b.ReportMetric(float64(pk.Len()), "pk_bytes")
 	b.ReportMetric(peak, "peak_MiB")
+	b.ReportMetric(abs, "heap_MiB")
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // peakHeap runs f and returns the peak of HeapInuse above its starting
-// value, in MiB, sampled every 200 µs.
-func peakHeap(f func()) float64 {
+// value and the absolute peak, in MiB, sampled every 200 µs.
+func peakHeap(f func()) (float64, float64) {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -113,5 +116,5 @@ func peakHeap(f func()) float64 {
 	if ms.HeapInuse > peak.Load() {
 		peak.Store(ms.HeapInuse)
 	}
-	return float64(peak.Load()-base) / (1 << 20)
+	return float64(peak.Load()-base) / (1 << 20), float64(peak.Load()) / (1 << 20)
 }

@@ -432,7 +432,11 @@ func LoadKeys(dir string, want *Fingerprint) (*Keys, error) {
 	if _, err := k.ccs.ReadFrom(ccsF); err != nil {
 		return nil, fmt.Errorf("%w: constraint system: %v", ErrInvalidKey, err)
 	}
-	if k.ccs.GetNbPublicVariables() != nbPublic(m.Shape)+1 {
+	wantPub := nbPublic(m.Shape)
+	if m.Backend == Groth16 {
+		wantPub++ // R1CS counts the constant-one wire
+	}
+	if k.ccs.GetNbPublicVariables() != wantPub {
 		return nil, fmt.Errorf("%w: constraint system does not match the shape", ErrInvalidKey)
 	}
 	return k, nil

@@ -36,6 +36,11 @@ type Presentation struct {
 	Proof     []byte      // backend encoding, see FORMAT.md
 	Nullifier fr.Element  // zero when the statement has no scope
 	Disclosed []Disclosed // in increasing slot order
+
+	// parsed caches the decoded proof of parsedFrom (DecodePresentation
+	// already checked its points), so Verify does not decode it twice.
+	parsed     any
+	parsedFrom []byte
 }
 
 type wirePresentation struct {
@@ -115,10 +120,11 @@ func DecodePresentation(b []byte) (*Presentation, error) {
 	}
 	switch p.Backend {
 	case Groth16:
-		_, err = decodeGroth16Proof(p.Proof)
+		p.parsed, err = decodeGroth16Proof(p.Proof)
 	case PLONK:
-		_, err = decodePLONKProof(p.Proof)
+		p.parsed, err = decodePLONKProof(p.Proof)
 	}
+	p.parsedFrom = bytes.Clone(p.Proof)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidPresentation, err)
 	}

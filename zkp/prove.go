@@ -96,23 +96,30 @@ func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
 	if err != nil {
 		return fmt.Errorf("zkp: public inputs: %w", err)
 	}
-	return verifyProof(vk, p.Proof, pub)
+	return verifyProof(vk, p, pub)
 }
 
-func verifyProof(vk *VerifyingKey, raw []byte, pub witness.Witness) error {
+func verifyProof(vk *VerifyingKey, p *Presentation, pub witness.Witness) error {
+	cached := p.parsed != nil && bytes.Equal(p.parsedFrom, p.Proof)
 	switch vk.backend {
 	case Groth16:
-		proof, err := decodeGroth16Proof(raw)
-		if err != nil {
-			return err
+		proof, ok := p.parsed.(*groth16bn254.Proof)
+		if !cached || !ok {
+			var err error
+			if proof, err = decodeGroth16Proof(p.Proof); err != nil {
+				return err
+			}
 		}
 		if err := groth16.Verify(proof, vk.g16, pub); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidProof, err)
 		}
 	case PLONK:
-		proof, err := decodePLONKProof(raw)
-		if err != nil {
-			return err
+		proof, ok := p.parsed.(*plonkbn254.Proof)
+		if !cached || !ok {
+			var err error
+			if proof, err = decodePLONKProof(p.Proof); err != nil {
+				return err
+			}
 		}
 		if err := plonk.Verify(proof, vk.pl, pub); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidProof, err)

@@ -184,31 +184,6 @@ func TestProveRejectsFalseStatement(t *testing.T) {
 	}
 }
 
-func TestPLONKRoundTrip(t *testing.T) {
-	if testing.Short() {
-		t.Skip("PLONK setup and prove")
-	}
-	keys := keysFor(t, PLONK)
-	f := newFixture(t, testShape)
-	p, err := Prove(keys, &f.st, &f.w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, _ := p.Encode()
-	p2, err := DecodePresentation(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := Verify(keys.VerifyingKey, &f.st, p2); err != nil {
-		t.Fatal(err)
-	}
-	st := f.st
-	st.RequestHash = el(99)
-	if err := Verify(keys.VerifyingKey, &st, p2); !errors.Is(err, ErrInvalidProof) {
-		t.Fatalf("replayed for another request: %v", err)
-	}
-}
-
 func TestKeysSaveLoad(t *testing.T) {
 	keys := keysFor(t, Groth16)
 	dir := t.TempDir()
