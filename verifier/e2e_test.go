@@ -5,13 +5,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
+	"github.com/mr-tron/base58"
+
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -252,5 +258,45 @@ func TestLeapDayBirthday(t *testing.T) {
 		if !errors.Is(err, zkp.ErrUnsatisfied) || !strings.Contains(err.Error(), "predicate") {
 			t.Errorf("on %s: Prove = %v, want ErrUnsatisfied", req.Date, err)
 		}
+	}
+}
+
+// TestSmallOrderIssuerKey: a DID document whose ZK key is a small-order
+// point (with which anyone could forge the issuer's signature in-circuit)
+// is refused as an untrusted issuer before any proof is checked.
+func TestSmallOrderIssuerKey(t *testing.T) {
+	agency := newTestIssuer(t, "agency.example")
+	good := agency.doc.VerificationMethod[0].PublicKeyMultibase
+	raw, err := base58.Decode(good[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (0, -1) has order 2: compressed, y = p-1 little-endian, x sign 0.
+	var pt twistededwards.PointAffine
+	pt.X.SetZero()
+	pt.Y.SetOne()
+	pt.Y.Neg(&pt.Y)
+	if !pt.IsOnCurve() {
+		t.Fatal("test point not on curve")
+	}
+	enc := pt.Bytes()
+	bad := append(raw[:len(raw)-32:len(raw)-32], enc[:]...)
+	agency.doc.VerificationMethod[0].PublicKeyMultibase = "z" + base58.Encode(bad)
+	e := newEnv(t, newBolt(t), agency)
+	req, err := e.v.NewRequest(t.Context(), votePolicy(agency.did))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Any well-formed presentation will do: the key is refused first.
+	sub, err := os.ReadFile("testdata/fuzz/FuzzParseSubmission/real")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seed []byte
+	if _, err := fmt.Sscanf(strings.TrimPrefix(string(sub), "go test fuzz v1\n"), "[]byte(%q)", &seed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.v.Verify(t.Context(), req, seed); !errors.Is(err, ErrUntrustedIssuer) || !errors.Is(err, did.ErrInvalidKey) {
+		t.Fatalf("small-order key: %v", err)
 	}
 }
