@@ -80,7 +80,11 @@ type ErrorBody struct {
 //	GET  /requests/{id}                -> 200, the Request (what a wallet reads)
 //	POST /requests/{id}/presentations  body: Submission JSON -> 200, the Result
 //
-// Request bodies must be application/json and at most MaxHTTPBody bytes.
+// POST /requests creates a request for any policy that fits the configured
+// schemas, key and Config.TrustedIssuers: expose it to the service's own
+// backend only (or set TrustedIssuers), and prune expired requests with
+// Store.DeleteExpired. Request bodies must be application/json and at most
+// MaxHTTPBody bytes.
 // Errors are {"code": ..., "message": ...} with the status and code of
 // [ErrorCode]. Presentations are never logged. Serve it with [NewServer]
 // (or equivalent timeouts).
