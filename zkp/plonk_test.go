@@ -51,23 +51,7 @@ func TestPLONKKeysAndSRS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	if err := keys.Save(dir); err != nil {
-		t.Fatal(err)
-	}
-	fp := keys.VerifyingKey.Fingerprint()
-	loaded, err := LoadKeys(dir, &fp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vkb, err := loaded.VerifyingKey.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	vk, err := ParseVerifyingKey(vkb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	loaded, vk, vkb := saveLoad(t, keys)
 	f := newFixture(t, testShape)
 	p, err := Prove(loaded, &f.st, &f.w)
 	if err != nil {

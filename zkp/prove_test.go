@@ -186,25 +186,10 @@ func TestProveRejectsFalseStatement(t *testing.T) {
 
 func TestKeysSaveLoad(t *testing.T) {
 	keys := keysFor(t, Groth16)
-	dir := t.TempDir()
-	if err := keys.Save(dir); err != nil {
-		t.Fatal(err)
-	}
+	loaded, vk, vkb := saveLoad(t, keys)
 	fp := keys.VerifyingKey.Fingerprint()
-	loaded, err := LoadKeys(dir, &fp)
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := newFixture(t, testShape)
 	p, err := Prove(loaded, &f.st, &f.w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vkb, err := keys.VerifyingKey.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	vk, err := ParseVerifyingKey(vkb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +200,7 @@ func TestKeysSaveLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	var other Fingerprint
-	if _, err := LoadKeys(dir, &other); !errors.Is(err, ErrKeyMismatch) {
+	if _, err := LoadKeys(keyDirOf(t, keys), &other); !errors.Is(err, ErrKeyMismatch) {
 		t.Fatalf("got %v", err)
 	}
 	// Crafted verifying keys: bad length headers never reach gnark.
@@ -257,4 +242,35 @@ func TestIssuerKeyValidation(t *testing.T) {
 	if err := Verify(keys.VerifyingKey, &st, &Presentation{Backend: Groth16, Key: keys.VerifyingKey.Fingerprint()}); !errors.Is(err, ErrInvalidStatement) {
 		t.Fatalf("got %v", err)
 	}
+}
+
+// saveLoad saves keys to a temporary directory, loads them back (checking
+// the fingerprint) and round-trips the verifying key through its binary
+// encoding.
+func saveLoad(t *testing.T, keys *Keys) (*Keys, *VerifyingKey, []byte) {
+	t.Helper()
+	fp := keys.VerifyingKey.Fingerprint()
+	loaded, err := LoadKeys(keyDirOf(t, keys), &fp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkb, err := loaded.VerifyingKey.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vk, err := ParseVerifyingKey(vkb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loaded, vk, vkb
+}
+
+// keyDirOf saves keys into a fresh temporary directory.
+func keyDirOf(t *testing.T, keys *Keys) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := keys.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
