@@ -2,6 +2,7 @@ package status
 
 import (
 	"bufio"
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -317,6 +318,14 @@ func TestRegistryCrashSafety(t *testing.T) {
 		c := r.Root()
 		if c.Count < uint64(len(acked)) || c.Sequence != c.Count {
 			t.Fatalf("round %d: claims %+v after %d acks", round, c, len(acked))
+		}
+		// The stored signed root was committed with the ids it covers.
+		sr, err := VerifySignedRoot(context.Background(), testResolver(t), r.SignedRoot(), VerifyRootOptions{Issuer: testIssuer})
+		if err != nil {
+			t.Fatalf("round %d: stored signed root: %v", round, err)
+		}
+		if *sr != c {
+			t.Fatalf("round %d: signed root %+v, state %+v", round, sr, c)
 		}
 		st.Close()
 		t.Logf("round %d: %d acknowledged, %d in store", round, len(acked), c.Count)
