@@ -22,7 +22,9 @@ import (
 // Every change (a [Registry.Revoke] call) is one store transaction that
 // appends the ids, advances the sequence number and stores the newly signed
 // root; it is durable when the call returns. A Registry is safe for
-// concurrent use: changes are serialized, reads run in parallel.
+// concurrent use: changes are serialized, reads run in parallel. Open one
+// Registry per store; a second one writing to the same store is detected
+// ([ErrCorrupt]) rather than allowed to fork the tree.
 //
 // # Storage layout, version 1
 //
@@ -288,6 +290,11 @@ func (r *Registry) Revoke(ids ...uint64) (*RootClaims, error) {
 	jws, err := SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
 	if err == nil {
 		err = r.store.Update(func(tx Tx) error {
+			// One Registry per store: refuse to write over changes made
+			// behind this one's back.
+			if c := tx.Get(bucketMeta, []byte("count")); len(c) != 8 || binary.BigEndian.Uint64(c) != uint64(len(r.ids)) {
+				return fmt.Errorf("%w: store changed behind the registry (another Registry on the same store?)", ErrCorrupt)
+			}
 			for i, id := range ids {
 				if err := tx.Put(bucketRevoked, be64(uint64(len(r.ids)+i+1)), be64(id)); err != nil {
 					return err
@@ -296,7 +303,7 @@ func (r *Registry) Revoke(ids ...uint64) (*RootClaims, error) {
 			return putRoot(tx, &claims, jws)
 		})
 		if err != nil {
-			err = fmt.Errorf("%w: %w", ErrStore, err)
+			err = storeErr(err)
 		}
 	}
 	if err != nil {

@@ -159,6 +159,35 @@ func TestRegistryConfigRejects(t *testing.T) {
 	}
 }
 
+func TestRegistryTwoOnOneStore(t *testing.T) {
+	st, err := OpenBoltStore(filepath.Join(t.TempDir(), "reg.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, err := OpenRegistry(st, testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenRegistry(st, testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Revoke(1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Revoke(2); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("second registry wrote over the first: %v", err)
+	}
+	// b reloaded from the store and now continues from a's state.
+	if !b.IsRevoked(1) {
+		t.Fatal("second registry did not reload")
+	}
+	if _, err := b.Revoke(2); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestRegistryDetectsCorruption(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "reg.db")
 	r, st := openTestRegistry(t, path, testConfig())
