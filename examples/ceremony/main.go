@@ -17,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/consensys/gnark/logger"
+
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -29,6 +31,7 @@ example:
 `
 
 func main() {
+	logger.Disable() // gnark's compile logs
 	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "ceremony: error:", err)
 		os.Exit(1)
