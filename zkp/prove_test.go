@@ -274,3 +274,21 @@ func keyDirOf(t *testing.T, keys *Keys) string {
 	}
 	return dir
 }
+
+func TestUnsafeCachedSetup(t *testing.T) {
+	dir := t.TempDir()
+	k1, err := UnsafeCachedSetup(dir, testShape, Groth16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := UnsafeCachedSetup(dir, testShape, Groth16) // from the cache
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k1.VerifyingKey.Fingerprint() != k2.VerifyingKey.Fingerprint() {
+		t.Fatal("cached keys differ: setup ran again")
+	}
+	if _, err := UnsafeCachedSetup(dir, testShape, Backend("stark")); !errors.Is(err, ErrUnknownBackend) {
+		t.Fatalf("got %v", err)
+	}
+}
