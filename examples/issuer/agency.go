@@ -1,0 +1,544 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/did"
+)
+
+// File layout of the data directory, version 1:
+//
+//	keys.json    {"version": "zkcred-issuer-keys-v1", "jose": <base64 Ed25519 seed>, "zk": <base64 ZK key seed>}, mode 0600
+//	registry.db  the credential/status revocation registry (its own bbolt layout)
+//	issued.db    bbolt: bucket "credentials": credential id → JSON issuedRecord;
+//	             bucket "revocation": revocation id (8 bytes big-endian) → credential id
+//	admin.token  the bearer token of POST /revoke, mode 0600
+const keysVersion = "zkcred-issuer-keys-v1"
+
+// statusList is the name of the one Bitstring Status List this agency publishes.
+const statusList = "1"
+
+const maxBody = 64 << 10
+
+var (
+	bucketCredentials = []byte("credentials")
+	bucketRevocation  = []byte("revocation")
+)
+
+type agency struct {
+	did, baseURL     string
+	joseKID, zkKID   string
+	doc              *did.Document
+	issuer           *credential.Issuer
+	schema           *credential.Schema
+	store            *status.BoltStore
+	reg              *status.Registry
+	issued           *bolt.DB
+	adminToken       []byte
+	validFor, listTT time.Duration
+	logger           *slog.Logger
+}
+
+type keyFile struct {
+	Version string `json:"version"`
+	JOSE    []byte `json:"jose"`
+	ZK      []byte `json:"zk"`
+}
+
+// issuedRecord is what the agency remembers of an issued credential: what
+// it needs to revoke it, not the holder's attributes.
+type issuedRecord struct {
+	RevocationID uint64    `json:"revocationId"`
+	StatusIndex  uint64    `json:"statusIndex"`
+	IssuedAt     time.Time `json:"issuedAt"`
+}
+
+// loadKeys reads the agency's keys from dir, creating them on first use.
+func loadKeys(dir string) (ed25519.PrivateKey, *credential.ZKPrivateKey, error) {
+	name := filepath.Join(dir, "keys.json")
+	b, err := os.ReadFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		kf := keyFile{Version: keysVersion, JOSE: make([]byte, ed25519.SeedSize), ZK: make([]byte, credential.ZKPrivateKeySize)}
+		rand.Read(kf.JOSE)
+		rand.Read(kf.ZK)
+		if b, err = json.Marshal(kf); err != nil {
+			return nil, nil, err
+		}
+		if err := writeNew(name, b); err != nil {
+			return nil, nil, err
+		}
+	} else if err != nil {
+		return nil, nil, err
+	}
+	var kf keyFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&kf); err != nil || kf.Version != keysVersion || len(kf.JOSE) != ed25519.SeedSize {
+		return nil, nil, fmt.Errorf("%s: not a %s file", name, keysVersion)
+	}
+	zk, err := credential.NewZKPrivateKey(kf.ZK)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return ed25519.NewKeyFromSeed(kf.JOSE), zk, nil
+}
+
+// writeNew creates name with mode 0600, failing if it exists.
+func writeNew(name string, b []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func loadAdminToken(name string) ([]byte, error) {
+	b, err := os.ReadFile(name)
+	if errors.Is(err, os.ErrNotExist) {
+		t := make([]byte, 24)
+		rand.Read(t)
+		b = []byte(base64.RawURLEncoding.EncodeToString(t))
+		if err := writeNew(name, b); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) < 16 {
+		return nil, fmt.Errorf("%s: admin token shorter than 16 bytes", name)
+	}
+	return b, nil
+}
+
+func openAgency(o *options, domain, baseURL string, logger *slog.Logger) (_ *agency, err error) {
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return nil, err
+	}
+	id, err := did.NewWeb(domain)
+	if err != nil {
+		return nil, fmt.Errorf("-domain %q: %w", domain, err)
+	}
+	schema, err := credential.PersonSchema().WithSlots(o.slots)
+	if err != nil {
+		return nil, fmt.Errorf("-slots: %w", err)
+	}
+	joseKey, zkKey, err := loadKeys(o.data)
+	if err != nil {
+		return nil, err
+	}
+	a := &agency{did: id, baseURL: baseURL, joseKID: id + "#jose-1", zkKID: id + "#zk-1", schema: schema,
+		validFor: o.validFor, listTT: o.listTTL, logger: logger}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.adminToken, err = loadAdminToken(o.adminToken); err != nil {
+		return nil, err
+	}
+	a.doc = &did.Document{Context: []any{did.ContextDIDv1}, ID: id}
+	zkm, err := did.NewMultikeyMethod(a.zkKID, id, zkKey.Public())
+	if err != nil {
+		return nil, err
+	}
+	jm, err := did.NewMultikeyMethod(a.joseKID, id, joseKey.Public())
+	if err != nil {
+		return nil, err
+	}
+	if err := a.doc.AddVerificationMethod(jm, did.AssertionMethod); err != nil {
+		return nil, err
+	}
+	if err := a.doc.AddVerificationMethod(zkm, did.AssertionMethod); err != nil {
+		return nil, err
+	}
+	a.issuer = &credential.Issuer{DID: id, JOSEKey: joseKey, JOSEKeyID: a.joseKID, ZKKey: zkKey, ZKKeyID: a.zkKID}
+	if a.store, err = status.OpenBoltStore(filepath.Join(o.data, "registry.db")); err != nil {
+		return nil, err
+	}
+	if a.reg, err = status.OpenRegistry(a.store, status.RegistryConfig{Depth: o.depth, Issuer: id, KeyID: a.joseKID, Signer: joseKey}); err != nil {
+		return nil, err
+	}
+	if d := a.reg.Root().Depth; d != o.depth {
+		return nil, fmt.Errorf("the registry in %s has depth %d, -revocation-depth is %d", o.data, d, o.depth)
+	}
+	// Publish a fresh root for this DID now (it may have been down a while,
+	// or started under another -domain).
+	if _, err := a.reg.RefreshRoot(); err != nil {
+		return nil, err
+	}
+	if a.issued, err = bolt.Open(filepath.Join(o.data, "issued.db"), 0o600, &bolt.Options{Timeout: time.Second}); err != nil {
+		return nil, fmt.Errorf("issued.db: %w", err)
+	}
+	err = a.issued.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketCredentials, bucketRevocation} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return a, err
+}
+
+func (a *agency) Close() error {
+	var errs []error
+	if a.issued != nil {
+		errs = append(errs, a.issued.Close())
+	}
+	if a.store != nil {
+		errs = append(errs, a.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (a *agency) statusListURL() string { return a.baseURL + "/status/" + statusList }
+
+// refreshRoots re-signs the revocation root every interval until ctx ends.
+func (a *agency) refreshRoots(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := a.reg.RefreshRoot(); err != nil {
+				a.logger.Error("issuer: refreshing the revocation root", "err", err)
+			}
+		}
+	}
+}
+
+// issue issues a credential bound to commitment with the given attributes.
+func (a *agency) issue(commitment fr.Element, attrs map[string]any) (*credential.Stored, string, error) {
+	rev, err := a.reg.NewRevocationID()
+	if err != nil {
+		return nil, "", err
+	}
+	entry, err := a.reg.NewEntry(statusList, "revocation", a.statusListURL())
+	if err != nil {
+		return nil, "", err
+	}
+	index, err := status.ParseStatusListIndex(entry.StatusListIndex)
+	if err != nil {
+		return nil, "", err
+	}
+	var u [16]byte
+	rand.Read(u[:])
+	u[6], u[8] = u[6]&0x0f|0x40, u[8]&0x3f|0x80
+	h := hex.EncodeToString(u[:])
+	id := "urn:uuid:" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	now := time.Now()
+	st, err := a.issuer.Issue(credential.IssueRequest{
+		ID: id, Schema: a.schema, Values: attrs, HolderCommitment: commitment,
+		ValidUntil: now.Add(a.validFor), Status: []credential.Object{entry.Object()},
+		RevocationID: rev, Types: []string{"ZkcredPersonCredential"},
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	rec, _ := json.Marshal(issuedRecord{RevocationID: rev, StatusIndex: index, IssuedAt: now.UTC().Truncate(time.Second)})
+	err = a.issued.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketCredentials).Put([]byte(id), rec); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketRevocation).Put(binary.BigEndian.AppendUint64(nil, rev), []byte(id))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return st, id, nil
+}
+
+var errUnknownCredential = errors.New("issuer: unknown credential")
+
+// revoke revokes a credential by credential id or revocation id: it adds
+// the revocation id to the revocation tree (signing a new root) and sets
+// its bit in the status list. It is idempotent.
+func (a *agency) revoke(credentialID string, revocationID uint64) (*issuedRecord, string, error) {
+	var rec issuedRecord
+	err := a.issued.View(func(tx *bolt.Tx) error {
+		if credentialID == "" {
+			v := tx.Bucket(bucketRevocation).Get(binary.BigEndian.AppendUint64(nil, revocationID))
+			if v == nil {
+				return errUnknownCredential
+			}
+			credentialID = string(v)
+		}
+		v := tx.Bucket(bucketCredentials).Get([]byte(credentialID))
+		if v == nil {
+			return errUnknownCredential
+		}
+		return json.Unmarshal(v, &rec)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if !a.reg.IsRevoked(rec.RevocationID) {
+		if _, err := a.reg.Revoke(rec.RevocationID); err != nil && !errors.Is(err, status.ErrRevoked) {
+			return nil, "", err
+		}
+	}
+	if err := a.reg.SetStatus(statusList, rec.StatusIndex, true); err != nil {
+		return nil, "", err
+	}
+	return &rec, credentialID, nil
+}
+
+func (a *agency) handler() http.Handler {
+	mux := http.NewServeMux()
+	docH, err := did.DocumentHandler(a.doc)
+	if err != nil {
+		panic("issuer: internal error: " + err.Error()) // the document was built and validated above
+	}
+	mux.Handle("GET /.well-known/did.json", docH)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "zkcred issuer %s\n\n%s", a.did, strings.SplitN(usage, "\nThe DID", 2)[0])
+	})
+	mux.HandleFunc("POST /credentials", a.handleIssue)
+	mux.HandleFunc("POST /revoke", a.handleRevoke)
+	mux.HandleFunc("GET /revocation/root", func(w http.ResponseWriter, r *http.Request) {
+		write(w, "application/"+status.RootType, []byte(a.reg.SignedRoot()))
+	})
+	mux.HandleFunc("GET /revocation/snapshot", func(w http.ResponseWriter, r *http.Request) {
+		b, err := a.reg.Snapshot().MarshalBinary()
+		if err != nil {
+			a.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
+		write(w, "application/octet-stream", b)
+	})
+	mux.HandleFunc("GET /status/"+statusList, func(w http.ResponseWriter, r *http.Request) {
+		tok, err := a.reg.StatusListCredential(statusList, "revocation", a.statusListURL(), a.listTT)
+		if err != nil {
+			a.fail(w, r, http.StatusInternalServerError, err)
+			return
+		}
+		write(w, "application/"+credential.MediaTypeVCJWT, []byte(tok))
+	})
+	return http.MaxBytesHandler(mux, maxBody)
+}
+
+func write(w http.ResponseWriter, contentType string, b []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	w.Write(b)
+}
+
+// fail answers with {"error": ...}; server-side details stay in the log.
+func (a *agency) fail(w http.ResponseWriter, r *http.Request, code int, err error) {
+	a.logger.InfoContext(r.Context(), "issuer: request refused", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
+	msg := err.Error()
+	if code >= 500 {
+		msg = http.StatusText(code)
+	}
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// decodeBody reads a JSON body strictly (one object, no unknown fields,
+// numbers kept exact).
+func decodeBody(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return errors.New("content type must be application/json")
+	}
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+// issueRequest is the body of POST /credentials.
+type issueRequest struct {
+	HolderCommitment string         `json:"holderCommitment"` // 64 hex digits: a canonical field element
+	Attributes       map[string]any `json:"attributes"`
+}
+
+func (a *agency) handleIssue(w http.ResponseWriter, r *http.Request) {
+	var req issueRequest
+	if err := decodeBody(r, &req); err != nil {
+		a.fail(w, r, http.StatusBadRequest, err)
+		return
+	}
+	raw, err := hex.DecodeString(req.HolderCommitment)
+	if err != nil || len(raw) != fr.Bytes {
+		a.fail(w, r, http.StatusBadRequest, errors.New("holderCommitment must be 64 hex digits"))
+		return
+	}
+	var c fr.Element
+	if err := c.SetBytesCanonical(raw); err != nil {
+		a.fail(w, r, http.StatusBadRequest, errors.New("holderCommitment is not a canonical field element"))
+		return
+	}
+	st, id, err := a.issue(c, req.Attributes)
+	switch {
+	case errors.Is(err, credential.ErrSchemaMismatch), errors.Is(err, credential.ErrInvalidCredential):
+		a.fail(w, r, http.StatusUnprocessableEntity, err)
+		return
+	case err != nil:
+		a.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	a.logger.InfoContext(r.Context(), "issuer: credential issued", "id", id)
+	b, err := json.Marshal(st)
+	if err != nil {
+		a.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusCreated)
+	w.Write(b)
+}
+
+// revokeRequest is the body of POST /revoke: one of the two ids.
+type revokeRequest struct {
+	CredentialID string      `json:"credentialId,omitempty"`
+	RevocationID json.Number `json:"revocationId,omitempty"`
+}
+
+func (a *agency) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(tok), a.adminToken) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="issuer admin"`)
+		a.fail(w, r, http.StatusUnauthorized, errors.New("admin token required"))
+		return
+	}
+	var req revokeRequest
+	if err := decodeBody(r, &req); err != nil {
+		a.fail(w, r, http.StatusBadRequest, err)
+		return
+	}
+	var revID uint64
+	if req.RevocationID != "" {
+		n, err := parseUint(string(req.RevocationID))
+		if err != nil {
+			a.fail(w, r, http.StatusBadRequest, err)
+			return
+		}
+		revID = n
+	}
+	if (req.CredentialID == "") == (revID == 0) {
+		a.fail(w, r, http.StatusBadRequest, errors.New("give exactly one of credentialId and revocationId"))
+		return
+	}
+	rec, id, err := a.revoke(req.CredentialID, revID)
+	switch {
+	case errors.Is(err, errUnknownCredential):
+		a.fail(w, r, http.StatusNotFound, err)
+		return
+	case err != nil:
+		a.fail(w, r, http.StatusInternalServerError, err)
+		return
+	}
+	root := a.reg.Root()
+	a.logger.InfoContext(r.Context(), "issuer: credential revoked", "id", id, "sequence", root.Sequence)
+	writeJSON(w, http.StatusOK, map[string]any{"credentialId": id, "revocationId": rec.RevocationID, "statusListIndex": rec.StatusIndex, "sequence": root.Sequence})
+}
+
+func parseUint(s string) (uint64, error) {
+	var n uint64
+	if _, err := fmt.Sscan(s, &n); err != nil || fmt.Sprint(n) != s {
+		return 0, fmt.Errorf("revocationId %q is not an unsigned integer", s)
+	}
+	return n, nil
+}
+
+// export writes the agency's public artifacts and one sample credential
+// (issued to a fresh, discarded holder secret) into dir.
+func (a *agency) export(dir string, stdout io.Writer) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	secret, err := credential.GenerateHolderSecret(rand.Reader)
+	if err != nil {
+		return err
+	}
+	st, id, err := a.issue(secret.Commitment(), map[string]any{
+		"birthDate": "1990-05-17", "district": "07", "nationality": "DE", "vehicleCategory": "B",
+		"vehicleRegistered": true, "voterEligible": true, "residentSince": "2015-06-01",
+	})
+	if err != nil {
+		return err
+	}
+	docJSON, err := json.MarshalIndent(a.doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	list, err := a.reg.StatusListCredential(statusList, "revocation", a.statusListURL(), a.listTT)
+	if err != nil {
+		return err
+	}
+	snap, err := a.reg.Snapshot().MarshalBinary()
+	if err != nil {
+		return err
+	}
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{"did.json", append(docJSON, '\n')},
+		{"credential.jwt", []byte(st.JWT + "\n")},
+		{"statuslist.jwt", []byte(list + "\n")},
+		{"root.jwt", []byte(a.reg.SignedRoot() + "\n")},
+		{"snapshot.bin", snap},
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, filepath.Join(dir, f.name))
+	}
+	fmt.Fprintf(stdout, "issuer %s; sample credential %s\n", a.did, id)
+	return nil
+}

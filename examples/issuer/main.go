@@ -1,0 +1,176 @@
+// Command issuer runs an agency's credential issuer over HTTP: it serves
+// the agency's did:web DID document, issues zkcred person credentials to
+// holders that send a holder commitment and their attributes, publishes
+// the signed revocation root, the revocation snapshot holders compute
+// their non-revocation witnesses from, and the W3C Bitstring Status List
+// credential, and revokes credentials on an authenticated admin request.
+//
+// It is a demonstration: it issues whatever attributes the holder sends.
+// A real agency authenticates the citizen first and takes the attributes
+// from its own records.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+const usage = `usage: issuer [flags]
+
+Runs an agency's credential issuer on HTTP (demonstration: it issues the
+attributes a holder sends; a real agency authenticates the citizen first).
+
+  GET  /.well-known/did.json     the agency's DID document (did:web layout)
+  POST /credentials              {"holderCommitment": "<64 hex>", "attributes": {...}}
+                                 -> 201, the holder's stored credential (zkcred-credential-v1)
+  GET  /revocation/root          the signed revocation root (compact JWS)
+  GET  /revocation/snapshot      the revocation snapshot (binary, zkcrrev v1)
+  GET  /status/1                 the Bitstring Status List credential (VC-JWT)
+  POST /revoke                   {"credentialId": "urn:uuid:..."} or {"revocationId": N},
+                                 with "Authorization: Bearer <admin token>"
+
+The DID is did:web:<domain>. did:web requires HTTPS on a public name: for
+local use, serve plain HTTP on loopback and run the holder and verifier with
+-insecure-local.
+
+flags:
+`
+
+const examples = `
+examples:
+  issuer -data ./agency -addr 127.0.0.1:8081
+  issuer -data ./agency -domain agency.example -addr :443 -tls-cert cert.pem -tls-key key.pem
+  issuer -data ./agency -export ./out     # write did.json, a VC-JWT, the status list; exit
+`
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fatalError(logger, "issuer: error", "err", err)
+	}
+}
+
+// fatalError logs msg and exits with status 1.
+func fatalError(logger *slog.Logger, msg string, args ...any) {
+	logger.Error(msg, args...)
+	os.Exit(1)
+}
+
+type options struct {
+	addr, data, domain, export     string
+	tlsCert, tlsKey, adminToken    string
+	slots, depth                   int
+	validFor, rootRefresh, listTTL time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("issuer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, examples)
+	}
+	o := &options{}
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8081", "listen address")
+	fs.StringVar(&o.data, "data", "", "data directory: keys, revocation registry, issued credentials (required)")
+	fs.StringVar(&o.domain, "domain", "", "host[:port] of the did:web DID and of published URLs (default: the listen address)")
+	fs.StringVar(&o.export, "export", "", "write did.json, credential.jwt, statuslist.jwt, root.jwt and snapshot.bin into `DIR` and exit")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (serve HTTPS; published URLs use https)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS key file")
+	fs.StringVar(&o.adminToken, "admin-token-file", "", "file holding the bearer token for POST /revoke, created if missing (default DATA/admin.token)")
+	fs.IntVar(&o.slots, "slots", 16, "slots of the credential schema: the circuit shape's slot count")
+	fs.IntVar(&o.depth, "revocation-depth", 24, "revocation tree depth: the circuit shape's revocation depth (fixed when the registry is created)")
+	fs.DurationVar(&o.validFor, "valid-for", 365*24*time.Hour, "validity of issued credentials")
+	fs.DurationVar(&o.rootRefresh, "root-refresh", time.Hour, "re-sign the unchanged revocation root this often (keep it well below verifiers' maxRootAge)")
+	fs.DurationVar(&o.listTTL, "status-list-ttl", 24*time.Hour, "validity of the published status list credential")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if o.data == "" || fs.NArg() != 0 || (o.tlsCert == "") != (o.tlsKey == "") || o.rootRefresh <= 0 {
+		fs.Usage()
+		return nil, errors.New("bad arguments: -data is required, -tls-cert and -tls-key go together")
+	}
+	if o.adminToken == "" {
+		o.adminToken = filepath.Join(o.data, "admin.token")
+	}
+	return o, nil
+}
+
+// run parses args, opens the agency's state and serves until ctx ends
+// (or exports and returns).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	var ln net.Listener
+	if o.export == "" {
+		if ln, err = net.Listen("tcp", o.addr); err != nil {
+			return err
+		}
+		defer ln.Close()
+	}
+	domain := o.domain
+	if domain == "" {
+		domain = o.addr
+		if ln != nil {
+			domain = ln.Addr().String()
+		}
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	a, err := openAgency(o, domain, scheme+"://"+domain, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if o.export != "" {
+		return a.export(o.export, stdout)
+	}
+
+	srv := &http.Server{
+		Handler:           a.handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	go a.refreshRoots(ctx, o.rootRefresh)
+	errc := make(chan error, 1)
+	go func() {
+		if o.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	logger.Info("issuer: listening", "addr", ln.Addr().String(), "did", a.did, "url", a.baseURL, "admin_token_file", o.adminToken)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutCtx)
+}
