@@ -1,0 +1,157 @@
+// Command holder is a command-line zkcred wallet: it creates the holder
+// secret credentials are bound to, requests credentials from an issuer,
+// lists them, and answers a verifier's presentation request with a
+// zero-knowledge proof computed on this machine (the issuer never learns
+// who presents, the verifier learns only what the request asks).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+)
+
+const usage = `usage: holder <command> [flags]
+
+A zkcred wallet on the command line.
+
+commands:
+  init                          create the holder secret in the wallet
+  request -issuer URL -attrs J  request a credential (J: JSON object or @file)
+  list                          list the wallet's credentials
+  present -request URL          answer a verifier's request with a proof
+
+Every command takes -wallet DIR. request and present take -insecure-local,
+which resolves did:web over plain HTTP and to loopback or private addresses:
+for local development only (did:web requires HTTPS on a public name).
+present needs the circuit keys the verifier uses: -keys DIR (written by
+zkp Keys.Save or a ceremony); -unsafe-setup creates development keys there
+if none exist (whoever runs it can forge proofs: never in production).
+
+examples:
+  holder init -wallet ./alice
+  holder request -wallet ./alice -issuer http://127.0.0.1:8081 -insecure-local \
+    -attrs '{"birthDate":"2001-04-02","district":"07","nationality":"DE","vehicleCategory":"B","vehicleRegistered":true,"voterEligible":true,"residentSince":"2015-06-01"}'
+  holder list -wallet ./alice
+  holder present -wallet ./alice -keys ./keys -insecure-local -request http://127.0.0.1:8082/requests/<id>
+`
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(1)
+	}
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fatalError(logger, "holder: error", "err", err)
+	}
+}
+
+// fatalError logs msg and exits with status 1.
+func fatalError(logger *slog.Logger, msg string, args ...any) {
+	logger.Error(msg, args...)
+	os.Exit(1)
+}
+
+// errUsage is returned for bad command lines (after printing usage).
+var errUsage = errors.New("bad arguments")
+
+func defaultWallet() string {
+	if d, err := os.UserConfigDir(); err == nil {
+		return filepath.Join(d, "zkcred", "wallet")
+	}
+	return "wallet"
+}
+
+// command holds the flags all subcommands share.
+type command struct {
+	fs            *flag.FlagSet
+	wallet        string
+	insecureLocal bool
+}
+
+func newCommand(name string, stderr io.Writer) *command {
+	c := &command{fs: flag.NewFlagSet("holder "+name, flag.ContinueOnError)}
+	c.fs.SetOutput(stderr)
+	c.fs.Usage = func() {
+		fmt.Fprint(stderr, usage, "\nflags of ", name, ":\n")
+		c.fs.PrintDefaults()
+	}
+	c.fs.StringVar(&c.wallet, "wallet", defaultWallet(), "wallet directory")
+	if name == "request" || name == "present" {
+		c.fs.BoolVar(&c.insecureLocal, "insecure-local", false, "INSECURE, development only: resolve did:web over http:// and to loopback/private addresses")
+	}
+	return c
+}
+
+func (c *command) parse(args []string) error {
+	if err := c.fs.Parse(args); err != nil {
+		return err
+	}
+	if c.fs.NArg() != 0 {
+		c.fs.Usage()
+		return fmt.Errorf("%w: unexpected %q", errUsage, c.fs.Arg(0))
+	}
+	return nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	name, args := args[0], args[1:]
+	c := newCommand(name, stderr)
+	switch name {
+	case "init":
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		return c.init(stdout)
+	case "request":
+		issuer := c.fs.String("issuer", "", "issuer base URL, e.g. http://127.0.0.1:8081 (required)")
+		attrs := c.fs.String("attrs", "", "attributes: a JSON object, or @FILE (required)")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if *issuer == "" || *attrs == "" {
+			c.fs.Usage()
+			return fmt.Errorf("%w: -issuer and -attrs are required", errUsage)
+		}
+		return c.request(ctx, *issuer, *attrs, stdout)
+	case "list":
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		return c.list(stdout)
+	case "present":
+		p := presentFlags{}
+		c.fs.StringVar(&p.requestURL, "request", "", "URL of the verifier's request, e.g. http://127.0.0.1:8082/requests/<id> (required)")
+		c.fs.StringVar(&p.keys, "keys", "", "circuit key directory shared with the verifier (required)")
+		c.fs.BoolVar(&p.unsafeSetup, "unsafe-setup", false, "UNSAFE, development only: create keys in -keys if there are none")
+		c.fs.StringVar(&p.credential, "credential", "", "credential id to use (default: the first that fits)")
+		c.fs.StringVar(&p.shape, "shape", "", "circuit shape for -unsafe-setup: default, reference or shape JSON (testing)")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if p.requestURL == "" || p.keys == "" {
+			c.fs.Usage()
+			return fmt.Errorf("%w: -request and -keys are required", errUsage)
+		}
+		return c.present(ctx, &p, stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: unknown command %q", errUsage, name)
+	}
+}
