@@ -32,7 +32,7 @@ const agencyHost = "agency.example"
 
 // Where the agency publishes its revocation state.
 const (
-	rootPath     = "/revocation/root.jwt"      // signed root (status.RootClaims JWS)
+	rootPath     = "/revocation/root.jwt"     // signed root (status.RootClaims JWS)
 	snapshotPath = "/revocation/snapshot.bin" // holder snapshot (status.Snapshot v1)
 )
 

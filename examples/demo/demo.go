@@ -183,13 +183,18 @@ func (d *demo) setup(ctx context.Context, o options) (err error) {
 	if d.resolver, err = d.net.resolver(); err != nil {
 		return err
 	}
+	docURL, err := did.WebDocumentURL(d.agency.DID)
+	if err != nil {
+		return err
+	}
 	// Resolve the agency's DID like any verifier will: over HTTPS.
 	if _, _, err := did.ResolveVerificationMethod(ctx, d.resolver, d.agency.issuer.ZKKeyID, did.AssertionMethod); err != nil {
 		return fmt.Errorf("resolving the agency's ZK key: %w", err)
 	}
 	d.record(step{Name: "agency", OK: true, Took: time.Since(start),
-		Proven:  fmt.Sprintf("%s publishes a DID document with an Ed25519 JOSE key and a BN254 ZK key", d.agency.DID),
-		Learned: fmt.Sprintf("resolved over HTTPS by did.WebResolver (in-process TLS server on %s, self-signed certificate trusted by the demo's client only); revocation registry in %s, signed root seq %d", d.net.ln.Addr(), filepath.Join(dir, "agency-registry.db"), d.agency.registry.Root().Sequence)})
+		Proven: fmt.Sprintf("%s: DID document with an Ed25519 JOSE key and a BN254 ZK key (assertionMethod)", d.agency.DID),
+		Learned: fmt.Sprintf("served at %s by an in-process HTTPS server (%s, self-signed certificate only the demo trusts), resolved with did.WebResolver; bbolt revocation registry, signed root #%d",
+			docURL, d.net.ln.Addr(), d.agency.registry.Root().Sequence)})
 
 	// The citizen makes a secret and sends only its commitment; the agency
 	// issues; the wallet checks both signatures before storing.
@@ -223,8 +228,8 @@ func (d *demo) setup(ctx context.Context, o options) (err error) {
 	}
 	d.holding = &verifier.Holding{Credential: cred, Secret: secret, IssuerKey: zkPub, Revocation: tree}
 	d.record(step{Name: "issue", OK: true, Took: time.Since(start),
-		Proven:  fmt.Sprintf("the agency issues a %s credential (VC-JWT %d bytes + ZK signature) bound to the citizen's secret commitment", d.schema.Name, len(cred.JWT)),
-		Learned: "the wallet verified the JWT and the ZK signature against the resolved DID document and rebuilt the revocation tree from the signed snapshot"})
+		Proven:  fmt.Sprintf("a %s credential (VC-JWT of %d bytes + ZK signature) bound to the citizen's secret commitment", d.schema.Name, len(cred.JWT)),
+		Learned: "the wallet checked both signatures against the DID document and rebuilt the revocation tree from the signed snapshot"})
 	return nil
 }
 
@@ -267,7 +272,7 @@ func (d *demo) setupKeys(o options, shape zkp.Shape) error {
 		how = "generated (caching failed: " + src.SaveFail.Error() + ")"
 	}
 	d.record(step{Name: "keys", OK: true, Took: src.Took,
-		Proven:  fmt.Sprintf("%d constraints, verifying key fingerprint %.16s…", d.keys.Constraints(), d.keys.VerifyingKey.Fingerprint()),
+		Proven:  fmt.Sprintf("%s keys, %d constraints, fingerprint %.16s…", o.Backend, d.keys.Constraints(), d.keys.VerifyingKey.Fingerprint()),
 		Learned: how})
 	return nil
 }
@@ -470,11 +475,11 @@ func (d *demo) record(s step) {
 	if !s.OK {
 		mark = "FAIL"
 	}
-	timing := round(s.Took).String()
+	detail := ""
 	if s.Timing != "" {
-		timing += ": " + s.Timing
+		detail = " (" + s.Timing + ")"
 	}
-	fmt.Fprintf(d.w, "%s %-16s %s → %s [%s]\n", mark, s.Name, s.Proven, s.Learned, timing)
+	fmt.Fprintf(d.w, "%s %-16s %8s  %s → %s%s\n", mark, s.Name, round(s.Took), s.Proven, s.Learned, detail)
 	d.steps = append(d.steps, s)
 }
 
@@ -484,7 +489,7 @@ func learned(r *verifier.Result) string {
 	for _, p := range r.Predicates {
 		facts = append(facts, describe(p))
 	}
-	out := strings.Join(facts, ", ") + " (issuer " + r.Issuer + ")"
+	out := strings.Join(facts, ", ") + " per " + r.Issuer
 	if len(r.Disclosed) == 0 {
 		out += "; no attribute value"
 	} else {
