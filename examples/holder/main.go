@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	gnarklog "github.com/consensys/gnark/logger"
 	"io"
 	"log/slog"
 	"os"
@@ -45,6 +46,7 @@ examples:
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	gnarklog.Disable() // gnark's per-proof debug lines are noise here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if len(os.Args) < 2 {

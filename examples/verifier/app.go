@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/verifier"
+)
+
+//go:embed web
+var webFiles embed.FS
+
+// httpRoots is a verifier.RootSource that fetches a trusted issuer's
+// signed revocation root from URL/revocation/root. The verifier checks the
+// root's signature and age itself.
+type httpRoots struct {
+	urls   map[string]string // issuer DID → base URL
+	client http.Client
+	logger *slog.Logger
+}
+
+func (h *httpRoots) dids() []string {
+	var out []string
+	for d := range h.urls {
+		out = append(out, d)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// SignedRoot implements verifier.RootSource.
+func (h *httpRoots) SignedRoot(ctx context.Context, issuer string) (string, error) {
+	base, ok := h.urls[issuer]
+	if !ok {
+		return "", fmt.Errorf("no URL configured for issuer %s", issuer)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	r, err := http.NewRequestWithContext(ctx, "GET", base+"/revocation/root", nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := h.client.Do(r)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 16<<10))
+	if err != nil {
+		return "", err
+	}
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s/revocation/root: %s", base, res.Status)
+	}
+	return string(bytes.TrimSpace(b)), nil
+}
+
+// maxOutcomes bounds the requests whose outcomes are kept in memory, and
+// maxAttempts the attempts kept per request.
+const (
+	maxOutcomes = 10000
+	maxAttempts = 20
+	maxWait     = 20 * time.Second
+)
+
+// attempt is one answer to a request as the page shows it.
+type attempt struct {
+	At     time.Time           `json:"at"`
+	Status int                 `json:"status"`
+	Result json.RawMessage     `json:"result,omitempty"` // verifier.Result when accepted
+	Error  *verifier.ErrorBody `json:"error,omitempty"`
+}
+
+type outcome struct {
+	created  time.Time
+	attempts []attempt
+}
+
+// app is the verifier's HTTP front: verifier.Handler, the page, and the
+// in-memory outcomes the page shows (per process: with several instances
+// behind a load balancer, the page sees only its own instance's answers).
+type app struct {
+	v        *verifier.Verifier
+	api      http.Handler
+	config   []byte
+	logger   *slog.Logger
+	mu       sync.Mutex
+	outcomes map[string]*outcome
+	changed  chan struct{} // closed and replaced when an attempt is recorded
+}
+
+// pageConfig is what the page needs to build policies.
+type pageConfig struct {
+	Issuers []string           `json:"issuers"`
+	Schema  verifier.SchemaRef `json:"schema"`
+	Key     string             `json:"key"`
+}
+
+func newApp(v *verifier.Verifier, schema *credential.Schema, issuers []string, key string, logger *slog.Logger) *app {
+	cfg, _ := json.Marshal(pageConfig{Issuers: issuers, Schema: verifier.SchemaRef{Name: schema.Name, Version: schema.Version}, Key: key})
+	return &app{v: v, api: v.Handler(), config: cfg, logger: logger, outcomes: map[string]*outcome{}, changed: make(chan struct{})}
+}
+
+func (a *app) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", a.api)
+	mux.HandleFunc("POST /requests/{id}/presentations", a.recordPresentation)
+	mux.HandleFunc("GET /requests/{id}/outcome", a.getOutcome)
+	mux.HandleFunc("GET /{$}", a.static("web/index.html", "text/html; charset=utf-8"))
+	mux.HandleFunc("GET /app.js", a.static("web/app.js", "text/javascript; charset=utf-8"))
+	mux.HandleFunc("GET /app.css", a.static("web/app.css", "text/css; charset=utf-8"))
+	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(a.config)
+	})
+	return http.MaxBytesHandler(mux, verifier.MaxHTTPBody)
+}
+
+func (a *app) static(name, contentType string) http.HandlerFunc {
+	b, err := webFiles.ReadFile(name)
+	if err != nil {
+		panic("verifier: internal error: " + err.Error()) // embedded at build time
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", contentType)
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-cache")
+		w.Write(b)
+	}
+}
+
+// recorder keeps the status and (bounded) body of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	if r.body.Len() < 64<<10 {
+		r.body.Write(b)
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// recordPresentation passes the submission to verifier.Handler and keeps
+// the outcome for the page.
+func (a *app) recordPresentation(w http.ResponseWriter, r *http.Request) {
+	rec := &recorder{ResponseWriter: w}
+	a.api.ServeHTTP(rec, r)
+	if rec.status == http.StatusNotFound {
+		return // no such request: nothing to show
+	}
+	at := attempt{At: time.Now().UTC(), Status: rec.status}
+	if rec.status == http.StatusOK {
+		at.Result = bytes.Clone(rec.body.Bytes())
+	} else {
+		var e verifier.ErrorBody
+		if json.Unmarshal(rec.body.Bytes(), &e) != nil {
+			e = verifier.ErrorBody{Code: verifier.CodeInternal, Message: http.StatusText(rec.status)}
+		}
+		at.Error = &e
+	}
+	id := r.PathValue("id")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o := a.outcomes[id]
+	if o == nil {
+		if len(a.outcomes) >= maxOutcomes {
+			a.logger.Warn("verifier: outcome table full; not recording", "request", id)
+			return
+		}
+		o = &outcome{created: at.At}
+		a.outcomes[id] = o
+	}
+	if len(o.attempts) < maxAttempts {
+		o.attempts = append(o.attempts, at)
+	}
+	close(a.changed)
+	a.changed = make(chan struct{})
+}
+
+// getOutcome returns {"state": "pending"|"accepted"|"rejected", "attempts": [...]}.
+// With ?wait=1&after=N it waits (up to maxWait) until more than N attempts
+// are recorded.
+func (a *app) getOutcome(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := a.v.Request(r.Context(), id); err != nil {
+		status, code := verifier.ErrorCode(err)
+		writeJSON(w, status, verifier.ErrorBody{Code: code, Message: err.Error()})
+		return
+	}
+	after, _ := strconv.Atoi(r.URL.Query().Get("after"))
+	var timeout <-chan time.Time
+	if r.URL.Query().Get("wait") == "1" {
+		t := time.NewTimer(maxWait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	for {
+		a.mu.Lock()
+		var atts []attempt
+		if o := a.outcomes[id]; o != nil {
+			atts = slices.Clone(o.attempts)
+		}
+		changed := a.changed
+		a.mu.Unlock()
+		if len(atts) > after || timeout == nil {
+			state := "pending"
+			for _, at := range atts {
+				if at.Status == http.StatusOK {
+					state = "accepted"
+				} else if state == "pending" {
+					state = "rejected"
+				}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"state": state, "attempts": atts})
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			timeout = nil
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, _ := json.Marshal(v)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// prune deletes expired requests from the store and old outcomes from
+// memory, every minute until ctx ends.
+func (a *app) prune(ctx context.Context, store verifier.Store) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n, err := store.DeleteExpired(ctx, now.Add(-time.Hour)); err != nil {
+				a.logger.Warn("verifier: pruning expired requests", "err", err)
+			} else if n > 0 {
+				a.logger.Info("verifier: pruned expired requests", "count", n)
+			}
+			a.mu.Lock()
+			for id, o := range a.outcomes {
+				if now.Sub(o.created) > 24*time.Hour {
+					delete(a.outcomes, id)
+				}
+			}
+			a.mu.Unlock()
+		}
+	}
+}

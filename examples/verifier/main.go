@@ -1,0 +1,260 @@
+// Command verifier runs a zkcred verifier over HTTP: the presentation
+// request API of verifier.Handler (create a request, let a wallet fetch
+// it, verify the wallet's zero-knowledge presentation), a store for used
+// nonces and nullifiers chosen by flag (an embedded bbolt file or
+// PostgreSQL), and a small web page at / that creates a request, shows it,
+// and shows the verification result when the holder answers.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	gnarklog "github.com/consensys/gnark/logger"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/verifier"
+	"github.com/zkcred/zkcred/zkp"
+)
+
+const usage = `usage: verifier -keys DIR -issuer URL [flags]
+
+Runs a zkcred verifier: the request API of verifier.Handler and a web page.
+
+  GET  /                                  the page: create a request, see the result
+  POST /requests                          body: a policy -> 201, the request
+  GET  /requests/{id}                     the request, as a wallet reads it
+  POST /requests/{id}/presentations       the wallet's submission -> the result
+  GET  /requests/{id}/outcome[?wait=1]    the outcome so far (the page polls it)
+
+Trusted issuers are given by base URL (-issuer, repeatable): the issuer's
+DID is did:web of its host, and its signed revocation root is fetched from
+URL/revocation/root. did:web requires HTTPS on a public name: for local use
+add -insecure-local.
+
+flags:
+`
+
+const examples = `
+examples:
+  verifier -keys ./keys -issuer http://127.0.0.1:8081 -insecure-local -store bolt:verifier.db
+  verifier -keys ./keys -issuer https://agency.example -pg postgres://user@db/zkcred -addr :8082 -audience https://shop.example
+`
+
+func main() {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	gnarklog.Disable() // gnark's per-proof debug lines are noise here
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, logger, nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fatalError(logger, "verifier: error", "err", err)
+	}
+}
+
+// fatalError logs msg and exits with status 1.
+func fatalError(logger *slog.Logger, msg string, args ...any) {
+	logger.Error(msg, args...)
+	os.Exit(1)
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+type options struct {
+	addr, store, pg, keys, audience, shape string
+	issuers                                stringList
+	insecureLocal, unsafeSetup             bool
+	requestTTL                             time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("verifier", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, examples)
+	}
+	o := &options{}
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8082", "listen address")
+	fs.StringVar(&o.store, "store", "bolt:verifier.db", "embedded store: bolt:PATH")
+	fs.StringVar(&o.pg, "pg", "", "PostgreSQL DSN: use a shared PostgreSQL store instead of -store")
+	fs.StringVar(&o.keys, "keys", "", "circuit key directory shared with holders (required)")
+	fs.BoolVar(&o.unsafeSetup, "unsafe-setup", false, "UNSAFE, development only: create keys in -keys if there are none")
+	fs.StringVar(&o.shape, "shape", "", "circuit shape for -unsafe-setup: default, reference or shape JSON (testing)")
+	fs.Var(&o.issuers, "issuer", "trusted issuer base URL (repeatable, at least one)")
+	fs.StringVar(&o.audience, "audience", "", "this verifier's identifier in requests (default: http://<listen address>)")
+	fs.BoolVar(&o.insecureLocal, "insecure-local", false, "INSECURE, development only: resolve did:web over http:// and to loopback/private addresses")
+	fs.DurationVar(&o.requestTTL, "request-ttl", verifier.DefaultRequestTTL, "how long a request accepts presentations")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if o.keys == "" || len(o.issuers) == 0 || fs.NArg() != 0 {
+		fs.Usage()
+		return nil, errors.New("bad arguments: -keys and -issuer are required")
+	}
+	return o, nil
+}
+
+// openStore opens the store the flags name.
+func openStore(ctx context.Context, o *options) (verifier.Store, func() error, error) {
+	if o.pg != "" {
+		s, err := verifier.OpenPostgres(ctx, o.pg)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() error { s.Close(); return nil }, nil
+	}
+	path, ok := strings.CutPrefix(o.store, "bolt:")
+	if !ok || path == "" {
+		return nil, nil, fmt.Errorf("-store %q: want bolt:PATH (or -pg DSN)", o.store)
+	}
+	s, err := verifier.OpenBolt(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, s.Close, nil
+}
+
+// issuerDID returns the did:web DID of an issuer base URL.
+func issuerDID(base string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("-issuer %q is not an http(s) base URL", base)
+	}
+	var path []string
+	if p := strings.Trim(u.Path, "/"); p != "" {
+		path = strings.Split(p, "/")
+	}
+	return did.NewWeb(u.Host, path...)
+}
+
+// run serves until ctx ends. If ready is not nil it receives the base URL
+// once the server listens.
+func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logger, ready func(baseURL string)) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	keys, err := loadKeys(o.keys, o.unsafeSetup, o.shape, logger)
+	if err != nil {
+		return err
+	}
+	vk := keys.VerifyingKey
+	schema, err := credential.PersonSchema().WithSlots(vk.Shape().Slots)
+	if err != nil {
+		return err
+	}
+	resolver, err := newResolver(o.insecureLocal)
+	if err != nil {
+		return err
+	}
+	roots := &httpRoots{urls: map[string]string{}, logger: logger}
+	for _, u := range o.issuers {
+		id, err := issuerDID(u)
+		if err != nil {
+			return err
+		}
+		roots.urls[id] = strings.TrimRight(u, "/")
+	}
+	store, closeStore, err := openStore(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	base := "http://" + ln.Addr().String()
+	if o.audience == "" {
+		o.audience = base
+	}
+	v, err := verifier.New(verifier.Config{
+		Store: store, Audience: o.audience, Resolver: resolver, Roots: roots, Key: vk,
+		Schemas: []*credential.Schema{schema}, TrustedIssuers: roots.dids(), RequestTTL: o.requestTTL, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	app := newApp(v, schema, roots.dids(), vk.Fingerprint().String(), logger)
+	srv := verifier.NewServer(o.addr, app.handler())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("verifier: listening", "url", base, "audience", o.audience, "issuers", o.issuers,
+		"key", vk.Fingerprint().String(), "shape", vk.Shape().String())
+	if ready != nil {
+		ready(base)
+	}
+	go app.prune(ctx, store)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutCtx)
+}
+
+// newResolver returns the library default resolver, or with insecureLocal
+// one that also fetches did:web documents over http:// from loopback and
+// private hosts.
+func newResolver(insecureLocal bool) (did.Resolver, error) {
+	if !insecureLocal {
+		return did.NewResolver(nil)
+	}
+	web, err := did.NewWebResolver(&did.WebConfig{AllowHTTP: true, AllowLocalHosts: true, AllowPrivateAddresses: true})
+	if err != nil {
+		return nil, err
+	}
+	return did.NewResolver(&did.ResolverConfig{TTL: time.Minute, Methods: map[string]did.Resolver{
+		"web": web, "key": &did.KeyResolver{}, "jwk": &did.JWKResolver{},
+	}})
+}
+
+// loadKeys loads the circuit keys from dir, or with unsafe creates
+// development keys there when it holds none.
+func loadKeys(dir string, unsafe bool, shapeName string, logger *slog.Logger) (*zkp.Keys, error) {
+	k, err := zkp.LoadKeys(dir, nil)
+	if err == nil || !unsafe || !errors.Is(err, os.ErrNotExist) {
+		return k, err
+	}
+	var shape zkp.Shape
+	switch shapeName {
+	case "", "default":
+		shape = zkp.DefaultShape
+	case "reference":
+		shape = zkp.ReferenceShape
+	default:
+		dec := json.NewDecoder(strings.NewReader(shapeName))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&shape); err != nil {
+			return nil, fmt.Errorf("-shape: %w", err)
+		}
+	}
+	logger.Warn("verifier: no keys: running an UNSAFE development setup", "dir", dir, "shape", shape.String())
+	if k, err = zkp.UnsafeSetup(shape, zkp.Groth16); err != nil {
+		return nil, err
+	}
+	return k, k.Save(dir)
+}
