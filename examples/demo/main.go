@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 
 	"github.com/consensys/gnark/logger"
@@ -41,15 +40,12 @@ example:
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	err := mainErr(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := mainErr(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo: error:", err)
-		stop()
 		os.Exit(1)
 	}
 }
