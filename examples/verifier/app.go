@@ -234,6 +234,9 @@ func (a *app) getOutcome(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]any{"state": state, "attempts": atts})
 			return
 		}
+		if outcomeWaitHook != nil {
+			outcomeWaitHook(id)
+		}
 		select {
 		case <-changed:
 		case <-timeout:
@@ -243,6 +246,10 @@ func (a *app) getOutcome(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// outcomeWaitHook, if set (by tests), is called when an outcome request
+// starts waiting.
+var outcomeWaitHook func(id string)
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, _ := json.Marshal(v)

@@ -1,0 +1,380 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/verifier"
+	"github.com/zkcred/zkcred/zkp"
+)
+
+// testShape is a small circuit shape (development keys are set up by the
+// server's own -unsafe-setup path, in a few seconds).
+const testShape = `{"slots":8,"predicates":2,"set_predicates":1,"set_depth":2,"revocation_depth":4,"disclosure":true,"nullifier":true}`
+
+// testIssuer is an agency built from the library, serving its DID document
+// and signed revocation root on a loopback httptest server.
+type testIssuer struct {
+	url, did string
+	issuer   *credential.Issuer
+	reg      *status.Registry
+	schema   *credential.Schema
+}
+
+func newTestIssuer(t *testing.T, shape zkp.Shape) *testIssuer {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	id, err := did.NewWeb(srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, jose, _ := ed25519.GenerateKey(rand.Reader)
+	zk, err := credential.GenerateZKKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := &did.Document{ID: id}
+	for _, m := range []struct {
+		id  string
+		key any
+	}{{id + "#jose-1", pub}, {id + "#zk-1", zk.Public()}} {
+		vm, err := did.NewMultikeyMethod(m.id, id, m.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := doc.AddVerificationMethod(vm, did.AssertionMethod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store, err := status.OpenBoltStore(filepath.Join(t.TempDir(), "registry.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := status.OpenRegistry(store, status.RegistryConfig{Depth: shape.RevocationDepth, Issuer: id, KeyID: id + "#jose-1", Signer: jose})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docH, err := did.DocumentHandler(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /.well-known/did.json", docH)
+	mux.HandleFunc("GET /revocation/root", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, reg.SignedRoot()) })
+	srv.Config.Handler = mux
+	srv.Start()
+	t.Cleanup(func() { srv.Close(); store.Close() })
+	schema, err := credential.PersonSchema().WithSlots(shape.Slots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testIssuer{url: srv.URL, did: id, reg: reg, schema: schema,
+		issuer: &credential.Issuer{DID: id, JOSEKey: jose, JOSEKeyID: id + "#jose-1", ZKKey: zk, ZKKeyID: id + "#zk-1"}}
+}
+
+// holding issues a credential to a fresh holder.
+func (i *testIssuer) holding(t *testing.T, values map[string]any) *verifier.Holding {
+	t.Helper()
+	secret, err := credential.GenerateHolderSecret(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := i.reg.NewRevocationID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := i.issuer.Issue(credential.IssueRequest{Schema: i.schema, Values: values, HolderCommitment: secret.Commitment(),
+		ValidUntil: time.Now().AddDate(1, 0, 0), RevocationID: rev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := i.reg.Snapshot().Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &verifier.Holding{Credential: st, Secret: secret, IssuerKey: i.issuer.ZKKey.Public(), Revocation: tree}
+}
+
+var aliceData = map[string]any{
+	"birthDate": "2001-04-02", "district": "07", "nationality": "DE", "vehicleCategory": "B",
+	"vehicleRegistered": true, "voterEligible": true, "residentSince": "2015-06-01",
+}
+
+// startVerifier runs the command in-process, with development keys set up
+// by -unsafe-setup in a fresh key directory, and returns its URL and keys.
+func startVerifier(t *testing.T, issuerURL string) (string, *zkp.Keys) {
+	t.Helper()
+	dir := t.TempDir()
+	keysDir := filepath.Join(dir, "keys")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-keys", keysDir, "-unsafe-setup", "-shape", testShape, "-issuer", issuerURL,
+			"-insecure-local", "-store", "bolt:" + filepath.Join(dir, "v.db"), "-addr", "127.0.0.1:0"},
+			io.Discard, slog.New(slog.DiscardHandler), func(u string) { ready <- u })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("verifier: %v", err)
+		}
+	})
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		t.Fatalf("verifier exited: %v", err)
+	}
+	keys, err := zkp.LoadKeys(keysDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, keys
+}
+
+func postJSON(t *testing.T, u string, body []byte) (int, []byte) {
+	t.Helper()
+	res, err := http.Post(u, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
+func createRequest(t *testing.T, base string, p verifier.Policy) *verifier.Request {
+	t.Helper()
+	b, _ := json.Marshal(p)
+	status, body := postJSON(t, base+"/requests", b)
+	if status != http.StatusCreated {
+		t.Fatalf("POST /requests: %d %s", status, body)
+	}
+	req, err := verifier.ParseRequest(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+func votePolicy(issuer string) verifier.Policy {
+	years := 18
+	return verifier.Policy{
+		Issuers: []string{issuer},
+		Schema:  verifier.SchemaRef{Name: credential.PersonSchemaName, Version: 1},
+		Predicates: []verifier.Predicate{
+			{Attribute: "birthDate", Op: verifier.OpAgeAtLeast, Years: &years},
+		},
+		Disclose:   []string{"voterEligible"},
+		Scope:      "election-browser-test",
+		MaxRootAge: 3600,
+	}
+}
+
+func findChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// TestBrowser opens the page in headless Chromium on a request, lets the
+// page start waiting for the outcome, then submits an honest presentation
+// and a replay of it; the page must show the accepted result as it
+// arrives. The page long-polls, and Chromium's virtual time does not
+// advance while a fetch is pending, so --dump-dom captures the DOM after
+// the result came in.
+func TestBrowser(t *testing.T) {
+	chromium := findChromium()
+	if chromium == "" {
+		t.Skip("no Chromium binary (chromium, chromium-browser, google-chrome) on PATH: install Debian's chromium package to run the browser test")
+	}
+	shape, err := parseShapeForTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := newTestIssuer(t, shape)
+	waiting := make(chan string, 16)
+	outcomeWaitHook = func(id string) { waiting <- id }
+	t.Cleanup(func() { outcomeWaitHook = nil })
+	base, keys := startVerifier(t, iss.url)
+	alice := iss.holding(t, aliceData)
+	req := createRequest(t, base, votePolicy(iss.did))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	var dom, chromeErr bytes.Buffer
+	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", base+"/?request="+req.ID)
+	cmd.Stdout, cmd.Stderr = &dom, &chromeErr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	// Wait until the page is waiting for the outcome, then answer.
+	select {
+	case id := <-waiting:
+		if id != req.ID {
+			t.Fatalf("page waits on %s, want %s", id, req.ID)
+		}
+	case err := <-exited:
+		t.Fatalf("chromium exited before the page waited for an outcome: %v\n%s\n%s", err, dom.String(), chromeErr.String())
+	case <-ctx.Done():
+		t.Fatal("the page never asked for the outcome")
+	}
+	sub, err := alice.Answer(keys, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := postJSON(t, base+"/requests/"+req.ID+"/presentations", sub); status != http.StatusOK {
+		t.Fatalf("presentation: %d %s", status, body)
+	}
+	if err := <-exited; err != nil {
+		t.Fatalf("chromium: %v\n%s", err, chromeErr.String())
+	}
+	page := dom.String()
+	for _, want := range []string{
+		`data-outcome="accepted"`,
+		`<p id="status">verified</p>`,
+		"Accepted: proven birthDate ageAtLeast 18 from " + iss.did,
+		`disclosed {"voterEligible":true}`,
+		req.ID,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("DOM:\n%s", page)
+	}
+}
+
+func parseShapeForTest() (zkp.Shape, error) {
+	var s zkp.Shape
+	err := json.Unmarshal([]byte(testShape), &s)
+	return s, err
+}
+
+// TestOutcomes checks the JSON outcome endpoint the page reads, without a
+// browser: pending, then a rejection, then the acceptance; unknown
+// requests are 404.
+func TestOutcomes(t *testing.T) {
+	shape, err := parseShapeForTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := newTestIssuer(t, shape)
+	base, keys := startVerifier(t, iss.url)
+	req := createRequest(t, base, votePolicy(iss.did))
+	outcome := func() (state string, attempts []attempt) {
+		res, err := http.Get(base + "/requests/" + req.ID + "/outcome")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var o struct {
+			State    string    `json:"state"`
+			Attempts []attempt `json:"attempts"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&o); err != nil {
+			t.Fatal(err)
+		}
+		return o.State, o.Attempts
+	}
+	if s, _ := outcome(); s != "pending" {
+		t.Errorf("state %q, want pending", s)
+	}
+	if status, _ := postJSON(t, base+"/requests/"+req.ID+"/presentations", []byte(`{}`)); status != http.StatusBadRequest {
+		t.Errorf("malformed presentation: %d", status)
+	}
+	if s, a := outcome(); s != "rejected" || len(a) != 1 || a[0].Error.Code != verifier.CodeMalformedPresentation {
+		t.Errorf("after a malformed presentation: %q %+v", s, a)
+	}
+	sub, err := iss.holding(t, aliceData).Answer(keys, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := postJSON(t, base+"/requests/"+req.ID+"/presentations", sub); status != http.StatusOK {
+		t.Fatalf("presentation: %d %s", status, body)
+	}
+	if s, a := outcome(); s != "accepted" || len(a) != 2 || a[1].Status != 200 || !bytes.Contains(a[1].Result, []byte(`"nullifier"`)) {
+		t.Errorf("after the honest presentation: %q %+v", s, a)
+	}
+	res, err := http.Get(base + "/requests/AAAAAAAAAAAAAAAAAAAAAA/outcome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown request outcome: %d", res.StatusCode)
+	}
+	// The page and its assets are served with a restrictive CSP.
+	res, err = http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Errorf("page: %d %v", res.StatusCode, res.Header)
+	}
+}
+
+// TestCommandLine builds the command and checks that bad command lines and
+// a bad store exit with status 1.
+func TestCommandLine(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "verifier")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	keys := filepath.Join(t.TempDir(), "nokeys")
+	for _, args := range [][]string{
+		{},
+		{"-keys", keys},
+		{"-keys", keys, "-issuer", "http://127.0.0.1:1"}, // no keys, no -unsafe-setup
+	} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Errorf("verifier %q: %v\n%s", args, err, out)
+		}
+	}
+	if _, err := os.Stat(keys); !errors.Is(err, os.ErrNotExist) {
+		t.Error("keys were created without -unsafe-setup")
+	}
+	for _, s := range []string{"bolt:", "redis:x", "x.db"} {
+		if _, _, err := openStore(t.Context(), &options{store: s}); err == nil {
+			t.Errorf("-store %q accepted", s)
+		}
+	}
+	for _, u := range []string{"ftp://x", "not a url", "http://"} {
+		if _, err := issuerDID(u); err == nil {
+			t.Errorf("-issuer %q accepted", u)
+		}
+	}
+	if d, err := issuerDID("https://agency.example:8443/"); err != nil || d != "did:web:agency.example%3A8443" {
+		t.Errorf("issuerDID = %q, %v", d, err)
+	}
+}
