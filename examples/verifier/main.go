@@ -198,6 +198,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 	}
 	app := newApp(v, schema, roots.dids(), vk.Fingerprint().String(), logger)
 	srv := verifier.NewServer(o.addr, app.handler())
+	// Requests (the page's long polls included) end when ctx does.
+	srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("verifier: listening", "url", base, "audience", o.audience, "issuers", o.issuers,

@@ -215,7 +215,12 @@ func TestBrowser(t *testing.T) {
 	}
 	iss := newTestIssuer(t, shape)
 	waiting := make(chan string, 16)
-	outcomeWaitHook = func(id string) { waiting <- id }
+	outcomeWaitHook = func(id string) {
+		select {
+		case waiting <- id:
+		default:
+		}
+	}
 	t.Cleanup(func() { outcomeWaitHook = nil })
 	base, keys := startVerifier(t, iss.url)
 	alice := iss.holding(t, aliceData)
