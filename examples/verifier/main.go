@@ -39,6 +39,11 @@ Runs a zkcred verifier: the request API of verifier.Handler and a web page.
   POST /requests/{id}/presentations       the wallet's submission -> the result
   GET  /requests/{id}/outcome[?wait=1]    the outcome so far (the page polls it)
 
+POST /requests is open to whoever reaches the server (the page uses it),
+limited to the -issuer DIDs: keep the default loopback address, or put the
+server behind the service's own authentication. The page's outcomes are
+kept in memory, per process.
+
 Trusted issuers are given by base URL (-issuer, repeatable): the issuer's
 DID is did:web of its host, and its signed revocation root is fetched from
 URL/revocation/root. did:web requires HTTPS on a public name: for local use

@@ -119,16 +119,19 @@ var aliceData = map[string]any{
 
 // startVerifier runs the command in-process, with development keys set up
 // by -unsafe-setup in a fresh key directory, and returns its URL and keys.
-func startVerifier(t *testing.T, issuerURL string) (string, *zkp.Keys) {
+func startVerifier(t *testing.T, issuerURL string, store ...string) (string, *zkp.Keys) {
 	t.Helper()
 	dir := t.TempDir()
 	keysDir := filepath.Join(dir, "keys")
+	if store == nil {
+		store = []string{"-store", "bolt:" + filepath.Join(dir, "v.db")}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-keys", keysDir, "-unsafe-setup", "-shape", testShape, "-issuer", issuerURL,
-			"-insecure-local", "-store", "bolt:" + filepath.Join(dir, "v.db"), "-addr", "127.0.0.1:0"},
+		done <- run(ctx, append([]string{"-keys", keysDir, "-unsafe-setup", "-shape", testShape, "-issuer", issuerURL,
+			"-insecure-local", "-addr", "127.0.0.1:0"}, store...),
 			io.Discard, slog.New(slog.DiscardHandler), func(u string) { ready <- u })
 	}()
 	t.Cleanup(func() {
@@ -286,13 +289,25 @@ func parseShapeForTest() (zkp.Shape, error) {
 // TestOutcomes checks the JSON outcome endpoint the page reads, without a
 // browser: pending, then a rejection, then the acceptance; unknown
 // requests are 404.
-func TestOutcomes(t *testing.T) {
+func TestOutcomes(t *testing.T) { testOutcomes(t) }
+
+// TestPostgres runs the outcome flow on the PostgreSQL store (-pg), with
+// the server named by ZKCRED_PG_DSN (.ci/run starts one).
+func TestPostgres(t *testing.T) {
+	dsn := os.Getenv("ZKCRED_PG_DSN")
+	if dsn == "" {
+		t.Skip("ZKCRED_PG_DSN is not set: no PostgreSQL server for the -pg store")
+	}
+	testOutcomes(t, "-pg", dsn)
+}
+
+func testOutcomes(t *testing.T, store ...string) {
 	shape, err := parseShapeForTest()
 	if err != nil {
 		t.Fatal(err)
 	}
 	iss := newTestIssuer(t, shape)
-	base, keys := startVerifier(t, iss.url)
+	base, keys := startVerifier(t, iss.url, store...)
 	req := createRequest(t, base, votePolicy(iss.did))
 	outcome := func() (state string, attempts []attempt) {
 		res, err := http.Get(base + "/requests/" + req.ID + "/outcome")
