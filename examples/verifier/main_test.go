@@ -201,12 +201,14 @@ func findChromium() string {
 	return ""
 }
 
-// TestBrowser opens the page in headless Chromium on a request, lets the
-// page start waiting for the outcome, then submits an honest presentation
-// and a replay of it; the page must show the accepted result as it
-// arrives. The page long-polls, and Chromium's virtual time does not
-// advance while a fetch is pending, so --dump-dom captures the DOM after
-// the result came in.
+// TestBrowser drives the page in headless Chromium. In the first case the
+// page creates the request itself (the "vote" scenario, from
+// /config.json); in the second it is opened on a request the service
+// created. Each time the test waits until the page waits for the outcome,
+// then submits an honest presentation, and the page must show the accepted
+// result as it arrives. The page long-polls, and Chromium's virtual time
+// does not advance while a fetch is pending, so --dump-dom captures the
+// DOM after the result came in.
 func TestBrowser(t *testing.T) {
 	chromium := findChromium()
 	if chromium == "" {
@@ -226,58 +228,77 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Cleanup(func() { outcomeWaitHook = nil })
 	base, keys := startVerifier(t, iss.url)
-	alice := iss.holding(t, aliceData)
-	req := createRequest(t, base, votePolicy(iss.did))
 
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-	defer cancel()
-	var dom, chromeErr bytes.Buffer
-	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-		"--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", base+"/?request="+req.ID)
-	cmd.Stdout, cmd.Stderr = &dom, &chromeErr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	browse := func(t *testing.T, page string) {
+		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+		defer cancel()
+		var dom, chromeErr bytes.Buffer
+		cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
+			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+			"--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", page)
+		cmd.Stdout, cmd.Stderr = &dom, &chromeErr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
 
-	// Wait until the page is waiting for the outcome, then answer.
-	select {
-	case id := <-waiting:
-		if id != req.ID {
-			t.Fatalf("page waits on %s, want %s", id, req.ID)
+		// Wait until the page waits for an outcome, then answer that request.
+		var id string
+		select {
+		case id = <-waiting:
+		case err := <-exited:
+			t.Fatalf("chromium exited before the page waited for an outcome: %v\n%s\n%s", err, dom.String(), chromeErr.String())
+		case <-ctx.Done():
+			t.Fatal("the page never asked for an outcome")
 		}
-	case err := <-exited:
-		t.Fatalf("chromium exited before the page waited for an outcome: %v\n%s\n%s", err, dom.String(), chromeErr.String())
-	case <-ctx.Done():
-		t.Fatal("the page never asked for the outcome")
-	}
-	sub, err := alice.Answer(keys, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if status, body := postJSON(t, base+"/requests/"+req.ID+"/presentations", sub); status != http.StatusOK {
-		t.Fatalf("presentation: %d %s", status, body)
-	}
-	if err := <-exited; err != nil {
-		t.Fatalf("chromium: %v\n%s", err, chromeErr.String())
-	}
-	page := dom.String()
-	for _, want := range []string{
-		`data-outcome="accepted"`,
-		`<p id="status">verified</p>`,
-		"Accepted: proven birthDate ageAtLeast 18 from " + iss.did,
-		`disclosed {"voterEligible":true}`,
-		req.ID,
-	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("page lacks %q", want)
+		res, err := http.Get(base + "/requests/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		req, err := verifier.ParseRequest(b)
+		if err != nil {
+			t.Fatalf("the page waits on %q: %v", id, err)
+		}
+		sub, err := iss.holding(t, aliceData).Answer(keys, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, body := postJSON(t, base+"/requests/"+req.ID+"/presentations", sub); status != http.StatusOK {
+			t.Fatalf("presentation: %d %s", status, body)
+		}
+		if err := <-exited; err != nil {
+			t.Fatalf("chromium: %v\n%s", err, chromeErr.String())
+		}
+		for len(waiting) > 0 {
+			<-waiting
+		}
+		out := dom.String()
+		for _, want := range []string{
+			`data-outcome="accepted"`,
+			`<p id="status">verified</p>`,
+			"Accepted: proven birthDate ageAtLeast 18 from " + iss.did,
+			`disclosed {"voterEligible":true}`,
+			base + "/requests/" + req.ID,
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("page lacks %q", want)
+			}
+		}
+		if t.Failed() {
+			t.Logf("DOM:\n%s", out)
 		}
 	}
-	if t.Failed() {
-		t.Logf("DOM:\n%s", page)
-	}
+	t.Run("page creates the request", func(t *testing.T) {
+		browse(t, base+"/?create=vote")
+	})
+	t.Run("page shows an existing request", func(t *testing.T) {
+		p := votePolicy(iss.did)
+		p.Scope = "another-scope"
+		browse(t, base+"/?request="+createRequest(t, base, p).ID)
+	})
 }
 
 func parseShapeForTest() (zkp.Shape, error) {
