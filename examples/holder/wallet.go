@@ -332,7 +332,8 @@ func (c *command) present(ctx context.Context, p *presentFlags, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "holder: proving %d predicate(s) for %s with credential %s\n", len(req.Predicates), req.Audience, e.ID)
+	fmt.Fprintf(stderr, "holder: proving %d predicate(s) for %s with credential %s (verifying key %s)\n",
+		len(req.Predicates), req.Audience, e.ID, keys.VerifyingKey.Fingerprint())
 	start := time.Now()
 	sub, err := h.Answer(keys, req)
 	if err != nil {
