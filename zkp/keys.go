@@ -99,6 +99,7 @@ type VerifyingKey struct {
 	shape   Shape
 	backend Backend
 	g16     *groth16bn254.VerifyingKey
+	g16fast *g16Verifier // nil: use gnark's verifier
 	pl      *plonkbn254.VerifyingKey
 	raw     []byte // gnark encoding
 	fp      Fingerprint
@@ -122,6 +123,11 @@ func newVerifyingKey(s Shape, b Backend, vk any) (*VerifyingKey, error) {
 		if _, err := k.WriteTo(&buf); err != nil {
 			return nil, err
 		}
+		fast, err := newG16Verifier(k)
+		if err != nil {
+			return nil, err
+		}
+		out.g16fast = fast
 	case *plonkbn254.VerifyingKey:
 		out.pl = k
 		if _, err := k.WriteTo(&buf); err != nil {

@@ -92,6 +92,16 @@ func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
 		}
 		out.disclosed[d.Slot] = d.Value
 	}
+	if vk.backend == Groth16 && vk.g16fast != nil {
+		proof, err := p.groth16Proof()
+		if err != nil {
+			return err
+		}
+		if err := vk.g16fast.verify(proof, publicVector(s, st, out)); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidProof, err)
+		}
+		return nil
+	}
 	pub, err := frontend.NewWitness(publicAssignment(s, st, out), ecc.BN254.ScalarField(), frontend.PublicOnly())
 	if err != nil {
 		return fmt.Errorf("zkp: public inputs: %w", err)
@@ -99,16 +109,22 @@ func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
 	return verifyProof(vk, p, pub)
 }
 
+// groth16Proof returns the presentation's Groth16 proof, decoded (and
+// checked: lengths, curve, subgroup, canonical encoding) at most once.
+func (p *Presentation) groth16Proof() (*groth16bn254.Proof, error) {
+	if proof, ok := p.parsed.(*groth16bn254.Proof); ok && bytes.Equal(p.parsedFrom, p.Proof) {
+		return proof, nil
+	}
+	return decodeGroth16Proof(p.Proof)
+}
+
 func verifyProof(vk *VerifyingKey, p *Presentation, pub witness.Witness) error {
 	cached := p.parsed != nil && bytes.Equal(p.parsedFrom, p.Proof)
 	switch vk.backend {
 	case Groth16:
-		proof, ok := p.parsed.(*groth16bn254.Proof)
-		if !cached || !ok {
-			var err error
-			if proof, err = decodeGroth16Proof(p.Proof); err != nil {
-				return err
-			}
+		proof, err := p.groth16Proof()
+		if err != nil {
+			return err
 		}
 		if err := groth16.Verify(proof, vk.g16, pub); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidProof, err)

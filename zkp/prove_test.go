@@ -17,10 +17,10 @@ import (
 )
 
 // keysFor caches test keys per backend (setup is the slow part).
-var keysFor = func() func(t *testing.T, b Backend) *Keys {
+var keysFor = func() func(t testing.TB, b Backend) *Keys {
 	var mu sync.Mutex
 	cache := map[Backend]*Keys{}
-	return func(t *testing.T, b Backend) *Keys {
+	return func(t testing.TB, b Backend) *Keys {
 		t.Helper()
 		mu.Lock()
 		defer mu.Unlock()

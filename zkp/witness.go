@@ -248,3 +248,34 @@ func publicAssignment(s Shape, st *Statement, out *output) *Circuit {
 }
 
 var _ frontend.Circuit = (*Circuit)(nil)
+
+// publicVector returns the public inputs of publicAssignment(s, st, out)
+// as the field-element vector gnark's witness holds, in the order gnark
+// assigns public variables (the Circuit's public fields in declaration
+// order, nested fields in order), without reflection. It must stay in step
+// with Circuit: TestPublicVectorMatchesWitness compares it with
+// frontend.NewWitness for several shapes.
+func publicVector(s Shape, st *Statement, out *output) fr.Vector {
+	v := make(fr.Vector, 0, 6+2+4*s.Predicates+2*s.Slots)
+	el := func(x uint64) fr.Element { var e fr.Element; e.SetUint64(x); return e }
+	ik := st.Issuer.p
+	v = append(v, ik.X, ik.Y, st.SchemaID, el(st.Now), st.RevocationRoot, st.RequestHash)
+	if s.Nullifier {
+		v = append(v, st.Scope, out.nullifier)
+	}
+	for i := 0; i < s.Predicates; i++ {
+		p := st.predicateAt(i)
+		v = append(v, el(uint64(p.Slot)), el(uint64(p.Op)), p.A, p.B)
+	}
+	if s.Disclosure {
+		for i := 0; i < s.Slots; i++ {
+			var m uint64
+			if st.discloses(i) {
+				m = 1
+			}
+			v = append(v, el(m))
+		}
+		v = append(v, out.disclosed...)
+	}
+	return v
+}
