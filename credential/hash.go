@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -152,6 +153,25 @@ func ScopeElement(name string) fr.Element {
 		return fr.Element{}
 	}
 	return HashBytes(TagScope, []byte(name))
+}
+
+// ScopeFor maps a nullifier scope requested by a verifier to the field
+// element the circuit takes, bound to the verifier's audience:
+// HashBytes(TagScope, len(audience) as 8 bytes big-endian ‖ audience ‖ scope).
+// Binding the audience means no other verifier can ask for the same scope
+// and so obtain (and link to) the nullifiers a ballot box records: a
+// nullifier is stable per (holder, verifier, scope) and unlinkable across
+// them. Several instances of one verifier share its audience. An empty
+// scope means "no scope" and maps to zero.
+func ScopeFor(audience, scope string) fr.Element {
+	if scope == "" {
+		return fr.Element{}
+	}
+	b := make([]byte, 8, 8+len(audience)+len(scope))
+	binary.BigEndian.PutUint64(b, uint64(len(audience)))
+	b = append(b, audience...)
+	b = append(b, scope...)
+	return HashBytes(TagScope, b)
 }
 
 // HashString maps a string attribute value to one field element:

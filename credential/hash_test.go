@@ -68,3 +68,25 @@ func TestEdDSAHashAdapter(t *testing.T) {
 		t.Error("partial block produced a canonical digest")
 	}
 }
+
+func TestScopeForBindsAudience(t *testing.T) {
+	same := ScopeFor("https://vote.example", "election-2027")
+	if same.IsZero() || !same.Equal(ptr(ScopeFor("https://vote.example", "election-2027"))) {
+		t.Fatal("ScopeFor is not a stable non-zero element")
+	}
+	for name, other := range map[string]fr.Element{
+		"another verifier, same scope": ScopeFor("https://shop.example", "election-2027"),
+		"same verifier, another scope": ScopeFor("https://vote.example", "election-2028"),
+		"boundary moved":               ScopeFor("https://vote.exampleelection-", "2027"),
+		"unbound scope":                ScopeElement("election-2027"),
+	} {
+		if other.Equal(&same) {
+			t.Errorf("%s: same scope element", name)
+		}
+	}
+	if s := ScopeFor("https://vote.example", ""); !s.IsZero() {
+		t.Error("empty scope is not zero")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

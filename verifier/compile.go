@@ -104,7 +104,7 @@ func (r *Request) Compile(schema *credential.Schema, shape zkp.Shape) (*Compiled
 		if !shape.Nullifier {
 			return nil, bad("circuit shape has no nullifier")
 		}
-		c.Scope = credential.ScopeElement(r.Scope)
+		c.Scope = credential.ScopeFor(r.Audience, r.Scope)
 	}
 	if c.RequestHash, err = r.Hash(); err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func (c *Compiled) Statement(issuer zkp.IssuerKey, revocationRoot fr.Element) *z
 	return &zkp.Statement{
 		Issuer:         issuer,
 		SchemaID:       c.Schema.ID(),
-		Now:            uint64(c.Request.IssuedAt),
+		Now:            uint64(c.Request.ExpiresAt), // valid for the request's whole life
 		RevocationRoot: revocationRoot,
 		RequestHash:    c.RequestHash,
 		Scope:          c.Scope,

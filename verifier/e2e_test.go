@@ -77,7 +77,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := decodeStrict(res.body, &r); err != nil {
 		t.Fatal(err)
 	}
-	wantNull := credential.Nullifier(alice.secret.Element(), credential.ScopeElement(policy.Scope))
+	wantNull := credential.Nullifier(alice.secret.Element(), credential.ScopeFor(req.Audience, policy.Scope))
 	wantNullB := wantNull.Bytes()
 	if r.RequestID != req.ID || r.Issuer != agency.did || r.IssuerKey != agency.zkKeyID ||
 		r.Disclosed["voterEligible"] != true || len(r.Disclosed) != 1 || len(r.Predicates) != 3 ||

@@ -68,10 +68,11 @@ type Request struct {
 	// Date is the verifier's calendar date (YYYY-MM-DD) on which age
 	// predicates are evaluated.
 	Date string `json:"date"`
-	// IssuedAt is the request's creation time in Unix seconds: the "now"
-	// against which the credential's expiry is proven.
+	// IssuedAt is the request's creation time in Unix seconds.
 	IssuedAt int64 `json:"issuedAt"`
 	// ExpiresAt is the Unix second from which presentations are refused.
+	// It is also the "now" against which the credential's expiry is
+	// proven, so a credential expiring during the request's life is refused.
 	ExpiresAt int64 `json:"expiresAt"`
 }
 

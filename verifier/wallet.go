@@ -37,15 +37,22 @@ var ErrCannotAnswer = errors.New("verifier: credential cannot answer this reques
 
 // Answer proves, with keys, that the holding satisfies req, and returns the
 // submission to post to the verifier (POST /requests/{id}/presentations).
+// audience is the verifier the wallet knows it is talking to (for a request
+// fetched over HTTP, the origin it was fetched from, or what the user
+// confirmed): a request whose audience differs is refused with
+// [ErrCannotAnswer], so a site that relays another verifier's live request
+// cannot obtain a proof that verifier would accept.
 // It compiles the request exactly as the verifier does ([Request.Compile]),
 // computes the set and non-revocation witnesses and calls zkp.Prove. Errors
 // wrap [ErrCannotAnswer], zkp.ErrUnsatisfied (naming the failing
 // predicate) or the error of the package that refused an input.
-func (h *Holding) Answer(keys *zkp.Keys, req *Request) ([]byte, error) {
+func (h *Holding) Answer(keys *zkp.Keys, req *Request, audience string) ([]byte, error) {
 	c := h.Credential
 	switch {
 	case keys == nil || req == nil:
 		return nil, fmt.Errorf("%w: no keys or request", ErrCannotAnswer)
+	case req.Audience != audience:
+		return nil, fmt.Errorf("%w: the request is for audience %.200q, not %.200q (a relayed request?)", ErrCannotAnswer, req.Audience, audience)
 	case c == nil || h.Secret == nil || h.IssuerKey == nil || h.Revocation == nil:
 		return nil, fmt.Errorf("%w: incomplete holding", ErrCannotAnswer)
 	case !slices.Contains(req.Issuers, c.Issuer):

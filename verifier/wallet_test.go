@@ -63,13 +63,18 @@ func TestHoldingAnswer(t *testing.T) {
 		"district not in set":     {holding(agency, elsewhere), zkp.ErrUnsatisfied},
 		"incomplete":              {&Holding{Secret: secret}, ErrCannotAnswer},
 	} {
-		if _, err := tc.h.Answer(keys(t), req); !errors.Is(err, tc.want) {
+		if _, err := tc.h.Answer(keys(t), req, req.Audience); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", name, err, tc.want)
 		}
 	}
+	// A phishing site relays this verifier's live request as its own: the
+	// wallet, which knows it is talking to the phishing site, refuses.
+	if _, err := holding(agency, aliceData).Answer(keys(t), req, "https://phish.example"); !errors.Is(err, ErrCannotAnswer) {
+		t.Errorf("relayed request: %v, want ErrCannotAnswer", err)
+	}
 
 	// The honest answer is accepted by the verifier.
-	sub, err := holding(agency, aliceData).Answer(keys(t), req)
+	sub, err := holding(agency, aliceData).Answer(keys(t), req, req.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}

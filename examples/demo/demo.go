@@ -288,13 +288,14 @@ func (d *demo) close() {
 
 // service is a verifier with its own embedded store.
 type service struct {
-	v     *verifier.Verifier
+	audience string
+	v        *verifier.Verifier
 	store *verifier.BoltStore
 	err   error
 }
 
 func (d *demo) service(name, audience string) *service {
-	s := &service{}
+	s := &service{audience: audience}
 	if s.store, s.err = verifier.OpenBolt(filepath.Join(d.tmp, name+"-verifier.db")); s.err != nil {
 		return s
 	}
@@ -313,9 +314,9 @@ func (d *demo) service(name, audience string) *service {
 	return s
 }
 
-// answer has the wallet read the request as it arrives on the wire and
-// prove it with holding.
-func (d *demo) answer(req *verifier.Request, h *verifier.Holding) ([]byte, time.Duration, error) {
+// answer has the wallet read the request as it arrives on the wire from
+// service s and prove it with holding.
+func (d *demo) answer(s *service, req *verifier.Request, h *verifier.Holding) ([]byte, time.Duration, error) {
 	b, err := req.JSON()
 	if err != nil {
 		return nil, 0, err
@@ -325,7 +326,7 @@ func (d *demo) answer(req *verifier.Request, h *verifier.Holding) ([]byte, time.
 		return nil, 0, err
 	}
 	start := time.Now()
-	sub, err := h.Answer(d.keys, received)
+	sub, err := h.Answer(d.keys, received, s.audience)
 	return sub, time.Since(start), err
 }
 
@@ -340,7 +341,7 @@ func (d *demo) accept(ctx context.Context, s *service, name, proven string, p ve
 		st.Learned = "could not create the request: " + err.Error()
 		return nil
 	}
-	sub, prove, err := d.answer(req, d.holding)
+	sub, prove, err := d.answer(s, req, d.holding)
 	if err != nil {
 		st.Learned = "the wallet could not prove it: " + err.Error()
 		return nil
@@ -369,7 +370,7 @@ func (d *demo) reject(ctx context.Context, s *service, name, proven string, p ve
 		d.record(step{Name: name, Proven: proven, Learned: "could not create the request: " + err.Error()})
 		return nil, nil
 	}
-	sub, prove, err := d.answer(req, h)
+	sub, prove, err := d.answer(s, req, h)
 	if err != nil {
 		d.record(step{Name: name, Proven: proven, Took: prove, Learned: "the wallet could not prove it: " + err.Error()})
 		return nil, nil
@@ -450,7 +451,7 @@ func (d *demo) revoke(ctx context.Context, shop *service, policy verifier.Policy
 		if rerr != nil {
 			err = rerr
 		} else {
-			_, _, err = d.answer(req, &fresh)
+			_, _, err = d.answer(shop, req, &fresh)
 		}
 	}
 	st.Took, st.Err = time.Since(start), err

@@ -140,6 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		c.fs.StringVar(&p.keys, "keys", "", "circuit key directory shared with the verifier (required)")
 		c.fs.BoolVar(&p.unsafeSetup, "unsafe-setup", false, "UNSAFE, development only: create keys in -keys if there are none")
 		c.fs.StringVar(&p.credential, "credential", "", "credential id to use (default: the first that fits)")
+		c.fs.StringVar(&p.audience, "audience", "", "the verifier the request must be for (default: the origin of -request); a request for another audience is refused")
 		c.fs.StringVar(&p.shape, "shape", "", "circuit shape for -unsafe-setup: default, reference or shape JSON (testing)")
 		if err := c.parse(args); err != nil {
 			return err

@@ -313,7 +313,7 @@ func prepare(t *testing.T, wallet, reqURL string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := h.Answer(keys, req)
+	sub, err := h.Answer(keys, req, req.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}

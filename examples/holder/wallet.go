@@ -250,6 +250,7 @@ func (c *command) list(stdout io.Writer) error {
 
 type presentFlags struct {
 	requestURL, keys, credential, shape string
+	audience                            string // expected request audience; default: origin of requestURL
 	unsafeSetup                         bool
 }
 
@@ -335,7 +336,11 @@ func (c *command) present(ctx context.Context, p *presentFlags, stdout, stderr i
 	fmt.Fprintf(stderr, "holder: proving %d predicate(s) for %s with credential %s (verifying key %s)\n",
 		len(req.Predicates), req.Audience, e.ID, keys.VerifyingKey.Fingerprint())
 	start := time.Now()
-	sub, err := h.Answer(keys, req)
+	audience := p.audience
+	if audience == "" {
+		audience = u.Scheme + "://" + u.Host
+	}
+	sub, err := h.Answer(keys, req, audience)
 	if err != nil {
 		return err
 	}

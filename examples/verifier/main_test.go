@@ -262,7 +262,7 @@ func TestBrowser(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the page waits on %q: %v", id, err)
 		}
-		sub, err := iss.holding(t, aliceData).Answer(keys, req)
+		sub, err := iss.holding(t, aliceData).Answer(keys, req, base)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -354,7 +354,7 @@ func testOutcomes(t *testing.T, store ...string) {
 	if s, a := outcome(); s != "rejected" || len(a) != 1 || a[0].Error.Code != verifier.CodeMalformedPresentation {
 		t.Errorf("after a malformed presentation: %q %+v", s, a)
 	}
-	sub, err := iss.holding(t, aliceData).Answer(keys, req)
+	sub, err := iss.holding(t, aliceData).Answer(keys, req, req.Audience)
 	if err != nil {
 		t.Fatal(err)
 	}
