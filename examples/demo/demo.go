@@ -290,8 +290,8 @@ func (d *demo) close() {
 type service struct {
 	audience string
 	v        *verifier.Verifier
-	store *verifier.BoltStore
-	err   error
+	store    *verifier.BoltStore
+	err      error
 }
 
 func (d *demo) service(name, audience string) *service {
