@@ -76,7 +76,8 @@ type RegistryConfig struct {
 // inconsistent (the revoked ids do not reproduce the stored root).
 var ErrCorrupt = errors.New("status: registry store is corrupt")
 
-// ErrConfig is returned by [OpenRegistry] for an invalid configuration.
+// ErrConfig is returned by [OpenRegistry] and [CheckStatus] for an invalid
+// configuration.
 var ErrConfig = errors.New("status: invalid registry configuration")
 
 var (

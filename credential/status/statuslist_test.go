@@ -77,10 +77,11 @@ func TestStatusListEndToEnd(t *testing.T) {
 		ls.token.Store(tok)
 	}
 	check := CheckConfig{
-		Client:   ls.srv.Client(),
-		Resolver: testResolver(t),
-		Issuer:   testIssuer,
-		Verify:   credential.VerifyOptions{Clock: func() time.Time { return testNow }},
+		Client:    ls.srv.Client(),
+		Resolver:  testResolver(t),
+		Issuer:    testIssuer,
+		AllowHTTP: true, // httptest.NewServer
+		Verify:    credential.VerifyOptions{Clock: func() time.Time { return testNow }},
 	}
 	ctx := context.Background()
 
@@ -88,6 +89,18 @@ func TestStatusListEndToEnd(t *testing.T) {
 	res, err := CheckStatus(ctx, check, *e1)
 	if err != nil || !res.Valid || res.Status {
 		t.Fatalf("fresh list: %+v, %v", res, err)
+	}
+	// Fail closed: without the expected issuer, or over plain HTTP not
+	// explicitly allowed, nothing is checked.
+	noIssuer := check
+	noIssuer.Issuer = ""
+	if _, err := CheckStatus(ctx, noIssuer, *e1); !errors.Is(err, ErrConfig) {
+		t.Errorf("no expected issuer: %v, want ErrConfig", err)
+	}
+	plain := check
+	plain.AllowHTTP = false
+	if _, err := CheckStatus(ctx, plain, *e1); !errors.Is(err, ErrStatusRetrieval) {
+		t.Errorf("plain http: %v, want ErrStatusRetrieval", err)
 	}
 
 	i1, _ := ParseStatusListIndex(e1.StatusListIndex)
