@@ -159,7 +159,7 @@ var forbiddenPrefixes = func() []netip.Prefix {
 		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
 		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
 		"198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",
-		"::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8",
+		"::/96", "::1/128", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7", "fe80::/10", "ff00::/8",
 	} {
 		ps = append(ps, netip.MustParsePrefix(s))
 	}
@@ -167,14 +167,16 @@ var forbiddenPrefixes = func() []netip.Prefix {
 }()
 
 // checkAddr refuses special-purpose addresses (loopback, private,
-// link-local, shared, documentation, multicast, reserved). IPv4-mapped
-// and NAT64 (64:ff9b::/96) addresses are checked as the IPv4 address they
-// carry.
+// link-local, shared, documentation, multicast, reserved, and the
+// deprecated IPv4-compatible ::/96). IPv4-mapped, NAT64 (64:ff9b::/96) and
+// 6to4 (2002::/16) addresses are checked as the IPv4 address they carry.
 func checkAddr(a netip.Addr) error {
 	a = a.Unmap()
-	if a.Is6() && netip.MustParsePrefix("64:ff9b::/96").Contains(a) {
-		b := a.As16()
+	switch b := a.As16(); {
+	case a.Is6() && netip.MustParsePrefix("64:ff9b::/96").Contains(a):
 		a = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	case a.Is6() && netip.MustParsePrefix("2002::/16").Contains(a):
+		a = netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]})
 	}
 	for _, p := range forbiddenPrefixes {
 		if p.Contains(a) {

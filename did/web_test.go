@@ -99,12 +99,15 @@ func TestNewWeb(t *testing.T) {
 
 func TestCheckAddr(t *testing.T) {
 	for _, s := range []string{"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-		"0.0.0.0", "255.255.255.255", "224.0.0.1", "::1", "::", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "64:ff9b::a00:1", "2001:db8::1"} {
+		"0.0.0.0", "255.255.255.255", "224.0.0.1", "::1", "::", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "64:ff9b::a00:1", "2001:db8::1",
+		"::7f00:1", "::a00:1", // IPv4-compatible (deprecated) 127.0.0.1, 10.0.0.1
+		"2002:7f00:1::1", "2002:c0a8:101::1", // 6to4 carrying 127.0.0.1, 192.168.1.1
+	} {
 		if err := checkAddr(netip.MustParseAddr(s)); !errors.Is(err, ErrForbiddenAddress) {
 			t.Errorf("%s allowed", s)
 		}
 	}
-	for _, s := range []string{"8.8.8.8", "93.184.216.34", "2606:4700::1111", "64:ff9b::808:808"} {
+	for _, s := range []string{"8.8.8.8", "93.184.216.34", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1"} {
 		if err := checkAddr(netip.MustParseAddr(s)); err != nil {
 			t.Errorf("%s refused: %v", s, err)
 		}
