@@ -363,9 +363,56 @@ func (k *Keys) Save(dir string) error {
 	if _, err := k.ccs.WriteTo(&ccs); err != nil {
 		return fmt.Errorf("zkp: save keys: %w", err)
 	}
-	for name, data := range map[string][]byte{"meta.json": meta, "vk.bin": vk.raw, "pk.bin": pk.Bytes(), "ccs.bin": ccs.Bytes()} {
+	files := map[string][]byte{"meta.json": meta, "vk.bin": vk.raw, "pk.bin": pk.Bytes(), "ccs.bin": ccs.Bytes()}
+	digests := make(map[string]string, len(files))
+	for name, data := range files {
 		if err := writeFileAtomic(filepath.Join(dir, name), data); err != nil {
 			return fmt.Errorf("zkp: save keys: %w", err)
+		}
+		sum := sha256.Sum256(data)
+		digests[name] = hex.EncodeToString(sum[:])
+	}
+	// The digests go last: a Save interrupted before this point leaves a
+	// directory that LoadKeys refuses rather than half-decodes.
+	d, err := json.MarshalIndent(digests, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, digestsName), d); err != nil {
+		return fmt.Errorf("zkp: save keys: %w", err)
+	}
+	return nil
+}
+
+// digestsName is the key directory's manifest: the SHA-256 of each other
+// file, checked by LoadKeys before any decoder reads it.
+const digestsName = "sha256.json"
+
+// checkDigests verifies the files of a key directory against its
+// manifest, so that a truncated or corrupted file is an error, not input
+// for gnark's decoders (which trust the lengths they read).
+func checkDigests(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, digestsName))
+	if err != nil {
+		return fmt.Errorf("zkp: load keys: %w", err)
+	}
+	var digests map[string]string
+	if err := json.Unmarshal(b, &digests); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrInvalidKey, digestsName, err)
+	}
+	for _, name := range []string{"meta.json", "vk.bin", "pk.bin", "ccs.bin"} {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("zkp: load keys: %w", err)
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("zkp: load keys: %w", err)
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != digests[name] {
+			return fmt.Errorf("%w: %s does not match its digest in %s", ErrInvalidKey, name, digestsName)
 		}
 	}
 	return nil
@@ -380,11 +427,17 @@ func writeFileAtomic(name string, data []byte) error {
 }
 
 // LoadKeys reads keys written by [Keys.Save] without recompiling the
-// circuit. The proving key and constraint system are trusted local files
-// (gnark's checked readers verify points, not sizes); the verifying key's
-// layout is checked as in [ParseVerifyingKey]. If want is non-nil, the
-// loaded key's fingerprint must equal it.
+// circuit. Every file is first checked against the directory's SHA-256
+// manifest (sha256.json), so a truncated or corrupted file is an error
+// wrapping [ErrInvalidKey]. Beyond that, the proving key and constraint
+// system are trusted local files (gnark's checked readers verify points,
+// not sizes); the verifying key's layout is checked as in
+// [ParseVerifyingKey]. If want is non-nil, the loaded key's fingerprint
+// must equal it.
 func LoadKeys(dir string, want *Fingerprint) (*Keys, error) {
+	if err := checkDigests(dir); err != nil {
+		return nil, err
+	}
 	read := func(name string) ([]byte, error) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
