@@ -365,3 +365,18 @@ func (r *MethodResolver) Purge() {
 	clear(r.cache)
 	r.mu.Unlock()
 }
+
+// NewInsecureLocalResolver returns a resolver like NewResolver(nil) whose
+// did:web also resolves over plain HTTP and to loopback, private and local
+// host names, caching for a minute. It is for development on one machine
+// (an issuer on 127.0.0.1): did:web requires HTTPS on a public name, and
+// nothing resolved this way proves who controls the DID.
+func NewInsecureLocalResolver() (*MethodResolver, error) {
+	web, err := NewWebResolver(&WebConfig{AllowHTTP: true, AllowLocalHosts: true, AllowPrivateAddresses: true})
+	if err != nil {
+		return nil, err
+	}
+	return NewResolver(&ResolverConfig{TTL: time.Minute, Methods: map[string]Resolver{
+		"web": web, "key": &KeyResolver{}, "jwk": &JWKResolver{},
+	}})
+}

@@ -1,10 +1,12 @@
 package zkp
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 )
@@ -257,4 +259,30 @@ func (st *Statement) discloses(slot int) bool {
 		}
 	}
 	return false
+}
+
+// ParseShape reads a shape as programs take it on the command line:
+// "default" (or ""), "reference", or a Shape as JSON
+// ({"slots":8,"predicates":2,...}). Unknown JSON fields and invalid
+// shapes are errors wrapping [ErrInvalidShape].
+func ParseShape(s string) (Shape, error) {
+	switch s {
+	case "", "default":
+		return DefaultShape, nil
+	case "reference":
+		return ReferenceShape, nil
+	}
+	var shape Shape
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&shape); err != nil {
+		return Shape{}, fmt.Errorf("%w: %v", ErrInvalidShape, err)
+	}
+	if dec.More() {
+		return Shape{}, fmt.Errorf("%w: trailing data", ErrInvalidShape)
+	}
+	if err := shape.Validate(); err != nil {
+		return Shape{}, err
+	}
+	return shape, nil
 }

@@ -120,21 +120,21 @@ func TestKeyCache(t *testing.T) {
 			writeFile(t, filepath.Join(dir, "ccs.bin"), b[:len(b)/3])
 		},
 		"missing manifest (interrupted write)": func(t *testing.T) {
-			if err := os.Remove(filepath.Join(dir, manifestName)); err != nil {
+			if err := os.Remove(filepath.Join(dir, keyManifest)); err != nil {
 				t.Fatal(err)
 			}
 		},
-		"manifest names another fingerprint": func(t *testing.T) {
-			var m manifest
-			if err := json.Unmarshal(readFile(t, filepath.Join(dir, manifestName)), &m); err != nil {
+		"manifest names another verifying key": func(t *testing.T) {
+			var m map[string]string
+			if err := json.Unmarshal(readFile(t, filepath.Join(dir, keyManifest)), &m); err != nil {
 				t.Fatal(err)
 			}
-			m.Fingerprint = strings.Repeat("0", len(m.Fingerprint)) // files intact, key mismatch
+			m["vk.bin"] = strings.Repeat("0", len(m["vk.bin"])) // files intact, key mismatch
 			b, _ := json.Marshal(m)
-			writeFile(t, filepath.Join(dir, manifestName), b)
+			writeFile(t, filepath.Join(dir, keyManifest), b)
 		},
 		"manifest is not JSON": func(t *testing.T) {
-			writeFile(t, filepath.Join(dir, manifestName), []byte("{"))
+			writeFile(t, filepath.Join(dir, keyManifest), []byte("{"))
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

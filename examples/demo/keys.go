@@ -1,12 +1,8 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,22 +14,14 @@ import (
 // The key cache.
 //
 // Keys live in zkp.KeyDir(root, shape, backend), written by zkp's
-// Keys.Save, plus a manifest (manifestName) written last: the SHA-256 of
-// every file and the verifying key's fingerprint. A directory whose
-// manifest is missing or does not match its files (an interrupted write,
-// a disk error, a hand edit) is discarded and the keys regenerated, and
-// the loaded keys must have the fingerprint the manifest names. gnark's
-// proving-key decoder trusts the sizes inside the file, so the digests
-// are checked before anything is decoded. New keys are written to a
-// temporary directory and renamed into place, so two demos started at
-// once never mix their files.
+// Keys.Save with its SHA-256 manifest (keyManifest, zkp/FORMAT.md), which
+// zkp.LoadKeys checks before decoding anything. A directory that fails to
+// load (an interrupted write, a disk error, a hand edit) is discarded and
+// the keys regenerated. New keys are written to a temporary directory and
+// renamed into place, so two demos started at once never mix their files.
 
-const manifestName = "zkcred-demo-manifest.json"
-
-type manifest struct {
-	Fingerprint string            `json:"fingerprint"`
-	Files       map[string]string `json:"files"` // name → hex SHA-256
-}
+// keyManifest is the key directory's digest file (zkp/FORMAT.md).
+const keyManifest = "sha256.json"
 
 // keySource says where the keys came from, for the demo's output.
 type keySource struct {
@@ -102,54 +90,32 @@ func setupWithProgress(shape zkp.Shape, backend zkp.Backend, progress func(time.
 	return k, err
 }
 
-// loadCached loads the keys in dir after checking them against the
-// manifest. It returns an error wrapping os.ErrNotExist when there is no
-// cache entry, and another error when there is one that cannot be used.
+// loadCached loads the keys in dir with zkp.LoadKeys, which checks every
+// file against the directory's SHA-256 manifest before decoding it. It
+// returns an error wrapping os.ErrNotExist when there is no cache entry,
+// and another error when there is one that cannot be used.
 func loadCached(dir string) (k *zkp.Keys, err error) {
-	b, err := os.ReadFile(filepath.Join(dir, manifestName))
-	if errors.Is(err, os.ErrNotExist) {
-		if _, serr := os.Stat(dir); serr == nil {
-			return nil, errors.New("cache entry has no manifest (interrupted write?)")
-		}
+	if _, err := os.Stat(dir); err != nil {
 		return nil, err
 	}
-	if err != nil {
-		return nil, err
-	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("manifest: %v", err)
-	}
-	fp, err := hex.DecodeString(m.Fingerprint)
-	if err != nil || len(fp) != len(zkp.Fingerprint{}) || len(m.Files) == 0 {
-		return nil, errors.New("manifest: bad fingerprint or no files")
-	}
-	for name, want := range m.Files {
-		if filepath.Base(name) != name {
-			return nil, fmt.Errorf("manifest: bad file name %q", name)
-		}
-		got, err := fileDigest(filepath.Join(dir, name))
-		if err != nil {
-			return nil, err
-		}
-		if got != want {
-			return nil, fmt.Errorf("%s does not match its digest", name)
-		}
-	}
-	var want zkp.Fingerprint
-	copy(want[:], fp)
-	// The files are the ones we wrote; a panic here would be a bug in a
-	// decoder, still not a reason to stop the demo.
+	// The files passed their digests, so they are the ones we wrote; a
+	// panic here would be a bug in a decoder, still not a reason to stop
+	// the demo.
 	defer func() {
 		if r := recover(); r != nil {
 			k, err = nil, fmt.Errorf("decoding keys panicked: %v", r)
 		}
 	}()
-	return zkp.LoadKeys(dir, &want)
+	k, err = zkp.LoadKeys(dir, nil)
+	if errors.Is(err, os.ErrNotExist) {
+		// The directory exists but lacks a file: an interrupted write.
+		return nil, fmt.Errorf("incomplete cache entry: %v", err)
+	}
+	return k, err
 }
 
-// saveCached writes k to a fresh directory next to dir, adds the
-// manifest, and renames it to dir (replacing an unusable entry).
+// saveCached writes k to a fresh directory next to dir and renames it to
+// dir (replacing an unusable entry).
 func saveCached(dir string, k *zkp.Keys) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
@@ -162,47 +128,14 @@ func saveCached(dir string, k *zkp.Keys) error {
 	if err := k.Save(tmp); err != nil {
 		return err
 	}
-	entries, err := os.ReadDir(tmp)
-	if err != nil {
-		return err
-	}
-	m := manifest{Fingerprint: k.VerifyingKey.Fingerprint().String(), Files: map[string]string{}}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		if m.Files[e.Name()], err = fileDigest(filepath.Join(tmp, e.Name())); err != nil {
-			return err
-		}
-	}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, manifestName), b, 0o644); err != nil {
-		return err
-	}
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		if _, serr := os.Stat(filepath.Join(dir, manifestName)); serr == nil {
+		if _, serr := os.Stat(filepath.Join(dir, keyManifest)); serr == nil {
 			return nil // another demo cached its keys first; ours stay in memory
 		}
 		return err
 	}
 	return nil
-}
-
-func fileDigest(name string) (string, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

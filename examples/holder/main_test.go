@@ -351,10 +351,12 @@ func TestCommandLine(t *testing.T) {
 	if _, err := loadKeys(missing, false, "", io.Discard); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing keys: %v", err)
 	}
-	if _, err := parseShape(`{"slots":0}`); err == nil {
-		t.Error("invalid shape accepted")
+	// -shape for -unsafe-setup is read by zkp.ParseShape: bad shapes are
+	// refused before any setup work.
+	if _, err := loadKeys(missing, true, `{"slots":0}`, io.Discard); !errors.Is(err, zkp.ErrInvalidShape) {
+		t.Errorf("invalid shape: %v", err)
 	}
-	if _, err := parseShape(`{"slots":8,"bogus":1}`); err == nil {
-		t.Error("unknown shape field accepted")
+	if _, err := loadKeys(missing, true, `{"slots":8,"bogus":1}`, io.Discard); !errors.Is(err, zkp.ErrInvalidShape) {
+		t.Errorf("unknown shape field: %v", err)
 	}
 }

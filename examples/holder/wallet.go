@@ -92,13 +92,7 @@ func (c *command) resolver() (did.Resolver, error) {
 	if !c.insecureLocal {
 		return did.NewResolver(nil)
 	}
-	web, err := did.NewWebResolver(&did.WebConfig{AllowHTTP: true, AllowLocalHosts: true, AllowPrivateAddresses: true})
-	if err != nil {
-		return nil, err
-	}
-	return did.NewResolver(&did.ResolverConfig{Methods: map[string]did.Resolver{
-		"web": web, "key": &did.KeyResolver{}, "jwk": &did.JWKResolver{},
-	}})
+	return did.NewInsecureLocalResolver()
 }
 
 // fetch GETs or POSTs u and returns the body of a 2xx answer; other
@@ -261,7 +255,7 @@ func loadKeys(dir string, unsafe bool, shapeName string, log io.Writer) (*zkp.Ke
 	if err == nil || !unsafe || !errors.Is(err, os.ErrNotExist) {
 		return k, err
 	}
-	shape, err := parseShape(shapeName)
+	shape, err := zkp.ParseShape(shapeName)
 	if err != nil {
 		return nil, err
 	}
@@ -270,23 +264,6 @@ func loadKeys(dir string, unsafe bool, shapeName string, log io.Writer) (*zkp.Ke
 		return nil, err
 	}
 	return k, k.Save(dir)
-}
-
-// parseShape reads -shape: default, reference or a zkp.Shape as JSON.
-func parseShape(s string) (zkp.Shape, error) {
-	switch s {
-	case "", "default":
-		return zkp.DefaultShape, nil
-	case "reference":
-		return zkp.ReferenceShape, nil
-	}
-	var shape zkp.Shape
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&shape); err != nil {
-		return shape, fmt.Errorf("-shape: %w", err)
-	}
-	return shape, shape.Validate()
 }
 
 func (c *command) present(ctx context.Context, p *presentFlags, stdout, stderr io.Writer) error {

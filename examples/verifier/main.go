@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -230,13 +229,7 @@ func newResolver(insecureLocal bool) (did.Resolver, error) {
 	if !insecureLocal {
 		return did.NewResolver(nil)
 	}
-	web, err := did.NewWebResolver(&did.WebConfig{AllowHTTP: true, AllowLocalHosts: true, AllowPrivateAddresses: true})
-	if err != nil {
-		return nil, err
-	}
-	return did.NewResolver(&did.ResolverConfig{TTL: time.Minute, Methods: map[string]did.Resolver{
-		"web": web, "key": &did.KeyResolver{}, "jwk": &did.JWKResolver{},
-	}})
+	return did.NewInsecureLocalResolver()
 }
 
 // loadKeys loads the circuit keys from dir, or with unsafe creates
@@ -246,18 +239,9 @@ func loadKeys(dir string, unsafe bool, shapeName string, logger *slog.Logger) (*
 	if err == nil || !unsafe || !errors.Is(err, os.ErrNotExist) {
 		return k, err
 	}
-	var shape zkp.Shape
-	switch shapeName {
-	case "", "default":
-		shape = zkp.DefaultShape
-	case "reference":
-		shape = zkp.ReferenceShape
-	default:
-		dec := json.NewDecoder(strings.NewReader(shapeName))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&shape); err != nil {
-			return nil, fmt.Errorf("-shape: %w", err)
-		}
+	shape, err := zkp.ParseShape(shapeName)
+	if err != nil {
+		return nil, fmt.Errorf("-shape: %w", err)
 	}
 	logger.Warn("verifier: no keys: running an UNSAFE development setup", "dir", dir, "shape", shape.String())
 	if k, err = zkp.UnsafeSetup(shape, zkp.Groth16); err != nil {
