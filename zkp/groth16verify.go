@@ -2,8 +2,8 @@ package zkp
 
 import (
 	"errors"
+	"fmt"
 
-	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
@@ -25,8 +25,9 @@ import (
 // newG16Verifier returns nil and Verify falls back to gnark.
 // TestGroth16FastVerifierAgreesWithGnark checks both agree.
 type g16Verifier struct {
-	k          []bn254.G1Affine // K₀ … Kₙ
-	alphaBeta  bn254.GT         // e(α, β)
+	k          []bn254.G1Affine   // K₀ … Kₙ
+	tables     [][]bn254.G1Affine // fixed-base tables of K₁ … Kₙ (newFixedBaseTable)
+	alphaBeta  bn254.GT           // e(α, β)
 	gammaDelta [][2][len(bn254.LoopCounter)]bn254.LineEvaluationAff
 }
 
@@ -41,8 +42,13 @@ func newG16Verifier(vk *groth16bn254.VerifyingKey) (*g16Verifier, error) {
 	var gammaNeg, deltaNeg bn254.G2Affine
 	gammaNeg.Neg(&vk.G2.Gamma)
 	deltaNeg.Neg(&vk.G2.Delta)
+	tables := make([][]bn254.G1Affine, len(vk.G1.K)-1)
+	for i := range tables {
+		tables[i] = newFixedBaseTable(&vk.G1.K[i+1])
+	}
 	return &g16Verifier{
 		k:          vk.G1.K,
+		tables:     tables,
 		alphaBeta:  ab,
 		gammaDelta: [][2][len(bn254.LoopCounter)]bn254.LineEvaluationAff{bn254.PrecomputeLines(gammaNeg), bn254.PrecomputeLines(deltaNeg)},
 	}, nil
@@ -50,10 +56,27 @@ func newG16Verifier(vk *groth16bn254.VerifyingKey) (*g16Verifier, error) {
 
 var errG16Pairing = errors.New("pairing check failed")
 
-// verify checks proof against the public inputs (without the constant 1).
-func (v *g16Verifier) verify(proof *groth16bn254.Proof, public fr.Vector) error {
+// verify checks a Groth16 proof against the public inputs (without the
+// constant 1). The proof is either already decoded (proof non-nil) or the
+// 128 raw bytes, which are decoded here with the same checks as
+// decodeGroth16Proof; B, the costly point to decode (G2 square root and
+// subgroup check), is decoded by the goroutine that then runs e(A, B),
+// while this one decodes C and computes Σ xᵢ·Kᵢ.
+func (v *g16Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Vector) error {
 	if len(public) != len(v.k)-1 {
 		return errors.New("wrong number of public inputs")
+	}
+	var a, c bn254.G1Affine
+	var b *bn254.G2Affine
+	if proof != nil {
+		a, b, c = proof.Ar, &proof.Bs, proof.Krs
+	} else {
+		if len(raw) != groth16ProofSize {
+			return fmt.Errorf("groth16 proof is %d bytes, want %d", len(raw), groth16ProofSize)
+		}
+		if err := decodeG1(&a, raw[:32], "A"); err != nil {
+			return err
+		}
 	}
 	type result struct {
 		gt  bn254.GT
@@ -61,24 +84,34 @@ func (v *g16Verifier) verify(proof *groth16bn254.Proof, public fr.Vector) error 
 	}
 	ch := make(chan result, 1)
 	go func() {
-		gt, err := bn254.MillerLoop([]bn254.G1Affine{proof.Ar}, []bn254.G2Affine{proof.Bs})
+		if b == nil {
+			b = new(bn254.G2Affine)
+			if err := decodeG2(b, raw[32:96], "B"); err != nil {
+				ch <- result{err: err}
+				return
+			}
+		}
+		gt, err := bn254.MillerLoop([]bn254.G1Affine{a}, []bn254.G2Affine{*b})
 		ch <- result{gt, err}
 	}()
-
-	var sum bn254.G1Jac
-	if len(public) > 0 {
-		if _, err := sum.MultiExp(v.k[1:], public, ecc.MultiExpConfig{}); err != nil {
+	if proof == nil {
+		if err := decodeG1(&c, raw[96:], "C"); err != nil {
 			<-ch
 			return err
 		}
 	}
-	sum.AddMixed(&v.k[0])
+
+	var sum bn254.G1Jac
+	sum.FromAffine(&v.k[0])
+	for i := range public {
+		fixedBaseMulAdd(&sum, v.tables[i], &public[i])
+	}
 	var sumAff bn254.G1Affine
 	sumAff.FromJacobian(&sum)
 	// MillerLoopFixedQ scales the line evaluations in place (gnark-crypto
 	// v0.21): give it a copy, never the precomputed lines themselves.
 	lines := [][2][len(bn254.LoopCounter)]bn254.LineEvaluationAff{v.gammaDelta[0], v.gammaDelta[1]}
-	fixed, err := bn254.MillerLoopFixedQ([]bn254.G1Affine{sumAff, proof.Krs}, lines)
+	fixed, err := bn254.MillerLoopFixedQ([]bn254.G1Affine{sumAff, c}, lines)
 	r := <-ch
 	if err != nil {
 		return err
@@ -92,4 +125,61 @@ func (v *g16Verifier) verify(proof *groth16bn254.Proof, public fr.Vector) error 
 		return errG16Pairing
 	}
 	return nil
+}
+
+// Fixed-base scalar multiplication for the verifying key's Kᵢ. The
+// public-input sum Σ xᵢ·Kᵢ has a dozen or more terms with fixed bases, too
+// few for a bucket MSM to pay off: with the multiples d·2^(w·j)·Kᵢ
+// precomputed (d = 1 … 2^(w−1), signed w-bit digits), each term costs one
+// mixed addition per non-zero digit and no doubling. With w = 5 a table is
+// 51·16 affine points (52 KiB) per public input, built when the key is
+// loaded.
+const (
+	fbWindow  = 5
+	fbHalf    = 1 << (fbWindow - 1)
+	fbWindows = (fr.Bits + 1 + fbWindow - 1) / fbWindow // digits of a value < 2^254 plus the last carry
+)
+
+// newFixedBaseTable returns the table of p: entry j·fbHalf + d − 1 is
+// d·2^(fbWindow·j)·p.
+func newFixedBaseTable(p *bn254.G1Affine) []bn254.G1Affine {
+	jac := make([]bn254.G1Jac, fbWindows*fbHalf)
+	var q bn254.G1Jac // 2^(fbWindow·j)·p
+	q.FromAffine(p)
+	for j := 0; j < fbWindows; j++ {
+		row := jac[j*fbHalf : (j+1)*fbHalf]
+		row[0] = q
+		for d := 1; d < fbHalf; d++ {
+			row[d].Set(&row[d-1]).AddAssign(&q)
+		}
+		q.Double(&row[fbHalf-1]) // 2·2^(w−1)·q
+	}
+	return bn254.BatchJacobianToAffineG1(jac)
+}
+
+// fixedBaseMulAdd adds x·p to acc, where table = newFixedBaseTable(p).
+func fixedBaseMulAdd(acc *bn254.G1Jac, table []bn254.G1Affine, x *fr.Element) {
+	limbs := x.Bits() // canonical, little-endian
+	carry := uint64(0)
+	for j := 0; j < fbWindows; j++ {
+		bit := j * fbWindow
+		w := limbs[bit/64] >> (bit % 64)
+		if bit%64 > 64-fbWindow && bit/64+1 < len(limbs) {
+			w |= limbs[bit/64+1] << (64 - bit%64)
+		}
+		d := w&(1<<fbWindow-1) + carry
+		carry = 0
+		switch {
+		case d == 0:
+		case d == 1<<fbWindow: // digit 0, carry 1
+			carry = 1
+		case d <= fbHalf:
+			acc.AddMixed(&table[j*fbHalf+int(d)-1])
+		default: // d − 2^w < 0
+			carry = 1
+			var neg bn254.G1Affine
+			neg.Neg(&table[j*fbHalf+int(1<<fbWindow-d)-1])
+			acc.AddMixed(&neg)
+		}
+	}
 }

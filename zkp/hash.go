@@ -143,9 +143,7 @@ func key(k []*big.Int, i int) *big.Int {
 func (c *permutation) external(s []frontend.Variable, k []*big.Int) {
 	api := c.api
 	if len(s) == 2 {
-		a, b := s[0], s[1]
-		s[0] = api.Add(api.Mul(a, 2), b, key(k, 0))
-		s[1] = api.Add(a, api.Mul(b, 2), key(k, 1))
+		c.mix2(s, k, 2)
 		return
 	}
 	// M4 by the addition chain of the Poseidon2 paper (appendix B), with
@@ -168,15 +166,21 @@ func (c *permutation) external(s []frontend.Variable, k []*big.Int) {
 func (c *permutation) internal(s []frontend.Variable, k []*big.Int) {
 	api := c.api
 	if len(s) == 2 {
-		a, b := s[0], s[1]
-		s[0] = api.Add(api.Mul(a, 2), b, key(k, 0))
-		s[1] = api.Add(a, api.Mul(b, 3), key(k, 1))
+		c.mix2(s, k, 3)
 		return
 	}
 	sum := api.Add(s[0], s[1], s[2], s[3])
 	for i := range s {
 		s[i] = api.Add(api.Mul(s[i], c.p.diag[i]), sum, key(k, i))
 	}
+}
+
+// mix2 sets (s₀, s₁) to (2s₀ + s₁ + k₀, s₀ + m·s₁ + k₁): the width-2
+// external matrix for m = 2, the internal one for m = 3.
+func (c *permutation) mix2(s []frontend.Variable, k []*big.Int, m int) {
+	a, b := s[0], s[1]
+	s[0] = c.api.Add(c.api.Mul(a, 2), b, key(k, 0))
+	s[1] = c.api.Add(a, c.api.Mul(b, m), key(k, 1))
 }
 
 // fieldHasher adapts hash(tag, ...) to gnark's hash.FieldHasher, for

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
@@ -93,11 +94,14 @@ func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
 		out.disclosed[d.Slot] = d.Value
 	}
 	if vk.backend == Groth16 && vk.g16fast != nil {
-		proof, err := p.groth16Proof()
-		if err != nil {
-			return err
+		var proof *groth16bn254.Proof // nil: verify decodes p.Proof
+		if cached, ok := p.parsed.(*groth16bn254.Proof); ok && bytes.Equal(p.parsedFrom, p.Proof) {
+			proof = cached
 		}
-		if err := vk.g16fast.verify(proof, publicVector(s, st, out)); err != nil {
+		if err := vk.g16fast.verify(proof, p.Proof, publicVector(s, st, out)); err != nil {
+			if errors.Is(err, ErrInvalidProof) {
+				return err
+			}
 			return fmt.Errorf("%w: %v", ErrInvalidProof, err)
 		}
 		return nil
@@ -164,19 +168,40 @@ func decodeGroth16Proof(raw []byte) (*groth16bn254.Proof, error) {
 		return nil, fmt.Errorf("%w: groth16 proof is %d bytes, want %d", ErrInvalidProof, len(raw), groth16ProofSize)
 	}
 	p := new(groth16bn254.Proof)
-	if _, err := p.Ar.SetBytes(raw[:32]); err != nil {
-		return nil, fmt.Errorf("%w: A: %v", ErrInvalidProof, err)
+	if err := decodeG1(&p.Ar, raw[:32], "A"); err != nil {
+		return nil, err
 	}
-	if _, err := p.Bs.SetBytes(raw[32:96]); err != nil {
-		return nil, fmt.Errorf("%w: B: %v", ErrInvalidProof, err)
+	if err := decodeG2(&p.Bs, raw[32:96], "B"); err != nil {
+		return nil, err
 	}
-	if _, err := p.Krs.SetBytes(raw[96:]); err != nil {
-		return nil, fmt.Errorf("%w: C: %v", ErrInvalidProof, err)
-	}
-	if !bytes.Equal(encodeGroth16Proof(p), raw) {
-		return nil, fmt.Errorf("%w: non-canonical point encoding", ErrInvalidProof)
+	if err := decodeG1(&p.Krs, raw[96:], "C"); err != nil {
+		return nil, err
 	}
 	return p, nil
+}
+
+// decodeG1 decodes a compressed G1 point: on the curve (the whole curve is
+// the prime-order group), canonical encoding.
+func decodeG1(p *bn254.G1Affine, raw []byte, name string) error {
+	if _, err := p.SetBytes(raw); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrInvalidProof, name, err)
+	}
+	if b := p.Bytes(); !bytes.Equal(b[:], raw) {
+		return fmt.Errorf("%w: %s: non-canonical point encoding", ErrInvalidProof, name)
+	}
+	return nil
+}
+
+// decodeG2 decodes a compressed G2 point: on the curve, in the prime-order
+// subgroup (SetBytes checks both), canonical encoding.
+func decodeG2(p *bn254.G2Affine, raw []byte, name string) error {
+	if _, err := p.SetBytes(raw); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrInvalidProof, name, err)
+	}
+	if b := p.Bytes(); !bytes.Equal(b[:], raw) {
+		return fmt.Errorf("%w: %s: non-canonical point encoding", ErrInvalidProof, name)
+	}
+	return nil
 }
 
 // PLONK proofs are gnark's compressed encoding (BN254, no commitments):
