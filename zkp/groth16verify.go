@@ -82,8 +82,19 @@ func (v *g16Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Ve
 		gt  bn254.GT
 		err error
 	}
+	// The goroutine sums the first third of the public inputs (handed over
+	// on part) before decoding B and computing e(A, B): that balances its
+	// work against this goroutine's (C, the rest of the sum, two Miller
+	// loops with precomputed lines).
+	split := len(public) / 3
+	part := make(chan bn254.G1Jac, 1)
 	ch := make(chan result, 1)
 	go func() {
+		var sum bn254.G1Jac
+		for i := range public[:split] {
+			fixedBaseMulAdd(&sum, v.tables[i], &public[i])
+		}
+		part <- sum
 		if b == nil {
 			b = new(bn254.G2Affine)
 			if err := decodeG2(b, raw[32:96], "B"); err != nil {
@@ -103,9 +114,11 @@ func (v *g16Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Ve
 
 	var sum bn254.G1Jac
 	sum.FromAffine(&v.k[0])
-	for i := range public {
+	for i := split; i < len(public); i++ {
 		fixedBaseMulAdd(&sum, v.tables[i], &public[i])
 	}
+	first := <-part
+	sum.AddAssign(&first)
 	var sumAff bn254.G1Affine
 	sumAff.FromJacobian(&sum)
 	// MillerLoopFixedQ scales the line evaluations in place (gnark-crypto
