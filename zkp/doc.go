@@ -35,7 +35,7 @@
 // # Costs
 //
 // Reference shape (8 slots, 2 predicates, revocation depth 32): 13,969
-// R1CS constraints (Groth16, 2^14 domain), 27,695 PLONK gates (2^15).
+// R1CS constraints (Groth16, 2^14 domain), 26,992 PLONK gates (2^15).
 // Default shape: 25,917 R1CS constraints. The EdDSA verification (about
 // 4,900 constraints with fixed-base windows for [S]B, see eddsa.go; gnark's
 // std eddsa.Verify costs 6,650) and the revocation path (186 per level)
