@@ -53,4 +53,14 @@ func TestHashNativeEqualsCircuit(t *testing.T) {
 	bad = a
 	bad.Hashes[2] = credential.Hash(3, append(in[:2:2], fr.Element{})...) // zero padding is not ambiguous
 	assert.Error(test.IsSolved(&hashCircuit{}, &bad, ecc.BN254.ScalarField()))
+	// Compress is not symmetric, and a changed output fails.
+	bad = a
+	bad.Compress = credential.Compress(in[1], in[0])
+	assert.Error(test.IsSolved(&hashCircuit{}, &bad, ecc.BN254.ScalarField()))
+	bad = a
+	var one fr.Element
+	one.SetOne()
+	c := credential.Compress(in[0], in[1])
+	bad.Compress = *c.Add(&c, &one)
+	assert.Error(test.IsSolved(&hashCircuit{}, &bad, ecc.BN254.ScalarField()))
 }
