@@ -2,11 +2,13 @@ package zkp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
 	cs "github.com/consensys/gnark/constraint/bn254"
 )
@@ -24,10 +26,12 @@ var ErrCeremony = errors.New("zkp: ceremony")
 // randomness. Anyone can re-verify the whole transcript with
 // [Ceremony.VerifyPhase1] and [Ceremony.Finish].
 //
-// Contributions are gnark's encodings. Their exact length is checked before
-// decoding, but gnark's decoders trust the slice headers inside: accept
-// contributions only over an authenticated channel from the ceremony's
-// participants.
+// Contributions are gnark's encodings. gnark's decoders allocate whatever
+// the size headers inside say before reading the points, so every header
+// (phase 1: the domain size; phase 2: the commitment count and both vector
+// lengths) is checked against the sizes this circuit implies before any
+// decoding: a crafted contribution is an error, not an out-of-memory
+// crash. Verification then checks the points themselves.
 type Ceremony struct {
 	shape Shape
 	r1cs  *cs.R1CS
@@ -55,6 +59,53 @@ func encode(w io.WriterTo) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// Layout of gnark's encodings (compressed points), for checkHeaders:
+//
+//	Phase1:      3 UpdateProof (G1 ‖ G2 each) ‖ SrsCommons ‖ u8 n ‖ challenge
+//	SrsCommons:  u64 N ‖ points (no further headers)
+//	Phase2:      u16 commitments ‖ G1 δ ‖ u32 n ‖ n G1 (K) ‖ u32 m ‖ m G1 (Z) ‖ …
+const (
+	g1Size          = bn254.SizeOfG1AffineCompressed
+	updateProofSize = bn254.SizeOfG1AffineCompressed + bn254.SizeOfG2AffineCompressed
+)
+
+// checkN checks the big-endian u64 domain size at b[off:].
+func (c *Ceremony) checkN(b []byte, off int, what string) error {
+	if len(b) < off+8 {
+		return fmt.Errorf("%w: %s is %d bytes, too short", ErrCeremony, what, len(b))
+	}
+	if n := binary.BigEndian.Uint64(b[off:]); n != c.n {
+		return fmt.Errorf("%w: %s is for domain size %d, want %d", ErrCeremony, what, n, c.n)
+	}
+	return nil
+}
+
+// checkPhase2Headers checks a phase-2 encoding's headers: no commitments,
+// one K point per private wire, N−1 Z points.
+func (c *Ceremony) checkPhase2Headers(b []byte, what string) error {
+	internal, secret, _ := c.r1cs.GetNbVariables()
+	off := 2 + g1Size
+	if len(b) < off+4 {
+		return fmt.Errorf("%w: %s is %d bytes, too short", ErrCeremony, what, len(b))
+	}
+	if b[0]|b[1] != 0 {
+		return fmt.Errorf("%w: %s has commitments; this circuit has none", ErrCeremony, what)
+	}
+	for _, h := range []struct {
+		name string
+		want uint64
+	}{{"K", uint64(internal + secret)}, {"Z", c.n - 1}} {
+		if len(b) < off+4 {
+			return fmt.Errorf("%w: %s is %d bytes, too short", ErrCeremony, what, len(b))
+		}
+		if n := uint64(binary.BigEndian.Uint32(b[off:])); n != h.want {
+			return fmt.Errorf("%w: %s has %d %s points, want %d", ErrCeremony, what, n, h.name, h.want)
+		}
+		off += 4 + int(h.want)*g1Size
+	}
+	return nil
 }
 
 func decodeExact(r io.ReaderFrom, b []byte, wantLen int, what string) error {
@@ -101,6 +152,9 @@ func (c *Ceremony) ContributePhase1(prev []byte) ([]byte, error) {
 		return nil, err
 	}
 	var p mpcsetup.Phase1
+	if err := c.checkN(prev, 3*updateProofSize, "phase 1 contribution"); err != nil {
+		return nil, err
+	}
 	if err := decodeExact(&p, prev, n, "phase 1 contribution"); err != nil {
 		return nil, err
 	}
@@ -122,7 +176,11 @@ func (c *Ceremony) VerifyPhase1(beacon []byte, contributions ...[]byte) ([]byte,
 	ps := make([]*mpcsetup.Phase1, len(contributions))
 	for i, b := range contributions {
 		ps[i] = new(mpcsetup.Phase1)
-		if err := decodeExact(ps[i], b, n, fmt.Sprintf("phase 1 contribution %d", i)); err != nil {
+		what := fmt.Sprintf("phase 1 contribution %d", i)
+		if err := c.checkN(b, 3*updateProofSize, what); err != nil {
+			return nil, err
+		}
+		if err := decodeExact(ps[i], b, n, what); err != nil {
 			return nil, err
 		}
 	}
@@ -135,6 +193,9 @@ func (c *Ceremony) VerifyPhase1(beacon []byte, contributions ...[]byte) ([]byte,
 
 func (c *Ceremony) commons(b []byte) (*mpcsetup.SrsCommons, error) {
 	var commons mpcsetup.SrsCommons
+	if err := c.checkN(b, 0, "phase 1 result"); err != nil {
+		return nil, err
+	}
 	if err := decodeExact(&commons, b, 0, "phase 1 result"); err != nil {
 		return nil, err
 	}
@@ -159,6 +220,9 @@ func (c *Ceremony) InitialPhase2(phase1 []byte) ([]byte, error) {
 // ContributePhase2 adds fresh randomness to a phase-2 contribution.
 func (c *Ceremony) ContributePhase2(prev []byte) ([]byte, error) {
 	var p mpcsetup.Phase2
+	if err := c.checkPhase2Headers(prev, "phase 2 contribution"); err != nil {
+		return nil, err
+	}
 	if err := decodeExact(&p, prev, 0, "phase 2 contribution"); err != nil {
 		return nil, err
 	}
@@ -179,7 +243,11 @@ func (c *Ceremony) Finish(phase1, beacon []byte, contributions ...[]byte) (*Keys
 	ps := make([]*mpcsetup.Phase2, len(contributions))
 	for i, b := range contributions {
 		ps[i] = new(mpcsetup.Phase2)
-		if err := decodeExact(ps[i], b, 0, fmt.Sprintf("phase 2 contribution %d", i)); err != nil {
+		what := fmt.Sprintf("phase 2 contribution %d", i)
+		if err := c.checkPhase2Headers(b, what); err != nil {
+			return nil, err
+		}
+		if err := decodeExact(ps[i], b, 0, what); err != nil {
 			return nil, err
 		}
 	}

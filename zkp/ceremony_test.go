@@ -1,9 +1,13 @@
 package zkp
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254"
 )
 
 func TestCeremony(t *testing.T) {
@@ -64,5 +68,76 @@ func TestCeremony(t *testing.T) {
 	}
 	if _, err := c.ContributePhase1(p1[0][:100]); !errors.Is(err, ErrCeremony) {
 		t.Fatalf("truncated: %v", err)
+	}
+}
+
+// TestCeremonyRejectsCraftedHeaders checks that size headers are compared
+// with the circuit's sizes before any gnark decoder sees a contribution:
+// headers claiming billions of points must be errors, not allocations
+// that kill the process. (The accepting side runs in TestCeremony and in
+// examples/ceremony's end-to-end test.)
+func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
+	c, err := NewCeremony(testShape)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := c.InitialPhase1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.checkN(p1, 3*updateProofSize, "initial phase 1"); err != nil {
+		t.Fatalf("honest initial phase 1: %v", err)
+	}
+	withU64 := func(b []byte, off int, v uint64) []byte {
+		b = bytes.Clone(b)
+		binary.BigEndian.PutUint64(b[off:], v)
+		return b
+	}
+	for _, n := range []uint64{c.DomainSize() * 2, 1 << 40, 0} {
+		bad := withU64(p1, 3*updateProofSize, n)
+		if _, err := c.ContributePhase1(bad); !errors.Is(err, ErrCeremony) {
+			t.Errorf("phase 1 claiming N=%d: %v", n, err)
+		}
+		if _, err := c.VerifyPhase1([]byte("beacon"), bad); !errors.Is(err, ErrCeremony) {
+			t.Errorf("phase 1 claiming N=%d, verified: %v", n, err)
+		}
+	}
+	// A phase-1 result starts with N.
+	commons := withU64(make([]byte, 64), 0, 1<<40)
+	if _, err := c.InitialPhase2(commons); !errors.Is(err, ErrCeremony) {
+		t.Errorf("phase 1 result claiming N=2^40: %v", err)
+	}
+	if _, err := c.Finish(commons, []byte("beacon"), []byte{0}); !errors.Is(err, ErrCeremony) {
+		t.Errorf("finish from a phase 1 result claiming N=2^40: %v", err)
+	}
+
+	// Phase 2: u16 commitments ‖ G1 δ ‖ u32 #K ‖ K ‖ u32 #Z ‖ Z ‖ …
+	internal, secret, _ := c.r1cs.GetNbVariables()
+	nK := internal + secret
+	p2 := func(commitments uint16, k, z uint32) []byte {
+		b := binary.BigEndian.AppendUint16(nil, commitments)
+		var delta bn254.G1Affine // the point at infinity, compressed
+		d := delta.Bytes()
+		b = append(b, d[:]...)
+		b = binary.BigEndian.AppendUint32(b, k)
+		b = append(b, make([]byte, nK*g1Size)...)
+		return binary.BigEndian.AppendUint32(b, z)
+	}
+	z := uint32(c.DomainSize() - 1)
+	if err := c.checkPhase2Headers(p2(0, uint32(nK), z), "phase 2"); err != nil {
+		t.Fatalf("headers of the right sizes: %v", err)
+	}
+	for name, b := range map[string][]byte{
+		"commitments":  p2(1, uint32(nK), z),
+		"K 2^32-1":     p2(0, 1<<32-1, z),
+		"K off by one": p2(0, uint32(nK)+1, z),
+		"Z 2^32-1":     p2(0, uint32(nK), 1<<32-1),
+		"Z off by one": p2(0, uint32(nK), z-1),
+		"truncated":    p2(0, uint32(nK), z)[:2+g1Size+4+10],
+		"empty":        nil,
+	} {
+		if _, err := c.ContributePhase2(b); !errors.Is(err, ErrCeremony) {
+			t.Errorf("phase 2 %s: %v", name, err)
+		}
 	}
 }
