@@ -30,3 +30,36 @@ func FuzzDecodePresentation(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVerifyGroth16Proof feeds arbitrary proof bytes to the Groth16
+// verifier's raw-bytes path (B decoded concurrently with the public-input
+// sum): it must never panic, never accept anything but the honest proof
+// it was seeded with (and its byte-identical copies), and agree with
+// decoding first and verifying the decoded proof.
+func FuzzVerifyGroth16Proof(f *testing.F) {
+	keys := keysFor(f, Groth16)
+	fx := newFixture(f, testShape)
+	p, err := Prove(keys, &fx.st, &fx.w)
+	if err != nil {
+		f.Fatal(err)
+	}
+	vk := keys.VerifyingKey
+	vec := publicVector(testShape, &fx.st, outputs(testShape, &fx.st, &fx.w))
+	f.Add(p.Proof)
+	f.Add(make([]byte, groth16ProofSize))
+	f.Add(p.Proof[:64])
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		rawErr := vk.g16fast.verify(nil, raw, vec)
+		d, decErr := decodeGroth16Proof(raw)
+		if decErr == nil {
+			if err := vk.g16fast.verify(d, nil, vec); (err == nil) != (rawErr == nil) {
+				t.Fatalf("raw path %v, decoded path %v", rawErr, err)
+			}
+		} else if rawErr == nil {
+			t.Fatalf("raw path accepts what decoding refuses (%v)", decErr)
+		}
+		if rawErr == nil && string(raw) != string(p.Proof) {
+			t.Fatalf("accepted a proof other than the honest one")
+		}
+	})
+}
