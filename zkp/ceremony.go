@@ -61,15 +61,33 @@ func encode(w io.WriterTo) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Layout of gnark's encodings (compressed points), for checkHeaders:
+// Layout of gnark's encodings, as zkcred requires them (compressed points:
+// G1 32 bytes, G2 64), for the header checks:
 //
 //	Phase1:      3 UpdateProof (G1 ‖ G2 each) ‖ SrsCommons ‖ u8 n ‖ challenge
 //	SrsCommons:  u64 N ‖ points (no further headers)
 //	Phase2:      u16 commitments ‖ G1 δ ‖ u32 n ‖ n G1 (K) ‖ u32 m ‖ m G1 (Z) ‖ …
+//
+// gnark's decoder takes each point compressed or not, as its first byte
+// says, so a header's position is only known if every point before it is
+// compressed: the checks require that too.
 const (
 	g1Size          = bn254.SizeOfG1AffineCompressed
-	updateProofSize = bn254.SizeOfG1AffineCompressed + bn254.SizeOfG2AffineCompressed
+	g2Size          = bn254.SizeOfG2AffineCompressed
+	updateProofSize = g1Size + g2Size
 )
+
+// checkCompressed checks that the point encoded at b[off:] is flagged
+// compressed (gnark-crypto: the two top bits of the first byte are not 00).
+func checkCompressed(b []byte, off int, what, point string) error {
+	if len(b) <= off {
+		return fmt.Errorf("%w: %s is %d bytes, too short", ErrCeremony, what, len(b))
+	}
+	if b[off]>>6 == 0 {
+		return fmt.Errorf("%w: %s: point %s is not compressed", ErrCeremony, what, point)
+	}
+	return nil
+}
 
 // checkN checks the big-endian u64 domain size at b[off:].
 func (c *Ceremony) checkN(b []byte, off int, what string) error {
@@ -82,18 +100,37 @@ func (c *Ceremony) checkN(b []byte, off int, what string) error {
 	return nil
 }
 
+// checkPhase1Headers checks a phase-1 encoding: its three update proofs are
+// compressed, so the domain size is where it should be, and it is this
+// circuit's.
+func (c *Ceremony) checkPhase1Headers(b []byte, what string) error {
+	for i := 0; i < 3; i++ {
+		if err := checkCompressed(b, i*updateProofSize, what, fmt.Sprintf("proof %d G1", i)); err != nil {
+			return err
+		}
+		if err := checkCompressed(b, i*updateProofSize+g1Size, what, fmt.Sprintf("proof %d G2", i)); err != nil {
+			return err
+		}
+	}
+	return c.checkN(b, 3*updateProofSize, what)
+}
+
 // checkPhase2Headers checks a phase-2 encoding's headers: no commitments,
-// one K point per private wire, N−1 Z points.
+// one K point per private wire, N−1 Z points, and every point before the
+// last header compressed.
 func (c *Ceremony) checkPhase2Headers(b []byte, what string) error {
 	internal, secret, _ := c.r1cs.GetNbVariables()
-	off := 2 + g1Size
-	if len(b) < off+4 {
+	if len(b) < 2 {
 		return fmt.Errorf("%w: %s is %d bytes, too short", ErrCeremony, what, len(b))
 	}
 	if b[0]|b[1] != 0 {
 		return fmt.Errorf("%w: %s has commitments; this circuit has none", ErrCeremony, what)
 	}
-	for _, h := range []struct {
+	if err := checkCompressed(b, 2, what, "δ"); err != nil {
+		return err
+	}
+	off := 2 + g1Size
+	for i, h := range []struct {
 		name string
 		want uint64
 	}{{"K", uint64(internal + secret)}, {"Z", c.n - 1}} {
@@ -103,7 +140,15 @@ func (c *Ceremony) checkPhase2Headers(b []byte, what string) error {
 		if n := uint64(binary.BigEndian.Uint32(b[off:])); n != h.want {
 			return fmt.Errorf("%w: %s has %d %s points, want %d", ErrCeremony, what, n, h.name, h.want)
 		}
-		off += 4 + int(h.want)*g1Size
+		off += 4
+		if i == 0 { // the K points precede the Z header
+			for j := 0; j < int(h.want); j++ {
+				if err := checkCompressed(b, off, what, fmt.Sprintf("K[%d]", j)); err != nil {
+					return err
+				}
+				off += g1Size
+			}
+		}
 	}
 	return nil
 }
@@ -152,7 +197,7 @@ func (c *Ceremony) ContributePhase1(prev []byte) ([]byte, error) {
 		return nil, err
 	}
 	var p mpcsetup.Phase1
-	if err := c.checkN(prev, 3*updateProofSize, "phase 1 contribution"); err != nil {
+	if err := c.checkPhase1Headers(prev, "phase 1 contribution"); err != nil {
 		return nil, err
 	}
 	if err := decodeExact(&p, prev, n, "phase 1 contribution"); err != nil {
@@ -177,7 +222,7 @@ func (c *Ceremony) VerifyPhase1(beacon []byte, contributions ...[]byte) ([]byte,
 	for i, b := range contributions {
 		ps[i] = new(mpcsetup.Phase1)
 		what := fmt.Sprintf("phase 1 contribution %d", i)
-		if err := c.checkN(b, 3*updateProofSize, what); err != nil {
+		if err := c.checkPhase1Headers(b, what); err != nil {
 			return nil, err
 		}
 		if err := decodeExact(ps[i], b, n, what); err != nil {

@@ -71,11 +71,13 @@ func TestCeremony(t *testing.T) {
 	}
 }
 
-// TestCeremonyRejectsCraftedHeaders checks that size headers are compared
-// with the circuit's sizes before any gnark decoder sees a contribution:
-// headers claiming billions of points must be errors, not allocations
-// that kill the process. (The accepting side runs in TestCeremony and in
-// examples/ceremony's end-to-end test.)
+// TestCeremonyRejectsCraftedHeaders checks that size headers, and the
+// compression flags of every point before them (which fix where the
+// headers are), are compared with the circuit before any gnark decoder
+// sees a contribution: headers claiming billions of points must be errors,
+// not allocations that kill the process. The checks are tested directly,
+// then through the API for the headers that would crash it. (The accepting
+// side runs in TestCeremony and in examples/ceremony's end-to-end test.)
 func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 	c, err := NewCeremony(testShape)
 	if err != nil {
@@ -85,7 +87,7 @@ func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.checkN(p1, 3*updateProofSize, "initial phase 1"); err != nil {
+	if err := c.checkPhase1Headers(p1, "initial phase 1"); err != nil {
 		t.Fatalf("honest initial phase 1: %v", err)
 	}
 	withU64 := func(b []byte, off int, v uint64) []byte {
@@ -93,14 +95,33 @@ func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 		binary.BigEndian.PutUint64(b[off:], v)
 		return b
 	}
+	uncompressed := func(b []byte, off int) []byte {
+		b = bytes.Clone(b)
+		b[off] &^= 0b11 << 6
+		return b
+	}
 	for _, n := range []uint64{c.DomainSize() * 2, 1 << 40, 0} {
 		bad := withU64(p1, 3*updateProofSize, n)
-		if _, err := c.ContributePhase1(bad); !errors.Is(err, ErrCeremony) {
+		if err := c.checkPhase1Headers(bad, "phase 1"); !errors.Is(err, ErrCeremony) {
 			t.Errorf("phase 1 claiming N=%d: %v", n, err)
+		}
+		if _, err := c.ContributePhase1(bad); !errors.Is(err, ErrCeremony) {
+			t.Errorf("phase 1 claiming N=%d, contributed to: %v", n, err)
 		}
 		if _, err := c.VerifyPhase1([]byte("beacon"), bad); !errors.Is(err, ErrCeremony) {
 			t.Errorf("phase 1 claiming N=%d, verified: %v", n, err)
 		}
+	}
+	// An uncompressed point before N would move N elsewhere.
+	for i := 0; i < 3; i++ {
+		for _, off := range []int{i * updateProofSize, i*updateProofSize + g1Size} {
+			if err := c.checkPhase1Headers(uncompressed(p1, off), "phase 1"); !errors.Is(err, ErrCeremony) {
+				t.Errorf("phase 1 with the point at byte %d uncompressed: %v", off, err)
+			}
+		}
+	}
+	if err := c.checkPhase1Headers(p1[:3*updateProofSize+4], "phase 1"); !errors.Is(err, ErrCeremony) {
+		t.Errorf("truncated phase 1: %v", err)
 	}
 	// A phase-1 result starts with N.
 	commons := withU64(make([]byte, 64), 0, 1<<40)
@@ -111,33 +132,47 @@ func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 		t.Errorf("finish from a phase 1 result claiming N=2^40: %v", err)
 	}
 
-	// Phase 2: u16 commitments ‖ G1 δ ‖ u32 #K ‖ K ‖ u32 #Z ‖ Z ‖ …
+	// Phase 2: u16 commitments ‖ G1 δ ‖ u32 #K ‖ K ‖ u32 #Z ‖ Z ‖ …, points
+	// here the compressed point at infinity.
 	internal, secret, _ := c.r1cs.GetNbVariables()
 	nK := internal + secret
+	var inf bn254.G1Affine
+	infB := inf.Bytes()
 	p2 := func(commitments uint16, k, z uint32) []byte {
 		b := binary.BigEndian.AppendUint16(nil, commitments)
-		var delta bn254.G1Affine // the point at infinity, compressed
-		d := delta.Bytes()
-		b = append(b, d[:]...)
+		b = append(b, infB[:]...)
 		b = binary.BigEndian.AppendUint32(b, k)
-		b = append(b, make([]byte, nK*g1Size)...)
+		for range nK {
+			b = append(b, infB[:]...)
+		}
 		return binary.BigEndian.AppendUint32(b, z)
 	}
 	z := uint32(c.DomainSize() - 1)
-	if err := c.checkPhase2Headers(p2(0, uint32(nK), z), "phase 2"); err != nil {
+	honest := p2(0, uint32(nK), z)
+	if err := c.checkPhase2Headers(honest, "phase 2"); err != nil {
 		t.Fatalf("headers of the right sizes: %v", err)
 	}
+	kOff := 2 + g1Size + 4
 	for name, b := range map[string][]byte{
-		"commitments":  p2(1, uint32(nK), z),
-		"K 2^32-1":     p2(0, 1<<32-1, z),
-		"K off by one": p2(0, uint32(nK)+1, z),
-		"Z 2^32-1":     p2(0, uint32(nK), 1<<32-1),
-		"Z off by one": p2(0, uint32(nK), z-1),
-		"truncated":    p2(0, uint32(nK), z)[:2+g1Size+4+10],
-		"empty":        nil,
+		"commitments":         p2(1, uint32(nK), z),
+		"K 2^32-1":            p2(0, 1<<32-1, z),
+		"K off by one":        p2(0, uint32(nK)+1, z),
+		"Z 2^32-1":            p2(0, uint32(nK), 1<<32-1),
+		"Z off by one":        p2(0, uint32(nK), z-1),
+		"δ uncompressed":      uncompressed(honest, 2),
+		"K[0] uncompressed":   uncompressed(honest, kOff),
+		"K[n-1] uncompressed": uncompressed(honest, kOff+(nK-1)*g1Size),
+		"truncated":           honest[:kOff+10],
+		"empty":               nil,
 	} {
-		if _, err := c.ContributePhase2(b); !errors.Is(err, ErrCeremony) {
+		if err := c.checkPhase2Headers(b, "phase 2"); !errors.Is(err, ErrCeremony) {
 			t.Errorf("phase 2 %s: %v", name, err)
+		}
+	}
+	// Without the checks, these two end in "fatal error: out of memory".
+	for _, b := range [][]byte{p2(0, 1<<32-1, z), p2(0, uint32(nK), 1<<32-1)} {
+		if _, err := c.ContributePhase2(b); !errors.Is(err, ErrCeremony) {
+			t.Errorf("phase 2 claiming 2^32-1 points: %v", err)
 		}
 	}
 }

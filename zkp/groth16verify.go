@@ -72,7 +72,7 @@ func (v *g16Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Ve
 		a, b, c = proof.Ar, &proof.Bs, proof.Krs
 	} else {
 		if len(raw) != groth16ProofSize {
-			return fmt.Errorf("groth16 proof is %d bytes, want %d", len(raw), groth16ProofSize)
+			return fmt.Errorf("%w: groth16 proof is %d bytes, want %d", ErrInvalidProof, len(raw), groth16ProofSize)
 		}
 		if err := decodeG1(&a, raw[:32], "A"); err != nil {
 			return err
@@ -145,7 +145,7 @@ func (v *g16Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Ve
 // few for a bucket MSM to pay off: with the multiples d·2^(w·j)·Kᵢ
 // precomputed (d = 1 … 2^(w−1), signed w-bit digits), each term costs one
 // mixed addition per non-zero digit and no doubling. With w = 5 a table is
-// 51·16 affine points (52 KiB) per public input, built when the key is
+// 51·16 affine points (51 KiB) per public input, built when the key is
 // loaded.
 const (
 	fbWindow  = 5
