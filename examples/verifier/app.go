@@ -120,6 +120,7 @@ func (a *app) handler() http.Handler {
 	mux.HandleFunc("GET /{$}", a.static("web/index.html", "text/html; charset=utf-8"))
 	mux.HandleFunc("GET /app.js", a.static("web/app.js", "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /app.css", a.static("web/app.css", "text/css; charset=utf-8"))
+	mux.HandleFunc("GET /qr.svg", a.serveQR)
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(a.config)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -282,6 +283,9 @@ func TestBrowser(t *testing.T) {
 			"Accepted: proven birthDate ageAtLeast 18 from " + iss.did,
 			`disclosed {"voterEligible":true}`,
 			base + "/requests/" + req.ID,
+			// The QR code of the request URL, loaded by the browser.
+			`src="/qr.svg?data=` + strings.ReplaceAll(url.QueryEscape(base+"/requests/"+req.ID), "+", "%20") + `"`,
+			`data-loaded="true"`,
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("page lacks %q", want)

@@ -90,6 +90,10 @@
   function show(req) {
     const url = location.origin + "/requests/" + req.id;
     $("request-url").textContent = url;
+    const qr = $("request-qr");
+    delete qr.dataset.loaded;
+    qr.addEventListener("load", () => { qr.dataset.loaded = "true"; }, { once: true });
+    qr.src = "/qr.svg?data=" + encodeURIComponent(url);
     $("request-cmd").textContent = url;
     $("request").textContent = JSON.stringify(req, null, 2);
     $("result").textContent = "";
