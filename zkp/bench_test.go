@@ -45,7 +45,7 @@ func benchShape(b *testing.B, s Shape, backend Backend) {
 
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0 := cpuTime()
 	var p *Presentation
 	for i := 0; i < b.N; i++ {
 		if p, err = Prove(keys, &f.st, &f.w); err != nil {
@@ -54,7 +54,7 @@ func benchShape(b *testing.B, s Shape, backend Backend) {
 	}
 	b.StopTimer()
 	prove := b.Elapsed() / time.Duration(b.N)
-	proveCPU := (processCPU() - cpu0) / time.Duration(b.N)
+	proveCPU := (cpuTime() - cpu0) / time.Duration(b.N)
 
 	// Verify is fast next to the machine's timing noise: take the median
 	// of 300 calls, each from the encoded proof (no decoding cached).

@@ -4,5 +4,5 @@ package zkp
 
 import "time"
 
-// processCPU returns 0: CPU time is not measured on this platform.
-func processCPU() time.Duration { return 0 }
+// cpuTime returns 0: CPU time is not measured on this platform.
+func cpuTime() time.Duration { return 0 }

@@ -7,9 +7,11 @@ import (
 	"time"
 )
 
-// processCPU returns the CPU time (user + system) this process has used,
-// or 0 where it is unknown.
-func processCPU() time.Duration {
+// cpuTime returns the CPU time (user + system) this process has used,
+// or 0 where it is unknown. credential/status's tests have the same helper:
+// test files cannot share code across packages, and a test-only helper
+// does not belong in the library's API.
+func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

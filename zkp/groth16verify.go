@@ -18,11 +18,13 @@ import (
 // but computes the Miller loops of e(C, −δ) and e(Σ xᵢ·Kᵢ, −γ) from
 // precomputed line evaluations for −δ and −γ (bn254.PrecomputeLines), so
 // only e(A, B) runs the full G2 arithmetic: about 0.3 ms less per proof on
-// two cores. Proof points come from decodeGroth16Proof, whose SetBytes
-// checks that each is on the curve and in its prime-order subgroup.
-// The precomputed lines are read-only and copied per call, so one key
-// verifies concurrently. Keys with commitments (gnark's BSB22 extension) are not handled here:
-// newG16Verifier returns nil and Verify falls back to gnark.
+// two cores. The public-input sum uses fixed-base tables of the Kᵢ
+// (newFixedBaseTable). Proof points are decoded by decodeG1 and decodeG2
+// (on the curve, in the prime-order subgroup, canonical encoding), here or
+// earlier by DecodePresentation. The precomputed lines and tables are
+// read-only (the lines are copied per call), so one key verifies
+// concurrently. Keys with commitments (gnark's BSB22 extension) are not
+// handled here: newG16Verifier returns nil and Verify falls back to gnark.
 // TestGroth16FastVerifierAgreesWithGnark checks both agree.
 type g16Verifier struct {
 	k          []bn254.G1Affine   // K₀ … Kₙ

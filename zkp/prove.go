@@ -94,11 +94,8 @@ func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
 		out.disclosed[d.Slot] = d.Value
 	}
 	if vk.backend == Groth16 && vk.g16fast != nil {
-		var proof *groth16bn254.Proof // nil: verify decodes p.Proof
-		if cached, ok := p.parsed.(*groth16bn254.Proof); ok && bytes.Equal(p.parsedFrom, p.Proof) {
-			proof = cached
-		}
-		if err := vk.g16fast.verify(proof, p.Proof, publicVector(s, st, out)); err != nil {
+		// nil when not decoded yet: verify decodes p.Proof itself
+		if err := vk.g16fast.verify(p.cachedGroth16Proof(), p.Proof, publicVector(s, st, out)); err != nil {
 			if errors.Is(err, ErrInvalidProof) {
 				return err
 			}
@@ -116,10 +113,19 @@ func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
 // groth16Proof returns the presentation's Groth16 proof, decoded (and
 // checked: lengths, curve, subgroup, canonical encoding) at most once.
 func (p *Presentation) groth16Proof() (*groth16bn254.Proof, error) {
-	if proof, ok := p.parsed.(*groth16bn254.Proof); ok && bytes.Equal(p.parsedFrom, p.Proof) {
+	if proof := p.cachedGroth16Proof(); proof != nil {
 		return proof, nil
 	}
 	return decodeGroth16Proof(p.Proof)
+}
+
+// cachedGroth16Proof returns the proof DecodePresentation decoded from the
+// current p.Proof, or nil.
+func (p *Presentation) cachedGroth16Proof() *groth16bn254.Proof {
+	if proof, ok := p.parsed.(*groth16bn254.Proof); ok && bytes.Equal(p.parsedFrom, p.Proof) {
+		return proof
+	}
+	return nil
 }
 
 func verifyProof(vk *VerifyingKey, p *Presentation, pub witness.Witness) error {
