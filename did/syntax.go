@@ -2,6 +2,7 @@ package did
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -125,7 +126,78 @@ end:
 	if id[len(id)-1] == ':' {
 		return DID{}, "", fmt.Errorf("%w: method-specific id ends with ':'", ErrInvalidDID)
 	}
+	if method == "web" {
+		if _, _, err := splitWebID(id); err != nil {
+			return DID{}, "", err
+		}
+	}
 	return DID{Method: method, ID: id}, rest[j:], nil
+}
+
+// splitWebID applies the did:web method's syntax (did:web §3.1 and §3.2.1
+// "Read") to a method-specific id: host[%3Aport](:segment)*. It returns
+// the host with its port ("example.com:3000") and the path segments.
+//
+//   - The only percent-encoding allowed is "%3A" (upper case, as the spec
+//     writes it) between the host and a port of 1-65535 without leading
+//     zeros. Any other "%" (an encoded dot, slash, backslash, "?", "#",
+//     NUL, space, or a second colon) is refused, in the host and in the
+//     path: a server that decodes and cleans paths would otherwise serve
+//     another path's document for it.
+//   - The host is a domain name of LDH labels (1-63 characters, 253 in
+//     all, no leading or trailing hyphen, no empty label). IP literals and
+//     local names pass this syntax; [WebResolver] refuses them unless
+//     allowed.
+//   - Path segments, separated by ':', are non-empty, are not "." or "..",
+//     and consist of the unreserved characters ALPHA, DIGIT, '.', '-' and
+//     '_' (the did idchar set without pct-encoded).
+//
+// Errors wrap [ErrInvalidDID].
+func splitWebID(id string) (host string, segs []string, err error) {
+	segs = strings.Split(id, ":")
+	host, segs = segs[0], segs[1:]
+	name, port, hasPort := strings.Cut(host, "%3A")
+	if strings.IndexByte(name, '%') >= 0 || strings.IndexByte(port, '%') >= 0 {
+		return "", nil, fmt.Errorf("%w: did:web host %q: only the port colon may be percent-encoded, as %%3A", ErrInvalidDID, truncate(host, 64))
+	}
+	if !validDNSName(name) {
+		return "", nil, fmt.Errorf("%w: did:web host %q is not a domain name", ErrInvalidDID, truncate(name, 64))
+	}
+	if hasPort {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port != strconv.Itoa(n) {
+			return "", nil, fmt.Errorf("%w: did:web port %q", ErrInvalidDID, truncate(port, 16))
+		}
+		name += ":" + port
+	}
+	for _, s := range segs {
+		if s == "" || s == "." || s == ".." {
+			return "", nil, fmt.Errorf("%w: did:web path segment %q", ErrInvalidDID, s)
+		}
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; !isAlpha(c) && !isDigit(c) && c != '.' && c != '-' && c != '_' {
+				return "", nil, fmt.Errorf("%w: did:web path segment %q: %q not allowed (no percent-encoding in paths)", ErrInvalidDID, truncate(s, 64), c)
+			}
+		}
+	}
+	return name, segs, nil
+}
+
+// validDNSName checks LDH labels of 1-63 characters, 253 in all.
+func validDNSName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			if !isAlpha(l[i]) && !isDigit(l[i]) && l[i] != '-' {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // ParseURL parses s as a DID URL by the DID Core 1.0 §3.2 ABNF:

@@ -1,8 +1,10 @@
 package did
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,8 +13,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/netip"
+	"net/url"
 	"os"
+	"path"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -40,30 +44,77 @@ func TestWebURLMapping(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 	// "did:web:127.0.0.1": IP addresses MUST NOT be used.
-	if _, err := webResolverFor(t, nil, nil).Resolve(context.Background(), "did:web:127.0.0.1"); !errors.Is(err, ErrForbiddenAddress) {
+	if _, err := webResolverFor(t, nil).Resolve(context.Background(), "did:web:127.0.0.1"); !errors.Is(err, ErrForbiddenAddress) {
 		t.Errorf("IP literal: %v", err)
 	}
 }
 
+// invalidWebDIDs are refused by Parse, WebDocumentURL and NewWebResolver
+// with ErrInvalidDID (did:web §3.1, §3.2.1 "Read").
+var invalidWebDIDs = []struct{ reason, did string }{
+	// Bad ports.
+	{"port 0", "did:web:example.com%3A0"},
+	{"port out of range", "did:web:example.com%3A65536"},
+	{"port with a leading zero", "did:web:example.com%3A080"},
+	{"port not a number", "did:web:example.com%3Aabc"},
+	{"empty port", "did:web:example.com%3A"},
+	{"lower-case port colon", "did:web:example.com%3a8443"},
+	{"two port colons", "did:web:example.com%3A80%3A81"},
+	{"signed port", "did:web:example.com%3A+443"},
+	// Percent-encoding in the host other than the port colon.
+	{"encoded letter in host", "did:web:exa%41mple.com"},
+	{"encoded dot in host", "did:web:example%2Ecom"},
+	{"encoded slash in host", "did:web:example.com%2Fevil"},
+	{"encoded at in host", "did:web:user%40example.com"},
+	{"encoded NUL in host", "did:web:example.com%00.evil"},
+	// Not a domain name.
+	{"leading hyphen", "did:web:-example.com"},
+	{"empty label", "did:web:example..com"},
+	{"trailing dot", "did:web:example.com."},
+	{"underscore in host", "did:web:exa_mple.com"},
+	{"label too long", "did:web:" + strings.Repeat("a", 64) + ".com"},
+	{"name too long", "did:web:" + strings.Repeat("a.", 127) + "com"},
+	// Empty and dot path segments.
+	{"empty path segment", "did:web:example.com::alice"},
+	{"traversal", "did:web:example.com:..:alice"},
+	{"dot segment", "did:web:example.com:."},
+	{"dot-dot at end", "did:web:example.com:alice:.."},
+	// Percent-encoded dots, separators and controls in the path.
+	{"encoded dot-dot", "did:web:example.com:users:%2e%2e:admin"},
+	{"encoded dot-dot, upper case", "did:web:example.com:users:%2E%2E:admin"},
+	{"encoded dot", "did:web:example.com:%2E"},
+	{"mixed dot-dot", "did:web:example.com:users:.%2e:admin"},
+	{"encoded slash", "did:web:example.com:users%2F..%2Fadmin"},
+	{"encoded backslash", "did:web:example.com:users%5C..%5Cadmin"},
+	{"encoded question mark", "did:web:example.com:alice%3Fx"},
+	{"encoded hash", "did:web:example.com:alice%23x"},
+	{"encoded NUL", "did:web:example.com:alice%00"},
+	{"encoded space", "did:web:example.com:a%20b"},
+	{"encoded colon in path", "did:web:example.com:a%3Ab"},
+	{"encoded percent", "did:web:example.com:a%252e%252e"},
+	{"encoded CR LF", "did:web:example.com:a%0D%0AHost:evil"},
+	{"encoded UTF-8", "did:web:example.com:caf%C3%A9"},
+	// Not did:web.
+	{"other method", "did:key:example.com"},
+}
+
 func TestWebInvalidDIDs(t *testing.T) {
-	for _, did := range []string{
-		"did:web:example.com%3A0",                     // port 0
-		"did:web:example.com%3A65536",                 // port out of range
-		"did:web:example.com%3A080",                   // leading zero
-		"did:web:example.com%3Aabc",                   // not a number
-		"did:web:example.com%3A",                      // empty port
-		"did:web:exa%41mple.com",                      // other percent-encoding in the host
-		"did:web:-example.com",                        // bad label
-		"did:web:example..com",                        // empty label
-		"did:web:example.com::alice",                  // empty path segment
-		"did:web:example.com:..:alice",                // traversal
-		"did:web:example.com:.",                       // dot segment
-		"did:key:example.com",                         // other method
-		"did:web:" + strings.Repeat("a", 64) + ".com", // label too long
-	} {
-		if _, err := WebDocumentURL(did); !errors.Is(err, ErrInvalidDID) {
-			t.Errorf("%s: %v", did, err)
-		}
+	for _, tc := range invalidWebDIDs {
+		t.Run(tc.reason, func(t *testing.T) {
+			if _, err := WebDocumentURL(tc.did); !errors.Is(err, ErrInvalidDID) {
+				t.Errorf("WebDocumentURL(%s): %v", tc.did, err)
+			}
+			if strings.HasPrefix(tc.did, "did:web:") {
+				if _, err := Parse(tc.did); !errors.Is(err, ErrInvalidDID) {
+					t.Errorf("Parse(%s): %v", tc.did, err)
+				}
+			}
+			res, err := webResolverFor(t, nil).Resolve(context.Background(), tc.did)
+			var re *ResolutionError
+			if !errors.As(err, &re) || re.Code != CodeInvalidDID || res.Document != nil {
+				t.Errorf("Resolve(%s): %v", tc.did, err)
+			}
+		})
 	}
 }
 
@@ -76,7 +127,7 @@ func TestNewWeb(t *testing.T) {
 	}{
 		{"example.com", nil, "did:web:example.com", "/.well-known/did.json"},
 		{"Example.com:3000", []string{"user", "alice"}, "did:web:example.com%3A3000:user:alice", "/user/alice/did.json"},
-		{"example.com", []string{"a b"}, "did:web:example.com:a%20b", "/a%20b/did.json"},
+		{"example.com", []string{"v1.0", "a_b-c"}, "did:web:example.com:v1.0:a_b-c", "/v1.0/a_b-c/did.json"},
 	} {
 		did, err := NewWeb(tc.host, tc.path...)
 		if err != nil || did != tc.did {
@@ -92,26 +143,14 @@ func TestNewWeb(t *testing.T) {
 			t.Errorf("NewWeb(%q): %v", host, err)
 		}
 	}
-	if _, err := NewWeb("example.com", ".."); !errors.Is(err, ErrInvalidDID) {
-		t.Error("..")
+	for _, seg := range []string{"..", ".", "", "a b", "a/b", "a%2Fb", "a:b", "caf\u00e9"} {
+		if _, err := NewWeb("example.com", seg); !errors.Is(err, ErrInvalidDID) {
+			t.Errorf("NewWeb segment %q: %v", seg, err)
+		}
 	}
 }
 
-func TestCheckAddr(t *testing.T) {
-	for _, s := range []string{"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
-		"0.0.0.0", "255.255.255.255", "224.0.0.1", "::1", "::", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "64:ff9b::a00:1", "2001:db8::1",
-		"::7f00:1", "::a00:1", // IPv4-compatible (deprecated) 127.0.0.1, 10.0.0.1
-		"2002:7f00:1::1", "2002:c0a8:101::1", // 6to4 carrying 127.0.0.1, 192.168.1.1
-	} {
-		if err := checkAddr(netip.MustParseAddr(s)); !errors.Is(err, ErrForbiddenAddress) {
-			t.Errorf("%s allowed", s)
-		}
-	}
-	for _, s := range []string{"8.8.8.8", "93.184.216.34", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1"} {
-		if err := checkAddr(netip.MustParseAddr(s)); err != nil {
-			t.Errorf("%s refused: %v", s, err)
-		}
-	}
+func TestIsLocalHost(t *testing.T) {
 	for _, s := range []string{"localhost", "a.localhost", "intranet", "127.0.0.1", "1.2.3.4", "example.123", "LOCALHOST."} {
 		if !isLocalHost(s) {
 			t.Errorf("%s not local", s)
@@ -145,30 +184,22 @@ func webServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	return srv
 }
 
-// pinnedClient returns srv's client with a dialer that connects every
-// name to srv, as a DNS answer pointing at the server would.
-func pinnedClient(srv *httptest.Server) *http.Client {
-	c := *srv.Client()
-	tr := c.Transport.(*http.Transport).Clone()
-	addr := srv.Listener.Addr().String()
-	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}
-	c.Transport = tr
-	return &c
+// srvTLS returns the TLS settings that trust srv's certificate.
+func srvTLS(srv *httptest.Server) *tls.Config {
+	return srv.Client().Transport.(*http.Transport).TLSClientConfig
 }
 
-func webResolverFor(t *testing.T, cfg *WebConfig, client *http.Client) *WebResolver {
+// pinned returns cfg with srv's TLS roots and example.com:443 mapped to
+// srv's address, as a DNS answer pointing at the server would.
+func pinned(srv *httptest.Server, cfg WebConfig) *WebConfig {
+	cfg.TLSConfig = srvTLS(srv)
+	cfg.DialAddrs = map[string]string{"example.com:443": srv.Listener.Addr().String()}
+	return &cfg
+}
+
+func webResolverFor(t *testing.T, cfg *WebConfig) *WebResolver {
 	t.Helper()
-	var c WebConfig
-	if cfg != nil {
-		c = *cfg
-	}
-	if client != nil {
-		c.Client = client
-	}
-	r, err := NewWebResolver(&c)
+	r, err := NewWebResolver(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +225,7 @@ func serveDoc(t *testing.T, doc *Document) http.HandlerFunc {
 
 func TestWebResolve(t *testing.T) {
 	srv := webServer(t, serveDoc(t, webDoc(t, webDID)))
-	r := webResolverFor(t, &WebConfig{AllowPrivateAddresses: true}, pinnedClient(srv))
+	r := webResolverFor(t, pinned(srv, WebConfig{AllowPrivateAddresses: true}))
 	res, err := r.Resolve(context.Background(), webDID)
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +253,7 @@ func TestWebResolve(t *testing.T) {
 func TestWebRefusesPrivateAddressAtConnect(t *testing.T) {
 	var hits int
 	srv := webServer(t, func(w http.ResponseWriter, r *http.Request) { hits++; serveDoc(t, webDoc(t, webDID))(w, r) })
-	_, err := webResolverFor(t, nil, pinnedClient(srv)).Resolve(context.Background(), webDID)
+	_, err := webResolverFor(t, pinned(srv, WebConfig{})).Resolve(context.Background(), webDID)
 	if !errors.Is(err, ErrForbiddenAddress) {
 		t.Fatalf("got %v", err)
 	}
@@ -230,13 +261,13 @@ func TestWebRefusesPrivateAddressAtConnect(t *testing.T) {
 	// (localhost allowed by name, not by address).
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
 	did := fmt.Sprintf("did:web:localhost%%3A%d:issuers:agency", port)
-	_, err = webResolverFor(t, &WebConfig{AllowLocalHosts: true}, srv.Client()).Resolve(context.Background(), did)
+	_, err = webResolverFor(t, &WebConfig{AllowLocalHosts: true, TLSConfig: srvTLS(srv)}).Resolve(context.Background(), did)
 	if !errors.Is(err, ErrForbiddenAddress) {
 		t.Fatalf("got %v", err)
 	}
 	// Names are refused before any lookup.
 	for _, d := range []string{"did:web:localhost", "did:web:127.0.0.1%3A8443", "did:web:intranet"} {
-		if _, err := webResolverFor(t, nil, nil).Resolve(context.Background(), d); !errors.Is(err, ErrForbiddenAddress) {
+		if _, err := webResolverFor(t, nil).Resolve(context.Background(), d); !errors.Is(err, ErrForbiddenAddress) {
 			t.Fatalf("%s: got %v", d, err)
 		}
 	}
@@ -246,7 +277,7 @@ func TestWebRefusesPrivateAddressAtConnect(t *testing.T) {
 	// Explicitly allowed: it works.
 	did = fmt.Sprintf("did:web:127.0.0.1%%3A%d:issuers:agency", port)
 	srv.Config.Handler = serveDoc(t, webDoc(t, did))
-	if _, err := webResolverFor(t, &WebConfig{AllowLocalHosts: true, AllowPrivateAddresses: true}, srv.Client()).Resolve(context.Background(), did); err != nil {
+	if _, err := webResolverFor(t, &WebConfig{AllowLocalHosts: true, AllowPrivateAddresses: true, TLSConfig: srvTLS(srv)}).Resolve(context.Background(), did); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -301,7 +332,7 @@ func TestWebRejects(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := webServer(t, tc.h)
 			tc.cfg.AllowPrivateAddresses = true
-			res, err := webResolverFor(t, &tc.cfg, pinnedClient(srv)).Resolve(context.Background(), webDID)
+			res, err := webResolverFor(t, pinned(srv, tc.cfg)).Resolve(context.Background(), webDID)
 			if !errors.Is(err, tc.want) || res.Document != nil || res.ResolutionMetadata.Error == "" {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
@@ -318,7 +349,7 @@ func TestWebRedirectSameHost(t *testing.T) {
 		}
 		ok(w, r)
 	})
-	if _, err := webResolverFor(t, &WebConfig{AllowPrivateAddresses: true}, pinnedClient(srv)).Resolve(context.Background(), webDID); err != nil {
+	if _, err := webResolverFor(t, pinned(srv, WebConfig{AllowPrivateAddresses: true})).Resolve(context.Background(), webDID); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -326,29 +357,128 @@ func TestWebRedirectSameHost(t *testing.T) {
 func TestWebHTTPOnlyWhenAllowed(t *testing.T) {
 	srv := httptest.NewServer(serveDoc(t, webDoc(t, webDID)))
 	defer srv.Close()
-	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, srv.Listener.Addr().String())
-	}}}
-	if _, err := webResolverFor(t, &WebConfig{AllowPrivateAddresses: true}, c).Resolve(context.Background(), webDID); !errors.Is(err, ErrFetch) {
+	addr := srv.Listener.Addr().String()
+	cfg := WebConfig{AllowPrivateAddresses: true, DialAddrs: map[string]string{"example.com:443": addr, "example.com:80": addr}}
+	if _, err := webResolverFor(t, &cfg).Resolve(context.Background(), webDID); !errors.Is(err, ErrFetch) {
 		t.Fatalf("https against a plain server: %v", err)
 	}
-	if _, err := webResolverFor(t, &WebConfig{AllowPrivateAddresses: true, AllowHTTP: true}, c).Resolve(context.Background(), webDID); err != nil {
+	cfg.AllowHTTP = true
+	if _, err := webResolverFor(t, &cfg).Resolve(context.Background(), webDID); err != nil {
 		t.Fatal(err)
 	}
 }
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
+// TestWebConfigTakesNoTransport: the caller can hand the resolver TLS
+// settings only. An *http.Client (whose Transport may carry DialTLS,
+// DialTLSContext, Proxy or be any RoundTripper) or any other hook would
+// be a way around the address policy of package fetch. Before the fetch
+// policy, WebConfig.Client was such a way.
+func TestWebConfigTakesNoTransport(t *testing.T) {
+	checkNoHooks(t, reflect.TypeFor[WebConfig]())
+}
 
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-func TestWebCustomTransport(t *testing.T) {
-	rt := roundTripFunc(func(*http.Request) (*http.Response, error) { return nil, errors.New("no") })
-	if _, err := NewWebResolver(&WebConfig{Client: &http.Client{Transport: rt}}); err == nil {
-		t.Fatal("unverifiable transport accepted")
+// checkNoHooks fails if a config struct has a field through which a
+// caller could supply code or a transport: a func, an interface, a
+// channel, or a pointer to anything but a tls.Config.
+func checkNoHooks(t *testing.T, typ reflect.Type) {
+	t.Helper()
+	for f := range typ.Fields() {
+		switch ft := f.Type; {
+		case ft == reflect.TypeFor[*tls.Config]():
+		case ft.Kind() == reflect.Func || ft.Kind() == reflect.Interface || ft.Kind() == reflect.Chan || ft.Kind() == reflect.Pointer:
+			t.Errorf("%s.%s (%s) can carry a dialer or transport", typ, f.Name, ft)
+		}
 	}
-	if _, err := NewWebResolver(&WebConfig{Client: &http.Client{Transport: rt}, AllowPrivateAddresses: true}); err != nil {
+}
+
+// TestWebFetchPolicy runs the fetch policy's attacks against did:web:
+// every one fails, and none reaches a forbidden address.
+func TestWebFetchPolicy(t *testing.T) {
+	doc := serveDoc(t, webDoc(t, webDID))
+	for _, tc := range []struct {
+		name string
+		cfg  WebConfig
+		h    http.HandlerFunc
+		want error
+	}{
+		// The server is on loopback: reached only by explicit permission.
+		{"loopback", WebConfig{}, doc, ErrForbiddenAddress},
+		{"redirect to link-local metadata", WebConfig{AllowPrivateAddresses: true}, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://169.254.169.254/latest/meta-data/", http.StatusFound)
+		}, ErrFetch},
+		{"redirect to another host", WebConfig{AllowPrivateAddresses: true}, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://other.example/issuers/agency/did.json", http.StatusTemporaryRedirect)
+		}, ErrFetch},
+		{"redirect to another port", WebConfig{AllowPrivateAddresses: true}, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://example.com:8443/issuers/agency/did.json", http.StatusTemporaryRedirect)
+		}, ErrFetch},
+		// Headers at once, then a byte every 10 ms: no idle timeout fires,
+		// the deadline for the whole fetch does.
+		{"slow-drip body", WebConfig{AllowPrivateAddresses: true, Timeout: 200 * time.Millisecond}, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/did+json")
+			w.Write([]byte("{"))
+			for {
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(10 * time.Millisecond):
+					w.Write([]byte(" "))
+				}
+			}
+		}, ErrFetch},
+		{"oversize body", WebConfig{AllowPrivateAddresses: true, MaxBodyBytes: 1000}, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/did+json")
+			w.Write([]byte(strings.Repeat(" ", 1001)))
+		}, ErrDocumentTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := webServer(t, tc.h)
+			start := time.Now()
+			res, err := webResolverFor(t, pinned(srv, tc.cfg)).Resolve(context.Background(), webDID)
+			if !errors.Is(err, tc.want) || res.Document != nil {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("took %v", d)
+			}
+		})
+	}
+}
+
+// TestWebEncodedPathAttack: a server that percent-decodes and cleans
+// request paths (path.Clean) serves /users/mallory/did.json for
+// /users/alice/%2e%2e/mallory/did.json. Mallory publishes a document whose
+// id is did:web:example.com:users:alice:%2e%2e:mallory, a DID that names
+// alice; before did:web ids were checked, it resolved. Now the DID is
+// refused before any request.
+func TestWebEncodedPathAttack(t *testing.T) {
+	const forged = "did:web:example.com:users:alice:%2e%2e:mallory"
+	// Mallory's document, with the forged id (built by hand: the library
+	// no longer builds documents for such a DID).
+	body, err := json.Marshal(webDoc(t, "did:web:example.com:users:mallory"))
+	if err != nil {
 		t.Fatal(err)
+	}
+	body = bytes.ReplaceAll(body, []byte("did:web:example.com:users:mallory"), []byte(forged))
+	var hits int
+	srv := webServer(t, func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		p, err := url.PathUnescape(r.URL.EscapedPath())
+		if err != nil || path.Clean(p) != "/users/mallory/did.json" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/did+json")
+		w.Write(body)
+	})
+	res, err := webResolverFor(t, pinned(srv, WebConfig{AllowPrivateAddresses: true})).Resolve(context.Background(), forged)
+	var re *ResolutionError
+	if !errors.Is(err, ErrInvalidDID) || !errors.As(err, &re) || re.Code != CodeInvalidDID || res.Document != nil {
+		t.Fatalf("forged DID resolved: %v", err)
+	}
+	if hits != 0 {
+		t.Fatalf("server reached %d times", hits)
 	}
 }
 

@@ -197,7 +197,11 @@ func (n *network) get(ctx context.Context, path string) ([]byte, error) {
 // default (a server-side request forgery guard): the demo allows it for
 // this client only.
 func (n *network) resolver() (did.Resolver, error) {
-	web, err := did.NewWebResolver(&did.WebConfig{Client: n.client, AllowPrivateAddresses: true})
+	web, err := did.NewWebResolver(&did.WebConfig{
+		TLSConfig:             n.client.Transport.(*http.Transport).TLSClientConfig,
+		DialAddrs:             map[string]string{agencyHost + ":443": n.ln.Addr().String()},
+		AllowPrivateAddresses: true,
+	})
 	if err != nil {
 		return nil, err
 	}
