@@ -2,9 +2,9 @@ package status
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 // Bitstring Status List credential and entry types and purposes (§2).
@@ -139,11 +140,16 @@ func (r *Registry) StatusListCredential(name, purpose, listURL string, validFor 
 	return credential.IssueJWT(c, r.cfg.Signer, r.cfg.KeyID, now)
 }
 
-// CheckConfig configures [CheckStatus].
+// CheckConfig configures [CheckStatus]. The status list URL comes from
+// the credential, so it is fetched under the policy of package
+// [fetch] (public addresses only, checked when connecting; no proxy;
+// redirects only within the same scheme and host; one deadline for the
+// whole fetch; a size limit). The transport is built by [CheckStatus]:
+// only TLSConfig is taken from the caller.
 type CheckConfig struct {
-	// Client fetches the status list credential; required (so the caller
-	// controls timeouts, proxies and address policy).
-	Client *http.Client
+	// TLSConfig is cloned and used for TLS (root CAs). Nil means the
+	// system roots.
+	TLSConfig *tls.Config
 	// Resolver resolves the list issuer's DID.
 	Resolver did.Resolver
 	// Issuer is the DID the list must be issued by: the issuer of the
@@ -154,10 +160,18 @@ type CheckConfig struct {
 	// plain HTTP anyone on the path can replay an older signed list. For
 	// local development and tests only.
 	AllowHTTP bool
+	// AllowPrivateAddresses permits fetching from loopback, private,
+	// link-local and other special-purpose addresses. Off by default: the
+	// URL is chosen by whoever wrote the credential, so this re-opens
+	// server-side request forgery. For local development and tests only.
+	AllowPrivateAddresses bool
 	// Verify is passed to credential.VerifyJWT.
 	Verify credential.VerifyOptions
 	// MaxBytes bounds the fetched body; 0 means credential.MaxCredentialSize.
 	MaxBytes int64
+	// Timeout bounds the whole fetch, body included; 0 means
+	// fetch.DefaultTimeout.
+	Timeout time.Duration
 }
 
 // Result is the outcome of a status check (§3.2).
@@ -168,22 +182,36 @@ type Result struct {
 	Valid   bool // Status == false
 }
 
-// CheckStatus fetches the entry's status list credential through
-// cfg.Client, verifies it (credential.VerifyJWT), checks its type, id,
-// issuer and purpose against the entry, expands the list (bounded) and
-// reads the entry's bit.
+// CheckStatus checks the entry before any request (a known purpose, a
+// status list URL that is https (http only with AllowHTTP), absolute,
+// without user information or fragment, and not the entry's own id; an
+// issuer that is a DID), fetches the entry's status list credential under
+// the [fetch] policy (see [CheckConfig]), verifies it
+// (credential.VerifyJWT), checks its type, id, issuer and purpose against
+// the entry, expands the list (bounded) and reads the entry's bit.
 //
 // If the bit is set it returns the result together with an error wrapping
 // [ErrRevoked] (purpose revocation) or [ErrSuspended] (suspension).
-// Failures wrap [ErrStatusRetrieval], [ErrStatusVerification],
-// [ErrMalformedList], [ErrListLength] or [ErrOutOfRange] (RANGE_ERROR).
+// Failures wrap [ErrConfig], [ErrStatusRetrieval] (with the [fetch]
+// sentinel, such as [fetch.ErrForbiddenAddress], when the fetch policy
+// refused), [ErrStatusVerification], [ErrMalformedList], [ErrListLength]
+// or [ErrOutOfRange] (RANGE_ERROR).
 func CheckStatus(ctx context.Context, cfg CheckConfig, e Entry) (*Result, error) {
-	if cfg.Client == nil || cfg.Resolver == nil || cfg.Issuer == "" {
-		return nil, fmt.Errorf("%w: CheckConfig needs Client, Resolver and Issuer", ErrConfig)
+	if cfg.Resolver == nil || cfg.Issuer == "" {
+		return nil, fmt.Errorf("%w: CheckConfig needs Resolver and Issuer", ErrConfig)
+	}
+	if _, err := did.Parse(cfg.Issuer); err != nil {
+		return nil, fmt.Errorf("%w: Issuer: %w", ErrConfig, err)
 	}
 	idx, err := ParseStatusListIndex(e.StatusListIndex)
 	if err != nil {
 		return nil, err
+	}
+	if e.StatusPurpose != PurposeRevocation && e.StatusPurpose != PurposeSuspension {
+		return nil, fmt.Errorf("%w: statusPurpose %q not supported", ErrMalformedList, e.StatusPurpose)
+	}
+	if e.ID != "" && e.ID == e.StatusListCredential {
+		return nil, fmt.Errorf("%w: entry id is the status list URL", ErrMalformedList)
 	}
 	token, err := fetchList(ctx, cfg, e.StatusListCredential)
 	if err != nil {
@@ -207,41 +235,51 @@ func CheckStatus(ctx context.Context, cfg CheckConfig, e Entry) (*Result, error)
 		return res, nil
 	case e.StatusPurpose == PurposeRevocation:
 		return res, fmt.Errorf("%w: status list %s index %d", ErrRevoked, e.StatusListCredential, idx)
-	case e.StatusPurpose == PurposeSuspension:
+	default:
 		return res, fmt.Errorf("%w: status list %s index %d", ErrSuspended, e.StatusListCredential, idx)
 	}
-	return res, nil
 }
 
-func fetchList(ctx context.Context, cfg CheckConfig, url string) (string, error) {
-	if !strings.HasPrefix(url, "https://") && !(cfg.AllowHTTP && strings.HasPrefix(url, "http://")) {
-		return "", fmt.Errorf("%w: statusListCredential %q is not an https URL", ErrStatusRetrieval, url)
+// fetchList checks the status list URL and fetches it under the fetch
+// policy. Errors wrap ErrStatusRetrieval and the fetch sentinel.
+func fetchList(ctx context.Context, cfg CheckConfig, listURL string) (string, error) {
+	if err := fetch.CheckURL(listURL, cfg.AllowHTTP); err != nil {
+		return "", fmt.Errorf("%w: statusListCredential %q: %w", ErrStatusRetrieval, truncate(listURL, 256), err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrStatusRetrieval, err)
-	}
-	req.Header.Set("Accept", "application/vc+jwt")
-	resp, err := cfg.Client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrStatusRetrieval, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%w: HTTP %d", ErrStatusRetrieval, resp.StatusCode)
+	if strings.Contains(listURL, "#") {
+		return "", fmt.Errorf("%w: statusListCredential %q has a fragment", ErrStatusRetrieval, truncate(listURL, 256))
 	}
 	limit := cfg.MaxBytes
 	if limit <= 0 {
 		limit = credential.MaxCredentialSize
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	client, err := fetch.New(&fetch.Config{
+		TLSConfig:                     cfg.TLSConfig,
+		Timeout:                       cfg.Timeout,
+		MaxBytes:                      limit,
+		InsecureAllowHTTP:             cfg.AllowHTTP,
+		InsecureAllowPrivateAddresses: cfg.AllowPrivateAddresses,
+	})
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrStatusRetrieval, err)
+		return "", fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if int64(len(body)) > limit {
-		return "", fmt.Errorf("%w: body exceeds %d bytes", ErrStatusRetrieval, limit)
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(ctx, listURL, "application/vc+jwt")
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrStatusRetrieval, err)
 	}
-	return strings.TrimSpace(string(body)), nil
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%w: HTTP %d", ErrStatusRetrieval, resp.StatusCode)
+	}
+	return strings.TrimSpace(string(resp.Body)), nil
+}
+
+// truncate shortens untrusted text for error messages.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // listFromCredential checks a verified status list credential against the
