@@ -11,6 +11,10 @@ var (
 	// claims, or "iss" differs from the issuer), or when a stored credential
 	// is inconsistent.
 	ErrInvalidCredential = errors.New("credential: invalid credential")
+	// ErrSubjectMismatch is returned, wrapped with [ErrInvalidCredential],
+	// when a VC-JWT's "sub" claim is not the id of its only
+	// credentialSubject, by [IssueJWT] and [VerifyJWT].
+	ErrSubjectMismatch = errors.New("credential: sub differs from credentialSubject.id")
 	// ErrMalformedJWT is returned for a token that is not a well-formed JWS
 	// compact serialization: wrong number of parts, bad base64url, bad JSON,
 	// duplicate JSON members, a claim of the wrong type.

@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
 
+	"github.com/zkcred/zkcred/credential/internal/jws"
 	"github.com/zkcred/zkcred/did"
 )
 
@@ -141,9 +142,12 @@ func IssueJWT(c *Credential, key crypto.Signer, kid string, now time.Time) (stri
 	if err != nil {
 		return "", err
 	}
-	var payload map[string]json.RawMessage
-	if err := json.Unmarshal(b, &payload); err != nil {
+	if err := checkSubject(c); err != nil {
 		return "", err
+	}
+	var payload map[string]json.RawMessage
+	if err := unmarshal(b, &payload); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalidCredential, err)
 	}
 	payload["iss"], _ = json.Marshal(c.Issuer.ID)
 	payload["iat"] = json.RawMessage(strconv.FormatInt(now.Unix(), 10))
@@ -156,6 +160,11 @@ func IssueJWT(c *Credential, key crypto.Signer, kid string, now time.Time) (stri
 	}
 	if len(pb) > MaxIssuePayload {
 		return "", fmt.Errorf("%w: %w: payload is %d bytes, limit %d", ErrInvalidCredential, ErrTooLarge, len(pb), MaxIssuePayload)
+	}
+	// Sign only what VerifyJWT will read back: for instance a claim number
+	// of magnitude 2^53 or more, which it refuses, fails here.
+	if _, err := parseCredential(pb, MaxIssuePayload); err != nil {
+		return "", err
 	}
 	opts := (&jose.SignerOptions{}).WithType(MediaTypeVCJWT).WithContentType(ContentTypeVC).WithHeader("kid", kid)
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: cryptosigner.Opaque(key)}, opts)
@@ -242,6 +251,16 @@ func VerifyJWTWithKey(token string, pub crypto.PublicKey, opts VerifyOptions) (*
 	return p.verify(pub, true, "", &opts)
 }
 
+// headerNames are the JOSE header parameters [VerifyJWT] reads: the four it
+// uses, then those it refuses. A case variant of any of them ("Kid") is
+// refused too.
+var headerNames = []string{"alg", "typ", "cty", "kid", "crit", "b64", "jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "zip", "enc"}
+
+// claimNames are the JWT claims (RFC 7519 §4.1, and "vc"/"vp" of VC-JWT
+// 1.1) whose case variants a payload may not carry, with the credential's
+// own members.
+var claimNames = append([]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "vc", "vp"}, knownMembers...)
+
 // parsedJWT is a token whose header passed the checks; the payload is not
 // yet verified.
 type parsedJWT struct {
@@ -267,31 +286,14 @@ func parseJWT(token string, opts *VerifyOptions) (*parsedJWT, error) {
 	if err != nil {
 		return nil, err
 	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("%w: %d parts, want 3 (compact serialization)", ErrMalformedJWT, len(parts))
-	}
-	for i, part := range parts {
-		if part == "" && i < 2 {
-			return nil, fmt.Errorf("%w: empty part %d", ErrMalformedJWT, i)
-		}
-		if strings.ContainsFunc(part, func(r rune) bool {
-			return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
-		}) {
-			return nil, fmt.Errorf("%w: part %d is not base64url", ErrMalformedJWT, i)
-		}
-	}
-	if len(parts[0]) > maxHeaderSize {
-		return nil, fmt.Errorf("%w: %w: header is %d bytes", ErrMalformedJWT, ErrTooLarge, len(parts[0]))
-	}
-	hb, err := b64.DecodeString(parts[0])
+	hb, _, sig, err := jws.Split(token)
 	if err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformedJWT, err)
+		return nil, fmt.Errorf("%w: %v", ErrMalformedJWT, err)
 	}
-	if err := checkJSON(hb, 4); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrMalformedJWT, err)
+	if len(hb) > maxHeaderSize {
+		return nil, fmt.Errorf("%w: %w: header is %d bytes", ErrMalformedJWT, ErrTooLarge, len(hb))
 	}
-	h, err := members(hb)
+	h, err := members(hb, headerNames...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformedJWT, err)
 	}
@@ -302,7 +304,7 @@ func parseJWT(token string, opts *VerifyOptions) (*parsedJWT, error) {
 			return "", false, nil
 		}
 		var s string
-		if err := json.Unmarshal(raw, &s); err != nil || string(raw) == "null" {
+		if err := unmarshal(raw, &s); err != nil || isNull(raw) {
 			return "", true, fmt.Errorf("%w: header %q must be a string", ErrMalformedJWT, name)
 		}
 		return s, true, nil
@@ -318,10 +320,10 @@ func parseJWT(token string, opts *VerifyOptions) (*parsedJWT, error) {
 		return nil, fmt.Errorf("%w: alg %q", ErrUnsupportedAlgorithm, truncate(alg, 16))
 	}
 	p.alg = alg
-	if parts[2] == "" {
+	if len(sig) == 0 {
 		return nil, fmt.Errorf("%w: empty signature", ErrMalformedJWT)
 	}
-	for _, name := range []string{"crit", "b64", "jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "zip", "enc"} {
+	for _, name := range headerNames[4:] {
 		if _, ok := h[name]; ok {
 			return nil, fmt.Errorf("%w: %q", ErrUnsupportedHeader, name)
 		}
@@ -344,6 +346,26 @@ func parseJWT(token string, opts *VerifyOptions) (*parsedJWT, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// checkSubject refuses a "sub" claim (kept in c.Extra) that is not a
+// string equal to the id of the credential's only subject: a JWT reader
+// would take sub for the subject, a VC reader credentialSubject.id
+// (VC-JOSE-COSE §3.1.1 maps one to the other). Errors wrap
+// [ErrInvalidCredential] and [ErrSubjectMismatch].
+func checkSubject(c *Credential) error {
+	raw, ok := c.Extra["sub"]
+	if !ok {
+		return nil
+	}
+	var sub string
+	if err := unmarshal(raw, &sub); err != nil || isNull(raw) {
+		return fmt.Errorf("%w: %w: sub must be a string", ErrInvalidCredential, ErrSubjectMismatch)
+	}
+	if len(c.CredentialSubject) != 1 || c.CredentialSubject[0].ID != sub {
+		return fmt.Errorf("%w: %w: sub %q is not the id of the only credentialSubject", ErrInvalidCredential, ErrSubjectMismatch, truncate(sub, 128))
+	}
+	return nil
 }
 
 // mediaTypeIs compares a typ/cty value with a media type, ignoring case
@@ -373,10 +395,7 @@ func (p *parsedJWT) verify(pub crypto.PublicKey, validate bool, issuerDID string
 	if len(payload) > limit {
 		return nil, fmt.Errorf("%w: %w: payload is %d bytes", ErrMalformedJWT, ErrTooLarge, len(payload))
 	}
-	if err := checkJSON(payload, maxJSONDepth); err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrMalformedJWT, err)
-	}
-	claims, err := members(payload)
+	claims, err := members(payload, claimNames...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformedJWT, err)
 	}
@@ -395,15 +414,18 @@ func (p *parsedJWT) verify(pub crypto.PublicKey, validate bool, issuerDID string
 	}
 	if raw, ok := claims["iss"]; ok {
 		var iss string
-		if json.Unmarshal(raw, &iss) != nil || iss != c.Issuer.ID {
+		if unmarshal(raw, &iss) != nil || iss != c.Issuer.ID {
 			return nil, fmt.Errorf("%w: iss %s is not the issuer %q", ErrInvalidCredential, truncate(string(raw), 128), truncate(c.Issuer.ID, 128))
 		}
 	}
 	if raw, ok := claims["jti"]; ok && c.ID != "" {
 		var jti string
-		if json.Unmarshal(raw, &jti) != nil || jti != c.ID {
+		if unmarshal(raw, &jti) != nil || jti != c.ID {
 			return nil, fmt.Errorf("%w: jti differs from id", ErrInvalidCredential)
 		}
+	}
+	if err := checkSubject(c); err != nil {
+		return nil, err
 	}
 	if issuerDID != "" && c.Issuer.ID != issuerDID {
 		return nil, fmt.Errorf("%w: signed by %q, issuer is %q", ErrUntrustedKey, truncate(issuerDID, 128), truncate(c.Issuer.ID, 128))
@@ -485,7 +507,7 @@ func checkTimes(claims map[string]json.RawMessage, now time.Time, opts *VerifyOp
 		}
 		if name == "iat" && opts.AllowStringIssuedAt && strings.HasPrefix(strings.TrimSpace(string(raw)), `"`) {
 			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
+			if err := unmarshal(raw, &s); err != nil {
 				return 0, true, fmt.Errorf("%w: iat: %v", ErrMalformedJWT, err)
 			}
 			t, err := parseDateTimeStamp(s)

@@ -1,98 +1,65 @@
 package credential
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"unicode/utf8"
+	"math"
+	"strconv"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// maxJSONDepth bounds the nesting of every JSON document this package parses.
+// Every JSON document this package reads is decoded by [unmarshal], with
+// json v2 semantics (github.com/go-json-experiment/json, the prototype of
+// encoding/json/v2): duplicate member names are refused, also when they
+// differ only by escaping ("a" and "\u0061"); member names match struct
+// fields case-sensitively ("Issuer" is not "issuer"); invalid UTF-8, lone
+// surrogate escapes ("\ud800") and trailing data are refused. Unlike
+// encoding/json, one document has one reading. Encoding still uses
+// encoding/json (sorted map keys, json.Number written as a number).
+
+// maxJSONDepth bounds the nesting of values decoded into Go interfaces
+// (claims, @context and object properties).
 const maxJSONDepth = 32
 
-// checkJSON verifies that b is exactly one JSON value in valid UTF-8, with
-// no duplicate member names in any object (encoding/json would silently keep
-// the last one, a classic parser differential), nesting at most maxDepth, and
-// nothing but white space after it. The caller wraps the returned error.
-func checkJSON(b []byte, maxDepth int) error {
-	if !utf8.Valid(b) {
-		return errors.New("invalid UTF-8")
-	}
-	type frame struct {
-		obj       bool
-		expectKey bool
-		keys      map[string]struct{}
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var stack []*frame
-	started := false
-	for {
-		if started && len(stack) == 0 {
-			break
-		}
-		tok, err := dec.Token()
-		if err != nil {
-			if err == io.EOF {
-				return errors.New("unexpected end of JSON")
-			}
-			return err
-		}
-		started = true
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if d, ok := tok.(json.Delim); ok {
-			switch d {
-			case '{', '[':
-				if top != nil && top.obj {
-					top.expectKey = true
-				}
-				if len(stack) >= maxDepth {
-					return fmt.Errorf("nesting deeper than %d", maxDepth)
-				}
-				f := &frame{obj: d == '{', expectKey: d == '{'}
-				if f.obj {
-					f.keys = map[string]struct{}{}
-				}
-				stack = append(stack, f)
-			default:
-				stack = stack[:len(stack)-1]
-			}
-			continue
-		}
-		if top != nil && top.obj {
-			if top.expectKey {
-				k, _ := tok.(string)
-				if _, dup := top.keys[k]; dup {
-					return fmt.Errorf("duplicate member %q", truncate(k, 64))
-				}
-				top.keys[k] = struct{}{}
-				top.expectKey = false
-			} else {
-				top.expectKey = true
-			}
-		}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data after JSON value")
-	}
-	return nil
-}
+// maxExactInteger is 2^53: every integer below it in magnitude is exactly a
+// float64 (a JavaScript "safe integer"), so all readers agree on its value.
+const maxExactInteger = 1 << 53
 
-// decodeStrict checks b with [checkJSON] and decodes it into v, refusing
-// unknown fields when v is a struct.
-func decodeStrict(b []byte, v any) error {
-	if err := checkJSON(b, maxJSONDepth); err != nil {
+// strictOptions refuses unknown struct members; decoding into a struct
+// without it leaves unknown members out (only where the format allows them).
+var strictOptions = jsonv2.RejectUnknownMembers(true)
+
+// exactNumbers decodes a number inside an interface value (any) as a
+// json.Number, keeping its text, and refuses a number of magnitude 2^53 or
+// more (9007199254740993 would become 2^53 in a float64, so two signed
+// values would read the same) or out of float64 range, and nesting deeper
+// than maxJSONDepth.
+var exactNumbers = jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *any) error {
+	if dec.StackDepth() >= maxJSONDepth {
+		return fmt.Errorf("nesting deeper than %d", maxJSONDepth)
+	}
+	if dec.PeekKind() != '0' {
+		return errors.ErrUnsupported // the default: objects, arrays, strings, ...
+	}
+	tok, err := dec.ReadToken()
+	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	return dec.Decode(v)
+	if f, err := strconv.ParseFloat(tok.String(), 64); err != nil || math.Abs(f) >= maxExactInteger {
+		return fmt.Errorf("number %s is not exactly representable (magnitude 2^53 or more)", truncate(tok.String(), 32))
+	}
+	*v = json.Number(tok.String())
+	return nil
+}))
+
+// unmarshal decodes b into v with json v2 semantics (see above), numbers in
+// interface values as exact json.Number; pass strictOptions to refuse
+// unknown members.
+func unmarshal(b []byte, v any, opts ...jsonv2.Options) error {
+	return jsonv2.Unmarshal(b, v, append(opts, exactNumbers)...)
 }
 
 func truncate(s string, n int) string {

@@ -242,7 +242,7 @@ func (s *Schema) canonical() []byte {
 // (wrapping [ErrInvalidSchema]).
 func (s *Schema) UnmarshalJSON(b []byte) error {
 	var j schemaJSON
-	if err := decodeStrict(b, &j); err != nil {
+	if err := unmarshal(b, &j, strictOptions); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidSchema, err)
 	}
 	if j.Format != SchemaFormat {
@@ -433,7 +433,7 @@ func (a Attribute) encode(v any) (fr.Element, any, error) {
 }
 
 // toUint64 converts non-negative integers of any Go integer type,
-// json.Number (plain decimal digits) and integral float64 up to 2^53.
+// json.Number (plain decimal digits) and integral float64 below 2^53.
 func toUint64(v any) (uint64, bool) {
 	switch x := v.(type) {
 	case uint64:
@@ -469,7 +469,8 @@ func toUint64(v any) (uint64, bool) {
 		n, err := strconv.ParseUint(s, 10, 64)
 		return n, err == nil
 	case float64:
-		if x >= 0 && x <= 1<<53 && x == math.Trunc(x) {
+		// Below 2^53 only: the float64 2^53 is also what 2^53+1 rounds to.
+		if x >= 0 && x < maxExactInteger && x == math.Trunc(x) {
 			return uint64(x), true
 		}
 	case *big.Int:

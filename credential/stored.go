@@ -248,17 +248,14 @@ func (s *Stored) UnmarshalJSON(b []byte) error {
 	var v struct {
 		Version string `json:"version"`
 	}
-	if err := checkJSON(b, maxJSONDepth); err != nil {
-		return bad("%v", err)
-	}
-	if err := json.Unmarshal(b, &v); err != nil {
+	if err := unmarshal(b, &v); err != nil {
 		return bad("%v", err)
 	}
 	if v.Version != StoredFormat {
 		return fmt.Errorf("%w: %q, want %q", ErrUnsupportedVersion, truncate(v.Version, 64), StoredFormat)
 	}
 	var j storedJSON
-	if err := decodeStrict(b, &j); err != nil {
+	if err := unmarshal(b, &j, strictOptions); err != nil {
 		return bad("%v", err)
 	}
 	if j.Issuer == "" || j.JWT == "" || j.Schema == nil || j.Values == nil || j.Slots == nil ||
@@ -274,7 +271,7 @@ func (s *Stored) UnmarshalJSON(b []byte) error {
 	if !strings.HasPrefix(string(j.Values), "{") {
 		return bad("values must be an object")
 	}
-	if err := unmarshalNumber(j.Values, &n.Values); err != nil {
+	if err := unmarshal(j.Values, &n.Values); err != nil {
 		return bad("values: %v", err)
 	}
 	var err error

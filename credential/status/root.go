@@ -1,7 +1,6 @@
 package status
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/go-jose/go-jose/v4"
+	jsonv2 "github.com/go-json-experiment/json"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -38,8 +38,11 @@ const RootType = "zkcred-revocation-root+jwt"
 //	 "seq": sequence number (0 for the empty registry, +1 per change),
 //	 "iat": issue time in Unix seconds, "v": 1}
 //
-// Decoding is strict: unknown or missing members, a non-canonical root, or
-// values out of range are errors.
+// Decoding is strict, with json v2 semantics: duplicate members (also after
+// unescaping), case variants of the names ("Root"), unknown or missing
+// members, invalid UTF-8, trailing data, numbers that are not integers of
+// the member's range, a non-canonical root, or values out of range are
+// errors. All three JWS segments must be canonical base64url.
 type RootClaims struct {
 	Issuer   string
 	Root     fr.Element
@@ -66,6 +69,14 @@ type rootJSON struct {
 // not verify, or whose claims are malformed.
 var ErrInvalidRoot = errors.New("status: invalid signed root")
 
+// unmarshal decodes a strict JSON document into v with json v2 semantics
+// (github.com/go-json-experiment/json): no duplicate member names, even
+// after unescaping; case-sensitive names; valid UTF-8 without lone
+// surrogates; no trailing data; no unknown members.
+func unmarshal(b []byte, v any) error {
+	return jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true))
+}
+
 func (c *RootClaims) marshal() ([]byte, error) {
 	if c.Issuer == "" || c.Depth < 1 || c.Depth > MaxDepth {
 		return nil, fmt.Errorf("%w: incomplete claims", ErrInvalidRoot)
@@ -79,27 +90,9 @@ func (c *RootClaims) marshal() ([]byte, error) {
 }
 
 func parseRootClaims(payload []byte) (*RootClaims, error) {
-	// encoding/json matches member names case-insensitively; require the
-	// exact names so that one payload has one reading.
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(payload, &members); err != nil {
-		return nil, fmt.Errorf("%w: payload: %v", ErrInvalidRoot, err)
-	}
-	for k := range members {
-		switch k {
-		case "v", "iss", "root", "depth", "count", "seq", "iat":
-		default:
-			return nil, fmt.Errorf("%w: unknown claim %q", ErrInvalidRoot, k)
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
 	var j rootJSON
-	if err := dec.Decode(&j); err != nil {
+	if err := unmarshal(payload, &j); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrInvalidRoot, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: trailing data in payload", ErrInvalidRoot)
 	}
 	if j.V == nil || j.Depth == nil || j.Count == nil || j.Seq == nil || j.Iat == nil || j.Iss == "" {
 		return nil, fmt.Errorf("%w: missing claim", ErrInvalidRoot)

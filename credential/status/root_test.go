@@ -1,6 +1,7 @@
 package status
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -200,10 +201,22 @@ func TestSignedRootTampering(t *testing.T) {
 		"31-byte root":           {resign(t, testEdKey, jose.EdDSA, hdr(testKID), withClaim("root", base64.RawURLEncoding.EncodeToString(make([]byte, 31)))), ErrInvalidRoot},
 		"count beyond depth":     {resign(t, testEdKey, jose.EdDSA, hdr(testKID), withClaim("count", 1<<24)), ErrInvalidRoot},
 		"iat in the future":      {resign(t, testEdKey, jose.EdDSA, hdr(testKID), withClaim("iat", testNow.Add(time.Hour).Unix())), ErrInvalidRoot},
-		"not a JWS":              {"a.b", ErrInvalidRoot},
-		"alg none":               {"eyJhbGciOiJub25lIn0." + parts[1] + ".", ErrInvalidRoot},
-		"rollback (old seq)":     {good, ErrInvalidRoot},
-		"oversize token":         {strings.Repeat("a", 9000), ErrInvalidRoot},
+		// json v2 semantics: duplicates after unescaping, case variants,
+		// lone surrogates and non-integers are refused.
+		"escaped duplicate count": {resign(t, testEdKey, jose.EdDSA, hdr(testKID), []byte(strings.Replace(string(payload), `"count":`, `"\u0063ount":9,"count":`, 1))), ErrInvalidRoot},
+		"duplicate count":         {resign(t, testEdKey, jose.EdDSA, hdr(testKID), []byte(strings.Replace(string(payload), `"count":`, `"count":9,"count":`, 1))), ErrInvalidRoot},
+		"case variant Count":      {resign(t, testEdKey, jose.EdDSA, hdr(testKID), []byte(strings.Replace(string(payload), `"count":`, `"Count":9,"count":`, 1))), ErrInvalidRoot},
+		"lone surrogate in iss":   {resign(t, testEdKey, jose.EdDSA, hdr(testKID), withClaim("iss", json.RawMessage(`"did:example:\ud800"`))), ErrInvalidRoot},
+		"count 5.0":               {resign(t, testEdKey, jose.EdDSA, hdr(testKID), withClaim("count", json.RawMessage(`5.0`))), ErrInvalidRoot},
+		"trailing data":           {resign(t, testEdKey, jose.EdDSA, hdr(testKID), append(payload, " {}"...)), ErrInvalidRoot},
+		// Non-canonical base64url: only the unused low bits differ.
+		"signature padding bits":       {parts[0] + "." + parts[1] + "." + flipUnusedBits(t, parts[2]), ErrInvalidRoot},
+		"payload padding bits":         {parts[0] + "." + flipUnusedBits(t, parts[1]) + "." + parts[2], ErrInvalidRoot},
+		"header escaped duplicate typ": {rawSigned(`{"alg":"EdDSA","kid":"`+testKID+`","typ":"JWT","t\u0079p":"`+RootType+`"}`, payload), ErrInvalidRoot},
+		"not a JWS":                    {"a.b", ErrInvalidRoot},
+		"alg none":                     {"eyJhbGciOiJub25lIn0." + parts[1] + ".", ErrInvalidRoot},
+		"rollback (old seq)":           {good, ErrInvalidRoot},
+		"oversize token":               {strings.Repeat("a", 9000), ErrInvalidRoot},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -222,6 +235,28 @@ func TestSignedRootTampering(t *testing.T) {
 		t.Fatalf("issuer pin: %v", err)
 	}
 }
+
+// flipUnusedBits changes only the unused low bits of s's last base64url
+// character: a lenient decoder reads the same bytes.
+func flipUnusedBits(t *testing.T, s string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	if len(s)%4 == 0 {
+		t.Fatalf("segment of %d characters has no unused bits", len(s))
+	}
+	out := s[:len(s)-1] + string(alphabet[strings.IndexByte(alphabet, s[len(s)-1])^1])
+	if a, b := mustLenient(s), mustLenient(out); !bytes.Equal(a, b) {
+		t.Fatal("flipUnusedBits changed the bytes")
+	}
+	return out
+}
+
+// rawSigned signs header and payload bytes as they are with testEdKey.
+func rawSigned(header string, payload []byte) string {
+	in := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString(payload)
+	return in + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(testEdKey, []byte(in)))
+}
+
+func mustLenient(s string) []byte { b, _ := base64.RawURLEncoding.DecodeString(s); return b }
 
 func flip(s string) string {
 	b, _ := base64.RawURLEncoding.DecodeString(s)

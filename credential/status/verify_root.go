@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/zkcred/zkcred/credential/internal/jws"
 	"github.com/zkcred/zkcred/did"
 )
 
@@ -50,7 +52,8 @@ func (c *RootClaims) Age(now time.Time) time.Duration { return now.Sub(c.IssuedA
 
 // VerifySignedRoot verifies a signed revocation root (see [RootClaims]): it
 // resolves the JWS kid with r, requires the key to be an assertionMethod of
-// the DID named in iss (did.ResolveVerificationMethod), checks the EdDSA or
+// the DID named in iss (did.ResolveVerificationMethod), requires the three
+// JWS segments to be canonical base64url, checks the EdDSA or
 // ES256 signature, parses the claims strictly, and checks their age.
 //
 // Errors wrap [ErrInvalidRoot] (malformed, wrong type or issuer, bad
@@ -62,14 +65,25 @@ func VerifySignedRoot(ctx context.Context, r did.Resolver, token string, opts Ve
 	if len(token) > maxSignedRootLen {
 		return nil, fmt.Errorf("%w: token too long", ErrInvalidRoot)
 	}
-	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256})
+	// go-jose decodes the segments leniently and the header with its own
+	// JSON reader: refuse non-canonical segments and a header with
+	// duplicate members (also after unescaping) first.
+	hb, _, _, err := jws.Split(token)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidRoot, err)
 	}
-	if len(jws.Signatures) != 1 {
+	var hdr map[string]jsontext.Value
+	if err := unmarshal(hb, &hdr); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrInvalidRoot, err)
+	}
+	obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidRoot, err)
+	}
+	if len(obj.Signatures) != 1 {
 		return nil, fmt.Errorf("%w: want one signature", ErrInvalidRoot)
 	}
-	h := jws.Signatures[0].Protected
+	h := obj.Signatures[0].Protected
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != RootType {
 		return nil, fmt.Errorf("%w: typ %q, want %q", ErrInvalidRoot, typ, RootType)
 	}
@@ -99,7 +113,7 @@ func VerifySignedRoot(ctx context.Context, r did.Resolver, token string, opts Ve
 	if h.Algorithm != string(alg) {
 		return nil, fmt.Errorf("%w: alg %q does not match the %s key", ErrInvalidRoot, h.Algorithm, alg)
 	}
-	payload, err := jws.Verify(pub)
+	payload, err := obj.Verify(pub)
 	if err != nil {
 		return nil, fmt.Errorf("%w: signature: %v", ErrInvalidRoot, err)
 	}
