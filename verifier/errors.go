@@ -23,8 +23,15 @@ var (
 	// trusted list, or its DID document has no usable ZK key in
 	// assertionMethod.
 	ErrUntrustedIssuer = errors.New("verifier: untrusted issuer")
+	// ErrUnpinnedKey is returned, together with [ErrUntrustedIssuer], when
+	// a presentation names a key of a trusted issuer that is not among the
+	// keys [Config.IssuerKeys] pins for that issuer.
+	ErrUnpinnedKey = errors.New("verifier: issuer key not pinned")
 	// ErrStaleRoot is returned when the issuer's signed revocation root is
-	// older than the request allows, or cannot be obtained or verified.
+	// older than the request allows, has a lower sequence than a root this
+	// verifier's store already accepted for that issuer (a rollback: the
+	// floor is kept in the [Store], so it holds across restarts and
+	// instances), or cannot be obtained or verified.
 	ErrStaleRoot = errors.New("verifier: revocation root stale or unverifiable")
 	// ErrInvalidProof is returned when the proof does not verify against the
 	// statement the verifier computed (wrong request, revoked credential,

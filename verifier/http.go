@@ -173,7 +173,7 @@ func (v *Verifier) createRequest(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	var p Policy
-	if err := decodeStrict(b, &p); err != nil {
+	if err := unmarshalStrict(b, &p); err != nil {
 		return 0, nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}
 	req, err := v.NewRequest(r.Context(), p)

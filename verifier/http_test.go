@@ -45,7 +45,7 @@ func wantError(t *testing.T, res httpResult, status int, code string) {
 		t.Errorf("content type %q", ct)
 	}
 	var e ErrorBody
-	if err := decodeStrict(res.body, &e); err != nil {
+	if err := unmarshalStrict(res.body, &e); err != nil {
 		t.Fatalf("error body %q: %v", res.body, err)
 	}
 	if e.Code != code || e.Message == "" {

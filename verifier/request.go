@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -173,7 +172,7 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("%w: empty value", ErrInvalidRequest)
 	case b[0] == '"':
 		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		if err := unmarshalStrict(b, &s); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 		}
 		if len(s) > maxStringValueLen {
@@ -207,7 +206,7 @@ func (b Bytes) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON implements json.Unmarshaler (strict base64url, no padding).
 func (b *Bytes) UnmarshalJSON(data []byte) error {
 	var s string
-	if err := json.Unmarshal(data, &s); err != nil {
+	if err := unmarshalStrict(data, &s); err != nil {
 		return err
 	}
 	d, err := base64.RawURLEncoding.Strict().DecodeString(s)
@@ -218,7 +217,9 @@ func (b *Bytes) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// ParseRequest decodes a request strictly: it must be in canonical form
+// ParseRequest decodes a request strictly (json v2 semantics, see
+// request.md: duplicate or case-variant member names, unknown members,
+// invalid UTF-8 and lone surrogates are refused); it must be in canonical form
 // (exactly the bytes [Request.JSON] produces: no white space, reordering,
 // case-folded or duplicate keys), with no unknown fields, within limits, and
 // well formed on its own;
@@ -229,7 +230,7 @@ func ParseRequest(b []byte) (*Request, error) {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidRequest, MaxRequestSize)
 	}
 	var r Request
-	if err := decodeStrict(b, &r); err != nil {
+	if err := unmarshalStrict(b, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}
 	if err := r.check(); err != nil {
@@ -241,20 +242,6 @@ func ParseRequest(b []byte) (*Request, error) {
 		return nil, fmt.Errorf("%w: not in canonical form (see request.md)", ErrInvalidRequest)
 	}
 	return &r, nil
-}
-
-// decodeStrict decodes exactly one JSON value into v, refusing unknown
-// fields and trailing data.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("trailing data after JSON value")
-	}
-	return nil
 }
 
 // check validates what a request says on its own.

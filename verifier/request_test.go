@@ -176,20 +176,22 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"version":"zkcred-request-v1","predicates":[{"op":"in","values":[1,true,"x"]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := ParseRequest(b)
-		if err != nil {
-			if !errors.Is(err, ErrInvalidRequest) {
-				t.Fatalf("error does not wrap ErrInvalidRequest: %v", err)
+		allocCeiling(t, maxFuzzAlloc, func() {
+			r, err := ParseRequest(b)
+			if err != nil {
+				if !errors.Is(err, ErrInvalidRequest) {
+					t.Fatalf("error does not wrap ErrInvalidRequest: %v", err)
+				}
+				return
 			}
-			return
-		}
-		// Anything accepted is canonical: it re-encodes to itself.
-		j, err := r.JSON()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(j, b) {
-			t.Fatalf("accepted non-canonical input:\n%s\n%s", b, j)
-		}
+			// Anything accepted is canonical: it re-encodes to itself.
+			j, err := r.JSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(j, b) {
+				t.Fatalf("accepted non-canonical input:\n%s\n%s", b, j)
+			}
+		})
 	})
 }

@@ -24,13 +24,25 @@ type Store interface {
 	// wrapping [ErrUnknownRequest].
 	GetRequest(ctx context.Context, id string) (*StoredRequest, error)
 
-	// Answer atomically marks the request answered at now and, if scope is
-	// not empty, records nullifier in scope: both happen or neither does.
-	// It returns an error wrapping [ErrUnknownRequest] if the request does
-	// not exist, [ErrExpiredRequest] if now is not before its expiry,
-	// [ErrReplay] if it was already answered, or [ErrDuplicateNullifier] if
-	// the nullifier is already recorded in scope.
-	Answer(ctx context.Context, id string, now time.Time, scope string, nullifier []byte) error
+	// Answer atomically records an accepted answer: it marks request
+	// a.RequestID answered at a.At, records a.Nullifier in a.Scope if the
+	// scope is not empty, and raises the revocation-root floor of a.Issuer
+	// to a.RootSequence (if a.Issuer is not empty): all of it happens, in
+	// one transaction, or none of it does. The floor is never lowered, and
+	// concurrent raises keep the highest. It returns an error wrapping
+	// [ErrUnknownRequest] if the request does not exist,
+	// [ErrExpiredRequest] if a.At is not before its expiry, [ErrReplay] if
+	// it was already answered, [ErrStaleRoot] if a.RootSequence is below
+	// the issuer's floor (another answer, possibly by another instance,
+	// accepted a newer root meanwhile) or [ErrDuplicateNullifier] if the
+	// nullifier is already recorded in scope.
+	Answer(ctx context.Context, a *AnswerRecord) error
+
+	// RootFloor returns the highest revocation-root sequence recorded by
+	// Answer for issuer, or 0 if none was. A verifier refuses older roots
+	// from that issuer: it is what makes a revocation stick across
+	// restarts and instances.
+	RootFloor(ctx context.Context, issuer string) (uint64, error)
 
 	// DeleteExpired removes the requests whose expiry is at or before
 	// t and returns how many it removed. Recorded nullifiers are kept.
@@ -51,6 +63,19 @@ type StoredRequest struct {
 	AnsweredAt time.Time
 }
 
+// AnswerRecord is what [Store.Answer] records for an accepted presentation.
+type AnswerRecord struct {
+	RequestID string
+	At        time.Time // when the answer was accepted
+	// Scope and Nullifier are set for scoped requests.
+	Scope     string
+	Nullifier []byte
+	// Issuer and RootSequence name the signed revocation root the answer
+	// was checked against; the store raises Issuer's floor to it.
+	Issuer       string
+	RootSequence uint64
+}
+
 // Stores keep times to the nanosecond (bbolt as int64 Unix nanoseconds), so
 // request times must lie in [minStoreTime, maxStoreTime].
 var (
@@ -64,11 +89,27 @@ const (
 	maxScopeLen     = 256
 	maxIDLen        = 128
 	maxBodyLen      = 1 << 20
+	maxIssuerLen    = 2048
 )
 
 // storeSentinels are the outcomes a store reports as such; anything else is
 // a failure of the store itself.
-var storeSentinels = []error{ErrUnknownRequest, ErrReplay, ErrExpiredRequest, ErrDuplicateNullifier, ErrDuplicateRequest, ErrInvalidRequest, ErrMalformedPresentation}
+var storeSentinels = []error{ErrUnknownRequest, ErrReplay, ErrExpiredRequest, ErrDuplicateNullifier, ErrDuplicateRequest, ErrInvalidRequest, ErrMalformedPresentation, ErrStaleRoot}
+
+func checkAnswer(a *AnswerRecord) error {
+	if a == nil {
+		return fmt.Errorf("%w: nil answer", ErrInvalidRequest)
+	}
+	if len(a.Issuer) > maxIssuerLen {
+		return fmt.Errorf("%w: issuer too long", ErrInvalidRequest)
+	}
+	return checkNullifier(a.Scope, a.Nullifier)
+}
+
+// staleFloor is the error of an answer whose root is below the floor.
+func staleFloor(issuer string, seq, floor uint64) error {
+	return fmt.Errorf("%w: revocation root sequence %d of %.200s is below %d, already accepted (rollback?)", ErrStaleRoot, seq, issuer, floor)
+}
 
 // storeErr passes the package's sentinels through and wraps anything else
 // in [ErrStore].

@@ -4,29 +4,35 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"time"
 
+	json "github.com/go-json-experiment/json"
 	bolt "go.etcd.io/bbolt"
 )
 
-// Embedded store layout (bbolt), version 1. Buckets:
+// Embedded store layout (bbolt), version 2. Buckets:
 //
-//	"meta"       "version" -> "1"
+//	"meta"       "version" -> "2"
 //	"requests"   id -> JSON boltRequest{v:1, id, nonce, body, exp, created, answered}
 //	"nonces"     nonce -> id
 //	"nullifiers" u16be(len(scope)) ‖ scope ‖ nullifier -> JSON {request, at}
+//	"rootfloors" issuer DID -> u64be(highest revocation root sequence accepted)
 //
-// Times are Unix nanoseconds. Every write is one bbolt transaction, which is
-// fsynced before it returns (durable on return).
-const boltVersion = "1"
+// Times are Unix nanoseconds. Records are JSON written and read by this
+// package, read back with json v2 semantics (unknown or duplicate members
+// refused). Every write is one bbolt transaction, which is fsynced before it
+// returns (durable on return). Version 1 (no "rootfloors") is upgraded in
+// place when opened; version 1 code refuses a version 2 file, so an old
+// binary cannot share it while ignoring the floors.
+const boltVersion = "2"
 
 var (
 	bucketMeta       = []byte("meta")
 	bucketRequests   = []byte("requests")
 	bucketNonces     = []byte("nonces")
 	bucketNullifiers = []byte("nullifiers")
+	bucketRootFloors = []byte("rootfloors")
 )
 
 // BoltStore is the embedded [Store], a bbolt file for one process.
@@ -44,7 +50,7 @@ func OpenBolt(path string) (*BoltStore, error) {
 		return nil, fmt.Errorf("%w: opening %s: %v", ErrStore, path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketRequests, bucketNonces, bucketNullifiers} {
+		for _, b := range [][]byte{bucketRequests, bucketNonces, bucketNullifiers, bucketRootFloors} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -54,7 +60,7 @@ func OpenBolt(path string) (*BoltStore, error) {
 			return err
 		}
 		switch v := m.Get([]byte("version")); {
-		case v == nil:
+		case v == nil || string(v) == "1": // new, or version 1 upgraded (bucket created above)
 			return m.Put([]byte("version"), []byte(boltVersion))
 		case string(v) != boltVersion:
 			return fmt.Errorf("unsupported store version %q", v)
@@ -75,7 +81,7 @@ type boltRequest struct {
 	Body     []byte `json:"body"`
 	Exp      int64  `json:"exp"`
 	Created  int64  `json:"created"`
-	Answered int64  `json:"answered,omitempty"`
+	Answered int64  `json:"answered,omitzero"`
 }
 
 func (r *boltRequest) stored() *StoredRequest {
@@ -157,7 +163,7 @@ func (s *BoltStore) GetRequest(ctx context.Context, id string) (*StoredRequest, 
 		if v == nil {
 			return ErrUnknownRequest
 		}
-		return json.Unmarshal(v, &rec)
+		return unmarshalStrict(v, &rec)
 	})
 	if err != nil {
 		return nil, storeErr("bbolt", err)
@@ -167,10 +173,11 @@ func (s *BoltStore) GetRequest(ctx context.Context, id string) (*StoredRequest, 
 
 // Answer implements [Store]. bbolt serializes writers, so the checks and
 // writes below form one atomic transaction.
-func (s *BoltStore) Answer(ctx context.Context, id string, now time.Time, scope string, nullifier []byte) error {
-	if err := checkNullifier(scope, nullifier); err != nil {
+func (s *BoltStore) Answer(ctx context.Context, a *AnswerRecord) error {
+	if err := checkAnswer(a); err != nil {
 		return err
 	}
+	id, now, scope, nullifier := a.RequestID, a.At, a.Scope, a.Nullifier
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%w: %v", ErrStore, err)
 	}
@@ -181,7 +188,7 @@ func (s *BoltStore) Answer(ctx context.Context, id string, now time.Time, scope 
 			return ErrUnknownRequest
 		}
 		var rec boltRequest
-		if err := json.Unmarshal(v, &rec); err != nil {
+		if err := unmarshalStrict(v, &rec); err != nil {
 			return err
 		}
 		if rec.Answered != 0 {
@@ -189,6 +196,21 @@ func (s *BoltStore) Answer(ctx context.Context, id string, now time.Time, scope 
 		}
 		if now.UnixNano() >= rec.Exp {
 			return ErrExpiredRequest
+		}
+		if a.Issuer != "" {
+			floors := tx.Bucket(bucketRootFloors)
+			floor, err := boltFloor(floors, a.Issuer)
+			if err != nil {
+				return err
+			}
+			if a.RootSequence < floor {
+				return staleFloor(a.Issuer, a.RootSequence, floor)
+			}
+			if a.RootSequence > floor || floors.Get([]byte(a.Issuer)) == nil {
+				if err := floors.Put([]byte(a.Issuer), binary.BigEndian.AppendUint64(nil, a.RootSequence)); err != nil {
+					return err
+				}
+			}
 		}
 		if scope != "" {
 			nulls := tx.Bucket(bucketNullifiers)
@@ -229,7 +251,7 @@ func (s *BoltStore) DeleteExpired(ctx context.Context, t time.Time) (int, error)
 		var deadNonces [][]byte
 		err := reqs.ForEach(func(k, v []byte) error {
 			var rec boltRequest
-			if err := json.Unmarshal(v, &rec); err != nil {
+			if err := unmarshalStrict(v, &rec); err != nil {
 				return err
 			}
 			if !time.Unix(0, rec.Exp).After(t) {
@@ -256,6 +278,33 @@ func (s *BoltStore) DeleteExpired(ctx context.Context, t time.Time) (int, error)
 		return 0, storeErr("bbolt", err)
 	}
 	return n, nil
+}
+
+// RootFloor implements [Store].
+func (s *BoltStore) RootFloor(ctx context.Context, issuer string) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	var floor uint64
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		floor, err = boltFloor(tx.Bucket(bucketRootFloors), issuer)
+		return err
+	})
+	if err != nil {
+		return 0, storeErr("bbolt", err)
+	}
+	return floor, nil
+}
+
+func boltFloor(b *bolt.Bucket, issuer string) (uint64, error) {
+	v := b.Get([]byte(issuer))
+	switch len(v) {
+	case 0:
+		return 0, nil
+	case 8:
+		return binary.BigEndian.Uint64(v), nil
+	}
+	return 0, fmt.Errorf("corrupt root floor for %.200s", issuer)
 }
 
 // Close implements [Store].

@@ -11,8 +11,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// PostgreSQL store schema, version 1 (created by [OpenPostgres] if absent,
-// under an advisory lock so that instances starting together do not race):
+// PostgreSQL store schema, version 2 (created by [OpenPostgres] if absent,
+// under an advisory lock so that instances starting together do not race;
+// a version 1 schema is upgraded in place by creating zkcred_root_floors,
+// and version 1 code refuses version 2, so an old instance cannot share the
+// database while ignoring the floors):
 //
 //	zkcred_verifier_meta(version int)
 //	zkcred_requests(id text PRIMARY KEY, nonce bytea NOT NULL UNIQUE,
@@ -21,12 +24,19 @@ import (
 //	zkcred_nullifiers(scope text NOT NULL, nullifier bytea NOT NULL,
 //	                  request_id text NOT NULL, recorded_at timestamptz NOT NULL,
 //	                  UNIQUE (scope, nullifier))
+//	zkcred_root_floors(issuer text PRIMARY KEY, sequence bigint NOT NULL)
+//
+// zkcred_root_floors.sequence is the highest revocation root sequence
+// accepted per issuer, stored as int64(seq ^ 1<<63) so that the uint64
+// order is bigint order. Answer raises it in the transaction that marks the
+// request answered, with INSERT ... ON CONFLICT DO UPDATE ... WHERE, which
+// locks the row: concurrent raises serialize and the highest stays.
 //
 // The UNIQUE constraints, not application checks, are what make a nonce
 // single-use and a nullifier single-use per scope across every verifier
 // instance sharing the database. Tables live in the connection's
 // search_path.
-const pgSchemaVersion = 1
+const pgSchemaVersion = 2
 
 const pgAdvisoryLock = 0x7a6b637265640001 // "zkcred" + 1
 
@@ -48,7 +58,14 @@ var pgSchema = []string{
 		recorded_at timestamptz NOT NULL,
 		CONSTRAINT zkcred_nullifiers_scope_nullifier_key UNIQUE (scope, nullifier)
 	)`,
+	`CREATE TABLE IF NOT EXISTS zkcred_root_floors (
+		issuer   text PRIMARY KEY,
+		sequence bigint NOT NULL
+	)`,
 }
+
+// pgSeq maps a uint64 sequence to a bigint with the same order.
+func pgSeq(seq uint64) int64 { return int64(seq ^ 1<<63) }
 
 // PostgresStore is the shared [Store] for several verifier instances,
 // backed by a pgx connection pool.
@@ -107,6 +124,9 @@ func (s *PostgresStore) migrate(ctx context.Context) error {
 			return err
 		case err != nil:
 			return err
+		case v == 1: // upgraded: zkcred_root_floors was created above
+			_, err = tx.Exec(ctx, `UPDATE zkcred_verifier_meta SET version = $1`, pgSchemaVersion)
+			return err
 		case v != pgSchemaVersion:
 			return fmt.Errorf("unsupported schema version %d", v)
 		}
@@ -159,11 +179,14 @@ func (s *PostgresStore) GetRequest(ctx context.Context, id string) (*StoredReque
 // conditional UPDATE takes the request's row lock (a concurrent answer to
 // the same request waits, then sees answered_at set), and the nullifier
 // INSERT ... ON CONFLICT DO NOTHING waits for any concurrent insert of the
-// same (scope, nullifier) and inserts nothing if that one committed.
-func (s *PostgresStore) Answer(ctx context.Context, id string, now time.Time, scope string, nullifier []byte) error {
-	if err := checkNullifier(scope, nullifier); err != nil {
+// same (scope, nullifier) and inserts nothing if that one committed. The
+// root floor upsert locks the issuer's row, so concurrent raises serialize,
+// and its WHERE refuses (no row) a sequence below the committed floor.
+func (s *PostgresStore) Answer(ctx context.Context, a *AnswerRecord) error {
+	if err := checkAnswer(a); err != nil {
 		return err
 	}
+	id, now, scope, nullifier := a.RequestID, a.At, a.Scope, a.Nullifier
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE zkcred_requests SET answered_at = $2
 			WHERE id = $1 AND answered_at IS NULL AND expires_at > $2`, id, now)
@@ -183,6 +206,21 @@ func (s *PostgresStore) Answer(ctx context.Context, id string, now time.Time, sc
 				return ErrReplay
 			default:
 				return ErrExpiredRequest
+			}
+		}
+		if a.Issuer != "" {
+			tag, err := tx.Exec(ctx, `INSERT INTO zkcred_root_floors (issuer, sequence) VALUES ($1, $2)
+				ON CONFLICT (issuer) DO UPDATE SET sequence = EXCLUDED.sequence
+				WHERE zkcred_root_floors.sequence <= EXCLUDED.sequence`, a.Issuer, pgSeq(a.RootSequence))
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				floor, err := s.rootFloor(ctx, tx, a.Issuer)
+				if err != nil {
+					return err
+				}
+				return staleFloor(a.Issuer, a.RootSequence, floor)
 			}
 		}
 		if scope == "" {
@@ -209,6 +247,29 @@ func (s *PostgresStore) DeleteExpired(ctx context.Context, t time.Time) (int, er
 		return 0, storeErr("postgres", err)
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// RootFloor implements [Store].
+func (s *PostgresStore) RootFloor(ctx context.Context, issuer string) (uint64, error) {
+	floor, err := s.rootFloor(ctx, s.pool, issuer)
+	if err != nil {
+		return 0, storeErr("postgres", err)
+	}
+	return floor, nil
+}
+
+func (s *PostgresStore) rootFloor(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, issuer string) (uint64, error) {
+	var v int64
+	err := q.QueryRow(ctx, `SELECT sequence FROM zkcred_root_floors WHERE issuer = $1`, issuer).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return uint64(v) ^ 1<<63, nil
 }
 
 // Close implements [Store].

@@ -123,7 +123,7 @@ func TestStoreRequests(t *testing.T) {
 		if _, err := s.GetRequest(ctx, "nope"); !errors.Is(err, ErrUnknownRequest) {
 			t.Errorf("GetRequest(unknown) = %v", err)
 		}
-		if err := s.Answer(ctx, "nope", time.Now(), "", nil); !errors.Is(err, ErrUnknownRequest) {
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: "nope", At: time.Now()}); !errors.Is(err, ErrUnknownRequest) {
 			t.Errorf("Answer(unknown) = %v", err)
 		}
 		// Malformed requests are refused before reaching storage.
@@ -134,10 +134,10 @@ func TestStoreRequests(t *testing.T) {
 		}
 
 		now := time.Now()
-		if err := s.Answer(ctx, r.ID, now, "", nil); err != nil {
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r.ID, At: now}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Answer(ctx, r.ID, now, "", nil); !errors.Is(err, ErrReplay) {
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r.ID, At: now}); !errors.Is(err, ErrReplay) {
 			t.Errorf("second answer: %v, want ErrReplay", err)
 		}
 		got, err = s.GetRequest(ctx, r.ID)
@@ -150,7 +150,7 @@ func TestStoreRequests(t *testing.T) {
 		if err := s.CreateRequest(ctx, old); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Answer(ctx, old.ID, now, "", nil); !errors.Is(err, ErrExpiredRequest) {
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: old.ID, At: now}); !errors.Is(err, ErrExpiredRequest) {
 			t.Errorf("expired: %v", err)
 		}
 		n, err := s.DeleteExpired(ctx, now)
@@ -178,10 +178,10 @@ func TestStoreNullifiers(t *testing.T) {
 			}
 		}
 		null := randBytes(t, 32)
-		if err := s.Answer(ctx, r1.ID, now, "election-2027", null); err != nil {
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r1.ID, At: now, Scope: "election-2027", Nullifier: null}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Answer(ctx, r2.ID, now, "election-2027", null); !errors.Is(err, ErrDuplicateNullifier) {
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r2.ID, At: now, Scope: "election-2027", Nullifier: null}); !errors.Is(err, ErrDuplicateNullifier) {
 			t.Fatalf("same nullifier: %v, want ErrDuplicateNullifier", err)
 		}
 		// All or nothing: the refused answer left r2 unanswered.
@@ -189,13 +189,13 @@ func TestStoreNullifiers(t *testing.T) {
 			t.Fatalf("r2 after refused answer: %+v, %v", got, err)
 		}
 		// The same nullifier in another scope is another action.
-		if err := s.Answer(ctx, r2.ID, now, "petition-42", null); err != nil {
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r2.ID, At: now, Scope: "petition-42", Nullifier: null}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Answer(ctx, r3.ID, now, "election-2027", randBytes(t, 32)); err != nil {
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r3.ID, At: now, Scope: "election-2027", Nullifier: randBytes(t, 32)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Answer(ctx, r3.ID, now, "x", make([]byte, maxNullifierLen+1)); !errors.Is(err, ErrMalformedPresentation) {
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r3.ID, At: now, Scope: "x", Nullifier: make([]byte, maxNullifierLen+1)}); !errors.Is(err, ErrMalformedPresentation) {
 			t.Errorf("oversize nullifier: %v", err)
 		}
 	})
@@ -213,7 +213,7 @@ func TestBoltDurable(t *testing.T) {
 		t.Fatal(err)
 	}
 	null := randBytes(t, 32)
-	if err := s.Answer(ctx, r.ID, time.Now(), "s", null); err != nil {
+	if err := s.Answer(ctx, &AnswerRecord{RequestID: r.ID, At: time.Now(), Scope: "s", Nullifier: null}); err != nil {
 		t.Fatal(err)
 	}
 	// A second open of the same file waits for the lock, then fails.
@@ -226,14 +226,14 @@ func TestBoltDurable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.Answer(ctx, r.ID, time.Now(), "", nil); !errors.Is(err, ErrReplay) {
+	if err := s.Answer(ctx, &AnswerRecord{RequestID: r.ID, At: time.Now()}); !errors.Is(err, ErrReplay) {
 		t.Errorf("after reopen: %v, want ErrReplay", err)
 	}
 	r2 := newStoredRequest(t, time.Now().Add(time.Hour))
 	if err := s.CreateRequest(ctx, r2); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Answer(ctx, r2.ID, time.Now(), "s", null); !errors.Is(err, ErrDuplicateNullifier) {
+	if err := s.Answer(ctx, &AnswerRecord{RequestID: r2.ID, At: time.Now(), Scope: "s", Nullifier: null}); !errors.Is(err, ErrDuplicateNullifier) {
 		t.Errorf("after reopen: %v, want ErrDuplicateNullifier", err)
 	}
 }
@@ -258,7 +258,7 @@ func raceAnswers(t *testing.T, n int, stores ...Store) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			err := stores[i%len(stores)].Answer(ctx, reqs[i].ID, time.Now(), "election-2027-municipal", null)
+			err := stores[i%len(stores)].Answer(ctx, &AnswerRecord{RequestID: reqs[i].ID, At: time.Now(), Scope: "election-2027-municipal", Nullifier: null})
 			switch {
 			case err == nil:
 				ok.Add(1)
@@ -287,7 +287,7 @@ func raceAnswers(t *testing.T, n int, stores ...Store) {
 	var replay atomic.Int64
 	for i := range n {
 		wg.Go(func() {
-			err := stores[i%len(stores)].Answer(ctx, r.ID, time.Now(), "", nil)
+			err := stores[i%len(stores)].Answer(ctx, &AnswerRecord{RequestID: r.ID, At: time.Now()})
 			switch {
 			case err == nil:
 				ok.Add(1)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/zkcred/zkcred/credential"
@@ -41,6 +40,17 @@ type Config struct {
 	// TrustedIssuers, if not empty, is the set of issuer DIDs a policy may
 	// name; a policy naming any other is refused with ErrUntrustedIssuer.
 	TrustedIssuers []string
+	// IssuerKeys pins, per issuer DID, the ZK keys (DID URLs of
+	// verification methods, exactly as holders name them) accepted from
+	// that issuer; a presentation naming any other key of a pinned issuer
+	// is refused with ErrUntrustedIssuer and ErrUnpinnedKey. Issuers
+	// without an entry are not pinned (the default): any valid ZK key in
+	// their DID document's assertionMethod is accepted, and since the
+	// submission names the key in clear, an issuer that gives holders keys
+	// of their own lets verifiers tell those holders apart (see "Issuer
+	// keys and linkability" in the package doc). Pin one key per issuer
+	// to keep every holder of an issuer in one anonymity set.
+	IssuerKeys map[string][]string
 	// RequestTTL is how long a request accepts presentations (zero:
 	// DefaultRequestTTL; at most 24h).
 	RequestTTL time.Duration
@@ -60,9 +70,6 @@ type Config struct {
 // that answer them. It is safe for concurrent use.
 type Verifier struct {
 	cfg Config
-
-	mu      sync.Mutex
-	seqSeen map[string]uint64 // highest revocation root sequence seen per issuer
 }
 
 // New returns a Verifier for cfg.
@@ -104,7 +111,21 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	cfg.TrustedIssuers = slices.Clone(cfg.TrustedIssuers)
 	cfg.Schemas = slices.Clone(cfg.Schemas)
-	return &Verifier{cfg: cfg, seqSeen: map[string]uint64{}}, nil
+	pins := make(map[string][]string, len(cfg.IssuerKeys))
+	for iss, keys := range cfg.IssuerKeys {
+		if err := checkDID(iss); err != nil || len(keys) == 0 {
+			return nil, fmt.Errorf("verifier: config: IssuerKeys[%.80q]: want an issuer DID and at least one key id", iss)
+		}
+		for _, k := range keys {
+			u, err := did.ParseURL(k)
+			if err != nil || u.DID.String() != iss || u.Fragment == "" {
+				return nil, fmt.Errorf("verifier: config: IssuerKeys[%.80q]: %.200q is not a DID URL of a key of that issuer", iss, k)
+			}
+		}
+		pins[iss] = slices.Clone(keys)
+	}
+	cfg.IssuerKeys = pins
+	return &Verifier{cfg: cfg}, nil
 }
 
 // NewRequest creates a request for policy with a fresh nonce, stores it and

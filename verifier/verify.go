@@ -3,10 +3,14 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
@@ -34,7 +38,9 @@ const SubmissionVersion = "zkcred-submission-v1"
 
 // Submission is what a holder posts to answer a request: which issuer key
 // signed its credential, and the zkp presentation. Format, version
-// SubmissionVersion, decoded strictly (unknown fields, trailing data):
+// SubmissionVersion, decoded strictly with json v2 semantics (unknown,
+// duplicate or case-variant members, invalid UTF-8, lone surrogates and
+// trailing data are refused):
 //
 //	{"version": "zkcred-submission-v1",
 //	 "issuer": "<DID URL of the issuer's ZK key, in its assertionMethod>",
@@ -54,13 +60,24 @@ func NewSubmission(issuerKeyID string, p *zkp.Presentation) ([]byte, error) {
 	return json.Marshal(&Submission{Version: SubmissionVersion, Issuer: issuerKeyID, Presentation: enc})
 }
 
-// ParseSubmission decodes a submission strictly: the envelope (unknown
-// fields, trailing data, version), the issuer key id's DID URL syntax, and
-// the presentation with zkp.DecodePresentation. Errors wrap
-// [ErrMalformedPresentation].
-func ParseSubmission(b []byte) (*Submission, *zkp.Presentation, error) {
+// ParseSubmission decodes a submission made for the verifying key vk,
+// strictly: the envelope (see [Submission]), the issuer key id's DID URL
+// syntax, then the presentation's own envelope, whose backend and key
+// fingerprint must be vk's, and only then the proof, with zkp's strict
+// decoder. A presentation for another backend or key is refused before any
+// byte of its proof is decoded, so a proof crafted against the other
+// backend's decoder never reaches it. Errors wrap
+// [ErrMalformedPresentation] (and zkp.ErrKeyMismatch for another key or
+// backend).
+func ParseSubmission(b []byte, vk *zkp.VerifyingKey) (*Submission, *zkp.Presentation, error) {
+	if vk == nil {
+		return nil, nil, fmt.Errorf("%w: no verifying key", ErrMalformedPresentation)
+	}
+	if len(b) > MaxHTTPBody {
+		return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformedPresentation, MaxHTTPBody)
+	}
 	var sub Submission
-	if err := decodeStrict(b, &sub); err != nil {
+	if err := unmarshalStrict(b, &sub); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrMalformedPresentation, err)
 	}
 	if sub.Version != SubmissionVersion {
@@ -69,11 +86,50 @@ func ParseSubmission(b []byte) (*Submission, *zkp.Presentation, error) {
 	if _, err := did.ParseURL(sub.Issuer); err != nil {
 		return nil, nil, fmt.Errorf("%w: issuer key id: %w", ErrMalformedPresentation, err)
 	}
+	if err := checkPresentationKey(vk, sub.Presentation); err != nil {
+		return nil, nil, err
+	}
 	pres, err := zkp.DecodePresentation(sub.Presentation)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedPresentation, err)
 	}
+	if pres.Backend != vk.Backend() || pres.Key != vk.Fingerprint() {
+		// Unreachable after checkPresentationKey; kept as the invariant.
+		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedPresentation, zkp.ErrKeyMismatch)
+	}
 	return &sub, pres, nil
+}
+
+// presentationEnvelope is the zkp presentation JSON (zkp FORMAT.md) with
+// the proof and public values left undecoded.
+type presentationEnvelope struct {
+	Version int            `json:"version"`
+	Backend string         `json:"backend"`
+	Key     string         `json:"key"`
+	Proof   jsontext.Value `json:"proof"`
+	Public  jsontext.Value `json:"public"`
+}
+
+// checkPresentationKey reads the presentation's envelope strictly (json v2:
+// no duplicate or case-variant "backend"/"key" that another decoder would
+// read differently) and refuses a backend or key fingerprint that is not
+// vk's, without decoding the proof.
+func checkPresentationKey(vk *zkp.VerifyingKey, p []byte) error {
+	if len(p) > zkp.MaxPresentationSize {
+		return fmt.Errorf("%w: presentation of %d bytes, max %d", ErrMalformedPresentation, len(p), zkp.MaxPresentationSize)
+	}
+	var env presentationEnvelope
+	if err := unmarshalStrict(p, &env); err != nil {
+		return fmt.Errorf("%w: presentation: %v", ErrMalformedPresentation, err)
+	}
+	if env.Backend != string(vk.Backend()) {
+		return fmt.Errorf("%w: %w: backend %.40q, this verifier's key is %s", ErrMalformedPresentation, zkp.ErrKeyMismatch, env.Backend, vk.Backend())
+	}
+	fp := vk.Fingerprint()
+	if env.Key != base64.RawURLEncoding.EncodeToString(fp[:]) {
+		return fmt.Errorf("%w: %w: key fingerprint %.60q, this verifier's key is %s", ErrMalformedPresentation, zkp.ErrKeyMismatch, env.Key, fp)
+	}
+	return nil
 }
 
 // Result is the outcome of an accepted presentation.
@@ -157,7 +213,7 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 		return nil, ErrReplay
 	}
 
-	sub, pres, err := ParseSubmission(submission)
+	sub, pres, err := ParseSubmission(submission, v.cfg.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +264,14 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 		nullifier = b[:]
 		res.Nullifier = hex.EncodeToString(nullifier)
 	}
-	if err := v.cfg.Store.Answer(ctx, req.ID, now, req.Scope, nullifier); err != nil {
+	// The answer, the nullifier and the issuer's raised revocation floor are
+	// recorded in one store transaction, which also refuses a root below a
+	// floor raised meanwhile (by this or another instance).
+	err = v.cfg.Store.Answer(ctx, &AnswerRecord{
+		RequestID: req.ID, At: now, Scope: req.Scope, Nullifier: nullifier,
+		Issuer: issuer, RootSequence: root.Sequence,
+	})
+	if err != nil {
 		return nil, err
 	}
 	v.cfg.Logger.InfoContext(ctx, "verifier: presentation accepted", "request", req.ID, "issuer", issuer)
@@ -230,6 +293,9 @@ func (v *Verifier) issuerKey(ctx context.Context, req *Request, keyID string) (s
 	}
 	if !trusted {
 		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %s is not trusted by this request", ErrUntrustedIssuer, issuer)
+	}
+	if pinned, ok := v.cfg.IssuerKeys[issuer]; ok && !slices.Contains(pinned, keyID) {
+		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %w: %.200s is not among the keys of %s this verifier accepts", ErrUntrustedIssuer, ErrUnpinnedKey, keyID, issuer)
 	}
 	vm, _, err := did.ResolveVerificationMethod(ctx, v.cfg.Resolver, keyID, did.AssertionMethod)
 	if err != nil {
@@ -254,15 +320,18 @@ func (v *Verifier) issuerKey(ctx context.Context, req *Request, keyID string) (s
 
 // revocationRoot fetches and verifies the issuer's signed root: signature
 // by the issuer's assertionMethod key, age within the request's maximum,
-// depth matching the circuit, sequence not below one seen before.
+// depth matching the circuit, sequence not below the floor in the Store
+// (the highest accepted so far by any instance sharing it; Store.Answer
+// checks it again and raises it atomically with the answer).
 func (v *Verifier) revocationRoot(ctx context.Context, req *Request, issuer string) (*status.RootClaims, error) {
 	token, err := v.cfg.Roots.SignedRoot(ctx, issuer)
 	if err != nil {
 		return nil, fmt.Errorf("%w: fetching the revocation root of %s: %w", ErrStaleRoot, issuer, err)
 	}
-	v.mu.Lock()
-	minSeq := v.seqSeen[issuer]
-	v.mu.Unlock()
+	minSeq, err := v.cfg.Store.RootFloor(ctx, issuer)
+	if err != nil {
+		return nil, err
+	}
 	claims, err := status.VerifySignedRoot(ctx, v.cfg.Resolver, token, status.VerifyRootOptions{
 		Issuer:      issuer,
 		MaxAge:      time.Duration(req.MaxRootAge) * time.Second,
@@ -275,10 +344,5 @@ func (v *Verifier) revocationRoot(ctx context.Context, req *Request, issuer stri
 	if want := v.cfg.Key.Shape().RevocationDepth; claims.Depth != want {
 		return nil, fmt.Errorf("%w: root of a depth-%d tree, circuit has depth %d", ErrStaleRoot, claims.Depth, want)
 	}
-	v.mu.Lock()
-	if claims.Sequence > v.seqSeen[issuer] {
-		v.seqSeen[issuer] = claims.Sequence
-	}
-	v.mu.Unlock()
 	return claims, nil
 }

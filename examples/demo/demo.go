@@ -385,7 +385,7 @@ func (d *demo) forge(ctx context.Context, name, proven string, s *service, req *
 		d.record(step{Name: name, Proven: proven, Learned: "skipped: the presentation to alter is missing"})
 		return
 	}
-	env, pres, err := verifier.ParseSubmission(sub)
+	env, pres, err := verifier.ParseSubmission(sub, d.keys.VerifyingKey)
 	if err == nil {
 		pres.Proof = append([]byte(nil), pres.Proof...)
 		edit(pres)
