@@ -1,0 +1,215 @@
+package fetch
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestCheckAddr(t *testing.T) {
+	for _, s := range []string{
+		// IPv4 special-purpose ranges (RFC 6890).
+		"0.0.0.0", "0.1.2.3", "127.0.0.1", "127.255.255.254", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
+		"169.254.169.254", "100.64.0.1", "100.127.255.254", "192.0.0.8", "192.0.2.1", "198.18.0.1", "198.51.100.1",
+		"203.0.113.1", "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255",
+		// IPv6 special-purpose ranges.
+		"::", "::1", "fe80::1", "fe80::1%eth0", "fc00::1", "fd00:ec2::254", "fec0::1", "ff02::1", "2001:db8::1", "100::1", "2001::1",
+		// IPv4 inside IPv6: mapped, compatible (deprecated), NAT64, 6to4.
+		"::ffff:127.0.0.1", "::ffff:169.254.169.254", "::7f00:1", "::a00:1",
+		"64:ff9b::a00:1", "64:ff9b::a9fe:a9fe", "64:ff9b:1::1",
+		"2002:7f00:1::1", "2002:c0a8:101::1", "2002:a9fe:a9fe::1",
+	} {
+		if err := CheckAddr(netip.MustParseAddr(s)); !errors.Is(err, ErrForbiddenAddress) {
+			t.Errorf("%s allowed", s)
+		}
+	}
+	for _, s := range []string{"8.8.8.8", "93.184.216.34", "100.128.0.1", "172.32.0.1", "2606:4700::1111", "64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8"} {
+		if err := CheckAddr(netip.MustParseAddr(s)); err != nil {
+			t.Errorf("%s refused: %v", s, err)
+		}
+	}
+	if err := CheckAddr(netip.Addr{}); !errors.Is(err, ErrForbiddenAddress) {
+		t.Error("zero Addr allowed")
+	}
+}
+
+func newClient(t *testing.T, cfg *Config) *Client {
+	t.Helper()
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.CloseIdleConnections)
+	return c
+}
+
+// TestCallerTransportHooksUnused: a caller's transport with DialTLS,
+// DialTLSContext, DialContext and Proxy all pointing at loopback hands
+// over its TLS settings only; none of its hooks runs and the loopback
+// server is not reached.
+func TestCallerTransportHooksUnused(t *testing.T) {
+	var hits, hooks atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		hooks.Add(1)
+		var d net.Dialer
+		return d.DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	hostile := srv.Client().Transport.(*http.Transport).Clone()
+	hostile.DialContext = dial
+	hostile.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return tls.Client(c, &tls.Config{InsecureSkipVerify: true}), nil
+	}
+	hostile.DialTLS = func(network, addr string) (net.Conn, error) {
+		return hostile.DialTLSContext(context.Background(), network, addr)
+	}
+	hostile.Proxy = func(*http.Request) (*url.URL, error) { hooks.Add(1); return url.Parse(srv.URL) }
+	c := newClient(t, &Config{TLSConfig: hostile.TLSClientConfig})
+	// 127.0.0.1 is the server's own address; the policy refuses it.
+	if _, err := c.Get(context.Background(), srv.URL, ""); !errors.Is(err, ErrForbiddenAddress) {
+		t.Fatalf("got %v", err)
+	}
+	// The only routing the API offers, DialAddrs, is under the same policy.
+	c = newClient(t, &Config{TLSConfig: hostile.TLSClientConfig, DialAddrs: map[string]string{"example.com:443": srv.Listener.Addr().String()}})
+	if _, err := c.Get(context.Background(), "https://example.com/", ""); !errors.Is(err, ErrForbiddenAddress) {
+		t.Fatalf("DialAddrs: got %v", err)
+	}
+	// The environment's proxy is not used either.
+	t.Setenv("HTTPS_PROXY", srv.URL)
+	t.Setenv("HTTP_PROXY", srv.URL)
+	if _, err := c.Get(context.Background(), "https://example.com/", ""); !errors.Is(err, ErrForbiddenAddress) {
+		t.Fatalf("proxy: got %v", err)
+	}
+	if hits.Load() != 0 || hooks.Load() != 0 {
+		t.Fatalf("server reached %d times, caller hooks run %d times", hits.Load(), hooks.Load())
+	}
+	// Explicitly allowed, the same client reaches it with the caller's roots.
+	c = newClient(t, &Config{TLSConfig: hostile.TLSClientConfig, DialAddrs: map[string]string{"example.com:443": srv.Listener.Addr().String()}, InsecureAllowPrivateAddresses: true})
+	if r, err := c.Get(context.Background(), "https://example.com/", ""); err != nil || r.StatusCode != 200 {
+		t.Fatalf("allowed: %v", err)
+	}
+}
+
+func TestPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		h    http.HandlerFunc
+		url  string // "" is the server's URL
+		want []error
+	}{
+		{"redirect to link-local", Config{}, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://169.254.169.254/latest/meta-data/", http.StatusFound)
+		}, "", []error{ErrRedirect}},
+		{"redirect to another host", Config{}, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://other.example/", http.StatusFound)
+		}, "", []error{ErrRedirect}},
+		{"redirect to another port", Config{}, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "https://example.com:444/", http.StatusFound)
+		}, "", []error{ErrRedirect}},
+		{"redirect to http", Config{InsecureAllowHTTP: true}, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://example.com/", http.StatusFound)
+		}, "", []error{ErrRedirect}},
+		{"redirect loop", Config{}, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/", http.StatusFound)
+		}, "", []error{ErrRedirect}},
+		{"slow-drip body", Config{Timeout: 200 * time.Millisecond}, func(w http.ResponseWriter, r *http.Request) {
+			for {
+				w.Write([]byte("x"))
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}, "", []error{ErrFetch, context.DeadlineExceeded}},
+		{"slow headers", Config{Timeout: 200 * time.Millisecond}, func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done()
+		}, "", []error{ErrFetch, context.DeadlineExceeded}},
+		{"oversize body, chunked", Config{MaxBytes: 100}, func(w http.ResponseWriter, r *http.Request) {
+			for range 11 {
+				w.Write([]byte("0123456789"))
+				w.(http.Flusher).Flush()
+			}
+		}, "", []error{ErrTooLarge}},
+		{"oversize body, Content-Length", Config{MaxBytes: 100}, func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte(strings.Repeat("x", 101)))
+		}, "", []error{ErrTooLarge}},
+		{"plain http", Config{}, nil, "http://example.com/", []error{ErrInvalidURL}},
+		{"user information", Config{}, nil, "https://u:p@example.com/", []error{ErrInvalidURL}},
+		{"no host", Config{}, nil, "https:///x", []error{ErrInvalidURL}},
+		{"relative", Config{}, nil, "/x", []error{ErrInvalidURL}},
+		{"file", Config{}, nil, "file:///etc/passwd", []error{ErrInvalidURL}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hits atomic.Int32
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				tc.h(w, r)
+			}))
+			defer srv.Close()
+			tc.cfg.TLSConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+			tc.cfg.DialAddrs = map[string]string{"example.com:443": srv.Listener.Addr().String()}
+			tc.cfg.InsecureAllowPrivateAddresses = true // the test server is on loopback
+			u := tc.url
+			if u == "" {
+				u = "https://example.com/"
+			}
+			start := time.Now()
+			r, err := newClient(t, &tc.cfg).Get(context.Background(), u, "")
+			for _, w := range tc.want {
+				if !errors.Is(err, w) || r != nil {
+					t.Fatalf("got %v, want %v", err, w)
+				}
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("took %v", d)
+			}
+			if tc.h == nil && hits.Load() != 0 {
+				t.Fatal("server reached")
+			}
+		})
+	}
+}
+
+func TestGet(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/old" {
+			http.Redirect(w, r, "/new", http.StatusMovedPermanently)
+			return
+		}
+		if r.URL.Path != "/new" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(r.Header.Get("Accept")))
+	}))
+	defer srv.Close()
+	c := newClient(t, &Config{TLSConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig, InsecureAllowPrivateAddresses: true, MaxBytes: 10})
+	r, err := c.Get(context.Background(), srv.URL+"/old", "a/b")
+	if err != nil || r.StatusCode != 200 || string(r.Body) != "a/b" || r.URL != srv.URL+"/new" {
+		t.Fatalf("%+v %v", r, err)
+	}
+	r, err = c.Get(context.Background(), srv.URL+"/none", "")
+	if err != nil || r.StatusCode != 404 || r.Body != nil {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if _, err := New(&Config{DialAddrs: map[string]string{"example.com:443": "localhost:1"}}); !errors.Is(err, ErrInvalidURL) {
+		t.Fatalf("DialAddrs to a name: %v", err)
+	}
+}
