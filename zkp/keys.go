@@ -5,23 +5,26 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr/fft"
+	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
-	"github.com/consensys/gnark/backend/plonk"
 	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/consensys/gnark/constraint"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 	"github.com/consensys/gnark/frontend/cs/scs"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Backend is a proof system on BN254.
@@ -208,13 +211,8 @@ type keyMeta struct {
 
 func parseMeta(b []byte) (keyMeta, error) {
 	var m keyMeta
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
+	if err := json.Unmarshal(b, &m, jsonOptions); err != nil {
 		return m, fmt.Errorf("%w: metadata: %v", ErrInvalidKey, err)
-	}
-	if dec.More() {
-		return m, fmt.Errorf("%w: metadata: trailing data", ErrInvalidKey)
 	}
 	if m.Format != 1 || m.Circuit != CircuitVersion {
 		return m, fmt.Errorf("%w: format %d circuit %q, want 1 %q", ErrInvalidKey, m.Format, m.Circuit, CircuitVersion)
@@ -247,30 +245,26 @@ func ParseVerifyingKey(b []byte) (*VerifyingKey, error) {
 	return decodeVK(m.Shape, m.Backend, rest[n:])
 }
 
+// decodeVK decodes a gnark verifying key encoding for shape s, parsing
+// every field itself at fixed offsets (see [reader]): no gnark decoder
+// reads these bytes. It recomputes everything derived (Groth16: e(α, β),
+// −γ, −δ and their lines, as gnark's ReadFrom would; PLONK: the KZG
+// pairing lines, and SizeInv, Generator and CosetShift from Size), and
+// requires the key to re-encode to exactly raw, so derived values stored
+// in the file (PLONK's KZG lines) must be the ones recomputed.
 func decodeVK(s Shape, b Backend, raw []byte) (*VerifyingKey, error) {
 	var vk any
+	var err error
 	switch b {
 	case Groth16:
-		if err := checkGroth16VKLayout(s, raw); err != nil {
-			return nil, err
-		}
-		k := new(groth16bn254.VerifyingKey)
-		if _, err := k.ReadFrom(bytes.NewReader(raw)); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
-		}
-		vk = k
+		vk, err = decodeGroth16VK(s, raw)
 	case PLONK:
-		if err := checkPLONKVKLayout(raw); err != nil {
-			return nil, err
-		}
-		k := new(plonkbn254.VerifyingKey)
-		if _, err := k.ReadFrom(bytes.NewReader(raw)); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
-		}
-		if k.NbPublicVariables != uint64(nbPublic(s)) {
-			return nil, fmt.Errorf("%w: %d public inputs, shape has %d", ErrInvalidKey, k.NbPublicVariables, nbPublic(s))
-		}
-		vk = k
+		vk, err = decodePLONKVK(s, raw)
+	default:
+		err = fmt.Errorf("%w: %q", ErrUnknownBackend, string(b))
+	}
+	if err != nil {
+		return nil, err
 	}
 	v, err := newVerifyingKey(s, b, vk)
 	if err != nil {
@@ -280,6 +274,128 @@ func decodeVK(s Shape, b Backend, raw []byte) (*VerifyingKey, error) {
 		return nil, fmt.Errorf("%w: non-canonical encoding", ErrInvalidKey)
 	}
 	return v, nil
+}
+
+// decodeGroth16VK parses a compressed BN254 Groth16 verifying key without
+// commitments:
+//
+//	α₁ β₁ β₂ γ₂ δ₁ δ₂ (288 bytes) | u32 len(K) | K (G1 each) | u32 0 | u32 0
+//
+// with len(K) = public inputs + 1.
+func decodeGroth16VK(s Shape, raw []byte) (*groth16bn254.VerifyingKey, error) {
+	k := nbPublic(s) + 1
+	if want := 288 + 4 + 32*k + 4 + 4; len(raw) != want {
+		return nil, fmt.Errorf("%w: groth16 key length %d, want %d", ErrInvalidKey, len(raw), want)
+	}
+	r := newReader(raw, ErrInvalidKey)
+	vk := new(groth16bn254.VerifyingKey)
+	if err := errors.Join(
+		r.g1(&vk.G1.Alpha, "α"), r.g1(&vk.G1.Beta, "β₁"), r.g2(&vk.G2.Beta, "β₂"),
+		r.g2(&vk.G2.Gamma, "γ"), r.g1(&vk.G1.Delta, "δ₁"), r.g2(&vk.G2.Delta, "δ₂"),
+		r.header(k, "K"),
+	); err != nil {
+		return nil, err
+	}
+	vk.G1.K = make([]bn254.G1Affine, k)
+	for i := range vk.G1.K {
+		if err := r.g1(&vk.G1.K[i], fmt.Sprintf("K[%d]", i)); err != nil {
+			return nil, err
+		}
+	}
+	if err := errors.Join(r.header(0, "committed public inputs"), r.header(0, "commitment keys"), r.end("groth16 key")); err != nil {
+		return nil, err
+	}
+	vk.PublicAndCommitmentCommitted = [][]int{}
+	if err := vk.Precompute(); err != nil { // what gnark's ReadFrom does last
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	return vk, nil
+}
+
+// plonkLinesSize is the size of the KZG pairing lines in gnark-crypto's
+// kzg.VerifyingKey encoding: 2 G2 points × 2 × 66 lines × (R0, R1), each
+// an E2 written as its raw Montgomery limbs (64 bytes).
+const plonkLinesSize = 2 * 2 * 66 * 2 * 64
+
+// maxPLONKDomain bounds a PLONK key's domain: the circuit needs an SRS of
+// Size+3 powers, at most MaxSRSPoints.
+const maxPLONKDomain = MaxSRSPoints - 3
+
+// decodePLONKVK parses gnark's compressed BN254 PLONK verifying key
+// (version 1, no commitments):
+//
+//	u64 0 (marker) | u64 1 (version) | u64 Size | SizeInv | Generator |
+//	u64 NbPublicVariables | CosetShift | S[3] Ql Qr Qm Qo Qk (8 G1) |
+//	u32 0 (Qcp) | KZG: [1]G1 | [1]G2 [τ]G2 | lines (33792 bytes) | u32 0
+//
+// Size must be a power of two at most maxPLONKDomain, and SizeInv,
+// Generator and CosetShift the values gnark's setup derives from it. The
+// lines are recomputed from the two G2 points (gnark-crypto's KZG
+// verifier uses only the lines); the caller's re-encoding check then
+// refuses a file whose lines differ.
+func decodePLONKVK(s Shape, raw []byte) (*plonkbn254.VerifyingKey, error) {
+	if want := 3*8 + 2*32 + 8 + 32 + 8*32 + 4 + 32 + 2*64 + plonkLinesSize + 4; len(raw) != want {
+		return nil, fmt.Errorf("%w: plonk key length %d, want %d", ErrInvalidKey, len(raw), want)
+	}
+	r := newReader(raw, ErrInvalidKey)
+	vk := new(plonkbn254.VerifyingKey)
+	marker, err1 := r.u64("marker")
+	version, err2 := r.u64("version")
+	size, err3 := r.u64("size")
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return nil, err
+	}
+	if marker != 0 || version != 1 {
+		return nil, fmt.Errorf("%w: plonk key version %d/%d, want 0/1", ErrInvalidKey, marker, version)
+	}
+	if size < 2 || size > maxPLONKDomain || size&(size-1) != 0 {
+		return nil, fmt.Errorf("%w: plonk domain size %d", ErrInvalidKey, size)
+	}
+	vk.Size = size
+	if err := errors.Join(r.fr(&vk.SizeInv, "SizeInv"), r.fr(&vk.Generator, "Generator")); err != nil {
+		return nil, err
+	}
+	nbPub, err := r.u64("public inputs")
+	if err != nil {
+		return nil, err
+	}
+	if nbPub != uint64(nbPublic(s)) || nbPub >= size {
+		return nil, fmt.Errorf("%w: %d public inputs, shape has %d", ErrInvalidKey, nbPub, nbPublic(s))
+	}
+	vk.NbPublicVariables = nbPub
+	if err := r.fr(&vk.CosetShift, "CosetShift"); err != nil {
+		return nil, err
+	}
+	var sizeInv fr.Element
+	sizeInv.SetUint64(size).Inverse(&sizeInv)
+	gen, err := fft.Generator(size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: plonk domain size %d: %v", ErrInvalidKey, size, err)
+	}
+	shift := fft.GeneratorFullMultiplicativeGroup()
+	if !vk.SizeInv.Equal(&sizeInv) || !vk.Generator.Equal(&gen) || !vk.CosetShift.Equal(&shift) {
+		return nil, fmt.Errorf("%w: plonk domain constants do not match size %d", ErrInvalidKey, size)
+	}
+	for i, p := range []*bn254.G1Affine{&vk.S[0], &vk.S[1], &vk.S[2], &vk.Ql, &vk.Qr, &vk.Qm, &vk.Qo, &vk.Qk} {
+		if err := r.g1(p, fmt.Sprintf("selector commitment %d", i)); err != nil {
+			return nil, err
+		}
+	}
+	if err := errors.Join(r.header(0, "Qcp"), r.g1(&vk.Kzg.G1, "KZG [1]G1"),
+		r.g2(&vk.Kzg.G2[0], "KZG [1]G2"), r.g2(&vk.Kzg.G2[1], "KZG [τ]G2")); err != nil {
+		return nil, err
+	}
+	if _, err := r.take(plonkLinesSize, "KZG lines"); err != nil {
+		return nil, err
+	}
+	if err := errors.Join(r.header(0, "commitment constraints"), r.end("plonk key")); err != nil {
+		return nil, err
+	}
+	vk.Kzg.Lines[0] = bn254.PrecomputeLines(vk.Kzg.G2[0])
+	vk.Kzg.Lines[1] = bn254.PrecomputeLines(vk.Kzg.G2[1])
+	vk.Qcp = []kzg.Digest{}
+	vk.CommitmentConstraintIndexes = []uint64{}
+	return vk, nil
 }
 
 // nbPublic is the number of public inputs of shape s.
@@ -292,50 +408,6 @@ func nbPublic(s Shape) int {
 		n += 2 * s.Slots
 	}
 	return n
-}
-
-// checkGroth16VKLayout checks the exact length and the length headers of a
-// compressed BN254 Groth16 verifying key without commitments:
-// α1 β1 β2 γ2 δ1 δ2 (288 bytes) | u32 len(K) | K | u32 0 | u32 0.
-func checkGroth16VKLayout(s Shape, raw []byte) error {
-	k := nbPublic(s) + 1
-	want := 288 + 4 + 32*k + 4 + 4
-	if len(raw) != want {
-		return fmt.Errorf("%w: groth16 key length %d, want %d", ErrInvalidKey, len(raw), want)
-	}
-	if binary.BigEndian.Uint32(raw[288:]) != uint32(k) ||
-		binary.BigEndian.Uint32(raw[292+32*k:]) != 0 || binary.BigEndian.Uint32(raw[296+32*k:]) != 0 {
-		return fmt.Errorf("%w: groth16 key headers", ErrInvalidKey)
-	}
-	return nil
-}
-
-// plonkVKLayout is the length of a compressed BN254 PLONK verifying key with
-// no commitments, and the offsets of its two slice headers (Qcp and the
-// commitment constraint indexes), found from an empty template.
-var plonkVKLayout = sync.OnceValues(func() (int, [2]int) {
-	var t plonkbn254.VerifyingKey
-	var buf bytes.Buffer
-	if _, err := t.WriteTo(&buf); err != nil {
-		panic("zkp: internal error: " + err.Error())
-	}
-	// Fields before Qcp: marker, version, size (3×u64), SizeInv, Generator,
-	// NbPublicVariables (u64), CosetShift, S[3], Ql, Qr, Qm, Qo, Qk.
-	qcp := 3*8 + 2*32 + 8 + 32 + 3*32 + 5*32
-	return buf.Len(), [2]int{qcp, buf.Len() - 4}
-})
-
-func checkPLONKVKLayout(raw []byte) error {
-	n, hdr := plonkVKLayout()
-	if len(raw) != n {
-		return fmt.Errorf("%w: plonk key length %d, want %d", ErrInvalidKey, len(raw), n)
-	}
-	for _, o := range hdr {
-		if binary.BigEndian.Uint32(raw[o:]) != 0 {
-			return fmt.Errorf("%w: plonk key headers", ErrInvalidKey)
-		}
-	}
-	return nil
 }
 
 // Key directory layout (see FORMAT.md): meta.json, vk.bin (gnark), pk.bin
@@ -374,7 +446,7 @@ func (k *Keys) Save(dir string) error {
 	}
 	// The digests go last: a Save interrupted before this point leaves a
 	// directory that LoadKeys refuses rather than half-decodes.
-	d, err := json.MarshalIndent(digests, "", "  ")
+	d, err := json.Marshal(digests, json.Deterministic(true), jsontext.WithIndent("  "))
 	if err != nil {
 		return err
 	}
@@ -388,6 +460,9 @@ func (k *Keys) Save(dir string) error {
 // file, checked by LoadKeys before any decoder reads it.
 const digestsName = "sha256.json"
 
+// keyFiles are the files the manifest covers.
+var keyFiles = []string{"meta.json", "vk.bin", "pk.bin", "ccs.bin"}
+
 // checkDigests verifies the files of a key directory against its
 // manifest, so that a truncated or corrupted file is an error, not input
 // for gnark's decoders (which trust the lengths they read).
@@ -397,10 +472,13 @@ func checkDigests(dir string) error {
 		return fmt.Errorf("zkp: load keys: %w", err)
 	}
 	var digests map[string]string
-	if err := json.Unmarshal(b, &digests); err != nil {
+	if err := json.Unmarshal(b, &digests, jsonOptions); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrInvalidKey, digestsName, err)
 	}
-	for _, name := range []string{"meta.json", "vk.bin", "pk.bin", "ccs.bin"} {
+	if len(digests) != len(keyFiles) {
+		return fmt.Errorf("%w: %s names %d files, want %d", ErrInvalidKey, digestsName, len(digests), len(keyFiles))
+	}
+	for _, name := range keyFiles {
 		f, err := os.Open(filepath.Join(dir, name))
 		if err != nil {
 			return fmt.Errorf("zkp: load keys: %w", err)
@@ -426,14 +504,17 @@ func writeFileAtomic(name string, data []byte) error {
 	return os.Rename(tmp, name)
 }
 
-// LoadKeys reads keys written by [Keys.Save] without recompiling the
-// circuit. Every file is first checked against the directory's SHA-256
-// manifest (sha256.json), so a truncated or corrupted file is an error
-// wrapping [ErrInvalidKey]. Beyond that, the proving key and constraint
-// system are trusted local files (gnark's checked readers verify points,
-// not sizes); the verifying key's layout is checked as in
-// [ParseVerifyingKey]. If want is non-nil, the loaded key's fingerprint
-// must equal it.
+// LoadKeys reads keys written by [Keys.Save]. Every file is first checked
+// against the directory's SHA-256 manifest (sha256.json), so a truncated
+// or half-written directory is an error wrapping [ErrInvalidKey]. The
+// manifest is no defence against whoever supplies the directory, so no
+// file is trusted: the verifying key is parsed as in [ParseVerifyingKey];
+// the circuit is recompiled from the shape and ccs.bin must be exactly
+// its encoding (it is never decoded); pk.bin is read up to the size the
+// shape allows and its whole layout walked (every length header bounded
+// by the circuit, every point flagged compressed) before gnark's checked
+// decoder reads it. Every error about the contents wraps [ErrInvalidKey].
+// If want is non-nil, the loaded key's fingerprint must equal it.
 func LoadKeys(dir string, want *Fingerprint) (*Keys, error) {
 	if err := checkDigests(dir); err != nil {
 		return nil, err
@@ -464,39 +545,27 @@ func LoadKeys(dir string, want *Fingerprint) (*Keys, error) {
 	if want != nil && vk.fp != *want {
 		return nil, fmt.Errorf("%w: fingerprint %s, want %s", ErrKeyMismatch, vk.fp, want)
 	}
-	k := &Keys{VerifyingKey: vk}
-	pkF, err := os.Open(filepath.Join(dir, "pk.bin"))
+	// The constraint system is not decoded: the circuit is recompiled
+	// from the shape (deterministic, ~0.1 s) and ccs.bin must be exactly
+	// its encoding (so a directory from another circuit build is refused).
+	ccs, err := Compile(m.Shape, m.Backend)
 	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	}
+	var ccsB bytes.Buffer
+	if _, err := ccs.WriteTo(&ccsB); err != nil {
 		return nil, fmt.Errorf("zkp: load keys: %w", err)
 	}
-	defer pkF.Close()
-	ccsF, err := os.Open(filepath.Join(dir, "ccs.bin"))
+	got, err := readBounded(filepath.Join(dir, "ccs.bin"), ccsB.Len())
 	if err != nil {
-		return nil, fmt.Errorf("zkp: load keys: %w", err)
+		return nil, err
 	}
-	defer ccsF.Close()
-	var pkReader io.ReaderFrom
-	if m.Backend == Groth16 {
-		k.g16 = new(groth16bn254.ProvingKey)
-		pkReader = k.g16
-		k.ccs = groth16.NewCS(ecc.BN254)
-	} else {
-		k.pl = new(plonkbn254.ProvingKey)
-		pkReader = k.pl
-		k.ccs = plonk.NewCS(ecc.BN254)
+	if !bytes.Equal(got, ccsB.Bytes()) {
+		return nil, fmt.Errorf("%w: ccs.bin is not the constraint system of %s (another circuit build?)", ErrInvalidKey, m.Shape)
 	}
-	if _, err := pkReader.ReadFrom(pkF); err != nil {
-		return nil, fmt.Errorf("%w: proving key: %v", ErrInvalidKey, err)
-	}
-	if _, err := k.ccs.ReadFrom(ccsF); err != nil {
-		return nil, fmt.Errorf("%w: constraint system: %v", ErrInvalidKey, err)
-	}
-	wantPub := nbPublic(m.Shape)
-	if m.Backend == Groth16 {
-		wantPub++ // R1CS counts the constant-one wire
-	}
-	if k.ccs.GetNbPublicVariables() != wantPub {
-		return nil, fmt.Errorf("%w: constraint system does not match the shape", ErrInvalidKey)
+	k := &Keys{VerifyingKey: vk, ccs: ccs}
+	if err := decodeProvingKey(filepath.Join(dir, "pk.bin"), vk, ccs, k); err != nil {
+		return nil, err
 	}
 	return k, nil
 }

@@ -3,11 +3,11 @@ package zkp
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
+
+	"github.com/go-json-experiment/json"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 )
@@ -89,32 +89,75 @@ func (p *Presentation) Encode() ([]byte, error) {
 // unknown fields or trailing data, in canonical form (re-encoding gives
 // the same bytes: no duplicate keys, whitespace or reordering), with
 // canonical field elements, slots in increasing order, and a proof whose
-// points are on the curve and in the subgroup. It never panics.
+// points are on the curve and in the subgroup. The proof is parsed field
+// by field at fixed offsets (points flagged compressed, headers exact)
+// and never reaches a gnark decoder; decoding allocates at most a few
+// times len(b). Every error wraps [ErrInvalidPresentation]. It never
+// panics. A verifier that holds the key should use
+// [DecodePresentationFor].
 func DecodePresentation(b []byte) (*Presentation, error) {
+	w, p, err := decodeEnvelope(b)
+	if err != nil {
+		return nil, err
+	}
+	return decodeBody(b, w, p)
+}
+
+// DecodePresentationFor decodes b like [DecodePresentation], for the
+// verifying key vk: before the proof bytes are decoded, it refuses a
+// presentation whose backend or key fingerprint is not vk's, with an error
+// wrapping both [ErrKeyMismatch] and [ErrInvalidPresentation]. Any other
+// failure wraps [ErrInvalidPresentation] alone. Verifier services should
+// use it, so that proof bytes meant for no key they hold are never
+// decoded.
+func DecodePresentationFor(vk *VerifyingKey, b []byte) (*Presentation, error) {
+	if vk == nil {
+		return nil, fmt.Errorf("%w: nil verifying key", ErrKeyMismatch)
+	}
+	w, p, err := decodeEnvelope(b)
+	if err != nil {
+		return nil, err
+	}
+	if p.Backend != vk.backend || p.Key != vk.fp {
+		return nil, fmt.Errorf("%w: %w: presentation %s/%s, key %s/%s", ErrInvalidPresentation, ErrKeyMismatch, p.Backend, p.Key, vk.backend, vk.fp)
+	}
+	return decodeBody(b, w, p)
+}
+
+// jsonOptions are the options of every JSON decoder in zkp: json v2
+// semantics (duplicate names, also after unescaping, invalid UTF-8 and
+// lone surrogates refused; names matched case-sensitively; trailing data
+// refused) and unknown members refused.
+var jsonOptions = json.RejectUnknownMembers(true)
+
+// decodeEnvelope decodes the JSON envelope, the version, backend and key
+// fingerprint; the proof is still base64.
+func decodeEnvelope(b []byte) (*wirePresentation, *Presentation, error) {
 	if len(b) > MaxPresentationSize {
-		return nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidPresentation, len(b), MaxPresentationSize)
+		return nil, nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidPresentation, len(b), MaxPresentationSize)
 	}
-	var w wirePresentation
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&w); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidPresentation, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: trailing data", ErrInvalidPresentation)
+	w := new(wirePresentation)
+	if err := json.Unmarshal(b, w, jsonOptions); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidPresentation, err)
 	}
 	if w.Version != PresentationVersion {
-		return nil, fmt.Errorf("%w: version %d", ErrInvalidPresentation, w.Version)
+		return nil, nil, fmt.Errorf("%w: version %d", ErrInvalidPresentation, w.Version)
 	}
 	p := &Presentation{Backend: Backend(w.Backend)}
 	if err := p.Backend.check(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidPresentation, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidPresentation, err)
 	}
 	key, err := b64.DecodeString(w.Key)
 	if err != nil || len(key) != len(p.Key) {
-		return nil, fmt.Errorf("%w: key fingerprint", ErrInvalidPresentation)
+		return nil, nil, fmt.Errorf("%w: key fingerprint", ErrInvalidPresentation)
 	}
 	copy(p.Key[:], key)
+	return w, p, nil
+}
+
+// decodeBody decodes the proof and public values of the envelope w of b.
+func decodeBody(b []byte, w *wirePresentation, p *Presentation) (*Presentation, error) {
+	var err error
 	if p.Proof, err = b64.DecodeString(w.Proof); err != nil {
 		return nil, fmt.Errorf("%w: proof: %v", ErrInvalidPresentation, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/backend/plonk"
@@ -211,9 +212,14 @@ func decodeG2(p *bn254.G2Affine, raw []byte, name string) error {
 }
 
 // PLONK proofs are gnark's compressed encoding (BN254, no commitments):
-// 8 G1 points | u32 n | n claimed values | G1 | claimed value | u32 0, with
-// n = plonkClaimedValues. The length and both headers are checked before
-// gnark's decoder, which trusts them.
+//
+//	LRO[3] Z H[3] BatchedProof.H (8 G1) | u32 6 | 6 claimed values (fr) |
+//	ZShiftedOpening.H (G1) | claimed value (fr) | u32 0 (Bsb22Commitments)
+//
+// decodePLONKProof parses it field by field at these fixed offsets (every
+// point must be flagged compressed) and builds the gnark struct itself: no
+// gnark decoder ever sees the bytes, so a point flagged uncompressed cannot
+// move the headers gnark would read.
 const (
 	plonkClaimedValues = 6
 	plonkProofSize     = 8*32 + 4 + plonkClaimedValues*32 + 32 + 32 + 4
@@ -223,16 +229,37 @@ func decodePLONKProof(raw []byte) (*plonkbn254.Proof, error) {
 	if len(raw) != plonkProofSize {
 		return nil, fmt.Errorf("%w: plonk proof is %d bytes, want %d", ErrInvalidProof, len(raw), plonkProofSize)
 	}
-	if n := uint32(raw[256])<<24 | uint32(raw[257])<<16 | uint32(raw[258])<<8 | uint32(raw[259]); n != plonkClaimedValues {
-		return nil, fmt.Errorf("%w: plonk proof header", ErrInvalidProof)
-	}
-	if tail := raw[len(raw)-4:]; tail[0]|tail[1]|tail[2]|tail[3] != 0 {
-		return nil, fmt.Errorf("%w: plonk proof commitments", ErrInvalidProof)
-	}
+	r := newReader(raw, ErrInvalidProof)
 	p := new(plonkbn254.Proof)
-	if _, err := p.ReadFrom(bytes.NewReader(raw)); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidProof, err)
+	points := []*bn254.G1Affine{&p.LRO[0], &p.LRO[1], &p.LRO[2], &p.Z, &p.H[0], &p.H[1], &p.H[2], &p.BatchedProof.H}
+	for i, pt := range points {
+		if err := r.g1(pt, fmt.Sprintf("plonk proof point %d", i)); err != nil {
+			return nil, err
+		}
 	}
+	if err := r.header(plonkClaimedValues, "plonk proof claimed values"); err != nil {
+		return nil, err
+	}
+	p.BatchedProof.ClaimedValues = make([]fr.Element, plonkClaimedValues)
+	for i := range p.BatchedProof.ClaimedValues {
+		if err := r.fr(&p.BatchedProof.ClaimedValues[i], "plonk proof claimed value"); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.g1(&p.ZShiftedOpening.H, "plonk proof shifted opening"); err != nil {
+		return nil, err
+	}
+	if err := r.fr(&p.ZShiftedOpening.ClaimedValue, "plonk proof shifted claimed value"); err != nil {
+		return nil, err
+	}
+	if err := r.header(0, "plonk proof commitments"); err != nil {
+		return nil, err
+	}
+	if err := r.end("plonk proof"); err != nil {
+		return nil, err
+	}
+	p.Bsb22Commitments = []kzg.Digest{}
+	// Belt and braces: the proof re-encodes to the input bytes.
 	var buf bytes.Buffer
 	if _, err := p.WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), raw) {
 		return nil, fmt.Errorf("%w: non-canonical encoding", ErrInvalidProof)

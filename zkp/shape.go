@@ -1,14 +1,13 @@
 package zkp
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
-	"strings"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/go-json-experiment/json"
 )
 
 // CircuitVersion names the presentation circuit's construction. It enters
@@ -273,13 +272,8 @@ func ParseShape(s string) (Shape, error) {
 		return ReferenceShape, nil
 	}
 	var shape Shape
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&shape); err != nil {
+	if err := json.Unmarshal([]byte(s), &shape, jsonOptions); err != nil {
 		return Shape{}, fmt.Errorf("%w: %v", ErrInvalidShape, err)
-	}
-	if dec.More() {
-		return Shape{}, fmt.Errorf("%w: trailing data", ErrInvalidShape)
 	}
 	if err := shape.Validate(); err != nil {
 		return Shape{}, err

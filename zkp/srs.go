@@ -3,7 +3,6 @@ package zkp
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -28,7 +27,7 @@ const MaxSRSPoints = 1<<20 + 3
 // (monomial) form: [τ^i]G1 for i < n, and [1]G2, [τ]G2. Its file format is
 // gnark-crypto's kzg.SRS WriteTo (compressed points):
 //
-//	u32 n | n × G1 (32 B) | G1 [1] (32 B) | G2 [1], [τ] (64 B each) | precomputed pairing lines
+//	u32 n | n × G1 (32 B) | G2 [1], [τ] (64 B each) | G1 [1] (32 B) | precomputed pairing lines (33792 B)
 //
 // as produced by gnark-crypto's kzg.SRS.WriteTo, e.g. from a powers-of-tau
 // ceremony (see FORMAT.md).
@@ -42,28 +41,57 @@ func (s *SRS) Size() int { return len(s.srs.Pk.G1) }
 // WriteTo writes the SRS file.
 func (s *SRS) WriteTo(w io.Writer) (int64, error) { return s.srs.WriteTo(w) }
 
-// ReadSRS reads an SRS file of at most [MaxSRSPoints] powers with subgroup
-// checks. The length header is checked against the data before gnark-crypto
-// allocates for it.
+// srsVKSize is the size of the encoded KZG verifying key that ends an SRS
+// file: [1]G2, [τ]G2 (64 B each), [1]G1 (32 B) and the pairing lines.
+const srsVKSize = 2*64 + 32 + plonkLinesSize
+
+// ReadSRS reads an SRS file of at most [MaxSRSPoints] powers. It parses
+// the layout itself before any gnark-crypto decoder runs: the length
+// header against the file's exact length, every point's flag (compressed
+// only, so no point can move the offsets), then decodes the powers with
+// subgroup checks. The pairing lines stored in the file are not trusted:
+// they are recomputed from the two G2 points and must equal the stored
+// ones (gnark-crypto's KZG verifier uses only the lines). Finally the
+// powers are checked to be powers of one τ against the G2 points. Errors
+// wrap [ErrInvalidSRS].
 func ReadSRS(r io.Reader) (*SRS, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 4+32*MaxSRSPoints+64*1024))
+	data, err := io.ReadAll(io.LimitReader(r, 4+32*MaxSRSPoints+srsVKSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidSRS, err)
 	}
-	if len(data) < 4 {
-		return nil, fmt.Errorf("%w: truncated", ErrInvalidSRS)
+	rd := newReader(data, ErrInvalidSRS)
+	n, err := rd.u32("length header")
+	if err != nil {
+		return nil, err
 	}
-	n := binary.BigEndian.Uint32(data)
-	if n < 2 || n > MaxSRSPoints || uint64(len(data)) < 4+32*uint64(n) {
+	if n < 2 || n > MaxSRSPoints || uint64(len(data)) != 4+32*uint64(n)+srsVKSize {
 		return nil, fmt.Errorf("%w: %d powers in %d bytes", ErrInvalidSRS, n, len(data))
 	}
-	s := new(SRS)
-	rd := bytes.NewReader(data)
-	if _, err := s.srs.ReadFrom(rd); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidSRS, err)
+	if err := rd.skipG1s(int(n), "powers"); err != nil {
+		return nil, err
 	}
-	if rd.Len() != 0 {
-		return nil, fmt.Errorf("%w: trailing data", ErrInvalidSRS)
+	s := new(SRS)
+	vk := &s.srs.Vk
+	if err := errors.Join(rd.g2(&vk.G2[0], "[1]G2"), rd.g2(&vk.G2[1], "[τ]G2"), rd.g1(&vk.G1, "[1]G1")); err != nil {
+		return nil, err
+	}
+	if _, err := rd.take(plonkLinesSize, "pairing lines"); err != nil {
+		return nil, err
+	}
+	if err := rd.end("srs"); err != nil {
+		return nil, err
+	}
+	// Every flag and the header checked: gnark-crypto decodes exactly n
+	// compressed points (in parallel, with subgroup checks).
+	pk := bytes.NewReader(data[:4+32*int(n)])
+	if _, err := s.srs.Pk.ReadFrom(pk); err != nil || pk.Len() != 0 {
+		return nil, fmt.Errorf("%w: powers: %v", ErrInvalidSRS, err)
+	}
+	vk.Lines[0] = bn254.PrecomputeLines(vk.G2[0])
+	vk.Lines[1] = bn254.PrecomputeLines(vk.G2[1])
+	var again bytes.Buffer
+	if _, err := vk.WriteTo(&again); err != nil || !bytes.Equal(again.Bytes(), data[4+32*int(n):]) {
+		return nil, fmt.Errorf("%w: verifying key does not re-encode identically (pairing lines not those of its G2 points)", ErrInvalidSRS)
 	}
 	if err := s.check(); err != nil {
 		return nil, err

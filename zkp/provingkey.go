@@ -1,0 +1,192 @@
+package zkp
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr/fft"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
+	"github.com/consensys/gnark/constraint"
+)
+
+// A proving key file is as trusted as whoever supplies the key directory,
+// and its manifest sits beside it: it is no integrity guarantee against
+// an attacker. gnark's proving-key decoders allocate whatever the slice
+// headers inside say (and read each point compressed or not as its flag
+// says, so a flag moves every later header). LoadKeys therefore reads at
+// most the size the shape allows, walks the whole layout itself (every
+// header bounded by the circuit, recompiled from the shape; every point
+// flagged compressed) and only then lets gnark decode the bytes (with its
+// subgroup checks).
+
+// readBounded reads the file name, refusing one larger than max bytes.
+func readBounded(name string, max int) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("zkp: load keys: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+	if err != nil {
+		return nil, fmt.Errorf("zkp: load keys: %w", err)
+	}
+	if len(b) > max {
+		return nil, fmt.Errorf("%w: %s is larger than the %d bytes its shape allows", ErrInvalidKey, name, max)
+	}
+	return b, nil
+}
+
+// groth16PKBounds returns the circuit's wire counts and domain size, and
+// the largest compressed Groth16 proving key it can have.
+func groth16PKBounds(ccs constraint.ConstraintSystem) (wires, private int, card uint64, max int) {
+	internal, secret, public := ccs.GetNbVariables()
+	wires, private = internal+secret+public, internal+secret
+	card = fft.NewDomain(uint64(ccs.GetNbConstraints()), fft.WithoutPrecompute()).Cardinality
+	// domain | 3 G1 | A B Z K headers and points | 2 G2 | G2.B | 3 u64 | 2 bool vectors | u32
+	max = 169 + 96 + 16 + 32*(2*wires+int(card)+private) + 128 + 4 + 64*wires + 24 + 2*wires + 4
+	return wires, private, card, max
+}
+
+// checkGroth16PKLayout walks gnark's compressed BN254 Groth16 proving key
+// without commitments:
+//
+//	domain (u64 N | 5 fr | bool) | α₁ β₁ δ₁ | u32 |A| A | u32 |B| B |
+//	u32 |Z| Z | u32 |K| K | β₂ δ₂ | u32 |B₂| B₂ | u64 wires |
+//	u64 infA | u64 infB | wires bools | wires bools | u32 0
+//
+// The domain must be the circuit's, |A| = wires − infA, |B| = |B₂| =
+// wires − infB, |Z| ∈ {N−1, N}, |K| = the private wires, the bools 0 or 1
+// with infA (infB) of them set.
+func checkGroth16PKLayout(ccs constraint.ConstraintSystem, raw []byte) error {
+	wires, private, card, _ := groth16PKBounds(ccs)
+	r := newReader(raw, ErrInvalidKey)
+	var want bytes.Buffer
+	if _, err := fft.NewDomain(uint64(ccs.GetNbConstraints()), fft.WithoutPrecompute()).WriteTo(&want); err != nil {
+		return err
+	}
+	dom, err := r.take(want.Len(), "proving key domain")
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(dom[:len(dom)-1], want.Bytes()[:want.Len()-1]) || dom[len(dom)-1] > 1 {
+		return r.fail("proving key domain is not the circuit's")
+	}
+	if err := r.skipG1s(3, "proving key α β δ"); err != nil {
+		return err
+	}
+	var counts [5]int // A, B, Z, K, B₂
+	for i, name := range []string{"A", "B", "Z", "K"} {
+		n, err := r.u32("proving key " + name)
+		if err != nil {
+			return err
+		}
+		if n > uint32(wires) && (name != "Z" || uint64(n) > card) {
+			return r.fail("proving key: %d %s points, the circuit has %d wires", n, name, wires)
+		}
+		counts[i] = int(n)
+		if err := r.skipG1s(int(n), "proving key "+name); err != nil {
+			return err
+		}
+	}
+	if err := r.skipG2s(2, "proving key β₂ δ₂"); err != nil {
+		return err
+	}
+	n, err := r.u32("proving key B₂")
+	if err != nil {
+		return err
+	}
+	if n > uint32(wires) {
+		return r.fail("proving key: %d B₂ points, the circuit has %d wires", n, wires)
+	}
+	counts[4] = int(n)
+	if err := r.skipG2s(int(n), "proving key B₂"); err != nil {
+		return err
+	}
+	var hdr [3]uint64 // wires, infA, infB
+	for i := range hdr {
+		if hdr[i], err = r.u64("proving key wire counts"); err != nil {
+			return err
+		}
+	}
+	if hdr[0] != uint64(wires) || hdr[1] > hdr[0] || hdr[2] > hdr[0] ||
+		counts[0] != wires-int(hdr[1]) || counts[1] != wires-int(hdr[2]) || counts[4] != counts[1] ||
+		(uint64(counts[2]) != card && uint64(counts[2]) != card-1) || counts[3] != private {
+		return r.fail("proving key counts %v %v do not match the circuit (%d wires, %d private, domain %d)", counts, hdr, wires, private, card)
+	}
+	for i, inf := range hdr[1:] {
+		b, err := r.take(wires, "proving key infinity flags")
+		if err != nil {
+			return err
+		}
+		set := 0
+		for _, x := range b {
+			if x > 1 {
+				return r.fail("proving key infinity flag %d", x)
+			}
+			set += int(x)
+		}
+		if uint64(set) != inf {
+			return r.fail("proving key infinity flags %d: %d set, header says %d", i, set, inf)
+		}
+	}
+	if err := r.header(0, "proving key commitments"); err != nil {
+		return err
+	}
+	return r.end("proving key")
+}
+
+// checkPLONKPKLayout walks gnark's compressed BN254 PLONK proving key:
+//
+//	verifying key (exactly vkRaw) | u32 Size+3 | Size+3 G1 | u32 Size | Size G1
+func checkPLONKPKLayout(vk *plonkbn254.VerifyingKey, vkRaw, raw []byte) error {
+	r := newReader(raw, ErrInvalidKey)
+	if b, err := r.take(len(vkRaw), "proving key's verifying key"); err != nil || !bytes.Equal(b, vkRaw) {
+		return fmt.Errorf("%w: the proving key's verifying key is not vk.bin", ErrInvalidKey)
+	}
+	for _, n := range []int{int(vk.Size) + 3, int(vk.Size)} {
+		if err := r.header(n, "proving key SRS"); err != nil {
+			return err
+		}
+		if err := r.skipG1s(n, "proving key SRS"); err != nil {
+			return err
+		}
+	}
+	return r.end("proving key")
+}
+
+// decodeProvingKey reads pk.bin for vk and the circuit ccs (recompiled
+// from the shape): bounded read, layout walk, then gnark's checked
+// decoder on exactly those bytes.
+func decodeProvingKey(name string, vk *VerifyingKey, ccs constraint.ConstraintSystem, k *Keys) error {
+	var max int
+	if vk.backend == Groth16 {
+		_, _, _, max = groth16PKBounds(ccs)
+	} else {
+		max = len(vk.raw) + 8 + 32*(2*int(vk.pl.Size)+3)
+	}
+	raw, err := readBounded(name, max)
+	if err != nil {
+		return err
+	}
+	var dec io.ReaderFrom
+	if vk.backend == Groth16 {
+		err = checkGroth16PKLayout(ccs, raw)
+		k.g16 = new(groth16bn254.ProvingKey)
+		dec = k.g16
+	} else {
+		err = checkPLONKPKLayout(vk.pl, vk.raw, raw)
+		k.pl = new(plonkbn254.ProvingKey)
+		dec = k.pl
+	}
+	if err != nil {
+		return err
+	}
+	rd := bytes.NewReader(raw)
+	if _, err := dec.ReadFrom(rd); err != nil || rd.Len() != 0 {
+		return fmt.Errorf("%w: proving key: %v", ErrInvalidKey, err)
+	}
+	return nil
+}
