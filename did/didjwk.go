@@ -45,7 +45,8 @@ func (j *JWKResolver) Resolve(_ context.Context, did string) (*Resolution, error
 }
 
 // ParseJWKDID decodes the JWK of a did:jwk DID: strict unpadded base64url,
-// UTF-8 JSON with no duplicate members, a public key only (a JWK with
+// UTF-8 JSON with json v2 semantics (no duplicate members, also after
+// unescaping; no case variants of JWK member names), a public key only (a JWK with
 // private members is rejected with [ErrPrivateKeyMaterial]), a supported
 // and valid key. Errors wrap [ErrInvalidDID] or the key error.
 func ParseJWKDID(did string) (*JWK, crypto.PublicKey, error) {
@@ -63,11 +64,8 @@ func ParseJWKDID(did string) (*JWK, crypto.PublicKey, error) {
 	if !utf8.Valid(b) {
 		return nil, nil, fmt.Errorf("%w: did:jwk value is not UTF-8", ErrInvalidDID)
 	}
-	if err := checkJSON(b); err != nil {
-		return nil, nil, fmt.Errorf("%w: did:jwk JSON: %v", ErrInvalidDID, err)
-	}
 	var jwk JWK
-	if err := json.Unmarshal(b, &jwk); err != nil {
+	if err := unmarshal(b, &jwk); err != nil {
 		return nil, nil, fmt.Errorf("%w: did:jwk JSON: %v", ErrInvalidDID, err)
 	}
 	if err := jwk.Check(); err != nil {

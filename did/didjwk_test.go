@@ -124,6 +124,12 @@ func TestJWKRejects(t *testing.T) {
 		{"JSON array", jwkDID(`[1]`), ErrInvalidDID},
 		{"duplicate member", jwkDID(`{"crv":"Ed25519","kty":"OKP",` + x + `,` + x + `}`), ErrInvalidDID},
 		{"trailing data", jwkDID(`{"crv":"Ed25519","kty":"OKP",` + x + `}{}`), ErrInvalidDID},
+		// json v2 semantics: duplicates after unescaping, case variants
+		// (a case-insensitive reader's kty or d), lone surrogates.
+		{"escaped duplicate crv", jwkDID(`{"crv":"Ed25519","\u0063rv":"X25519","kty":"OKP",` + x + `}`), ErrInvalidDID},
+		{"case variant KTY", jwkDID(`{"crv":"Ed25519","kty":"OKP","KTY":"EC",` + x + `}`), ErrInvalidDID},
+		{"case variant D hides private key", jwkDID(`{"crv":"Ed25519","kty":"OKP",` + x + `,"D":"AAAA"}`), ErrInvalidDID},
+		{"lone surrogate", jwkDID(`{"crv":"Ed25519","kty":"OKP",` + x + `,"kid":"\ud800"}`), ErrInvalidDID},
 		{"invalid UTF-8", "did:jwk:" + base64.RawURLEncoding.EncodeToString([]byte{'{', 0xff, '}'}), ErrInvalidDID},
 		{"other method", "did:key:" + good[8:], ErrInvalidDID},
 		// Key

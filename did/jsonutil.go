@@ -1,70 +1,39 @@
 package did
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// maxJSONDepth bounds the nesting of JSON accepted by this package.
-const maxJSONDepth = 64
+// unmarshal is how this package reads JSON: json v2 semantics
+// (github.com/go-json-experiment/json, the prototype of encoding/json/v2),
+// which refuse duplicate member names also after unescaping ("a" and
+// "\u0061"), match names case-sensitively, and refuse invalid UTF-8, lone
+// surrogate escapes and trailing data, so that a document has one reading.
+// A number inside an interface value (@context) is kept as json.Number and
+// refused at magnitude 2^53 or more, where float64 readers disagree.
+func unmarshal(b []byte, v any) error {
+	return jsonv2.Unmarshal(b, v, jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(exactNumber)))
+}
 
-// checkJSON checks that data is exactly one JSON value, with no duplicate
-// object member names (which encoding/json would silently resolve to the
-// last one, a classic source of parser differentials), no nesting deeper
-// than maxJSONDepth and no trailing data.
-func checkJSON(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	type frame struct {
-		obj  bool
-		keys map[string]struct{}
-		key  bool // the next token in this object is a member name
+func exactNumber(dec *jsontext.Decoder, v *any) error {
+	if dec.PeekKind() != '0' {
+		return errors.ErrUnsupported // default decoding
 	}
-	var stack []*frame
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			if err == io.EOF {
-				return errors.New("unexpected end of JSON")
-			}
-			return err
-		}
-		if n := len(stack); n > 0 && stack[n-1].obj && stack[n-1].key {
-			top := stack[n-1]
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				stack = stack[:n-1]
-			} else {
-				k, _ := tok.(string)
-				if _, dup := top.keys[k]; dup {
-					return fmt.Errorf("duplicate member %q", truncate(k, 64))
-				}
-				top.keys[k] = struct{}{}
-				top.key = false
-				continue
-			}
-		} else if d, ok := tok.(json.Delim); ok && (d == '{' || d == '[') {
-			if len(stack) >= maxJSONDepth {
-				return errors.New("JSON nested too deeply")
-			}
-			stack = append(stack, &frame{obj: d == '{', keys: map[string]struct{}{}, key: d == '{'})
-			continue
-		} else if ok && d == ']' {
-			stack = stack[:len(stack)-1]
-		}
-		// A value is complete.
-		if len(stack) == 0 {
-			if _, err := dec.Token(); err != io.EOF {
-				return errors.New("trailing data after JSON value")
-			}
-			return nil
-		}
-		if top := stack[len(stack)-1]; top.obj {
-			top.key = true
-		}
+	tok, err := dec.ReadToken()
+	if f, ferr := strconv.ParseFloat(tok.String(), 64); err == nil && (ferr != nil || math.Abs(f) >= 1<<53) {
+		err = fmt.Errorf("number %s is not exact in float64", truncate(tok.String(), 32))
+	} else if err == nil {
+		*v = json.Number(tok.String())
 	}
+	return err
 }
 
 // stringOrSet is a JSON value that is either a string or an array of
@@ -80,12 +49,12 @@ func (s stringOrSet) MarshalJSON() ([]byte, error) {
 
 func (s *stringOrSet) UnmarshalJSON(b []byte) error {
 	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
+	if err := unmarshal(b, &one); err == nil && string(b) != "null" {
 		*s = stringOrSet{one}
 		return nil
 	}
 	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
+	if err := unmarshal(b, &many); err != nil {
 		return errors.New("expected a string or an array of strings")
 	}
 	*s = many
@@ -93,14 +62,23 @@ func (s *stringOrSet) UnmarshalJSON(b []byte) error {
 }
 
 // takeMembers decodes an object into a map with exact (case-sensitive)
-// member names.
-func takeMembers(b []byte) (map[string]json.RawMessage, error) {
+// member names, refusing a name that differs only in case from one of
+// known ("ID" next to, or instead of, "id"): a case-insensitive reader
+// would take it for the known member.
+func takeMembers(b []byte, known ...string) (map[string]json.RawMessage, error) {
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := unmarshal(b, &m); err != nil {
 		return nil, err
 	}
 	if m == nil {
 		return nil, errors.New("expected a JSON object")
+	}
+	for k := range m {
+		for _, name := range known {
+			if k != name && strings.EqualFold(k, name) {
+				return nil, fmt.Errorf("member %q is a case variant of %q", truncate(k, 64), name)
+			}
+		}
 	}
 	return m, nil
 }
@@ -113,7 +91,7 @@ func take(m map[string]json.RawMessage, name string, v any) error {
 		return nil
 	}
 	delete(m, name)
-	if err := json.Unmarshal(raw, v); err != nil {
+	if err := unmarshal(raw, v); err != nil {
 		return fmt.Errorf("member %q: %v", name, err)
 	}
 	return nil
@@ -128,7 +106,7 @@ func putMembers(known any, extra map[string]json.RawMessage) ([]byte, error) {
 		return b, err
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := unmarshal(b, &m); err != nil {
 		return nil, err
 	}
 	for k, v := range extra {

@@ -42,7 +42,7 @@ func (j JWK) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := unmarshal(b, &m); err != nil {
 		return nil, err
 	}
 	for k, v := range j.Extra {
@@ -55,7 +55,7 @@ func (j JWK) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a JWK with exact (case-sensitive) member names.
 func (j *JWK) UnmarshalJSON(b []byte) error {
-	m, err := takeMembers(b)
+	m, err := takeMembers(b, append([]string{"kty", "crv", "x", "y", "n", "e", "use", "key_ops", "alg", "kid"}, jwkPrivateMembers...)...)
 	if err != nil {
 		return fmt.Errorf("jwk: %v", err)
 	}

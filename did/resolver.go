@@ -76,7 +76,7 @@ func (d *Document) Clone() (*Document, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
 	var c Document
-	if err := json.Unmarshal(b, &c); err != nil {
+	if err := unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
 	return &c, nil
