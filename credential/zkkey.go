@@ -236,9 +236,13 @@ func (h *HolderSecret) Element() fr.Element { return h.e }
 // gives the issuer.
 func (h *HolderSecret) Commitment() fr.Element { return HolderCommitment(h.e) }
 
-// Nullifier returns [Nullifier](secret, [ScopeElement](scope)).
-func (h *HolderSecret) Nullifier(scope string) fr.Element {
-	return Nullifier(h.e, ScopeElement(scope))
+// Nullifier returns the nullifier a proof for a verifier with this
+// audience and scope outputs, and that verifier records:
+// [Nullifier](secret, [ScopeFor](audience, scope)). The circuit binds the
+// audience, so the scope name alone ([ScopeElement]) gives a value no
+// verifier ever sees.
+func (h *HolderSecret) Nullifier(audience, scope string) fr.Element {
+	return Nullifier(h.e, ScopeFor(audience, scope))
 }
 
 // Equal reports whether h and o are the same secret, in constant time.

@@ -208,9 +208,13 @@ func TestHolderSecret(t *testing.T) {
 	if want := HolderCommitment(h.Element()); !c.Equal(&want) {
 		t.Error("Commitment is not HolderCommitment")
 	}
-	n := h.Nullifier("election-2027")
-	if want := Nullifier(h.Element(), ScopeElement("election-2027")); !n.Equal(&want) {
-		t.Error("Nullifier")
+	// The verifier's value: what the circuit outputs for ScopeFor.
+	n := h.Nullifier("https://ballot.example", "election-2027")
+	if want := Nullifier(h.Element(), ScopeFor("https://ballot.example", "election-2027")); !n.Equal(&want) {
+		t.Error("Nullifier is not the one a verifier records")
+	}
+	if other := h.Nullifier("https://other.example", "election-2027"); other.Equal(&n) {
+		t.Error("Nullifier does not bind the audience")
 	}
 	modulus := fr.Modulus().FillBytes(make([]byte, 32))
 	for name, b := range map[string][]byte{
