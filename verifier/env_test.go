@@ -313,7 +313,13 @@ func (e *env) newVerifier(t testing.TB, store Store, rnd *detRand) *Verifier {
 		}
 		return "", fmt.Errorf("no root for %s", issuer)
 	})
-	cfg := Config{Store: store, Audience: "https://vote.example", Resolver: e.resolver, Roots: roots,
+	return e.newVerifierWith(t, store, rnd, roots, nil)
+}
+
+// newVerifierWith is newVerifier with a root source and issuer key pins.
+func (e *env) newVerifierWith(t testing.TB, store Store, rnd *detRand, roots RootSource, pins map[string][]string) *Verifier {
+	t.Helper()
+	cfg := Config{Store: store, IssuerKeys: pins, Audience: "https://vote.example", Resolver: e.resolver, Roots: roots,
 		Key: keys(t).VerifyingKey, Schemas: []*credential.Schema{testSchema()}, Now: e.clock.Func(),
 		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if rnd != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -27,13 +28,19 @@ const (
 	CodeInvalidProof          = "invalid_proof"
 	CodeTooLarge              = "too_large"
 	CodeUnsupportedMediaType  = "unsupported_media_type"
+	CodeNotFound              = "not_found"
+	CodeMethodNotAllowed      = "method_not_allowed"
 	CodeUnavailable           = "unavailable"
 	CodeInternal              = "internal"
 )
 
-// errWrongContentType is the handler's own rejection of a body that is not
-// application/json.
-var errWrongContentType = errors.New("verifier: content type must be application/json")
+// The handler's own rejections: a body that is not application/json, a
+// path it does not serve, a method a path does not take.
+var (
+	errWrongContentType = errors.New("verifier: content type must be application/json")
+	errNotFound         = errors.New("verifier: no such endpoint")
+	errMethodNotAllowed = errors.New("verifier: method not allowed")
+)
 
 // ErrorCode maps an error from this package to its HTTP status and stable
 // code. It is the one place where sentinels become statuses.
@@ -44,6 +51,10 @@ func ErrorCode(err error) (status int, code string) {
 		return http.StatusRequestEntityTooLarge, CodeTooLarge
 	case errors.Is(err, errWrongContentType):
 		return http.StatusUnsupportedMediaType, CodeUnsupportedMediaType
+	case errors.Is(err, errNotFound):
+		return http.StatusNotFound, CodeNotFound
+	case errors.Is(err, errMethodNotAllowed):
+		return http.StatusMethodNotAllowed, CodeMethodNotAllowed
 	case errors.Is(err, ErrInvalidRequest):
 		return http.StatusBadRequest, CodeInvalidRequest
 	case errors.Is(err, ErrMalformedPresentation):
@@ -85,15 +96,48 @@ type ErrorBody struct {
 // backend only (or set TrustedIssuers), and prune expired requests with
 // Store.DeleteExpired. Request bodies must be application/json and at most
 // MaxHTTPBody bytes.
-// Errors are {"code": ..., "message": ...} with the status and code of
-// [ErrorCode]. Presentations are never logged. Serve it with [NewServer]
-// (or equivalent timeouts).
+// Errors, including any other path (404, not_found), another method (405,
+// method_not_allowed, with an Allow header) and a body over the limit
+// (413, too_large), are {"code": ..., "message": ...} with the status and
+// code of [ErrorCode], never the plain-text answers of http.ServeMux.
+// Presentations are never logged. Serve it with [NewServer] (or equivalent
+// timeouts).
 func (v *Verifier) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /requests", v.handle(v.createRequest))
-	mux.HandleFunc("GET /requests/{id}", v.handle(v.getRequest))
-	mux.HandleFunc("POST /requests/{id}/presentations", v.handle(v.postPresentation))
-	return http.MaxBytesHandler(mux, MaxHTTPBody)
+	routes := map[string]bool{}
+	route := func(pattern string, f handlerFunc) {
+		mux.HandleFunc(pattern, v.handle(f))
+		routes[pattern] = true
+	}
+	route("POST /requests", v.createRequest)
+	route("GET /requests/{id}", v.getRequest)
+	route("POST /requests/{id}/presentations", v.postPresentation)
+	unrouted := v.handle(func(r *http.Request) (int, any, error) { return 0, nil, errNotFound })
+	return http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// ServeMux answers unmatched requests itself (plain-text 404 and
+		// 405, redirects for unclean paths), with a pattern that is not
+		// one of ours: answer those here, in JSON.
+		if _, p := mux.Handler(r); routes[p] {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, p := mux.Handler(probe); routes[p] {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) == 0 {
+			unrouted(w, r)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		v.handle(func(r *http.Request) (int, any, error) {
+			return 0, nil, fmt.Errorf("%w: this path takes %s", errMethodNotAllowed, strings.Join(allow, ", "))
+		})(w, r)
+	}), MaxHTTPBody)
 }
 
 // NewServer returns an *http.Server for h with the timeouts a public
