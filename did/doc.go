@@ -54,9 +54,17 @@
 //
 // # did:web
 //
-// [WebResolver] fetches over HTTPS with the caller's *http.Client (see
-// [WebConfig]), refusing IP literals and local names in the DID and, at
-// connection time, loopback, private and other special-purpose addresses,
-// whatever name led to them. [NewWeb], [WebDocumentPath] and
-// [DocumentHandler] help an issuer publish its document.
+// [WebResolver] fetches with the outbound policy of package
+// [github.com/zkcred/zkcred/did/fetch]: HTTPS only, public addresses only
+// (checked when connecting, on the address dialled, whatever name led to
+// it), no proxy, redirects only to the same scheme and host, one deadline
+// for the whole fetch and a size limit. It builds its own transport and
+// takes only TLS settings from the caller (see [WebConfig]). Before any
+// request, [Parse] applies the did:web syntax: a domain name host whose
+// only percent-encoding is "%3A" before a port, and ':'-separated path
+// segments of ALPHA, DIGIT, '.', '-' and '_' that are neither empty nor
+// "." or ".." (no percent-encoded dots, slashes, controls or anything
+// else); the resolver also refuses IP literals and local names.
+// [NewWeb], [WebDocumentPath] and [DocumentHandler] help an issuer
+// publish its document.
 package did

@@ -185,8 +185,9 @@ func NewWeb(host string, path ...string) (string, error) {
 }
 
 // Resolve implements [Resolver]: it maps the DID to its URL, refuses
-// local hosts and forbidden addresses (see [WebConfig]), GETs the
-// document, requires status 200, a JSON media type (application/did+json,
+// local hosts, and GETs the document under the [fetch] policy (forbidden
+// addresses, other-host redirects, the deadline and the size limit: see
+// [WebConfig]); it requires status 200, a JSON media type (application/did+json,
 // application/did+ld+json, application/json or application/ld+json) and
 // at most MaxBodyBytes, then parses it with [ParseDocument] and checks
 // that its id is the DID and that every verification method id and

@@ -21,7 +21,10 @@
 //   - On the JWT path the issuer adds a [Registry.NewEntry] to each
 //     credential's credentialStatus, sets bits with [Registry.SetStatus] and
 //     publishes [Registry.StatusListCredential]; verifiers call
-//     [CheckStatus] with their own *http.Client.
+//     [CheckStatus], which fetches the list under the outbound policy of
+//     package [github.com/zkcred/zkcred/did/fetch] (public addresses only,
+//     no proxy, no redirect to another host, a deadline for the whole
+//     fetch, a size limit), taking only TLS settings from the caller.
 //
 // # Why an indexed Merkle tree
 //

@@ -1,0 +1,64 @@
+package did
+
+import (
+	"net/url"
+	"path"
+	"runtime/metrics"
+	"strings"
+	"testing"
+)
+
+// webAllocBytes returns the bytes the process has allocated so far
+// (cumulative, runtime/metrics); FuzzWebDID bounds each input with it.
+func webAllocBytes() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// webFuzzAllocCeiling bounds what one input may allocate: Parse,
+// WebDocumentURL and NewWeb of at most MaxLength bytes need far less.
+const webFuzzAllocCeiling = 4 << 20
+
+// FuzzWebDID checks that did:web parsing never panics, stays under an
+// allocation ceiling per input, and that every DID it maps to a URL maps
+// to a clean one: https, the DID's own host, a path without
+// percent-encoding, empty or dot segments (path.Clean leaves it as is),
+// and that NewWeb rebuilds the DID from the URL's parts.
+func FuzzWebDID(f *testing.F) {
+	for _, s := range []string{"did:web:w3c-ccg.github.io", "did:web:w3c-ccg.github.io:user:alice",
+		"did:web:example.com%3A3000:user:alice", "did:web:example.com%3A3000", "did:web:example.com:3000", "did:web:127.0.0.1"} {
+		f.Add(s) // shared/vectors/did-web/url-mapping.json
+	}
+	for _, tc := range invalidWebDIDs {
+		f.Add(tc.did)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		before := webAllocBytes()
+		u, err := WebDocumentURL(s)
+		if n := webAllocBytes() - before; n > webFuzzAllocCeiling {
+			t.Fatalf("%d bytes allocated for a %d-byte input", n, len(s))
+		}
+		if err != nil {
+			return
+		}
+		pu, err := url.Parse(u)
+		if err != nil || pu.Scheme != "https" || pu.RawQuery != "" || pu.Fragment != "" || pu.User != nil {
+			t.Fatalf("%q → bad URL %q (%v)", s, u, err)
+		}
+		if strings.Contains(u, "%") || strings.Contains(pu.Path, "//") || path.Clean(pu.Path) != pu.Path {
+			t.Fatalf("%q → unclean path %q", s, pu.Path)
+		}
+		var segs []string
+		if p := strings.TrimSuffix(pu.Path, "/did.json"); p != "/.well-known" {
+			segs = strings.Split(strings.TrimPrefix(p, "/"), "/")
+		}
+		host, _, _ := strings.Cut(strings.TrimPrefix(s, "did:web:"), "%3A")
+		host, _, _ = strings.Cut(host, ":")
+		if host == strings.ToLower(host) { // NewWeb writes the host in lower case
+			if d, err := NewWeb(pu.Host, segs...); err != nil || d != s {
+				t.Fatalf("%q → %q → NewWeb %q, %v", s, u, d, err)
+			}
+		}
+	})
+}
