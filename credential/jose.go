@@ -106,7 +106,10 @@ func (o *VerifyOptions) algorithms() ([]string, error) {
 // method, which must be in the issuer's assertionMethod; its DID must be
 // c's issuer. The payload is c plus "iss" (= issuer), "iat" (= now) and,
 // when c has validUntil, "exp" (= validUntil); c must not already carry
-// these claims, nor "nbf", "vc" or "vp".
+// these claims, nor "nbf", "vc" or "vp". A "sub" in c.Extra must be the id
+// of c's only subject ([ErrSubjectMismatch]), and the payload must be what
+// [VerifyJWT] accepts (no claim number of magnitude 2^53 or more, for
+// instance), or IssueJWT fails.
 func IssueJWT(c *Credential, key crypto.Signer, kid string, now time.Time) (string, error) {
 	if c == nil || key == nil {
 		return "", fmt.Errorf("%w: nil credential or key", ErrInvalidCredential)
@@ -181,8 +184,11 @@ func IssueJWT(c *Credential, key crypto.Signer, kid string, now time.Time) (stri
 // VerifyJWT verifies a VC-JOSE JWT and returns its credential. It
 //
 //   - accepts only the compact serialization within [VerifyOptions.MaxTokenSize],
-//     in strict base64url, with a JSON header and payload free of duplicate
-//     members ([ErrMalformedJWT], [ErrTooLarge]);
+//     all three segments in canonical base64url (no padding, no white
+//     space, unused bits zero), with a JSON header and payload read with
+//     json v2 semantics: no duplicate members (also after unescaping), no
+//     case variants of the header parameters and claims below, valid UTF-8
+//     without lone surrogates ([ErrMalformedJWT], [ErrTooLarge]);
 //   - requires "alg" in the allow-list ([ErrUnsupportedAlgorithm]: never
 //     "none", HMAC or RSA), "typ" vc+jwt and "cty", if present, vc
 //     ([ErrMediaType]), and refuses "crit", "b64" and the key-carrying
@@ -194,8 +200,10 @@ func IssueJWT(c *Credential, key crypto.Signer, kid string, now time.Time) (stri
 //     not be weak, and the DID must be the credential's issuer
 //     ([ErrUntrustedKey]);
 //   - checks the signature ([ErrBadSignature]);
-//   - refuses the "vc" and "vp" claims and an "iss" other than the issuer,
-//     validates the credential ([ErrInvalidCredential]);
+//   - refuses the "vc" and "vp" claims, an "iss" other than the issuer and
+//     a "sub" other than the id of the only credentialSubject
+//     ([ErrSubjectMismatch]), validates the credential
+//     ([ErrInvalidCredential]);
 //   - checks "exp", "nbf", "iat", validFrom and validUntil against the
 //     clock of opts ([ErrExpired], [ErrNotYetValid]), comparing the
 //     NumericDates as numbers so that huge values cannot wrap around.

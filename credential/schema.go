@@ -237,8 +237,9 @@ func (s *Schema) canonical() []byte {
 	return b
 }
 
-// UnmarshalJSON decodes a schema strictly: unknown members, duplicate
-// members, another format and an invalid schema are errors
+// UnmarshalJSON decodes a schema strictly (json v2 semantics): unknown or
+// case-variant members, duplicate members (also after unescaping), invalid
+// UTF-8, non-integer numbers, another format and an invalid schema are errors
 // (wrapping [ErrInvalidSchema]).
 func (s *Schema) UnmarshalJSON(b []byte) error {
 	var j schemaJSON

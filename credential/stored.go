@@ -223,7 +223,9 @@ func (s *Stored) MarshalJSON() ([]byte, error) {
 }
 
 // ParseStored decodes a stored credential strictly (see FORMAT.md): input
-// over [MaxStoredSize], invalid UTF-8, duplicate or unknown members, a
+// over [MaxStoredSize], invalid UTF-8 or lone surrogates, duplicate (also
+// after unescaping), case-variant or unknown members, values numbers of
+// magnitude 2^53 or more, a
 // missing member, another version ([ErrUnsupportedVersion]), non-minimal
 // decimal numbers, padded or non-canonical base64url, field elements not
 // below r, a non-canonical signature, and anything [Stored.Check] refuses

@@ -74,10 +74,14 @@ var knownMembers = []string{"@context", "id", "type", "issuer", "validFrom", "va
 	"credentialSubject", "credentialStatus", "credentialSchema", "evidence", "termsOfUse", "refreshService"}
 
 // ParseCredential decodes and validates a credential: input over
-// [MaxCredentialSize], invalid UTF-8, duplicate member names, nesting
-// deeper than 32, trailing data, members of the wrong JSON type and any
-// rule of [Credential.Validate] are errors wrapping [ErrInvalidCredential]
-// (or [ErrTooLarge]).
+// [MaxCredentialSize], invalid UTF-8 or a lone surrogate escape, duplicate
+// member names (also after unescaping), a member whose name is a case
+// variant of a VC Data Model name ("Issuer"), a number of magnitude 2^53
+// or more in a claim, @context or object property (numbers there decode
+// as json.Number), such values nested deeper than 32, trailing data,
+// members of the wrong JSON type and any rule of [Credential.Validate] are
+// errors wrapping [ErrInvalidCredential] (or [ErrTooLarge]). Other extension
+// members are kept in Extra.
 func ParseCredential(b []byte) (*Credential, error) {
 	return parseCredential(b, MaxCredentialSize)
 }
@@ -100,9 +104,8 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidCredential}, args...)...)
 }
 
-// UnmarshalJSON decodes the structure of a credential, refusing invalid
-// UTF-8, duplicate members and deep nesting (see [ParseCredential], which
-// also validates it).
+// UnmarshalJSON decodes the structure of a credential with the strict
+// JSON rules of [ParseCredential], which also validates it.
 func (c *Credential) UnmarshalJSON(b []byte) error {
 	m, err := members(b, knownMembers...)
 	if err != nil {
