@@ -2,13 +2,11 @@ package zkp
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
 	cs "github.com/consensys/gnark/constraint/bn254"
 )
@@ -27,16 +25,17 @@ var ErrCeremony = errors.New("zkp: ceremony")
 // [Ceremony.VerifyPhase1] and [Ceremony.Finish].
 //
 // Contributions are gnark's encodings. gnark's decoders allocate whatever
-// the size headers inside say before reading the points, so every header
-// (phase 1: the domain size; phase 2: the commitment count and both vector
-// lengths) is checked against the sizes this circuit implies before any
-// decoding: a crafted contribution is an error, not an out-of-memory
+// the size headers inside say, and read each point compressed or not as
+// its flag says (so one flag moves every later header), so the whole
+// layout of each contribution is walked first: every point flagged
+// compressed, every header (domain size, commitment count, vector
+// lengths, challenge length) equal to what this circuit implies, the
+// exact length. A crafted contribution is an error, not an out-of-memory
 // crash. Verification then checks the points themselves.
 type Ceremony struct {
 	shape Shape
 	r1cs  *cs.R1CS
 	n     uint64
-	p1Len int
 }
 
 // NewCeremony compiles the circuit of shape s and prepares a ceremony.
@@ -62,103 +61,90 @@ func encode(w io.WriterTo) ([]byte, error) {
 }
 
 // Layout of gnark's encodings, as zkcred requires them (compressed points:
-// G1 32 bytes, G2 64), for the header checks:
+// G1 32 bytes, G2 64):
 //
-//	Phase1:      3 UpdateProof (G1 ‖ G2 each) ‖ SrsCommons ‖ u8 n ‖ challenge
-//	SrsCommons:  u64 N ‖ points (no further headers)
-//	Phase2:      u16 commitments ‖ G1 δ ‖ u32 n ‖ n G1 (K) ‖ u32 m ‖ m G1 (Z) ‖ …
+//	UpdateProof: G1 ‖ G2
+//	Phase1:      3 UpdateProof ‖ SrsCommons ‖ u8 len ‖ challenge (0 or 32 bytes)
+//	SrsCommons:  u64 N ‖ [β]₂ ‖ 2N−2 G1 ‖ N−1 G2 ‖ 2N G1
+//	Phase2:      u16 0 ‖ [δ]₁ ‖ u32 n ‖ n G1 (K) ‖ u32 N−1 ‖ N−1 G1 (Z) ‖
+//	             [δ]₂ ‖ UpdateProof ‖ u8 len ‖ challenge (0 or 32 bytes)
 //
-// gnark's decoder takes each point compressed or not, as its first byte
-// says, so a header's position is only known if every point before it is
-// compressed: the checks require that too.
-const (
-	g1Size          = bn254.SizeOfG1AffineCompressed
-	g2Size          = bn254.SizeOfG2AffineCompressed
-	updateProofSize = g1Size + g2Size
-)
+// gnark's decoders take each point compressed or not as its first byte
+// says, and allocate what each header says: the walks below check every
+// point's flag and every header (and the exact length) before any gnark
+// decoder runs.
 
-// checkCompressed checks that the point encoded at b[off:] is flagged
-// compressed (gnark-crypto: the two top bits of the first byte are not 00).
-func checkCompressed(b []byte, off int, what, point string) error {
-	if len(b) <= off {
-		return fmt.Errorf("%w: %s is %d bytes, too short", ErrCeremony, what, len(b))
-	}
-	if b[off]>>6 == 0 {
-		return fmt.Errorf("%w: %s: point %s is not compressed", ErrCeremony, what, point)
-	}
-	return nil
+// walkUpdateProof checks an update proof's two point flags.
+func walkUpdateProof(r *reader, what string) error {
+	return errors.Join(r.skipG1s(1, what), r.skipG2s(1, what))
 }
 
-// checkN checks the big-endian u64 domain size at b[off:].
-func (c *Ceremony) checkN(b []byte, off int, what string) error {
-	if len(b) < off+8 {
-		return fmt.Errorf("%w: %s is %d bytes, too short", ErrCeremony, what, len(b))
-	}
-	if n := binary.BigEndian.Uint64(b[off:]); n != c.n {
-		return fmt.Errorf("%w: %s is for domain size %d, want %d", ErrCeremony, what, n, c.n)
-	}
-	return nil
-}
-
-// checkPhase1Headers checks a phase-1 encoding: its three update proofs are
-// compressed, so the domain size is where it should be, and it is this
-// circuit's.
-func (c *Ceremony) checkPhase1Headers(b []byte, what string) error {
-	for i := 0; i < 3; i++ {
-		if err := checkCompressed(b, i*updateProofSize, what, fmt.Sprintf("proof %d G1", i)); err != nil {
-			return err
-		}
-		if err := checkCompressed(b, i*updateProofSize+g1Size, what, fmt.Sprintf("proof %d G2", i)); err != nil {
-			return err
-		}
-	}
-	return c.checkN(b, 3*updateProofSize, what)
-}
-
-// checkPhase2Headers checks a phase-2 encoding's headers: no commitments,
-// one K point per private wire, N−1 Z points, and every point before the
-// last header compressed.
-func (c *Ceremony) checkPhase2Headers(b []byte, what string) error {
-	internal, secret, _ := c.r1cs.GetNbVariables()
-	if len(b) < 2 {
-		return fmt.Errorf("%w: %s is %d bytes, too short", ErrCeremony, what, len(b))
-	}
-	if b[0]|b[1] != 0 {
-		return fmt.Errorf("%w: %s has commitments; this circuit has none", ErrCeremony, what)
-	}
-	if err := checkCompressed(b, 2, what, "δ"); err != nil {
+// walkCommons walks an SrsCommons encoding for domain size n.
+func walkCommons(r *reader, n uint64, what string) error {
+	got, err := r.u64(what + " domain size")
+	if err != nil {
 		return err
 	}
-	off := 2 + g1Size
-	for i, h := range []struct {
-		name string
-		want uint64
-	}{{"K", uint64(internal + secret)}, {"Z", c.n - 1}} {
-		if len(b) < off+4 {
-			return fmt.Errorf("%w: %s is %d bytes, too short", ErrCeremony, what, len(b))
-		}
-		if n := uint64(binary.BigEndian.Uint32(b[off:])); n != h.want {
-			return fmt.Errorf("%w: %s has %d %s points, want %d", ErrCeremony, what, n, h.name, h.want)
-		}
-		off += 4
-		if i == 0 { // the K points precede the Z header
-			for j := 0; j < int(h.want); j++ {
-				if err := checkCompressed(b, off, what, fmt.Sprintf("K[%d]", j)); err != nil {
-					return err
-				}
-				off += g1Size
-			}
-		}
+	if got != n {
+		return r.fail("%s is for domain size %d, want %d", what, got, n)
 	}
-	return nil
+	N := int(n)
+	return errors.Join(r.skipG2s(1, what+" [β]₂"), r.skipG1s(2*N-2, what+" [τⁱ]₁"),
+		r.skipG2s(N-1, what+" [τⁱ]₂"), r.skipG1s(2*N, what+" [ατⁱ]₁ [βτⁱ]₁"))
 }
 
-func decodeExact(r io.ReaderFrom, b []byte, wantLen int, what string) error {
-	// A phase-1 object carries the previous challenge: empty in the initial
-	// one, a 32-byte hash afterwards.
-	if wantLen > 0 && len(b) != wantLen && len(b) != wantLen+32 {
-		return fmt.Errorf("%w: %s is %d bytes, want %d", ErrCeremony, what, len(b), wantLen)
+// walkChallenge walks the trailing challenge: empty or a 32-byte hash.
+func walkChallenge(r *reader, what string) error {
+	b, err := r.take(1, what+" challenge")
+	if err != nil {
+		return err
 	}
+	if b[0] != 0 && b[0] != 32 {
+		return r.fail("%s challenge of %d bytes", what, b[0])
+	}
+	if _, err := r.take(int(b[0]), what+" challenge"); err != nil {
+		return err
+	}
+	return r.end(what)
+}
+
+// checkPhase1 walks a whole phase-1 encoding.
+func (c *Ceremony) checkPhase1(b []byte, what string) error {
+	r := newReader(b, ErrCeremony)
+	for i := 0; i < 3; i++ {
+		if err := walkUpdateProof(r, fmt.Sprintf("%s proof %d", what, i)); err != nil {
+			return err
+		}
+	}
+	if err := walkCommons(r, c.n, what); err != nil {
+		return err
+	}
+	return walkChallenge(r, what)
+}
+
+// checkPhase2 walks a whole phase-2 encoding: no commitments, one K point
+// per private wire, N−1 Z points.
+func (c *Ceremony) checkPhase2(b []byte, what string) error {
+	internal, secret, _ := c.r1cs.GetNbVariables()
+	r := newReader(b, ErrCeremony)
+	nc, err := r.take(2, what)
+	if err != nil {
+		return err
+	}
+	if nc[0]|nc[1] != 0 {
+		return r.fail("%s has commitments; this circuit has none", what)
+	}
+	if err := errors.Join(r.skipG1s(1, what+" [δ]₁"), r.header(internal+secret, what+" K"),
+		r.skipG1s(internal+secret, what+" K"), r.header(int(c.n)-1, what+" Z"), r.skipG1s(int(c.n)-1, what+" Z"),
+		r.skipG2s(1, what+" [δ]₂"), walkUpdateProof(r, what+" proof")); err != nil {
+		return err
+	}
+	return walkChallenge(r, what)
+}
+
+// decodeExact decodes b, whose layout the caller walked, with gnark's
+// decoder.
+func decodeExact(r io.ReaderFrom, b []byte, what string) error {
 	rd := bytes.NewReader(b)
 	if _, err := r.ReadFrom(rd); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrCeremony, what, err)
@@ -172,35 +158,17 @@ func decodeExact(r io.ReaderFrom, b []byte, wantLen int, what string) error {
 // InitialPhase1 returns the phase-1 starting point the first contributor
 // builds on.
 func (c *Ceremony) InitialPhase1() ([]byte, error) {
-	b, err := encode(mpcsetup.NewPhase1(c.n))
-	if err != nil {
-		return nil, err
-	}
-	c.p1Len = len(b)
-	return b, nil
-}
-
-func (c *Ceremony) phase1Len() (int, error) {
-	if c.p1Len == 0 {
-		if _, err := c.InitialPhase1(); err != nil {
-			return 0, err
-		}
-	}
-	return c.p1Len, nil
+	return encode(mpcsetup.NewPhase1(c.n))
 }
 
 // ContributePhase1 verifies prev against its predecessor-free form (it
 // must decode), adds fresh randomness and returns the new contribution.
 func (c *Ceremony) ContributePhase1(prev []byte) ([]byte, error) {
-	n, err := c.phase1Len()
-	if err != nil {
-		return nil, err
-	}
 	var p mpcsetup.Phase1
-	if err := c.checkPhase1Headers(prev, "phase 1 contribution"); err != nil {
+	if err := c.checkPhase1(prev, "phase 1 contribution"); err != nil {
 		return nil, err
 	}
-	if err := decodeExact(&p, prev, n, "phase 1 contribution"); err != nil {
+	if err := decodeExact(&p, prev, "phase 1 contribution"); err != nil {
 		return nil, err
 	}
 	p.Contribute()
@@ -214,18 +182,14 @@ func (c *Ceremony) VerifyPhase1(beacon []byte, contributions ...[]byte) ([]byte,
 	if len(contributions) == 0 {
 		return nil, fmt.Errorf("%w: no phase 1 contributions", ErrCeremony)
 	}
-	n, err := c.phase1Len()
-	if err != nil {
-		return nil, err
-	}
 	ps := make([]*mpcsetup.Phase1, len(contributions))
 	for i, b := range contributions {
 		ps[i] = new(mpcsetup.Phase1)
 		what := fmt.Sprintf("phase 1 contribution %d", i)
-		if err := c.checkPhase1Headers(b, what); err != nil {
+		if err := c.checkPhase1(b, what); err != nil {
 			return nil, err
 		}
-		if err := decodeExact(ps[i], b, n, what); err != nil {
+		if err := decodeExact(ps[i], b, what); err != nil {
 			return nil, err
 		}
 	}
@@ -238,10 +202,11 @@ func (c *Ceremony) VerifyPhase1(beacon []byte, contributions ...[]byte) ([]byte,
 
 func (c *Ceremony) commons(b []byte) (*mpcsetup.SrsCommons, error) {
 	var commons mpcsetup.SrsCommons
-	if err := c.checkN(b, 0, "phase 1 result"); err != nil {
+	r := newReader(b, ErrCeremony)
+	if err := errors.Join(walkCommons(r, c.n, "phase 1 result"), r.end("phase 1 result")); err != nil {
 		return nil, err
 	}
-	if err := decodeExact(&commons, b, 0, "phase 1 result"); err != nil {
+	if err := decodeExact(&commons, b, "phase 1 result"); err != nil {
 		return nil, err
 	}
 	if uint64(len(commons.G2.Tau)) != c.n || uint64(len(commons.G1.AlphaTau)) != c.n {
@@ -265,10 +230,10 @@ func (c *Ceremony) InitialPhase2(phase1 []byte) ([]byte, error) {
 // ContributePhase2 adds fresh randomness to a phase-2 contribution.
 func (c *Ceremony) ContributePhase2(prev []byte) ([]byte, error) {
 	var p mpcsetup.Phase2
-	if err := c.checkPhase2Headers(prev, "phase 2 contribution"); err != nil {
+	if err := c.checkPhase2(prev, "phase 2 contribution"); err != nil {
 		return nil, err
 	}
-	if err := decodeExact(&p, prev, 0, "phase 2 contribution"); err != nil {
+	if err := decodeExact(&p, prev, "phase 2 contribution"); err != nil {
 		return nil, err
 	}
 	p.Contribute()
@@ -289,10 +254,10 @@ func (c *Ceremony) Finish(phase1, beacon []byte, contributions ...[]byte) (*Keys
 	for i, b := range contributions {
 		ps[i] = new(mpcsetup.Phase2)
 		what := fmt.Sprintf("phase 2 contribution %d", i)
-		if err := c.checkPhase2Headers(b, what); err != nil {
+		if err := c.checkPhase2(b, what); err != nil {
 			return nil, err
 		}
-		if err := decodeExact(ps[i], b, 0, what); err != nil {
+		if err := decodeExact(ps[i], b, what); err != nil {
 			return nil, err
 		}
 	}

@@ -79,6 +79,7 @@ func TestCeremony(t *testing.T) {
 // then through the API for the headers that would crash it. (The accepting
 // side runs in TestCeremony and in examples/ceremony's end-to-end test.)
 func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
+	const g1Size, updateProofSize = 32, 96
 	c, err := NewCeremony(testShape)
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +88,7 @@ func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.checkPhase1Headers(p1, "initial phase 1"); err != nil {
+	if err := c.checkPhase1(p1, "initial phase 1"); err != nil {
 		t.Fatalf("honest initial phase 1: %v", err)
 	}
 	withU64 := func(b []byte, off int, v uint64) []byte {
@@ -102,7 +103,7 @@ func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 	}
 	for _, n := range []uint64{c.DomainSize() * 2, 1 << 40, 0} {
 		bad := withU64(p1, 3*updateProofSize, n)
-		if err := c.checkPhase1Headers(bad, "phase 1"); !errors.Is(err, ErrCeremony) {
+		if err := c.checkPhase1(bad, "phase 1"); !errors.Is(err, ErrCeremony) {
 			t.Errorf("phase 1 claiming N=%d: %v", n, err)
 		}
 		if _, err := c.ContributePhase1(bad); !errors.Is(err, ErrCeremony) {
@@ -115,13 +116,24 @@ func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 	// An uncompressed point before N would move N elsewhere.
 	for i := 0; i < 3; i++ {
 		for _, off := range []int{i * updateProofSize, i*updateProofSize + g1Size} {
-			if err := c.checkPhase1Headers(uncompressed(p1, off), "phase 1"); !errors.Is(err, ErrCeremony) {
+			if err := c.checkPhase1(uncompressed(p1, off), "phase 1"); !errors.Is(err, ErrCeremony) {
 				t.Errorf("phase 1 with the point at byte %d uncompressed: %v", off, err)
 			}
 		}
 	}
-	if err := c.checkPhase1Headers(p1[:3*updateProofSize+4], "phase 1"); !errors.Is(err, ErrCeremony) {
-		t.Errorf("truncated phase 1: %v", err)
+	// Every later point and the challenge length too: the challenge header
+	// comes after all of them.
+	for name, b := range map[string][]byte{
+		"[β]₂ uncompressed":            uncompressed(p1, 3*updateProofSize+8),
+		"last [ατⁱ]₁ uncompressed":     uncompressed(p1, len(p1)-1-g1Size),
+		"challenge length 255":         append(bytes.Clone(p1[:len(p1)-1]), 255),
+		"challenge length 32, no hash": append(bytes.Clone(p1[:len(p1)-1]), 32),
+		"trailing byte":                append(bytes.Clone(p1), 0),
+		"truncated":                    p1[:3*updateProofSize+4],
+	} {
+		if err := c.checkPhase1(b, "phase 1"); !errors.Is(err, ErrCeremony) {
+			t.Errorf("phase 1 %s: %v", name, err)
+		}
 	}
 	// A phase-1 result starts with N.
 	commons := withU64(make([]byte, 64), 0, 1<<40)
@@ -132,12 +144,13 @@ func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 		t.Errorf("finish from a phase 1 result claiming N=2^40: %v", err)
 	}
 
-	// Phase 2: u16 commitments ‖ G1 δ ‖ u32 #K ‖ K ‖ u32 #Z ‖ Z ‖ …, points
-	// here the compressed point at infinity.
+	// Phase 2: u16 commitments ‖ G1 δ ‖ u32 #K ‖ K ‖ u32 #Z ‖ Z ‖ G2 δ ‖
+	// update proof ‖ u8 0, points here the compressed point at infinity.
 	internal, secret, _ := c.r1cs.GetNbVariables()
 	nK := internal + secret
 	var inf bn254.G1Affine
-	infB := inf.Bytes()
+	var inf2 bn254.G2Affine
+	infB, inf2B := inf.Bytes(), inf2.Bytes()
 	p2 := func(commitments uint16, k, z uint32) []byte {
 		b := binary.BigEndian.AppendUint16(nil, commitments)
 		b = append(b, infB[:]...)
@@ -145,27 +158,37 @@ func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 		for range nK {
 			b = append(b, infB[:]...)
 		}
-		return binary.BigEndian.AppendUint32(b, z)
+		b = binary.BigEndian.AppendUint32(b, z)
+		for range c.DomainSize() - 1 {
+			b = append(b, infB[:]...)
+		}
+		b = append(append(append(b, inf2B[:]...), infB[:]...), inf2B[:]...)
+		return append(b, 0)
 	}
 	z := uint32(c.DomainSize() - 1)
 	honest := p2(0, uint32(nK), z)
-	if err := c.checkPhase2Headers(honest, "phase 2"); err != nil {
+	if err := c.checkPhase2(honest, "phase 2"); err != nil {
 		t.Fatalf("headers of the right sizes: %v", err)
 	}
 	kOff := 2 + g1Size + 4
 	for name, b := range map[string][]byte{
-		"commitments":         p2(1, uint32(nK), z),
-		"K 2^32-1":            p2(0, 1<<32-1, z),
-		"K off by one":        p2(0, uint32(nK)+1, z),
-		"Z 2^32-1":            p2(0, uint32(nK), 1<<32-1),
-		"Z off by one":        p2(0, uint32(nK), z-1),
-		"δ uncompressed":      uncompressed(honest, 2),
-		"K[0] uncompressed":   uncompressed(honest, kOff),
-		"K[n-1] uncompressed": uncompressed(honest, kOff+(nK-1)*g1Size),
-		"truncated":           honest[:kOff+10],
-		"empty":               nil,
+		"commitments":           p2(1, uint32(nK), z),
+		"K 2^32-1":              p2(0, 1<<32-1, z),
+		"K off by one":          p2(0, uint32(nK)+1, z),
+		"Z 2^32-1":              p2(0, uint32(nK), 1<<32-1),
+		"Z off by one":          p2(0, uint32(nK), z-1),
+		"δ uncompressed":        uncompressed(honest, 2),
+		"K[0] uncompressed":     uncompressed(honest, kOff),
+		"K[n-1] uncompressed":   uncompressed(honest, kOff+(nK-1)*g1Size),
+		"Z[0] uncompressed":     uncompressed(honest, kOff+nK*g1Size+4),
+		"δ₂ uncompressed":       uncompressed(honest, len(honest)-1-2*64-g1Size),
+		"proof G1 uncompressed": uncompressed(honest, len(honest)-1-64-g1Size),
+		"proof G2 uncompressed": uncompressed(honest, len(honest)-1-64),
+		"challenge length 255":  append(bytes.Clone(honest[:len(honest)-1]), 255),
+		"truncated":             honest[:kOff+10],
+		"empty":                 nil,
 	} {
-		if err := c.checkPhase2Headers(b, "phase 2"); !errors.Is(err, ErrCeremony) {
+		if err := c.checkPhase2(b, "phase 2"); !errors.Is(err, ErrCeremony) {
 			t.Errorf("phase 2 %s: %v", name, err)
 		}
 	}
