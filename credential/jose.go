@@ -391,11 +391,11 @@ func (p *parsedJWT) verify(pub crypto.PublicKey, validate bool, issuerDID string
 	if err != nil {
 		return nil, err
 	}
-	jws, err := jose.ParseSignedCompact(p.token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(p.alg)})
+	obj, err := jose.ParseSignedCompact(p.token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(p.alg)})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformedJWT, err)
 	}
-	payload, err := jws.Verify(pub)
+	payload, err := obj.Verify(pub)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
