@@ -246,6 +246,12 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string) (*Response, err
 		return nil, wrap(ctx, err)
 	}
 	defer resp.Body.Close()
+	// Past the deadline the transport cuts the connection, and what was
+	// read may end cleanly (the server's handler sees the cut and ends its
+	// response): nothing that finishes after the deadline is trusted.
+	if err := ctx.Err(); err != nil {
+		return nil, wrap(ctx, err)
+	}
 	r := &Response{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, URL: resp.Request.URL.String()}
 	if resp.StatusCode != http.StatusOK {
 		return r, nil
@@ -259,6 +265,9 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string) (*Response, err
 	}
 	if int64(len(body)) > c.cfg.MaxBytes {
 		return nil, fmt.Errorf("%w: limit %d bytes", ErrTooLarge, c.cfg.MaxBytes)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap(ctx, err)
 	}
 	r.Body = body
 	return r, nil
