@@ -94,6 +94,23 @@ func TestAttacks(t *testing.T) {
 			f.setWitness(t, 0) // best witness available: the low leaf
 			f.st.Predicates[0].Op = OpInSet
 		}},
+		{name: "slot value r-1 in every set (sentinel leaf 0 = (r-1)+1)", fix: func(t *testing.T, f *fixture) {
+			// An issuer-signed slot value of r-1 is stored as (r-1)+1 = 0,
+			// the value of the sentinel leaf that every set tree has: its
+			// path (the low leaf of non-member 0) proves "member".
+			var minusOne fr.Element
+			minusOne.SetOne().Neg(&minusOne)
+			f.w.Credential.Slots[slotVehicle] = minusOne
+			f.resign(t)
+			sentinel, err := f.setTree.NonMembership(el(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sentinel.LowValue.IsZero() {
+				t.Fatalf("low leaf of 0 is not the sentinel: %v", sentinel.LowValue)
+			}
+			f.w.Sets[0] = sentinel
+		}},
 		{name: "member for not in set (low leaf)", fix: func(t *testing.T, f *fixture) {
 			f.st.Predicates[0].Op = OpNotInSet
 			// Member 5 is stored as 6; the closest cheat is the leaf (4, 6)

@@ -195,11 +195,18 @@ func (c *Circuit) predicate(api frontend.API, h *hasher, p predicateInputs, set 
 	// Set operators: members m are stored as m+1 in an indexed tree over the
 	// whole field. In set: a leaf with value v+1. Not in set: a leaf (lo, hi)
 	// with lo < v+1 < hi (canonical full-field comparisons).
+	//
+	// Every set tree holds the sentinel leaf (0, ·), so a value v with
+	// v+1 = 0, i.e. v = r−1, would be "in" every set: in set also asserts
+	// v+1 ≠ 0 (status.SetValue refuses such members natively; this makes
+	// the circuit refuse them even for an issuer-signed r−1). Not in set
+	// needs lo < v+1, impossible for v+1 = 0.
 	x := api.Add(v, 1)
 	isSet := api.Add(op[OpInSet], op[OpNotInSet])
 	root := merkleRoot(api, h, *set, c.shape.SetDepth)
 	api.AssertIsEqual(api.Mul(isSet, api.Sub(root, p.A)), 0)
 	api.AssertIsEqual(api.Mul(op[OpInSet], api.Sub(set.LowValue, x)), 0)
+	api.AssertIsEqual(api.Mul(op[OpInSet], api.IsZero(x)), 0)
 	between := api.Mul(cmp.IsLess(api, set.LowValue, x), cmp.IsLess(api, x, set.LowNext))
 	api.AssertIsEqual(api.Mul(op[OpNotInSet], api.Sub(1, between)), 0)
 }
