@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"path"
 	"strings"
 	"time"
 )
@@ -117,8 +118,14 @@ func (v *Verifier) Handler() http.Handler {
 		// ServeMux answers unmatched requests itself (plain-text 404 and
 		// 405, redirects for unclean paths), with a pattern that is not
 		// one of ours: answer those here, in JSON.
-		if _, p := mux.Handler(r); routes[p] {
+		if _, p := mux.Handler(r); routes[p] && r.URL.Path == cleanPath(r.URL.Path) {
 			mux.ServeHTTP(w, r)
+			return
+		}
+		if r.URL.Path != cleanPath(r.URL.Path) {
+			// ServeMux would redirect (without a JSON body) to the clean
+			// path; no client of this API sends one.
+			unrouted(w, r)
 			return
 		}
 		var allow []string
@@ -138,6 +145,16 @@ func (v *Verifier) Handler() http.Handler {
 			return 0, nil, fmt.Errorf("%w: this path takes %s", errMethodNotAllowed, strings.Join(allow, ", "))
 		})(w, r)
 	}), MaxHTTPBody)
+}
+
+// cleanPath is p as ServeMux cleans it before matching (path.Clean,
+// keeping a trailing slash).
+func cleanPath(p string) string {
+	c := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 // NewServer returns an *http.Server for h with the timeouts a public

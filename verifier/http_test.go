@@ -116,3 +116,49 @@ func TestNewRequestTrustedIssuers(t *testing.T) {
 		t.Errorf("untrusted issuer in policy: %v", err)
 	}
 }
+
+// TestHandlerUnrouted: unknown paths, other methods and oversize bodies get
+// the JSON error body too (ServeMux answered the first two in plain text),
+// and a 405 keeps its Allow header.
+func TestHandlerUnrouted(t *testing.T) {
+	e := newEnv(t, newBolt(t), newTestIssuer(t, "agency.example"))
+	h := e.v.Handler()
+	for _, path := range []string{"/", "/nope", "/requests/", "/requests/x/y", "/requests/x/presentations/", "/requests/x/presentations/y",
+		"/requests/../requests", "//requests", "/requests/./x", "/requests/%2e%2e", "/REQUESTS"} {
+		for _, m := range []string{"GET", "POST", "PUT"} {
+			res := do(t, h, m, path, "application/json", nil)
+			wantError(t, res, http.StatusNotFound, CodeNotFound)
+		}
+	}
+	for _, c := range []struct{ method, path, allow string }{
+		{"GET", "/requests", "POST"},
+		{"PUT", "/requests", "POST"},
+		{"DELETE", "/requests", "POST"},
+		{"HEAD", "/requests", "POST"},
+		{"POST", "/requests/abc", "GET, HEAD"},
+		{"DELETE", "/requests/abc", "GET, HEAD"},
+		{"PATCH", "/requests/abc", "GET, HEAD"},
+		{"GET", "/requests/abc/presentations", "POST"},
+		{"PUT", "/requests/abc/presentations", "POST"},
+		{"OPTIONS", "/requests/abc/presentations", "POST"},
+	} {
+		res := do(t, h, c.method, c.path, "application/json", []byte(`{}`))
+		if c.method == "HEAD" {
+			if res.status != http.StatusMethodNotAllowed || res.hdr.Get("Allow") != c.allow {
+				t.Errorf("%s %s: %d, Allow %q", c.method, c.path, res.status, res.hdr.Get("Allow"))
+			}
+			continue
+		}
+		wantError(t, res, http.StatusMethodNotAllowed, CodeMethodNotAllowed)
+		if got := res.hdr.Get("Allow"); got != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
+		}
+	}
+	big := bytes.Repeat([]byte("a"), MaxHTTPBody+1)
+	wantError(t, do(t, h, "POST", "/requests", "application/json", big), http.StatusRequestEntityTooLarge, CodeTooLarge)
+	req, err := e.v.NewRequest(t.Context(), votePolicy("did:web:agency.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, do(t, h, "POST", "/requests/"+req.ID+"/presentations", "application/json", big), http.StatusRequestEntityTooLarge, CodeTooLarge)
+}
