@@ -28,37 +28,91 @@
 //
 // The holder answers with a [Submission] (format zkcred-submission-v1): the
 // DID URL of the issuer key that signed its credential and the zkp
-// presentation. [Verifier.Verify] decodes it strictly, checks the request is
-// known, unexpired and unanswered, checks that the issuer is trusted by the
-// request and that the key is a valid BN254 ZK key in the issuer DID
-// document's assertionMethod, fetches the issuer's signed revocation root
-// from a [RootSource] and checks its signature, freshness and sequence,
-// computes the statement itself and calls zkp.Verify. Only then does it
-// record the answer: the nonce is marked used and, for a scoped request,
-// the nullifier recorded, in one atomic store operation. Replay protection
-// is keyed on the nonce and the nullifier, never on proof bytes (Groth16
-// proofs can be re-randomized).
+// presentation. [Verifier.Verify] decodes it strictly (json v2 semantics,
+// see "Strict JSON" below), refuses a presentation whose backend or key
+// fingerprint is not the verifier's key before any byte of its proof is
+// decoded ([ParseSubmission]), checks the request is known, unexpired and
+// unanswered, checks that the issuer is trusted by the request, that the
+// key is one [Config.IssuerKeys] pins for it (if it pins any) and that it
+// is a valid BN254 ZK key in the issuer DID document's assertionMethod,
+// fetches the issuer's signed revocation root from a [RootSource] and
+// checks its signature, freshness and sequence (not below the floor the
+// [Store] keeps, see "Revocation rollback"), computes the statement itself
+// and calls zkp.Verify. Only then does it record the answer: the nonce is
+// marked used, for a scoped request the nullifier recorded, and the
+// issuer's revocation floor raised, in one atomic store operation. Replay
+// protection is keyed on the nonce and the nullifier, never on proof bytes
+// (Groth16 proofs can be re-randomized).
+//
+// # Revocation rollback
+//
+// Each signed revocation root carries a sequence number. The highest
+// sequence accepted per issuer (the floor) is kept in the [Store], not in
+// process memory: [Store.Answer] raises it in the transaction that consumes
+// the nonce (a refused presentation never raises it, an accepted one cannot
+// lose it), never lowers it, and refuses an answer whose root is below the
+// floor committed meanwhile. A root older than the floor is refused with
+// [ErrStaleRoot] even while it is younger than the request's maxRootAge, by
+// a restarted instance and by every instance sharing the store, so a
+// revocation cannot be undone by replaying the root that preceded it. A
+// verifier with a fresh store has no floor: only maxRootAge bounds how old
+// a root it accepts.
+//
+// # Issuer keys and linkability
+//
+// A submission names the issuer key in clear. An issuer that lists many
+// ZK keys in its DID document and signs each holder (or a small group)
+// with its own key lets a verifier colluding with it tell holders apart,
+// whatever the proof hides. [Config.IssuerKeys] pins, per issuer DID, the
+// key ids a verifier accepts; any other key of that issuer is refused with
+// [ErrUntrustedIssuer] and [ErrUnpinnedKey]. The default is no pinning:
+// any valid ZK key in the issuer's assertionMethod is accepted, and the
+// anonymity set of a holder is only the holders of the same key. Pin one
+// key per issuer (rotating the pin with the issuer's key) where
+// unlinkability matters.
+//
+// # Strict JSON
+//
+// Requests, policies, submissions and the presentation envelope are
+// decoded with json v2 semantics (github.com/go-json-experiment/json):
+// duplicate member names, also when they differ only by escaping
+// ("\u0069ssuer"), and case variants ("Issuer") are refused, as are
+// unknown members, invalid UTF-8, lone surrogate escapes and trailing
+// data; integers are read exactly (no float64 rounding: 2^53+1 stays
+// 2^53+1 or is refused). So no other JSON decoder reads a different issuer
+// or presentation from bytes this package accepted.
 //
 // # Stores
 //
-// A [Store] keeps issued requests and recorded nullifiers. [OpenBolt] is
-// the embedded default (bbolt, one process, every write fsynced before it
-// returns); [OpenPostgres] shares state between verifier instances, where
-// UNIQUE constraints on the nonce and on (scope, nullifier) make "one vote
-// per person" hold across all of them. Both layouts are versioned and
-// described in store_bolt.go and store_postgres.go.
+// A [Store] keeps issued requests, recorded nullifiers and revocation
+// floors. [OpenBolt] is the embedded default (bbolt, one process, every
+// write fsynced before it returns); [OpenPostgres] shares state between
+// verifier instances, where UNIQUE constraints on the nonce and on (scope,
+// nullifier) make "one vote per person" hold across all of them, and a
+// row-locking upsert keeps each issuer's floor at the highest accepted
+// sequence. Both layouts are versioned (version 2 added the floors; a
+// version 1 store is upgraded when opened) and described in store_bolt.go
+// and store_postgres.go.
 //
 // # HTTP
 //
 // [Verifier.Handler] serves POST /requests, GET /requests/{id} and
 // POST /requests/{id}/presentations, with JSON errors {"code","message"}
-// whose codes are stable ([ErrorCode]); serve it with [NewServer]'s
+// whose codes are stable ([ErrorCode]), also for other paths (404
+// not_found), other methods (405 method_not_allowed, with Allow) and
+// bodies over [MaxHTTPBody] (413 too_large); serve it with [NewServer]'s
 // timeouts. Presentations are never logged.
 //
 // # Errors
 //
-// Every error wraps one of the package's sentinels ([ErrReplay],
-// [ErrUntrustedIssuer], [ErrStaleRoot], [ErrDuplicateNullifier],
-// [ErrInvalidProof], [ErrExpiredRequest], [ErrUnknownRequest], ...), plus,
-// where useful, the error of the package that found the problem.
+// Errors of [Verifier.Verify], [Verifier.VerifyID], [Verifier.NewRequest],
+// [Verifier.Request], [ParseRequest], [ParseSubmission] and the stores wrap
+// one of the package's sentinels ([ErrReplay], [ErrUntrustedIssuer],
+// [ErrStaleRoot], [ErrDuplicateNullifier], [ErrInvalidProof],
+// [ErrExpiredRequest], [ErrUnknownRequest], ...; [ErrUnpinnedKey] comes
+// with [ErrUntrustedIssuer]), plus, where useful, the error of the package
+// that found the problem (zkp.ErrKeyMismatch for a presentation made for
+// another key). [New] returns plain configuration errors, and
+// [Holding.Answer] [ErrCannotAnswer], zkp.ErrUnsatisfied or the error of
+// the package that refused an input. Bad input never panics.
 package verifier

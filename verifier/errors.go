@@ -2,10 +2,12 @@ package verifier
 
 import "errors"
 
-// Sentinel errors. Every error returned by this package wraps at most one of
-// them (plus, where useful, the error of the package that detected the
-// problem), so callers test with [errors.Is]. [Handler] maps each to a stable
-// error code (see [ErrorCode]).
+// Sentinel errors. The errors of verification, requests and stores wrap
+// one of them ([ErrUnpinnedKey] always together with [ErrUntrustedIssuer]),
+// plus, where useful, the error of the package that detected the problem,
+// so callers test with [errors.Is]; see "Errors" in the package doc for the
+// exceptions ([New], [Holding.Answer]). [Verifier.Handler] maps each to a
+// stable error code (see [ErrorCode]).
 var (
 	// ErrUnknownRequest is returned when a presentation names a request this
 	// verifier never issued (or one that was pruned).
@@ -20,7 +22,8 @@ var (
 	// already recorded in the request's scope: the same holder acted twice.
 	ErrDuplicateNullifier = errors.New("verifier: nullifier already used in this scope")
 	// ErrUntrustedIssuer is returned when the issuer is not in the request's
-	// trusted list, or its DID document has no usable ZK key in
+	// trusted list, the key is not pinned for it ([Config.IssuerKeys], with
+	// [ErrUnpinnedKey]), or its DID document has no usable ZK key in
 	// assertionMethod.
 	ErrUntrustedIssuer = errors.New("verifier: untrusted issuer")
 	// ErrUnpinnedKey is returned, together with [ErrUntrustedIssuer], when
@@ -37,8 +40,10 @@ var (
 	// statement the verifier computed (wrong request, revoked credential,
 	// forged proof, other verifying key...).
 	ErrInvalidProof = errors.New("verifier: invalid proof")
-	// ErrMalformedPresentation is returned when a presentation cannot be
-	// decoded strictly.
+	// ErrMalformedPresentation is returned when a submission cannot be
+	// decoded strictly (see "Strict JSON" in the package doc), or its
+	// presentation was made for another backend or verifying key (then
+	// with zkp.ErrKeyMismatch, before the proof is decoded).
 	ErrMalformedPresentation = errors.New("verifier: malformed presentation")
 	// ErrInvalidRequest is returned when a presentation request (policy) is
 	// not well formed: unknown schema or attribute, operator not allowed for
