@@ -12,8 +12,9 @@
 //     unspecified, loopback, private (RFC 1918, fc00::/7), link-local
 //     (169.254.0.0/16 with its cloud metadata services, fe80::/10), shared
 //     CGNAT (100.64.0.0/10), multicast, documentation, benchmarking and
-//     reserved ranges, and IPv4-mapped, IPv4-compatible (::/96), NAT64
-//     (64:ff9b::/96, 64:ff9b:1::/48) and 6to4 (2002::/16) forms of them;
+//     reserved ranges, and IPv4-mapped, IPv4-compatible (::/96),
+//     IPv4-translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96,
+//     64:ff9b:1::/48) and 6to4 (2002::/16) forms of them (see [CheckAddr]);
 //   - uses no proxy (a proxy would hide the address connected to);
 //   - follows at most 3 redirects, and only to the same scheme and host
 //     (port included): a redirect to another host is refused with
@@ -296,7 +297,7 @@ var forbiddenPrefixes = func() []netip.Prefix {
 		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
 		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
 		"198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",
-		"::/96", "::1/128", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+		"::/96", "::1/128", "::ffff:0:0:0/96", "64:ff9b:1::/48", "3fff::/20", "5f00::/16", "100::/64", "2001::/23", "2001:db8::/32", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
 	} {
 		ps = append(ps, netip.MustParsePrefix(s))
 	}
@@ -311,7 +312,8 @@ var (
 // CheckAddr returns an error wrapping [ErrForbiddenAddress] for a
 // special-purpose address: unspecified, loopback, private, link-local,
 // shared (CGNAT), documentation, benchmarking, multicast, reserved, the
-// deprecated IPv4-compatible ::/96 and site-local fec0::/10. IPv4-mapped,
+// deprecated IPv4-compatible ::/96, IPv4-translated ::ffff:0:0:0/96,
+// site-local fec0::/10, documentation 3fff::/20 and SRv6 5f00::/16. IPv4-mapped,
 // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses are checked as the
 // IPv4 address they carry; an IPv6 zone is ignored.
 func CheckAddr(a netip.Addr) error {
