@@ -3,25 +3,12 @@ package did
 import (
 	"net/url"
 	"path"
-	"runtime/metrics"
 	"strings"
 	"testing"
 )
 
-// webAllocBytes returns the bytes the process has allocated so far
-// (cumulative, runtime/metrics); FuzzWebDID bounds each input with it.
-func webAllocBytes() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-// webFuzzAllocCeiling bounds what one input may allocate: Parse,
-// WebDocumentURL and NewWeb of at most MaxLength bytes need far less.
-const webFuzzAllocCeiling = 4 << 20
-
-// FuzzWebDID checks that did:web parsing never panics, stays under an
-// allocation ceiling per input, and that every DID it maps to a URL maps
+// FuzzWebDID checks that did:web parsing never panics, stays under the
+// package's per-input allocation ceiling (allocCeiling), and that every DID it maps to a URL maps
 // to a clean one: https, the DID's own host, a path without
 // percent-encoding, empty or dot segments (path.Clean leaves it as is),
 // and that NewWeb rebuilds the DID from the URL's parts.
@@ -34,11 +21,9 @@ func FuzzWebDID(f *testing.F) {
 		f.Add(tc.did)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		before := webAllocBytes()
-		u, err := WebDocumentURL(s)
-		if n := webAllocBytes() - before; n > webFuzzAllocCeiling {
-			t.Fatalf("%d bytes allocated for a %d-byte input", n, len(s))
-		}
+		var u string
+		var err error
+		allocCeiling(t, func() { u, err = WebDocumentURL(s) }) // did/fuzz_test.go
 		if err != nil {
 			return
 		}
