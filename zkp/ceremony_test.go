@@ -148,22 +148,8 @@ func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 	// update proof ‖ u8 0, points here the compressed point at infinity.
 	internal, secret, _ := c.r1cs.GetNbVariables()
 	nK := internal + secret
-	var inf bn254.G1Affine
-	var inf2 bn254.G2Affine
-	infB, inf2B := inf.Bytes(), inf2.Bytes()
 	p2 := func(commitments uint16, k, z uint32) []byte {
-		b := binary.BigEndian.AppendUint16(nil, commitments)
-		b = append(b, infB[:]...)
-		b = binary.BigEndian.AppendUint32(b, k)
-		for range nK {
-			b = append(b, infB[:]...)
-		}
-		b = binary.BigEndian.AppendUint32(b, z)
-		for range c.DomainSize() - 1 {
-			b = append(b, infB[:]...)
-		}
-		b = append(append(append(b, inf2B[:]...), infB[:]...), inf2B[:]...)
-		return append(b, 0)
+		return phase2Of(c, commitments, k, z)
 	}
 	z := uint32(c.DomainSize() - 1)
 	honest := p2(0, uint32(nK), z)
@@ -198,4 +184,32 @@ func TestCeremonyRejectsCraftedHeaders(t *testing.T) {
 			t.Errorf("phase 2 claiming 2^32-1 points: %v", err)
 		}
 	}
+}
+
+// phase2Of encodes a phase-2 contribution for c whose points are all the
+// compressed point at infinity, with the given headers (one K point per
+// private wire and N−1 Z points whatever the headers say).
+func phase2Of(c *Ceremony, commitments uint16, k, z uint32) []byte {
+	internal, secret, _ := c.r1cs.GetNbVariables()
+	var inf bn254.G1Affine
+	var inf2 bn254.G2Affine
+	infB, inf2B := inf.Bytes(), inf2.Bytes()
+	b := binary.BigEndian.AppendUint16(nil, commitments)
+	b = append(b, infB[:]...)
+	b = binary.BigEndian.AppendUint32(b, k)
+	for range internal + secret {
+		b = append(b, infB[:]...)
+	}
+	b = binary.BigEndian.AppendUint32(b, z)
+	for range c.DomainSize() - 1 {
+		b = append(b, infB[:]...)
+	}
+	b = append(append(append(b, inf2B[:]...), infB[:]...), inf2B[:]...)
+	return append(b, 0)
+}
+
+// infinityPhase2 is a layout-valid phase 2 for c.
+func infinityPhase2(c *Ceremony) []byte {
+	internal, secret, _ := c.r1cs.GetNbVariables()
+	return phase2Of(c, 0, uint32(internal+secret), uint32(c.DomainSize()-1))
 }

@@ -214,6 +214,9 @@ func parseMeta(b []byte) (keyMeta, error) {
 	if err := json.Unmarshal(b, &m, jsonOptions); err != nil {
 		return m, fmt.Errorf("%w: metadata: %v", ErrInvalidKey, err)
 	}
+	if again, err := json.Marshal(m); err != nil || !bytes.Equal(again, b) {
+		return m, fmt.Errorf("%w: metadata not in canonical form", ErrInvalidKey)
+	}
 	if m.Format != 1 || m.Circuit != CircuitVersion {
 		return m, fmt.Errorf("%w: format %d circuit %q, want 1 %q", ErrInvalidKey, m.Format, m.Circuit, CircuitVersion)
 	}
