@@ -25,7 +25,6 @@ func TestKeyCheckBeforeProof(t *testing.T) {
 	cases := map[string][]byte{
 		"plonk bomb":            bomb,
 		"plonk, garbage proof":  bytes.Replace(good, []byte(`"backend":"groth16"`), []byte(`"backend":"plonk"`), 1),
-		"unknown backend":       bytes.Replace(good, []byte(`"backend":"groth16"`), []byte(`"backend":"halo2"`), 1),
 		"other key fingerprint": fingerprintSwap(t, good),
 	}
 	for name, sub := range cases {
@@ -49,6 +48,13 @@ func TestKeyCheckBeforeProof(t *testing.T) {
 			}
 		})
 	}
+	// A backend no key has is malformed, also before the proof is decoded.
+	halo := bytes.Replace(bomb, []byte(`"backend":"plonk"`), []byte(`"backend":"halo2"`), 1)
+	allocCeiling(t, 2<<20, func() {
+		if _, _, err := ParseSubmission(halo, vk); !errors.Is(err, ErrMalformedPresentation) {
+			t.Errorf("unknown backend: %v", err)
+		}
+	})
 }
 
 // fingerprintSwap returns sub with its presentation naming another key

@@ -3,14 +3,11 @@ package verifier
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
-
-	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
@@ -62,9 +59,9 @@ func NewSubmission(issuerKeyID string, p *zkp.Presentation) ([]byte, error) {
 
 // ParseSubmission decodes a submission made for the verifying key vk,
 // strictly: the envelope (see [Submission]), the issuer key id's DID URL
-// syntax, then the presentation's own envelope, whose backend and key
-// fingerprint must be vk's, and only then the proof, with zkp's strict
-// decoder. A presentation for another backend or key is refused before any
+// syntax, then the presentation with zkp.DecodePresentationFor: its
+// envelope, whose backend and key fingerprint must be vk's, and only then
+// the proof. A presentation for another backend or key is refused before any
 // byte of its proof is decoded, so a proof crafted against the other
 // backend's decoder never reaches it. Errors wrap
 // [ErrMalformedPresentation] (and zkp.ErrKeyMismatch for another key or
@@ -86,50 +83,17 @@ func ParseSubmission(b []byte, vk *zkp.VerifyingKey) (*Submission, *zkp.Presenta
 	if _, err := did.ParseURL(sub.Issuer); err != nil {
 		return nil, nil, fmt.Errorf("%w: issuer key id: %w", ErrMalformedPresentation, err)
 	}
-	if err := checkPresentationKey(vk, sub.Presentation); err != nil {
-		return nil, nil, err
-	}
-	pres, err := zkp.DecodePresentation(sub.Presentation)
+	// DecodePresentationFor refuses another backend or key fingerprint
+	// before it decodes the proof.
+	pres, err := zkp.DecodePresentationFor(vk, sub.Presentation)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedPresentation, err)
 	}
 	if pres.Backend != vk.Backend() || pres.Key != vk.Fingerprint() {
-		// Unreachable after checkPresentationKey; kept as the invariant.
+		// zkp's contract; checked again where it matters.
 		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedPresentation, zkp.ErrKeyMismatch)
 	}
 	return &sub, pres, nil
-}
-
-// presentationEnvelope is the zkp presentation JSON (zkp FORMAT.md) with
-// the proof and public values left undecoded.
-type presentationEnvelope struct {
-	Version int            `json:"version"`
-	Backend string         `json:"backend"`
-	Key     string         `json:"key"`
-	Proof   jsontext.Value `json:"proof"`
-	Public  jsontext.Value `json:"public"`
-}
-
-// checkPresentationKey reads the presentation's envelope strictly (json v2:
-// no duplicate or case-variant "backend"/"key" that another decoder would
-// read differently) and refuses a backend or key fingerprint that is not
-// vk's, without decoding the proof.
-func checkPresentationKey(vk *zkp.VerifyingKey, p []byte) error {
-	if len(p) > zkp.MaxPresentationSize {
-		return fmt.Errorf("%w: presentation of %d bytes, max %d", ErrMalformedPresentation, len(p), zkp.MaxPresentationSize)
-	}
-	var env presentationEnvelope
-	if err := unmarshalStrict(p, &env); err != nil {
-		return fmt.Errorf("%w: presentation: %v", ErrMalformedPresentation, err)
-	}
-	if env.Backend != string(vk.Backend()) {
-		return fmt.Errorf("%w: %w: backend %.40q, this verifier's key is %s", ErrMalformedPresentation, zkp.ErrKeyMismatch, env.Backend, vk.Backend())
-	}
-	fp := vk.Fingerprint()
-	if env.Key != base64.RawURLEncoding.EncodeToString(fp[:]) {
-		return fmt.Errorf("%w: %w: key fingerprint %.60q, this verifier's key is %s", ErrMalformedPresentation, zkp.ErrKeyMismatch, env.Key, fp)
-	}
-	return nil
 }
 
 // Result is the outcome of an accepted presentation.
