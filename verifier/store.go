@@ -8,12 +8,15 @@ import (
 )
 
 // A Store holds the only state a verifier shares between calls and between
-// instances: the requests it issued (each with a single-use nonce) and the
-// nullifiers recorded per scope. Implementations are safe for concurrent use.
+// instances: the requests it issued (each with a single-use nonce), the
+// nullifiers recorded per scope, and per issuer the highest revocation-root
+// sequence accepted (the floor below which a root is a rollback).
+// Implementations are safe for concurrent use.
 //
 // [OpenBolt] is the embedded default for one process; [OpenPostgres] lets
-// several verifier instances agree, through unique constraints, that a
-// nonce is answered once and a nullifier is used once per scope.
+// several verifier instances agree, through unique constraints and row
+// locks, that a nonce is answered once, a nullifier is used once per scope
+// and a floor only rises.
 type Store interface {
 	// CreateRequest records a newly issued request. It returns an error
 	// wrapping [ErrDuplicateRequest] if a request with the same ID or

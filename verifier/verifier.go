@@ -21,7 +21,8 @@ const DefaultRequestTTL = 5 * time.Minute
 
 // Config configures a [Verifier]. Zero values are documented per field.
 type Config struct {
-	// Store keeps issued requests and recorded nullifiers. Required.
+	// Store keeps issued requests, recorded nullifiers and revocation
+	// floors; instances that share it share all three. Required.
 	Store Store
 	// Audience identifies this verifier in every request (e.g. its
 	// origin). Required.
