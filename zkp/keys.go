@@ -229,9 +229,13 @@ func parseMeta(b []byte) (keyMeta, error) {
 	return m, nil
 }
 
-// ParseVerifyingKey decodes [VerifyingKey.MarshalBinary] output. The gnark
-// encoding is decoded with subgroup checks, after its length headers were
-// checked against the shape (gnark's decoders trust them).
+// ParseVerifyingKey decodes [VerifyingKey.MarshalBinary] output: canonical
+// metadata (json v2 semantics, no unknown members), then the gnark
+// encoding, parsed by zkcred at fixed offsets for the shape (every point
+// flagged compressed, on the curve, in the subgroup; every header exact;
+// no gnark decoder reads it), with every derived value recomputed and the
+// key re-encoding to the identical bytes (see FORMAT.md). Errors wrap
+// [ErrInvalidKey]. Decoding allocates a small multiple of len(b).
 func ParseVerifyingKey(b []byte) (*VerifyingKey, error) {
 	if len(b) < len(vkMagic)+2 || string(b[:len(vkMagic)]) != vkMagic {
 		return nil, fmt.Errorf("%w: bad magic", ErrInvalidKey)

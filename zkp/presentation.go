@@ -112,7 +112,7 @@ func DecodePresentation(b []byte) (*Presentation, error) {
 // decoded.
 func DecodePresentationFor(vk *VerifyingKey, b []byte) (*Presentation, error) {
 	if vk == nil {
-		return nil, fmt.Errorf("%w: nil verifying key", ErrKeyMismatch)
+		return nil, fmt.Errorf("%w: %w: nil verifying key", ErrInvalidPresentation, ErrKeyMismatch)
 	}
 	w, p, err := decodeEnvelope(b)
 	if err != nil {
