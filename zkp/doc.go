@@ -17,7 +17,7 @@
 //	keys, _ := zkp.UnsafeSetup(zkp.DefaultShape, zkp.Groth16) // dev only
 //	pres, err := zkp.Prove(keys, &statement, &witness)        // ErrUnsatisfied names what fails
 //	b, _ := pres.Encode()
-//	p, err := zkp.DecodePresentation(b)
+//	p, err := zkp.DecodePresentationFor(keys.VerifyingKey, b) // refuses other keys before decoding the proof
 //	err = zkp.Verify(keys.VerifyingKey, &statement, p)        // statement built by the verifier
 //
 // # Soundness notes
@@ -29,14 +29,29 @@
 // a requested predicate into a no-op. Every public input enters a
 // constraint; TestGroth16PublicInputsBound changes each one on a valid proof.
 // Issuer keys must be in the prime-order subgroup ([NewIssuerKey]); Verify
-// refuses others. Setup named Unsafe is for development only: use
+// refuses others. A set member m is stored as m+1 and every set tree holds
+// the sentinel leaf 0, so the in-set operator also asserts v+1 ≠ 0 (a slot
+// value r−1 is in no set).
+//
+// # Untrusted bytes
+//
+// No byte from outside reaches a gnark or gnark-crypto decoder before
+// zkcred has parsed its exact layout: gnark's decoders read each point
+// compressed or not as its flag bits say (one flag moves every later
+// header) and allocate what the headers say. Proofs and verifying keys are
+// parsed field by field and gnark's structs built from the decoded points;
+// SRS files, proving keys and ceremony contributions are walked (every
+// point flag, every header bounded by the shape) before gnark decodes
+// them; constraint systems are recompiled, never decoded. Derived values
+// stored in files (KZG pairing lines, PLONK domain constants) are
+// recomputed and compared. JSON is decoded with json v2 semantics. Setup named Unsafe is for development only: use
 // [Ceremony] (Groth16) or [SetupPLONK] with a ceremony SRS in production.
 //
 // # Costs
 //
 // Reference shape (8 slots, 2 predicates, revocation depth 32): 13,969
 // R1CS constraints (Groth16, 2^14 domain), 26,992 PLONK gates (2^15).
-// Default shape: 25,917 R1CS constraints. The EdDSA verification (about
+// Default shape: 25,925 R1CS constraints. The EdDSA verification (about
 // 4,900 constraints with fixed-base windows for [S]B, see eddsa.go; gnark's
 // std eddsa.Verify costs 6,650) and the revocation path (186 per level)
 // dominate. TestConstraintCounts guards the domain budgets.
