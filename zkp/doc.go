@@ -31,7 +31,8 @@
 // Issuer keys must be in the prime-order subgroup ([NewIssuerKey]); Verify
 // refuses others. A set member m is stored as m+1 and every set tree holds
 // the sentinel leaf 0, so the in-set operator also asserts v+1 ≠ 0 (a slot
-// value r−1 is in no set).
+// value r−1 is in no set). Setup named Unsafe is for development only: use
+// [Ceremony] (Groth16) or [SetupPLONK] with a ceremony SRS in production.
 //
 // # Untrusted bytes
 //
@@ -44,8 +45,7 @@
 // point flag, every header bounded by the shape) before gnark decodes
 // them; constraint systems are recompiled, never decoded. Derived values
 // stored in files (KZG pairing lines, PLONK domain constants) are
-// recomputed and compared. JSON is decoded with json v2 semantics. Setup named Unsafe is for development only: use
-// [Ceremony] (Groth16) or [SetupPLONK] with a ceremony SRS in production.
+// recomputed and compared. JSON is decoded with json v2 semantics.
 //
 // # Costs
 //
