@@ -55,6 +55,9 @@ func TestCeremony(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The ceremony's proving key (N−1 Z points) passes LoadKeys's layout
+	// walk.
+	keys, _, _ = saveLoad(t, keys)
 	f := newFixture(t, testShape)
 	pres, err := Prove(keys, &f.st, &f.w)
 	if err != nil {
