@@ -507,3 +507,47 @@ func TestStrictJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentityPointsRefused puts the identity (compressed infinity) where
+// a setup value must not be zero: Groth16 α, β, γ, δ; the PLONK key's and
+// the SRS's KZG generators and [τ]G2 (τ = 0 is known to everyone). gnark
+// decodes all of them; the old ParseVerifyingKey and ReadSRS accepted
+// them.
+func TestIdentityPointsRefused(t *testing.T) {
+	infinity := func(b []byte, off, size int) []byte {
+		b = bytes.Clone(b)
+		b[off] = 0x40
+		clear(b[off+1 : off+size])
+		return b
+	}
+	head, g16 := splitVKFile(t, golden(t, Groth16, "vk.bin"))
+	for _, p := range []struct{ off, size int }{{0, 32}, {32, 32}, {64, 64}, {128, 64}, {192, 32}, {224, 64}} {
+		if _, err := ParseVerifyingKey(append(bytes.Clone(head), infinity(g16, p.off, p.size)...)); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("groth16 key with the identity at byte %d: %v", p.off, err)
+		}
+	}
+	head, pl := splitVKFile(t, golden(t, PLONK, "vk.bin"))
+	kzg := 3*8 + 2*32 + 8 + 32 + 8*32 + 4
+	for _, p := range []struct{ off, size int }{{kzg, 32}, {kzg + 32, 64}, {kzg + 96, 64}} {
+		if _, err := ParseVerifyingKey(append(bytes.Clone(head), infinity(pl, p.off, p.size)...)); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("plonk key with the identity at byte %d: %v", p.off, err)
+		}
+	}
+	// An SRS of τ = 0: every power but the first is the identity, and so
+	// is [τ]G2; the lines match its points.
+	srs, err := UnsafeGenerateSRS(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := &SRS{srs: srs.srs}
+	zero.srs.Pk.G1 = []bn254.G1Affine{srs.srs.Pk.G1[0], {}, {}, {}}
+	zero.srs.Vk.G2[1] = bn254.G2Affine{}
+	zero.srs.Vk.Lines[1] = bn254.PrecomputeLines(zero.srs.Vk.G2[1])
+	var file bytes.Buffer
+	if _, err := zero.WriteTo(&file); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadSRS(bytes.NewReader(file.Bytes())); !errors.Is(err, ErrInvalidSRS) {
+		t.Errorf("SRS of τ = 0: %v", err)
+	}
+}

@@ -303,6 +303,12 @@ func decodeGroth16VK(s Shape, raw []byte) (*groth16bn254.VerifyingKey, error) {
 	); err != nil {
 		return nil, err
 	}
+	// The identity as α, β, γ or δ makes the verifying equation trivial
+	// in that term (δ = 0: anyone can forge); gnark does not refuse it.
+	if vk.G1.Alpha.IsInfinity() || vk.G1.Beta.IsInfinity() || vk.G2.Beta.IsInfinity() ||
+		vk.G2.Gamma.IsInfinity() || vk.G1.Delta.IsInfinity() || vk.G2.Delta.IsInfinity() {
+		return nil, fmt.Errorf("%w: groth16 key has the identity as α, β, γ or δ", ErrInvalidKey)
+	}
 	vk.G1.K = make([]bn254.G1Affine, k)
 	for i := range vk.G1.K {
 		if err := r.g1(&vk.G1.K[i], fmt.Sprintf("K[%d]", i)); err != nil {
@@ -391,6 +397,9 @@ func decodePLONKVK(s Shape, raw []byte) (*plonkbn254.VerifyingKey, error) {
 	if err := errors.Join(r.header(0, "Qcp"), r.g1(&vk.Kzg.G1, "KZG [1]G1"),
 		r.g2(&vk.Kzg.G2[0], "KZG [1]G2"), r.g2(&vk.Kzg.G2[1], "KZG [τ]G2")); err != nil {
 		return nil, err
+	}
+	if vk.Kzg.G1.IsInfinity() || vk.Kzg.G2[0].IsInfinity() || vk.Kzg.G2[1].IsInfinity() {
+		return nil, fmt.Errorf("%w: plonk key has the identity as a KZG generator or [τ]G2", ErrInvalidKey)
 	}
 	if _, err := r.take(plonkLinesSize, "KZG lines"); err != nil {
 		return nil, err

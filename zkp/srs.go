@@ -75,6 +75,10 @@ func ReadSRS(r io.Reader) (*SRS, error) {
 	if err := errors.Join(rd.g2(&vk.G2[0], "[1]G2"), rd.g2(&vk.G2[1], "[τ]G2"), rd.g1(&vk.G1, "[1]G1")); err != nil {
 		return nil, err
 	}
+	if vk.G1.IsInfinity() || vk.G2[0].IsInfinity() || vk.G2[1].IsInfinity() {
+		// [τ]G2 = 0 means τ = 0, known to all; the generators cannot be 0.
+		return nil, fmt.Errorf("%w: identity as a generator or [τ]G2", ErrInvalidSRS)
+	}
 	if _, err := rd.take(plonkLinesSize, "pairing lines"); err != nil {
 		return nil, err
 	}
