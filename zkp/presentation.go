@@ -7,9 +7,8 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/go-json-experiment/json"
-
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/go-json-experiment/json"
 )
 
 // PresentationVersion is the wire format version (see FORMAT.md).
