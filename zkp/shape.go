@@ -12,7 +12,7 @@ import (
 
 // CircuitVersion names the presentation circuit's construction. It enters
 // every key fingerprint, so changing the circuit invalidates every key.
-const CircuitVersion = "zkcred-presentation-v2"
+const CircuitVersion = "zkcred-presentation-v3"
 
 // Shape fixes the size of a presentation circuit. One key pair per shape
 // serves every verifier policy of that shape.
