@@ -101,7 +101,10 @@
 // whose codes are stable ([ErrorCode]), also for other paths (404
 // not_found), other methods (405 method_not_allowed, with Allow) and
 // bodies over [MaxHTTPBody] (413 too_large); serve it with [NewServer]'s
-// timeouts. Presentations are never logged.
+// timeouts. Presentations are never logged. Two answers come from net/http
+// before any handler runs and stay plain text: 431 for a header block over
+// [NewServer]'s 16 KiB limit, and 400 for a request line or header that
+// does not parse.
 //
 // # Errors
 //

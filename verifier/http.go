@@ -158,16 +158,19 @@ func cleanPath(p string) string {
 }
 
 // NewServer returns an *http.Server for h with the timeouts a public
-// verifier needs (slow clients cannot hold connections open).
+// verifier needs (slow clients cannot hold connections open). Its general
+// OPTIONS handler is disabled, so "OPTIONS *" reaches h (and gets h's JSON
+// error) instead of net/http's empty 200.
 func NewServer(addr string, h http.Handler) *http.Server {
 	return &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    16 << 10,
+		Addr:                         addr,
+		Handler:                      h,
+		DisableGeneralOptionsHandler: true,
+		ReadHeaderTimeout:            5 * time.Second,
+		ReadTimeout:                  10 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  120 * time.Second,
+		MaxHeaderBytes:               16 << 10,
 	}
 }
 
