@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -15,51 +16,55 @@ import (
 func TestPolicyRejects(t *testing.T) {
 	e := newEnv(t, newBolt(t), newTestIssuer(t, "agency.example"))
 	base := votePolicy("did:web:agency.example")
-	for name, mut := range map[string]func(p *Policy){
-		"unknown schema":    func(p *Policy) { p.Schema.Name = "zkcred/other" },
-		"other version":     func(p *Policy) { p.Schema.Version = 2 },
-		"wrong schema id":   func(p *Policy) { id := []byte(FieldHex(testSchema().ID())); id[63] ^= 1; p.Schema.ID = string(id) },
-		"unknown attribute": func(p *Policy) { p.Predicates[0].Attribute = "height" },
-		"order on a string": func(p *Policy) {
-			p.Predicates[2] = Predicate{Attribute: "district", Op: OpLt, Value: val(StringValue("09"))}
+	for name, mut := range map[string]func(p *protocol.Policy){
+		"unknown schema": func(p *protocol.Policy) { p.Schema.Name = "zkcred/other" },
+		"other version":  func(p *protocol.Policy) { p.Schema.Version = 2 },
+		"wrong schema id": func(p *protocol.Policy) {
+			id := []byte(protocol.FieldHex(testSchema().ID()))
+			id[63] ^= 1
+			p.Schema.ID = string(id)
 		},
-		"age on a bool": func(p *Policy) { p.Predicates[0].Attribute = "voterEligible" },
-		"uint for a date": func(p *Policy) {
-			p.Predicates[2] = Predicate{Attribute: "birthDate", Op: OpLe, Value: val(UintValue(5))}
+		"unknown attribute": func(p *protocol.Policy) { p.Predicates[0].Attribute = "height" },
+		"order on a string": func(p *protocol.Policy) {
+			p.Predicates[2] = protocol.Predicate{Attribute: "district", Op: protocol.OpLt, Value: val(protocol.StringValue("09"))}
 		},
-		"bad date literal": func(p *Policy) {
-			p.Predicates[2] = Predicate{Attribute: "birthDate", Op: OpLe, Value: val(StringValue("1799-12-31"))}
+		"age on a bool": func(p *protocol.Policy) { p.Predicates[0].Attribute = "voterEligible" },
+		"uint for a date": func(p *protocol.Policy) {
+			p.Predicates[2] = protocol.Predicate{Attribute: "birthDate", Op: protocol.OpLe, Value: val(protocol.UintValue(5))}
 		},
-		"string for a bool": func(p *Policy) {
-			p.Predicates[2] = Predicate{Attribute: "voterEligible", Op: OpEq, Value: val(StringValue("yes"))}
+		"bad date literal": func(p *protocol.Policy) {
+			p.Predicates[2] = protocol.Predicate{Attribute: "birthDate", Op: protocol.OpLe, Value: val(protocol.StringValue("1799-12-31"))}
 		},
-		"between min > max": func(p *Policy) {
-			p.Predicates[2] = Predicate{Attribute: "birthDate", Op: OpBetween, Min: val(StringValue("2001-01-01")), Max: val(StringValue("2000-01-01"))}
+		"string for a bool": func(p *protocol.Policy) {
+			p.Predicates[2] = protocol.Predicate{Attribute: "voterEligible", Op: protocol.OpEq, Value: val(protocol.StringValue("yes"))}
 		},
-		"too many predicates": func(p *Policy) { p.Predicates = append(p.Predicates, p.Predicates[2]) },
-		"two set predicates": func(p *Policy) {
-			p.Predicates[2] = Predicate{Attribute: "nationality", Op: OpNotIn, Values: []Value{StringValue("XX")}}
+		"between min > max": func(p *protocol.Policy) {
+			p.Predicates[2] = protocol.Predicate{Attribute: "birthDate", Op: protocol.OpBetween, Min: val(protocol.StringValue("2001-01-01")), Max: val(protocol.StringValue("2000-01-01"))}
 		},
-		"set too large": func(p *Policy) {
+		"too many predicates": func(p *protocol.Policy) { p.Predicates = append(p.Predicates, p.Predicates[2]) },
+		"two set predicates": func(p *protocol.Policy) {
+			p.Predicates[2] = protocol.Predicate{Attribute: "nationality", Op: protocol.OpNotIn, Values: []protocol.Value{protocol.StringValue("XX")}}
+		},
+		"set too large": func(p *protocol.Policy) {
 			p.Predicates[1].Values = nil
 			for i := range 1 << testShape.SetDepth {
-				p.Predicates[1].Values = append(p.Predicates[1].Values, StringValue(fmt.Sprint(i)))
+				p.Predicates[1].Values = append(p.Predicates[1].Values, protocol.StringValue(fmt.Sprint(i)))
 			}
 		},
-		"disclose a string":  func(p *Policy) { p.Disclose = []string{"district"} },
-		"disclose unknown":   func(p *Policy) { p.Disclose = []string{"height"} },
-		"no issuers":         func(p *Policy) { p.Issuers = nil },
-		"zero max root age":  func(p *Policy) { p.MaxRootAge = 0 },
-		"unknown operator":   func(p *Policy) { p.Predicates[0].Op = "older" },
-		"scope too long":     func(p *Policy) { p.Scope = string(make([]byte, 300)) },
-		"predicate no value": func(p *Policy) { p.Predicates[2].Value = nil },
+		"disclose a string":  func(p *protocol.Policy) { p.Disclose = []string{"district"} },
+		"disclose unknown":   func(p *protocol.Policy) { p.Disclose = []string{"height"} },
+		"no issuers":         func(p *protocol.Policy) { p.Issuers = nil },
+		"zero max root age":  func(p *protocol.Policy) { p.MaxRootAge = 0 },
+		"unknown operator":   func(p *protocol.Policy) { p.Predicates[0].Op = "older" },
+		"scope too long":     func(p *protocol.Policy) { p.Scope = string(make([]byte, 300)) },
+		"predicate no value": func(p *protocol.Policy) { p.Predicates[2].Value = nil },
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := base
-			p.Predicates = append([]Predicate(nil), base.Predicates...)
-			p.Predicates[1].Values = append([]Value(nil), base.Predicates[1].Values...)
+			p.Predicates = append([]protocol.Predicate(nil), base.Predicates...)
+			p.Predicates[1].Values = append([]protocol.Value(nil), base.Predicates[1].Values...)
 			mut(&p)
-			if _, err := e.v.NewRequest(context.Background(), p); !errors.Is(err, ErrInvalidRequest) {
+			if _, err := e.v.NewRequest(context.Background(), p); !errors.Is(err, protocol.ErrInvalidRequest) {
 				t.Errorf("got %v, want ErrInvalidRequest", err)
 			}
 		})
@@ -74,7 +79,7 @@ func TestPolicyRejects(t *testing.T) {
 		func() zkp.Shape { s := testShape; s.Disclosure = false; return s }(),
 		func() zkp.Shape { s := testShape; s.Slots = 9; return s }(),
 	} {
-		if _, err := req.Compile(testSchema(), s); !errors.Is(err, ErrInvalidRequest) {
+		if _, err := req.Compile(testSchema(), s); !errors.Is(err, protocol.ErrInvalidRequest) {
 			t.Errorf("shape %s: %v", s, err)
 		}
 	}
@@ -93,8 +98,8 @@ func TestErrorCode(t *testing.T) {
 		{ErrUntrustedIssuer, http.StatusForbidden, CodeUntrustedIssuer},
 		{ErrStaleRoot, http.StatusUnprocessableEntity, CodeStaleRoot},
 		{ErrInvalidProof, http.StatusUnprocessableEntity, CodeInvalidProof},
-		{ErrMalformedPresentation, http.StatusBadRequest, CodeMalformedPresentation},
-		{ErrInvalidRequest, http.StatusBadRequest, CodeInvalidRequest},
+		{protocol.ErrMalformedPresentation, http.StatusBadRequest, CodeMalformedPresentation},
+		{protocol.ErrInvalidRequest, http.StatusBadRequest, CodeInvalidRequest},
 		{ErrStore, http.StatusServiceUnavailable, CodeUnavailable},
 		{&http.MaxBytesError{Limit: 1}, http.StatusRequestEntityTooLarge, CodeTooLarge},
 		{errors.New("surprise"), http.StatusInternalServerError, CodeInternal},

@@ -10,29 +10,31 @@
 //		Store: store, Audience: "https://vote.example", Resolver: resolver,
 //		Roots: roots, Key: vk, Schemas: []*credential.Schema{schema},
 //	})
-//	req, _ := v.NewRequest(ctx, verifier.Policy{...})   // send req to the wallet
+//	req, _ := v.NewRequest(ctx, protocol.Policy{...})   // send req to the wallet
 //	res, err := v.Verify(ctx, req, submission)           // the wallet's answer
 //	if errors.Is(err, verifier.ErrDuplicateNullifier) { /* voted already */ }
 //
 // # Flow
 //
-// A [Request] (format zkcred-request-v1, see request.md) carries the
-// service's [Policy] (trusted issuer DIDs, schema, predicates on attribute
-// names, disclosed attributes, optional nullifier scope, maximum revocation
-// root age), a fresh 128-bit nonce, the audience, the verifier's calendar
-// date and a validity window. Its canonical hash ([Request.Hash]) is the
-// proof's RequestHash public input, so a proof answers one request only.
-// [Request.Compile] turns a request into the zkp statement's predicates
-// (age cutoffs by calendar rules, see [AgeCutoff]; set trees for in/notIn):
-// wallets and the verifier call the same code.
+// What the verifier and a wallet both speak (the request format
+// zkcred-request-v1, its compilation into a zkp statement, the age cutoff,
+// the submission format and the wallet's answer) is package
+// [github.com/zkcred/zkcred/verifier/protocol]; this package is the
+// service. A [protocol.Request] carries the service's [protocol.Policy]
+// (trusted issuer DIDs, schema, predicates on attribute names, disclosed
+// attributes, optional nullifier scope, maximum revocation root age), a
+// fresh 128-bit nonce, the audience, the verifier's calendar date and a
+// validity window. Its canonical hash is the proof's RequestHash public
+// input, so a proof answers one request only. Wallets and the verifier
+// compile it with the same [protocol.Request.Compile].
 //
-// The holder answers with a [Submission] (format zkcred-submission-v1): the
-// DID URL of the issuer key that signed its credential and the zkp
-// presentation. [Verifier.Verify] decodes it strictly (json v2 semantics,
-// see "Strict JSON" below), refuses a presentation whose backend or key
-// fingerprint is not the verifier's key before any byte of its proof is
-// decoded ([ParseSubmission]), checks the request is known, unexpired and
-// unanswered, checks that the issuer is trusted by the request, that the
+// The holder answers with a [protocol.Submission] (format
+// zkcred-submission-v1): the DID URL of the issuer key that signed its
+// credential and the zkp presentation. [Verifier.Verify] decodes it
+// strictly (json v2 semantics, see "Strict JSON" below), refuses a
+// presentation whose backend or key fingerprint is not the verifier's key
+// before any byte of its proof is decoded ([protocol.ParseSubmission]),
+// checks the request is known, unexpired and unanswered, checks that the issuer is trusted by the request, that the
 // key is one [Config.IssuerKeys] pins for it (if it pins any) and that it
 // is a valid BN254 ZK key in the issuer DID document's assertionMethod,
 // fetches the issuer's signed revocation root from a [RootSource] and
@@ -109,13 +111,14 @@
 // # Errors
 //
 // Errors of [Verifier.Verify], [Verifier.VerifyID], [Verifier.NewRequest],
-// [Verifier.Request], [ParseRequest], [ParseSubmission] and the stores wrap
-// one of the package's sentinels ([ErrReplay], [ErrUntrustedIssuer],
-// [ErrStaleRoot], [ErrDuplicateNullifier], [ErrInvalidProof],
-// [ErrExpiredRequest], [ErrUnknownRequest], ...; [ErrUnpinnedKey] comes
-// with [ErrUntrustedIssuer]), plus, where useful, the error of the package
-// that found the problem (zkp.ErrKeyMismatch for a presentation made for
-// another key). [New] returns plain configuration errors, and
-// [Holding.Answer] [ErrCannotAnswer], zkp.ErrUnsatisfied or the error of
-// the package that refused an input. Bad input never panics.
+// [Verifier.Request] and the stores wrap one of the package's sentinels
+// ([ErrReplay], [ErrUntrustedIssuer], [ErrStaleRoot],
+// [ErrDuplicateNullifier], [ErrInvalidProof], [ErrExpiredRequest],
+// [ErrUnknownRequest], ...; [ErrUnpinnedKey] comes with
+// [ErrUntrustedIssuer]) or one of the protocol's:
+// [protocol.ErrInvalidRequest] for a bad policy or request,
+// [protocol.ErrMalformedPresentation] for a submission that does not
+// decode; plus, where useful, the error of the package that found the
+// problem (zkp.ErrKeyMismatch for a presentation made for another key).
+// [New] returns plain configuration errors. Bad input never panics.
 package verifier

@@ -5,9 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,32 +16,34 @@ import (
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
 // wallet fetches a request the way a holder's wallet does: GET, then a
 // strict parse.
-func wallet(t *testing.T, h http.Handler, id string) *Request {
+func wallet(t *testing.T, h http.Handler, id string) *protocol.Request {
 	t.Helper()
 	res := do(t, h, "GET", "/requests/"+id, "", nil)
 	if res.status != http.StatusOK {
 		t.Fatalf("GET request: %d %s", res.status, res.body)
 	}
-	req, err := ParseRequest(res.body)
+	req, err := protocol.ParseRequest(res.body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return req
 }
 
-func createRequest(t *testing.T, h http.Handler, p Policy) *Request {
+func createRequest(t *testing.T, h http.Handler, p protocol.Policy) *protocol.Request {
 	t.Helper()
 	b, _ := json.Marshal(p)
 	res := do(t, h, "POST", "/requests", "application/json", b)
 	if res.status != http.StatusCreated {
 		t.Fatalf("POST /requests: %d %s", res.status, res.body)
 	}
-	req, err := ParseRequest(res.body)
+	req, err := protocol.ParseRequest(res.body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("honest presentation: %d %s", res.status, res.body)
 	}
 	var r Result
-	if err := unmarshalStrict(res.body, &r); err != nil {
+	if err := strictjson.Unmarshal(res.body, &r); err != nil {
 		t.Fatal(err)
 	}
 	wantNull := credential.Nullifier(alice.secret.Element(), credential.ScopeFor(req.Audience, policy.Scope))
@@ -151,7 +151,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Run("malformed", func(t *testing.T) {
 		req := createRequest(t, h, policy)
-		var s Submission
+		var s protocol.Submission
 		if err := json.Unmarshal(sub, &s); err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +164,7 @@ func TestEndToEnd(t *testing.T) {
 			"truncated":      sub[:len(sub)/2],
 			"trailing data":  append(bytes.Clone(sub), '{'),
 			"unknown field":  bytes.Replace(sub, []byte(`{"version"`), []byte(`{"x":1,"version"`), 1),
-			"wrong version":  bytes.Replace(sub, []byte(SubmissionVersion), []byte("zkcred-submission-v9"), 1),
+			"wrong version":  bytes.Replace(sub, []byte(protocol.SubmissionVersion), []byte("zkcred-submission-v9"), 1),
 			"presentation 0": bytes.Replace(sub, s.Presentation, []byte(`0`), 1),
 			"issuer not DID": bytes.Replace(sub, []byte(agency.zkKeyID), []byte("https://x"), 1),
 			"proof bit flip": flip,
@@ -184,7 +184,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 	t.Run("presentations are not logged", func(t *testing.T) {
-		var s Submission
+		var s protocol.Submission
 		if err := json.Unmarshal(sub, &s); err != nil {
 			t.Fatal(err)
 		}
@@ -288,28 +288,10 @@ func TestSmallOrderIssuerKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Any well-formed presentation will do: the key is refused first.
-	sub, err := os.ReadFile("testdata/fuzz/FuzzParseSubmission/real")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var seed []byte
-	if _, err := fmt.Sscanf(strings.TrimPrefix(string(sub), "go test fuzz v1\n"), "[]byte(%q)", &seed); err != nil {
-		t.Fatal(err)
-	}
-	// The seed was made for another key: name this verifier's, so the
-	// submission passes the key check that comes before the issuer's.
-	var env Submission
-	if err := unmarshalStrict(seed, &env); err != nil {
-		t.Fatal(err)
-	}
-	pres, err := zkp.DecodePresentation(env.Presentation)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pres.Key = keys(t).VerifyingKey.Fingerprint()
-	if seed, err = NewSubmission(env.Issuer, pres); err != nil {
-		t.Fatal(err)
-	}
+	// The seed was made for another key: realSubmission names this
+	// verifier's, so the submission passes the key check that comes before
+	// the issuer's.
+	seed := realSubmission(t)
 	if _, err := e.v.Verify(t.Context(), req, seed); !errors.Is(err, ErrUntrustedIssuer) || !errors.Is(err, did.ErrInvalidKey) {
 		t.Fatalf("small-order key: %v", err)
 	}

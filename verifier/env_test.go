@@ -18,6 +18,8 @@ import (
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/verifier/internal/testenv"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -26,20 +28,16 @@ import (
 // binary, issuers with DID documents, a revocation tree and signed roots,
 // and holders that prove with zkp.Prove.
 
-var testShape = zkp.Shape{Slots: 8, Predicates: 3, SetPredicates: 1, SetDepth: 4, RevocationDepth: 6, Disclosure: true, Nullifier: true}
+var testShape = testenv.Shape
 
-var testKeys = sync.OnceValues(func() (*zkp.Keys, error) {
-	return zkp.UnsafeSetup(testShape, zkp.Groth16)
-})
-
+// keys returns testShape's Groth16 keys, set up once per test binary.
 func keys(t testing.TB) *zkp.Keys {
 	t.Helper()
-	k, err := testKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return testenv.Keys(t)
 }
+
+func years(n int) *int                     { return &n }
+func val(v protocol.Value) *protocol.Value { return &v }
 
 var testSchema = sync.OnceValue(func() *credential.Schema {
 	s, err := credential.PersonSchema().WithSlots(testShape.Slots)
@@ -179,7 +177,7 @@ var aliceData = map[string]any{
 
 // prove answers req with a submission, proving against the issuer's
 // current revocation tree.
-func (h *testHolder) prove(t testing.TB, req *Request) []byte {
+func (h *testHolder) prove(t testing.TB, req *protocol.Request) []byte {
 	t.Helper()
 	c, err := req.Compile(testSchema(), testShape)
 	if err != nil {
@@ -215,7 +213,7 @@ func (h *testHolder) prove(t testing.TB, req *Request) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := NewSubmission(h.issuer.zkKeyID, pres)
+	sub, err := protocol.NewSubmission(h.issuer.zkKeyID, pres)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,14 +222,14 @@ func (h *testHolder) prove(t testing.TB, req *Request) []byte {
 
 // votePolicy: adult, resident of 07 or 08, disclose voter eligibility,
 // one vote per scope.
-func votePolicy(issuers ...string) Policy {
-	return Policy{
+func votePolicy(issuers ...string) protocol.Policy {
+	return protocol.Policy{
 		Issuers: issuers,
-		Schema:  SchemaRef{Name: credential.PersonSchemaName, Version: 1},
-		Predicates: []Predicate{
-			{Attribute: "birthDate", Op: OpAgeAtLeast, Years: years(18)},
-			{Attribute: "district", Op: OpIn, Values: []Value{StringValue("07"), StringValue("08")}},
-			{Attribute: "vehicleCategory", Op: OpEq, Value: val(StringValue("B"))},
+		Schema:  protocol.SchemaRef{Name: credential.PersonSchemaName, Version: 1},
+		Predicates: []protocol.Predicate{
+			{Attribute: "birthDate", Op: protocol.OpAgeAtLeast, Years: years(18)},
+			{Attribute: "district", Op: protocol.OpIn, Values: []protocol.Value{protocol.StringValue("07"), protocol.StringValue("08")}},
+			{Attribute: "vehicleCategory", Op: protocol.OpEq, Value: val(protocol.StringValue("B"))},
 		},
 		Disclose:   []string{"voterEligible"},
 		Scope:      "election-2027-municipal",

@@ -3,10 +3,12 @@ package verifier
 import "errors"
 
 // Sentinel errors. The errors of verification, requests and stores wrap
-// one of them ([ErrUnpinnedKey] always together with [ErrUntrustedIssuer]),
-// plus, where useful, the error of the package that detected the problem,
-// so callers test with [errors.Is]; see "Errors" in the package doc for the
-// exceptions ([New], [Holding.Answer]). [Verifier.Handler] maps each to a
+// one of them ([ErrUnpinnedKey] always together with [ErrUntrustedIssuer])
+// or one of the protocol's, [protocol.ErrInvalidRequest] (a bad policy or
+// request) and [protocol.ErrMalformedPresentation] (a submission that does
+// not decode), plus, where useful, the error of the package that detected
+// the problem, so callers test with [errors.Is]; see "Errors" in the
+// package doc for the exception ([New]). [Verifier.Handler] maps each to a
 // stable error code (see [ErrorCode]).
 var (
 	// ErrUnknownRequest is returned when a presentation names a request this
@@ -40,15 +42,6 @@ var (
 	// statement the verifier computed (wrong request, revoked credential,
 	// forged proof, other verifying key...).
 	ErrInvalidProof = errors.New("verifier: invalid proof")
-	// ErrMalformedPresentation is returned when a submission cannot be
-	// decoded strictly (see "Strict JSON" in the package doc), or its
-	// presentation was made for another backend or verifying key (then
-	// with zkp.ErrKeyMismatch, before the proof is decoded).
-	ErrMalformedPresentation = errors.New("verifier: malformed presentation")
-	// ErrInvalidRequest is returned when a presentation request (policy) is
-	// not well formed: unknown schema or attribute, operator not allowed for
-	// the attribute type, value out of range, bad expiry...
-	ErrInvalidRequest = errors.New("verifier: invalid request")
 	// ErrDuplicateRequest is returned by a [Store] when a request with the
 	// same id or nonce already exists.
 	ErrDuplicateRequest = errors.New("verifier: duplicate request id or nonce")

@@ -17,6 +17,7 @@ import (
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -66,7 +67,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	wallet := &verifier.Holding{Credential: stored, Secret: secret, IssuerKey: zkKey.Public(), Revocation: revoked}
+	wallet := &protocol.Holding{Credential: stored, Secret: secret, IssuerKey: zkKey.Public(), Revocation: revoked}
 
 	// The ballot box. Keys from zkp.UnsafeSetup are for development only.
 	keys, err := zkp.UnsafeSetup(shape, zkp.Groth16)
@@ -89,12 +90,12 @@ func Example() {
 		log.Fatal(err)
 	}
 	eighteen := 18
-	policy := verifier.Policy{
+	policy := protocol.Policy{
 		Issuers: []string{agency},
-		Schema:  verifier.SchemaRef{Name: schema.Name, Version: schema.Version},
-		Predicates: []verifier.Predicate{
-			{Attribute: "district", Op: verifier.OpIn, Values: []verifier.Value{verifier.StringValue("07"), verifier.StringValue("08")}},
-			{Attribute: "birthDate", Op: verifier.OpAgeAtLeast, Years: &eighteen},
+		Schema:  protocol.SchemaRef{Name: schema.Name, Version: schema.Version},
+		Predicates: []protocol.Predicate{
+			{Attribute: "district", Op: protocol.OpIn, Values: []protocol.Value{protocol.StringValue("07"), protocol.StringValue("08")}},
+			{Attribute: "birthDate", Op: protocol.OpAgeAtLeast, Years: &eighteen},
 		},
 		Scope:      "municipal-election-2027",
 		MaxRootAge: 3600,

@@ -10,6 +10,9 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/verifier/protocol"
 )
 
 // MaxHTTPBody is the largest request body [Verifier.Handler] reads.
@@ -56,9 +59,9 @@ func ErrorCode(err error) (status int, code string) {
 		return http.StatusNotFound, CodeNotFound
 	case errors.Is(err, errMethodNotAllowed):
 		return http.StatusMethodNotAllowed, CodeMethodNotAllowed
-	case errors.Is(err, ErrInvalidRequest):
+	case errors.Is(err, protocol.ErrInvalidRequest):
 		return http.StatusBadRequest, CodeInvalidRequest
-	case errors.Is(err, ErrMalformedPresentation):
+	case errors.Is(err, protocol.ErrMalformedPresentation):
 		return http.StatusBadRequest, CodeMalformedPresentation
 	case errors.Is(err, ErrUnknownRequest):
 		return http.StatusNotFound, CodeUnknownRequest
@@ -199,7 +202,7 @@ func (v *Verifier) handle(f handlerFunc) http.HandlerFunc {
 func writeJSON(w http.ResponseWriter, status int, body any) {
 	var b []byte
 	var err error
-	if r, ok := body.(*Request); ok {
+	if r, ok := body.(*protocol.Request); ok {
 		b, err = r.JSON() // exactly the canonical bytes ParseRequest wants
 	} else {
 		b, err = json.Marshal(body)
@@ -226,7 +229,7 @@ func readJSONBody(r *http.Request) ([]byte, error) {
 	case errors.As(err, &tooLarge):
 		return nil, err
 	case err != nil:
-		return nil, fmt.Errorf("%w: reading body: %v", ErrInvalidRequest, err)
+		return nil, fmt.Errorf("%w: reading body: %v", protocol.ErrInvalidRequest, err)
 	}
 	return b, nil
 }
@@ -236,9 +239,9 @@ func (v *Verifier) createRequest(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	var p Policy
-	if err := unmarshalStrict(b, &p); err != nil {
-		return 0, nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
+	var p protocol.Policy
+	if err := strictjson.Unmarshal(b, &p); err != nil {
+		return 0, nil, fmt.Errorf("%w: %v", protocol.ErrInvalidRequest, err)
 	}
 	req, err := v.NewRequest(r.Context(), p)
 	if err != nil {

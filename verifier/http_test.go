@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/verifier/protocol"
 )
 
 type httpResult struct {
@@ -45,7 +48,7 @@ func wantError(t *testing.T, res httpResult, status int, code string) {
 		t.Errorf("content type %q", ct)
 	}
 	var e ErrorBody
-	if err := unmarshalStrict(res.body, &e); err != nil {
+	if err := strictjson.Unmarshal(res.body, &e); err != nil {
 		t.Fatalf("error body %q: %v", res.body, err)
 	}
 	if e.Code != code || e.Message == "" {
@@ -64,11 +67,11 @@ func TestHandlerRequests(t *testing.T) {
 	if res.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", res.status, res.body)
 	}
-	req, err := ParseRequest(res.body)
+	req, err := protocol.ParseRequest(res.body)
 	if err != nil {
 		t.Fatalf("created request does not parse: %v\n%s", err, res.body)
 	}
-	if req.Audience != "https://vote.example" || req.Schema.ID != FieldHex(testSchema().ID()) || req.Date != "2026-02-28" ||
+	if req.Audience != "https://vote.example" || req.Schema.ID != protocol.FieldHex(testSchema().ID()) || req.Date != "2026-02-28" ||
 		req.IssuedAt != now.Unix() || req.ExpiresAt != now.Add(DefaultRequestTTL).Unix() {
 		t.Errorf("created request %+v", req)
 	}
@@ -81,7 +84,7 @@ func TestHandlerRequests(t *testing.T) {
 	}
 	// Two requests for the same policy get different nonces.
 	res2 := do(t, h, "POST", "/requests", "application/json", policy)
-	req2, err := ParseRequest(res2.body)
+	req2, err := protocol.ParseRequest(res2.body)
 	if err != nil || req2.ID == req.ID {
 		t.Errorf("second request: %v, id %s", err, req2.ID)
 	}

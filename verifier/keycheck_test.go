@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/verifier/internal/testenv"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -20,7 +23,7 @@ func TestKeyCheckBeforeProof(t *testing.T) {
 	if vk.Backend() != zkp.Groth16 {
 		t.Fatal("test key is not Groth16")
 	}
-	bomb := plonkBomb(t)
+	bomb := testenv.PlonkBomb(t)
 	good := realSubmission(t)
 	cases := map[string][]byte{
 		"plonk bomb":            bomb,
@@ -29,8 +32,8 @@ func TestKeyCheckBeforeProof(t *testing.T) {
 	}
 	for name, sub := range cases {
 		t.Run(name, func(t *testing.T) {
-			allocCeiling(t, 2<<20, func() {
-				if _, _, err := ParseSubmission(sub, vk); !errors.Is(err, ErrMalformedPresentation) || !errors.Is(err, zkp.ErrKeyMismatch) {
+			testenv.AllocCeiling(t, 2<<20, func() {
+				if _, _, err := protocol.ParseSubmission(sub, vk); !errors.Is(err, protocol.ErrMalformedPresentation) || !errors.Is(err, zkp.ErrKeyMismatch) {
 					t.Errorf("ParseSubmission: %v, want ErrMalformedPresentation and zkp.ErrKeyMismatch", err)
 				}
 			})
@@ -50,8 +53,8 @@ func TestKeyCheckBeforeProof(t *testing.T) {
 	}
 	// A backend no key has is malformed, also before the proof is decoded.
 	halo := bytes.Replace(bomb, []byte(`"backend":"plonk"`), []byte(`"backend":"halo2"`), 1)
-	allocCeiling(t, 2<<20, func() {
-		if _, _, err := ParseSubmission(halo, vk); !errors.Is(err, ErrMalformedPresentation) {
+	testenv.AllocCeiling(t, 2<<20, func() {
+		if _, _, err := protocol.ParseSubmission(halo, vk); !errors.Is(err, protocol.ErrMalformedPresentation) {
 			t.Errorf("unknown backend: %v", err)
 		}
 	})
@@ -60,8 +63,8 @@ func TestKeyCheckBeforeProof(t *testing.T) {
 // fingerprintSwap returns sub with its presentation naming another key
 // fingerprint (one bit flipped), same backend.
 func fingerprintSwap(t *testing.T, sub []byte) []byte {
-	var env Submission
-	if err := unmarshalStrict(sub, &env); err != nil {
+	var env protocol.Submission
+	if err := strictjson.Unmarshal(sub, &env); err != nil {
 		t.Fatal(err)
 	}
 	pres, err := zkp.DecodePresentation(env.Presentation)
@@ -69,7 +72,7 @@ func fingerprintSwap(t *testing.T, sub []byte) []byte {
 		t.Fatal(err)
 	}
 	pres.Key[0] ^= 1
-	b, err := NewSubmission(env.Issuer, pres)
+	b, err := protocol.NewSubmission(env.Issuer, pres)
 	if err != nil {
 		t.Fatal(err)
 	}

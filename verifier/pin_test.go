@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/verifier/protocol"
 )
 
 // TestIssuerKeyPinning: an issuer that signs some holders with a key of
@@ -55,7 +56,7 @@ func TestIssuerKeyPinning(t *testing.T) {
 	}
 }
 
-func mustRequest(t *testing.T, v *Verifier, iss *testIssuer) *Request {
+func mustRequest(t *testing.T, v *Verifier, iss *testIssuer) *protocol.Request {
 	t.Helper()
 	req, err := v.NewRequest(t.Context(), votePolicy(iss.did))
 	if err != nil {

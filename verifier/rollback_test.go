@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zkcred/zkcred/verifier/protocol"
 )
 
 // Revocation rollback: after a verifier accepted the issuer's root with
@@ -31,8 +33,8 @@ var rollbackClock = testEpoch.Add(2 * time.Minute)
 
 // rollbackRequests creates requests 0 and 1 (identical for every store:
 // deterministic nonces and clock).
-func rollbackRequests(t *testing.T, e *env, v *Verifier) [2]*Request {
-	var reqs [2]*Request
+func rollbackRequests(t *testing.T, e *env, v *Verifier) [2]*protocol.Request {
+	var reqs [2]*protocol.Request
 	for i := range reqs {
 		r, err := v.NewRequest(t.Context(), votePolicy(e.issuers[0].did))
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/zkcred/zkcred/verifier/protocol"
 )
 
 // A Store holds the only state a verifier shares between calls and between
@@ -97,14 +99,14 @@ const (
 
 // storeSentinels are the outcomes a store reports as such; anything else is
 // a failure of the store itself.
-var storeSentinels = []error{ErrUnknownRequest, ErrReplay, ErrExpiredRequest, ErrDuplicateNullifier, ErrDuplicateRequest, ErrInvalidRequest, ErrMalformedPresentation, ErrStaleRoot}
+var storeSentinels = []error{ErrUnknownRequest, ErrReplay, ErrExpiredRequest, ErrDuplicateNullifier, ErrDuplicateRequest, protocol.ErrInvalidRequest, protocol.ErrMalformedPresentation, ErrStaleRoot}
 
 func checkAnswer(a *AnswerRecord) error {
 	if a == nil {
-		return fmt.Errorf("%w: nil answer", ErrInvalidRequest)
+		return fmt.Errorf("%w: nil answer", protocol.ErrInvalidRequest)
 	}
 	if len(a.Issuer) > maxIssuerLen {
-		return fmt.Errorf("%w: issuer too long", ErrInvalidRequest)
+		return fmt.Errorf("%w: issuer too long", protocol.ErrInvalidRequest)
 	}
 	return checkNullifier(a.Scope, a.Nullifier)
 }

@@ -9,6 +9,9 @@ import (
 
 	json "github.com/go-json-experiment/json"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/verifier/protocol"
 )
 
 // Embedded store layout (bbolt), version 2. Buckets:
@@ -98,26 +101,26 @@ func (r *boltRequest) stored() *StoredRequest {
 func checkStoredRequest(r *StoredRequest) error {
 	switch {
 	case r == nil:
-		return fmt.Errorf("%w: nil request", ErrInvalidRequest)
+		return fmt.Errorf("%w: nil request", protocol.ErrInvalidRequest)
 	case r.ID == "" || len(r.ID) > maxIDLen:
-		return fmt.Errorf("%w: bad request id length", ErrInvalidRequest)
+		return fmt.Errorf("%w: bad request id length", protocol.ErrInvalidRequest)
 	case len(r.Nonce) == 0 || len(r.Nonce) > maxIDLen:
-		return fmt.Errorf("%w: bad nonce length", ErrInvalidRequest)
+		return fmt.Errorf("%w: bad nonce length", protocol.ErrInvalidRequest)
 	case len(r.Body) > maxBodyLen:
-		return fmt.Errorf("%w: request body too large", ErrInvalidRequest)
+		return fmt.Errorf("%w: request body too large", protocol.ErrInvalidRequest)
 	case r.ExpiresAt.Before(minStoreTime) || r.ExpiresAt.After(maxStoreTime) ||
 		r.CreatedAt.Before(minStoreTime) || r.CreatedAt.After(maxStoreTime):
-		return fmt.Errorf("%w: request times outside [1970, 2200]", ErrInvalidRequest)
+		return fmt.Errorf("%w: request times outside [1970, 2200]", protocol.ErrInvalidRequest)
 	}
 	return nil
 }
 
 func checkNullifier(scope string, nullifier []byte) error {
 	if len(scope) > maxScopeLen {
-		return fmt.Errorf("%w: scope too long", ErrInvalidRequest)
+		return fmt.Errorf("%w: scope too long", protocol.ErrInvalidRequest)
 	}
 	if scope != "" && (len(nullifier) == 0 || len(nullifier) > maxNullifierLen) {
-		return fmt.Errorf("%w: bad nullifier length", ErrMalformedPresentation)
+		return fmt.Errorf("%w: bad nullifier length", protocol.ErrMalformedPresentation)
 	}
 	return nil
 }
@@ -163,7 +166,7 @@ func (s *BoltStore) GetRequest(ctx context.Context, id string) (*StoredRequest, 
 		if v == nil {
 			return ErrUnknownRequest
 		}
-		return unmarshalStrict(v, &rec)
+		return strictjson.Unmarshal(v, &rec)
 	})
 	if err != nil {
 		return nil, storeErr("bbolt", err)
@@ -188,7 +191,7 @@ func (s *BoltStore) Answer(ctx context.Context, a *AnswerRecord) error {
 			return ErrUnknownRequest
 		}
 		var rec boltRequest
-		if err := unmarshalStrict(v, &rec); err != nil {
+		if err := strictjson.Unmarshal(v, &rec); err != nil {
 			return err
 		}
 		if rec.Answered != 0 {
@@ -251,7 +254,7 @@ func (s *BoltStore) DeleteExpired(ctx context.Context, t time.Time) (int, error)
 		var deadNonces [][]byte
 		err := reqs.ForEach(func(k, v []byte) error {
 			var rec boltRequest
-			if err := unmarshalStrict(v, &rec); err != nil {
+			if err := strictjson.Unmarshal(v, &rec); err != nil {
 				return err
 			}
 			if !time.Unix(0, rec.Exp).After(t) {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/zkcred/zkcred/verifier/protocol"
 )
 
 // newBolt opens a bbolt store in a temp dir.
@@ -129,7 +131,7 @@ func TestStoreRequests(t *testing.T) {
 		// Malformed requests are refused before reaching storage.
 		bad := newStoredRequest(t, exp)
 		bad.ExpiresAt = time.Time{}
-		if err := s.CreateRequest(ctx, bad); !errors.Is(err, ErrInvalidRequest) {
+		if err := s.CreateRequest(ctx, bad); !errors.Is(err, protocol.ErrInvalidRequest) {
 			t.Errorf("no expiry: %v", err)
 		}
 
@@ -195,7 +197,7 @@ func TestStoreNullifiers(t *testing.T) {
 		if err := s.Answer(ctx, &AnswerRecord{RequestID: r3.ID, At: now, Scope: "election-2027", Nullifier: randBytes(t, 32)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Answer(ctx, &AnswerRecord{RequestID: r3.ID, At: now, Scope: "x", Nullifier: make([]byte, maxNullifierLen+1)}); !errors.Is(err, ErrMalformedPresentation) {
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r3.ID, At: now, Scope: "x", Nullifier: make([]byte, maxNullifierLen+1)}); !errors.Is(err, protocol.ErrMalformedPresentation) {
 			t.Errorf("oversize nullifier: %v", err)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -78,8 +79,8 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("verifier: config: Store is required")
 	}
-	if cfg.Audience == "" || len(cfg.Audience) > maxNameLen {
-		return nil, fmt.Errorf("verifier: config: Audience is required (at most %d bytes)", maxNameLen)
+	if cfg.Audience == "" || len(cfg.Audience) > protocol.MaxNameLen {
+		return nil, fmt.Errorf("verifier: config: Audience is required (at most %d bytes)", protocol.MaxNameLen)
 	}
 	if cfg.Resolver == nil || cfg.Roots == nil || cfg.Key == nil {
 		return nil, fmt.Errorf("verifier: config: Resolver, Roots and Key are required")
@@ -95,8 +96,8 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.RequestTTL == 0 {
 		cfg.RequestTTL = DefaultRequestTTL
 	}
-	if cfg.RequestTTL < time.Second || cfg.RequestTTL > maxRequestLifetime {
-		return nil, fmt.Errorf("verifier: config: RequestTTL must be in [1s, %v]", maxRequestLifetime)
+	if cfg.RequestTTL < time.Second || cfg.RequestTTL > protocol.MaxRequestLifetime {
+		return nil, fmt.Errorf("verifier: config: RequestTTL must be in [1s, %v]", protocol.MaxRequestLifetime)
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
@@ -114,7 +115,7 @@ func New(cfg Config) (*Verifier, error) {
 	cfg.Schemas = slices.Clone(cfg.Schemas)
 	pins := make(map[string][]string, len(cfg.IssuerKeys))
 	for iss, keys := range cfg.IssuerKeys {
-		if err := checkDID(iss); err != nil || len(keys) == 0 {
+		if _, err := did.Parse(iss); err != nil || len(keys) == 0 {
 			return nil, fmt.Errorf("verifier: config: IssuerKeys[%.80q]: want an issuer DID and at least one key id", iss)
 		}
 		for _, k := range keys {
@@ -134,15 +135,15 @@ func New(cfg Config) (*Verifier, error) {
 // Config.Schemas (its id is filled in if empty, and must match if not), and
 // the request must compile for that schema and the key's shape. Errors wrap
 // [ErrInvalidRequest], [ErrUntrustedIssuer] or [ErrStore].
-func (v *Verifier) NewRequest(ctx context.Context, policy Policy) (*Request, error) {
+func (v *Verifier) NewRequest(ctx context.Context, policy protocol.Policy) (*protocol.Request, error) {
 	schema, err := v.schema(policy.Schema)
 	if err != nil {
 		return nil, err
 	}
 	if policy.Schema.ID == "" {
-		policy.Schema.ID = FieldHex(schema.ID())
+		policy.Schema.ID = protocol.FieldHex(schema.ID())
 	}
-	if err := policy.check(); err != nil {
+	if err := policy.Validate(); err != nil {
 		return nil, err
 	}
 	if len(v.cfg.TrustedIssuers) > 0 {
@@ -152,7 +153,7 @@ func (v *Verifier) NewRequest(ctx context.Context, policy Policy) (*Request, err
 			}
 		}
 	}
-	nonce := make([]byte, NonceSize)
+	nonce := make([]byte, protocol.NonceSize)
 	if _, err := io.ReadFull(v.cfg.Rand, nonce); err != nil {
 		return nil, fmt.Errorf("verifier: reading randomness: %w", err)
 	}
@@ -161,8 +162,8 @@ func (v *Verifier) NewRequest(ctx context.Context, policy Policy) (*Request, err
 	policy.Issuers = slices.Clone(policy.Issuers)
 	policy.Predicates = slices.Clone(policy.Predicates)
 	policy.Disclose = slices.Clone(policy.Disclose)
-	r := &Request{
-		Version:   RequestVersion,
+	r := &protocol.Request{
+		Version:   protocol.RequestVersion,
 		ID:        base64.RawURLEncoding.EncodeToString(nonce),
 		Nonce:     nonce,
 		Audience:  v.cfg.Audience,
@@ -190,7 +191,7 @@ func (v *Verifier) NewRequest(ctx context.Context, policy Policy) (*Request, err
 
 // Request returns the stored request with the given id, as a wallet
 // fetches it. Errors wrap [ErrUnknownRequest] or [ErrStore].
-func (v *Verifier) Request(ctx context.Context, id string) (*Request, error) {
+func (v *Verifier) Request(ctx context.Context, id string) (*protocol.Request, error) {
 	if id == "" || len(id) > maxIDLen {
 		return nil, ErrUnknownRequest
 	}
@@ -198,7 +199,7 @@ func (v *Verifier) Request(ctx context.Context, id string) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := ParseRequest(s.Body)
+	r, err := protocol.ParseRequest(s.Body)
 	if err != nil {
 		// The store holds what this package wrote: a parse failure is
 		// corruption, not the caller's fault.
@@ -208,14 +209,20 @@ func (v *Verifier) Request(ctx context.Context, id string) (*Request, error) {
 }
 
 // schema returns the configured schema ref names.
-func (v *Verifier) schema(ref SchemaRef) (*credential.Schema, error) {
+func (v *Verifier) schema(ref protocol.SchemaRef) (*credential.Schema, error) {
 	for _, s := range v.cfg.Schemas {
 		if s.Name == ref.Name && s.Version == ref.Version {
-			if ref.ID != "" && ref.ID != FieldHex(s.ID()) {
-				return nil, fmt.Errorf("%w: schema %s v%d has id %s, not %s", ErrInvalidRequest, ref.Name, ref.Version, FieldHex(s.ID()), ref.ID)
+			if ref.ID != "" && ref.ID != protocol.FieldHex(s.ID()) {
+				return nil, fmt.Errorf("%w: schema %s v%d has id %s, not %s", protocol.ErrInvalidRequest, ref.Name, ref.Version, protocol.FieldHex(s.ID()), ref.ID)
 			}
 			return s, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: unknown schema %.80q version %d", ErrInvalidRequest, ref.Name, ref.Version)
+	return nil, fmt.Errorf("%w: unknown schema %.80q version %d", protocol.ErrInvalidRequest, ref.Name, ref.Version)
+}
+
+// civilDate returns t's calendar date in loc as midnight UTC.
+func civilDate(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -30,81 +33,15 @@ func (f RootSourceFunc) SignedRoot(ctx context.Context, issuer string) (string, 
 	return f(ctx, issuer)
 }
 
-// SubmissionVersion names the presentation submission format.
-const SubmissionVersion = "zkcred-submission-v1"
-
-// Submission is what a holder posts to answer a request: which issuer key
-// signed its credential, and the zkp presentation. Format, version
-// SubmissionVersion, decoded strictly with json v2 semantics (unknown,
-// duplicate or case-variant members, invalid UTF-8, lone surrogates and
-// trailing data are refused):
-//
-//	{"version": "zkcred-submission-v1",
-//	 "issuer": "<DID URL of the issuer's ZK key, in its assertionMethod>",
-//	 "presentation": <zkp presentation JSON, canonical form (zkp FORMAT.md)>}
-type Submission struct {
-	Version      string          `json:"version"`
-	Issuer       string          `json:"issuer"`
-	Presentation json.RawMessage `json:"presentation"`
-}
-
-// NewSubmission encodes a presentation for issuerKeyID as submission JSON.
-func NewSubmission(issuerKeyID string, p *zkp.Presentation) ([]byte, error) {
-	enc, err := p.Encode()
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(&Submission{Version: SubmissionVersion, Issuer: issuerKeyID, Presentation: enc})
-}
-
-// ParseSubmission decodes a submission made for the verifying key vk,
-// strictly: the envelope (see [Submission]), the issuer key id's DID URL
-// syntax, then the presentation with zkp.DecodePresentationFor: its
-// envelope, whose backend and key fingerprint must be vk's, and only then
-// the proof. A presentation for another backend or key is refused before any
-// byte of its proof is decoded, so a proof crafted against the other
-// backend's decoder never reaches it. Errors wrap
-// [ErrMalformedPresentation] (and zkp.ErrKeyMismatch for another key or
-// backend).
-func ParseSubmission(b []byte, vk *zkp.VerifyingKey) (*Submission, *zkp.Presentation, error) {
-	if vk == nil {
-		return nil, nil, fmt.Errorf("%w: no verifying key", ErrMalformedPresentation)
-	}
-	if len(b) > MaxHTTPBody {
-		return nil, nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformedPresentation, MaxHTTPBody)
-	}
-	var sub Submission
-	if err := unmarshalStrict(b, &sub); err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrMalformedPresentation, err)
-	}
-	if sub.Version != SubmissionVersion {
-		return nil, nil, fmt.Errorf("%w: unsupported submission version %.40q", ErrMalformedPresentation, sub.Version)
-	}
-	if _, err := did.ParseURL(sub.Issuer); err != nil {
-		return nil, nil, fmt.Errorf("%w: issuer key id: %w", ErrMalformedPresentation, err)
-	}
-	// DecodePresentationFor refuses another backend or key fingerprint
-	// before it decodes the proof.
-	pres, err := zkp.DecodePresentationFor(vk, sub.Presentation)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedPresentation, err)
-	}
-	if pres.Backend != vk.Backend() || pres.Key != vk.Fingerprint() {
-		// zkp's contract; checked again where it matters.
-		return nil, nil, fmt.Errorf("%w: %w", ErrMalformedPresentation, zkp.ErrKeyMismatch)
-	}
-	return &sub, pres, nil
-}
-
 // Result is the outcome of an accepted presentation.
 type Result struct {
 	RequestID string `json:"requestId"`
 	// Issuer is the issuer's DID and IssuerKey the DID URL of its ZK key.
-	Issuer    string    `json:"issuer"`
-	IssuerKey string    `json:"issuerKey"`
-	Schema    SchemaRef `json:"schema"`
+	Issuer    string             `json:"issuer"`
+	IssuerKey string             `json:"issuerKey"`
+	Schema    protocol.SchemaRef `json:"schema"`
 	// Predicates are the request's predicates, all proven.
-	Predicates []Predicate `json:"predicates"`
+	Predicates []protocol.Predicate `json:"predicates"`
 	// Disclosed maps attribute names to their values (numbers, "YYYY-MM-DD"
 	// dates, booleans, enum strings).
 	Disclosed map[string]any `json:"disclosed,omitempty"`
@@ -133,7 +70,7 @@ type Result struct {
 // statement computed here from the request, the issuer's key and the root,
 // never from the presentation ([ErrInvalidProof]). Replay protection is
 // keyed on the nonce and the nullifier, never on proof bytes.
-func (v *Verifier) Verify(ctx context.Context, req *Request, submission []byte) (*Result, error) {
+func (v *Verifier) Verify(ctx context.Context, req *protocol.Request, submission []byte) (*Result, error) {
 	if req == nil {
 		return nil, ErrUnknownRequest
 	}
@@ -165,7 +102,7 @@ func (v *Verifier) VerifyID(ctx context.Context, id string, submission []byte) (
 
 func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, submission []byte) (*Result, error) {
 	now := v.cfg.Now()
-	req, err := ParseRequest(stored.Body)
+	req, err := protocol.ParseRequest(stored.Body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: stored request %s does not parse: %v", ErrStore, stored.ID, err)
 	}
@@ -177,7 +114,7 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 		return nil, ErrReplay
 	}
 
-	sub, pres, err := ParseSubmission(submission, v.cfg.Key)
+	sub, pres, err := protocol.ParseSubmission(submission, v.cfg.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -245,10 +182,10 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 // issuerKey checks that keyID names a ZK key of an issuer the request
 // trusts, in its DID document's assertionMethod, and returns the issuer DID
 // and the key.
-func (v *Verifier) issuerKey(ctx context.Context, req *Request, keyID string) (string, zkp.IssuerKey, error) {
+func (v *Verifier) issuerKey(ctx context.Context, req *protocol.Request, keyID string) (string, zkp.IssuerKey, error) {
 	u, err := did.ParseURL(keyID)
 	if err != nil {
-		return "", zkp.IssuerKey{}, fmt.Errorf("%w: issuer key id: %w", ErrMalformedPresentation, err)
+		return "", zkp.IssuerKey{}, fmt.Errorf("%w: issuer key id: %w", protocol.ErrMalformedPresentation, err)
 	}
 	issuer := u.DID.String()
 	trusted := false
@@ -287,7 +224,7 @@ func (v *Verifier) issuerKey(ctx context.Context, req *Request, keyID string) (s
 // depth matching the circuit, sequence not below the floor in the Store
 // (the highest accepted so far by any instance sharing it; Store.Answer
 // checks it again and raises it atomically with the answer).
-func (v *Verifier) revocationRoot(ctx context.Context, req *Request, issuer string) (*status.RootClaims, error) {
+func (v *Verifier) revocationRoot(ctx context.Context, req *protocol.Request, issuer string) (*status.RootClaims, error) {
 	token, err := v.cfg.Roots.SignedRoot(ctx, issuer)
 	if err != nil {
 		return nil, fmt.Errorf("%w: fetching the revocation root of %s: %w", ErrStaleRoot, issuer, err)
@@ -309,4 +246,39 @@ func (v *Verifier) revocationRoot(ctx context.Context, req *Request, issuer stri
 		return nil, fmt.Errorf("%w: root of a depth-%d tree, circuit has depth %d", ErrStaleRoot, claims.Depth, want)
 	}
 	return claims, nil
+}
+
+// decodeSlot turns a disclosed slot value back into the attribute's JSON
+// value (the inverse of credential's encoding for the disclosable types).
+func decodeSlot(attr credential.Attribute, e fr.Element) (any, error) {
+	if !e.IsUint64() {
+		return nil, fmt.Errorf("value does not fit 64 bits")
+	}
+	n := e.Uint64()
+	switch attr.Type {
+	case credential.TypeUint:
+		if attr.Bits < 64 && n>>attr.Bits != 0 {
+			return nil, fmt.Errorf("value wider than %d bits", attr.Bits)
+		}
+		return n, nil
+	case credential.TypeTimestamp:
+		return n, nil
+	case credential.TypeDate:
+		d, err := credential.DecodeDate(n)
+		if err != nil {
+			return nil, err
+		}
+		return d.Format(time.DateOnly), nil
+	case credential.TypeBool:
+		if n > 1 {
+			return nil, fmt.Errorf("boolean slot holds %d", n)
+		}
+		return n == 1, nil
+	case credential.TypeEnum:
+		if n == 0 || n > uint64(len(attr.Enum)) {
+			return nil, fmt.Errorf("enum code %d out of range", n)
+		}
+		return attr.Enum[n-1], nil
+	}
+	return nil, fmt.Errorf("attribute type %s is not disclosable", attr.Type)
 }

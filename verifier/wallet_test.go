@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -37,8 +38,8 @@ func TestHoldingAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	holding := func(iss *testIssuer, values map[string]any) *Holding {
-		return &Holding{Credential: iss.storedFor(t, secret, values), Secret: secret, IssuerKey: iss.zk.Public(), Revocation: iss.tree}
+	holding := func(iss *testIssuer, values map[string]any) *protocol.Holding {
+		return &protocol.Holding{Credential: iss.storedFor(t, secret, values), Secret: secret, IssuerKey: iss.zk.Public(), Revocation: iss.tree}
 	}
 	req, err := e.v.NewRequest(t.Context(), votePolicy(agency.did))
 	if err != nil {
@@ -54,14 +55,14 @@ func TestHoldingAnswer(t *testing.T) {
 	elsewhere := maps.Clone(aliceData)
 	elsewhere["district"] = "09"
 	for name, tc := range map[string]struct {
-		h    *Holding
+		h    *protocol.Holding
 		want error
 	}{
-		"untrusted issuer":        {holding(rogue, aliceData), ErrCannotAnswer},
-		"another holder's secret": {wrongSecret, ErrCannotAnswer},
+		"untrusted issuer":        {holding(rogue, aliceData), protocol.ErrCannotAnswer},
+		"another holder's secret": {wrongSecret, protocol.ErrCannotAnswer},
 		"revoked":                 {revoked, status.ErrRevoked},
 		"district not in set":     {holding(agency, elsewhere), zkp.ErrUnsatisfied},
-		"incomplete":              {&Holding{Secret: secret}, ErrCannotAnswer},
+		"incomplete":              {&protocol.Holding{Secret: secret}, protocol.ErrCannotAnswer},
 	} {
 		if _, err := tc.h.Answer(keys(t), req, req.Audience); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", name, err, tc.want)
@@ -69,7 +70,7 @@ func TestHoldingAnswer(t *testing.T) {
 	}
 	// A phishing site relays this verifier's live request as its own: the
 	// wallet, which knows it is talking to the phishing site, refuses.
-	if _, err := holding(agency, aliceData).Answer(keys(t), req, "https://phish.example"); !errors.Is(err, ErrCannotAnswer) {
+	if _, err := holding(agency, aliceData).Answer(keys(t), req, "https://phish.example"); !errors.Is(err, protocol.ErrCannotAnswer) {
 		t.Errorf("relayed request: %v, want ErrCannotAnswer", err)
 	}
 

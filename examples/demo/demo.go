@@ -15,6 +15,7 @@ import (
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -63,7 +64,7 @@ type demo struct {
 	net      *network
 	resolver did.Resolver
 	agency   *agency
-	holding  *verifier.Holding // the citizen's wallet
+	holding  *protocol.Holding // the citizen's wallet
 	tmp      string            // the agency's and verifiers' stores
 	steps    []step
 }
@@ -88,17 +89,17 @@ func run(ctx context.Context, w io.Writer, o options) ([]step, error) {
 		defer s.store.Close()
 	}
 	issuers := []string{d.agency.DID}
-	ref := verifier.SchemaRef{Name: d.schema.Name, Version: d.schema.Version}
-	adult := verifier.Predicate{Attribute: "birthDate", Op: verifier.OpAgeAtLeast, Years: ptr(18)}
-	shopPolicy := verifier.Policy{Issuers: issuers, Schema: ref, MaxRootAge: 3600,
-		Predicates: []verifier.Predicate{adult}}
-	portalPolicy := verifier.Policy{Issuers: issuers, Schema: ref, MaxRootAge: 3600,
-		Predicates: []verifier.Predicate{{Attribute: "district", Op: verifier.OpEq, Value: ptr(verifier.StringValue("07"))}}}
-	votePolicy := verifier.Policy{Issuers: issuers, Schema: ref, MaxRootAge: 3600, Scope: electionScope,
-		Predicates: []verifier.Predicate{
+	ref := protocol.SchemaRef{Name: d.schema.Name, Version: d.schema.Version}
+	adult := protocol.Predicate{Attribute: "birthDate", Op: protocol.OpAgeAtLeast, Years: ptr(18)}
+	shopPolicy := protocol.Policy{Issuers: issuers, Schema: ref, MaxRootAge: 3600,
+		Predicates: []protocol.Predicate{adult}}
+	portalPolicy := protocol.Policy{Issuers: issuers, Schema: ref, MaxRootAge: 3600,
+		Predicates: []protocol.Predicate{{Attribute: "district", Op: protocol.OpEq, Value: ptr(protocol.StringValue("07"))}}}
+	votePolicy := protocol.Policy{Issuers: issuers, Schema: ref, MaxRootAge: 3600, Scope: electionScope,
+		Predicates: []protocol.Predicate{
 			adult,
-			{Attribute: "district", Op: verifier.OpIn, Values: []verifier.Value{verifier.StringValue("07"), verifier.StringValue("08")}},
-			{Attribute: "voterEligible", Op: verifier.OpEq, Value: ptr(verifier.BoolValue(true))},
+			{Attribute: "district", Op: protocol.OpIn, Values: []protocol.Value{protocol.StringValue("07"), protocol.StringValue("08")}},
+			{Attribute: "voterEligible", Op: protocol.OpEq, Value: ptr(protocol.BoolValue(true))},
 		}}
 
 	fmt.Fprintln(w, "\nPresentations (each proof hides every attribute the request does not ask for):")
@@ -121,7 +122,7 @@ func run(ctx context.Context, w io.Writer, o options) ([]step, error) {
 	d.forge(ctx, "tampered proof", "the second ballot with one bit of its proof flipped",
 		ballot, secondReq, secondSub, func(p *zkp.Presentation) {
 			p.Proof[len(p.Proof)/2] ^= 0x01
-		}, verifier.ErrInvalidProof, verifier.ErrMalformedPresentation)
+		}, verifier.ErrInvalidProof, protocol.ErrMalformedPresentation)
 	if shopSub != nil {
 		req, err := shop.v.NewRequest(ctx, shopPolicy)
 		if err != nil {
@@ -223,7 +224,7 @@ func (d *demo) setup(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	d.holding = &verifier.Holding{Credential: cred, Secret: secret, IssuerKey: zkPub, Revocation: tree}
+	d.holding = &protocol.Holding{Credential: cred, Secret: secret, IssuerKey: zkPub, Revocation: tree}
 	d.record(step{Name: "issue", OK: true, Took: time.Since(start),
 		Proven:  fmt.Sprintf("a %s credential (VC-JWT of %d bytes + ZK signature) bound to the citizen's secret commitment", d.schema.Name, len(cred.JWT)),
 		Learned: "the wallet checked both signatures against the DID document and rebuilt the revocation tree from the signed snapshot"})
@@ -316,12 +317,12 @@ func (d *demo) service(name, audience string) *service {
 
 // answer has the wallet read the request as it arrives on the wire from
 // service s and prove it with holding.
-func (d *demo) answer(s *service, req *verifier.Request, h *verifier.Holding) ([]byte, time.Duration, error) {
+func (d *demo) answer(s *service, req *protocol.Request, h *protocol.Holding) ([]byte, time.Duration, error) {
 	b, err := req.JSON()
 	if err != nil {
 		return nil, 0, err
 	}
-	received, err := verifier.ParseRequest(b)
+	received, err := protocol.ParseRequest(b)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -332,7 +333,7 @@ func (d *demo) answer(s *service, req *verifier.Request, h *verifier.Holding) ([
 
 // accept runs a presentation that must be accepted and checked by check;
 // it returns the accepted submission.
-func (d *demo) accept(ctx context.Context, s *service, name, proven string, p verifier.Policy, check func(*verifier.Result) error) []byte {
+func (d *demo) accept(ctx context.Context, s *service, name, proven string, p protocol.Policy, check func(*verifier.Result) error) []byte {
 	start := time.Now()
 	st := step{Name: name, Proven: proven}
 	defer func() { st.Took = time.Since(start); d.record(st) }()
@@ -364,7 +365,7 @@ func (d *demo) accept(ctx context.Context, s *service, name, proven string, p ve
 
 // reject runs a presentation from h that must be refused with want; it
 // returns the request and submission (nil if the wallet could not prove).
-func (d *demo) reject(ctx context.Context, s *service, name, proven string, p verifier.Policy, h *verifier.Holding, want error) (*verifier.Request, []byte) {
+func (d *demo) reject(ctx context.Context, s *service, name, proven string, p protocol.Policy, h *protocol.Holding, want error) (*protocol.Request, []byte) {
 	req, err := s.v.NewRequest(ctx, p)
 	if err != nil {
 		d.record(step{Name: name, Proven: proven, Learned: "could not create the request: " + err.Error()})
@@ -380,16 +381,16 @@ func (d *demo) reject(ctx context.Context, s *service, name, proven string, p ve
 }
 
 // forge alters a copy of sub with edit and submits it for req.
-func (d *demo) forge(ctx context.Context, name, proven string, s *service, req *verifier.Request, sub []byte, edit func(*zkp.Presentation), want ...error) {
+func (d *demo) forge(ctx context.Context, name, proven string, s *service, req *protocol.Request, sub []byte, edit func(*zkp.Presentation), want ...error) {
 	if req == nil || sub == nil {
 		d.record(step{Name: name, Proven: proven, Learned: "skipped: the presentation to alter is missing"})
 		return
 	}
-	env, pres, err := verifier.ParseSubmission(sub, d.keys.VerifyingKey)
+	env, pres, err := protocol.ParseSubmission(sub, d.keys.VerifyingKey)
 	if err == nil {
 		pres.Proof = append([]byte(nil), pres.Proof...)
 		edit(pres)
-		sub, err = verifier.NewSubmission(env.Issuer, pres)
+		sub, err = protocol.NewSubmission(env.Issuer, pres)
 	}
 	if err != nil {
 		d.record(step{Name: name, Proven: proven, Learned: "could not alter the presentation: " + err.Error()})
@@ -400,7 +401,7 @@ func (d *demo) forge(ctx context.Context, name, proven string, s *service, req *
 
 // submit sends sub for req and records whether it was refused with one of
 // want.
-func (d *demo) submit(ctx context.Context, name, proven string, s *service, req *verifier.Request, sub []byte, prove time.Duration, want ...error) {
+func (d *demo) submit(ctx context.Context, name, proven string, s *service, req *protocol.Request, sub []byte, prove time.Duration, want ...error) {
 	start := time.Now()
 	_, err := s.v.Verify(ctx, req, sub)
 	took := time.Since(start)
@@ -425,7 +426,7 @@ func (d *demo) submit(ctx context.Context, name, proven string, s *service, req 
 // root. A wallet still holding the old tree can prove against the old
 // root, which the verifier no longer accepts; a wallet that fetched the
 // new snapshot cannot build a non-revocation witness at all.
-func (d *demo) revoke(ctx context.Context, shop *service, policy verifier.Policy) {
+func (d *demo) revoke(ctx context.Context, shop *service, policy protocol.Policy) {
 	start := time.Now()
 	claims, err := d.agency.registry.Revoke(d.holding.Credential.RevocationID)
 	st := step{Name: "revoke", Proven: "the agency revokes the citizen's credential and publishes a new signed root", Took: time.Since(start)}
@@ -499,7 +500,7 @@ func learned(r *verifier.Result) string {
 	return out
 }
 
-func describe(p verifier.Predicate) string {
+func describe(p protocol.Predicate) string {
 	switch {
 	case p.Years != nil:
 		return fmt.Sprintf("%s %s %d years", p.Attribute, p.Op, *p.Years)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/verifier"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -50,7 +51,7 @@ func TestRun(t *testing.T) {
 		{"vote again", []error{verifier.ErrDuplicateNullifier}},
 		{"forged nullifier", invalid},
 		// A flipped bit usually breaks the point encoding before any pairing.
-		{"tampered proof", []error{verifier.ErrInvalidProof, verifier.ErrMalformedPresentation}},
+		{"tampered proof", []error{verifier.ErrInvalidProof, protocol.ErrMalformedPresentation}},
 		{"replayed proof", invalid},
 		{"revoke", nil},
 		{"old root", invalid},

@@ -21,6 +21,7 @@ import (
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -197,24 +198,24 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	years := 18
-	policy := verifier.Policy{
+	policy := protocol.Policy{
 		Issuers: []string{issuerDID},
-		Schema:  verifier.SchemaRef{Name: credential.PersonSchemaName, Version: 1},
-		Predicates: []verifier.Predicate{
-			{Attribute: "birthDate", Op: verifier.OpAgeAtLeast, Years: &years},
-			{Attribute: "district", Op: verifier.OpIn, Values: []verifier.Value{verifier.StringValue("07"), verifier.StringValue("08")}},
+		Schema:  protocol.SchemaRef{Name: credential.PersonSchemaName, Version: 1},
+		Predicates: []protocol.Predicate{
+			{Attribute: "birthDate", Op: protocol.OpAgeAtLeast, Years: &years},
+			{Attribute: "district", Op: protocol.OpIn, Values: []protocol.Value{protocol.StringValue("07"), protocol.StringValue("08")}},
 		},
 		Disclose:   []string{"voterEligible"},
 		Scope:      "election-test",
 		MaxRootAge: 3600,
 	}
-	newRequest := func(p verifier.Policy) string {
+	newRequest := func(p protocol.Policy) string {
 		b, _ := json.Marshal(p)
 		status, body := post(t, verifierURL+"/requests", "", b)
 		if status != http.StatusCreated {
 			t.Fatalf("POST /requests: %d %s", status, body)
 		}
-		req, err := verifier.ParseRequest(body)
+		req, err := protocol.ParseRequest(body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,7 +294,7 @@ func prepare(t *testing.T, wallet, reqURL string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := verifier.ParseRequest(b)
+	req, err := protocol.ParseRequest(b)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
-	"github.com/zkcred/zkcred/verifier"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -279,7 +279,7 @@ func (c *command) present(ctx context.Context, p *presentFlags, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	req, err := verifier.ParseRequest(b)
+	req, err := protocol.ParseRequest(b)
 	if err != nil {
 		return err
 	}
@@ -337,7 +337,7 @@ func (c *command) present(ctx context.Context, p *presentFlags, stdout, stderr i
 // document, and its revocation tree rebuilt from the published snapshot,
 // checked against the signed root (which must be fresh enough for the
 // request).
-func holding(ctx context.Context, res did.Resolver, e *entry, secret *credential.HolderSecret, maxAge time.Duration) (*verifier.Holding, error) {
+func holding(ctx context.Context, res did.Resolver, e *entry, secret *credential.HolderSecret, maxAge time.Duration) (*protocol.Holding, error) {
 	st := e.Stored
 	vm, _, err := did.ResolveVerificationMethod(ctx, res, st.ZKKeyID, did.AssertionMethod)
 	if err != nil {
@@ -374,5 +374,5 @@ func holding(ctx context.Context, res did.Resolver, e *entry, secret *credential
 	if err != nil {
 		return nil, err
 	}
-	return &verifier.Holding{Credential: st, Secret: secret, IssuerKey: zk, Revocation: tree}, nil
+	return &protocol.Holding{Credential: st, Secret: secret, IssuerKey: zk, Revocation: tree}, nil
 }

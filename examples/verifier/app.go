@@ -16,6 +16,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/verifier"
+	"github.com/zkcred/zkcred/verifier/protocol"
 )
 
 //go:embed web
@@ -103,12 +104,12 @@ type app struct {
 // pageConfig is what the page needs to build policies.
 type pageConfig struct {
 	Issuers []string           `json:"issuers"`
-	Schema  verifier.SchemaRef `json:"schema"`
+	Schema  protocol.SchemaRef `json:"schema"`
 	Key     string             `json:"key"`
 }
 
 func newApp(v *verifier.Verifier, schema *credential.Schema, issuers []string, key string, logger *slog.Logger) *app {
-	cfg, _ := json.Marshal(pageConfig{Issuers: issuers, Schema: verifier.SchemaRef{Name: schema.Name, Version: schema.Version}, Key: key})
+	cfg, _ := json.Marshal(pageConfig{Issuers: issuers, Schema: protocol.SchemaRef{Name: schema.Name, Version: schema.Version}, Key: key})
 	return &app{v: v, api: v.Handler(), config: cfg, logger: logger, outcomes: map[string]*outcome{}, changed: make(chan struct{})}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -91,7 +92,7 @@ func newTestIssuer(t *testing.T, shape zkp.Shape) *testIssuer {
 }
 
 // holding issues a credential to a fresh holder.
-func (i *testIssuer) holding(t *testing.T, values map[string]any) *verifier.Holding {
+func (i *testIssuer) holding(t *testing.T, values map[string]any) *protocol.Holding {
 	t.Helper()
 	secret, err := credential.GenerateHolderSecret(rand.Reader)
 	if err != nil {
@@ -110,7 +111,7 @@ func (i *testIssuer) holding(t *testing.T, values map[string]any) *verifier.Hold
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &verifier.Holding{Credential: st, Secret: secret, IssuerKey: i.issuer.ZKKey.Public(), Revocation: tree}
+	return &protocol.Holding{Credential: st, Secret: secret, IssuerKey: i.issuer.ZKKey.Public(), Revocation: tree}
 }
 
 var aliceData = map[string]any{
@@ -165,27 +166,27 @@ func postJSON(t *testing.T, u string, body []byte) (int, []byte) {
 	return res.StatusCode, b
 }
 
-func createRequest(t *testing.T, base string, p verifier.Policy) *verifier.Request {
+func createRequest(t *testing.T, base string, p protocol.Policy) *protocol.Request {
 	t.Helper()
 	b, _ := json.Marshal(p)
 	status, body := postJSON(t, base+"/requests", b)
 	if status != http.StatusCreated {
 		t.Fatalf("POST /requests: %d %s", status, body)
 	}
-	req, err := verifier.ParseRequest(body)
+	req, err := protocol.ParseRequest(body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return req
 }
 
-func votePolicy(issuer string) verifier.Policy {
+func votePolicy(issuer string) protocol.Policy {
 	years := 18
-	return verifier.Policy{
+	return protocol.Policy{
 		Issuers: []string{issuer},
-		Schema:  verifier.SchemaRef{Name: credential.PersonSchemaName, Version: 1},
-		Predicates: []verifier.Predicate{
-			{Attribute: "birthDate", Op: verifier.OpAgeAtLeast, Years: &years},
+		Schema:  protocol.SchemaRef{Name: credential.PersonSchemaName, Version: 1},
+		Predicates: []protocol.Predicate{
+			{Attribute: "birthDate", Op: protocol.OpAgeAtLeast, Years: &years},
 		},
 		Disclose:   []string{"voterEligible"},
 		Scope:      "election-browser-test",
@@ -259,7 +260,7 @@ func TestBrowser(t *testing.T) {
 		}
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		req, err := verifier.ParseRequest(b)
+		req, err := protocol.ParseRequest(b)
 		if err != nil {
 			t.Fatalf("the page waits on %q: %v", id, err)
 		}

@@ -1,4 +1,7 @@
-package verifier
+// Package strictjson is the one JSON decoder of the verifier and of the
+// presentation protocol (verifier/protocol): json v2 semantics plus
+// unknown members refused.
+package strictjson
 
 import (
 	"fmt"
@@ -10,8 +13,9 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Every JSON document this package reads (requests, policies, submissions,
-// its own bbolt records) goes through unmarshalStrict: json v2 semantics,
+// Every JSON document verifier and verifier/protocol read (requests,
+// policies, submissions, the verifier's bbolt records) goes through
+// [Unmarshal]: json v2 semantics,
 // so duplicate member names (also when they differ only by escaping, such
 // as "\u0069ssuer" and "issuer") are refused, names match case-sensitively
 // ("Issuer" is not "issuer"), strings must be valid UTF-8 without lone
@@ -28,9 +32,9 @@ var strictJSON = json.JoinOptions(
 	json.WithUnmarshalers(json.UnmarshalFromFunc(unmarshalExactFloat)),
 )
 
-// unmarshalStrict decodes exactly one JSON value b into v, strictly (see
+// Unmarshal decodes exactly one JSON value b into v, strictly (see
 // strictJSON).
-func unmarshalStrict(b []byte, v any) error {
+func Unmarshal(b []byte, v any) error {
 	return json.Unmarshal(b, v, strictJSON)
 }
 

@@ -1,7 +1,6 @@
-package verifier
+package protocol
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -28,15 +27,9 @@ type Holding struct {
 	Revocation *status.Tree
 }
 
-// ErrCannotAnswer is returned by [Holding.Answer] when the credential
-// cannot answer the request at all (another issuer or schema, a credential
-// not bound to the secret, a revoked credential). A credential that fits
-// the request but whose attributes do not satisfy it gets
-// zkp.ErrUnsatisfied instead, before any proving work.
-var ErrCannotAnswer = errors.New("verifier: credential cannot answer this request")
-
 // Answer proves, with keys, that the holding satisfies req, and returns the
-// submission to post to the verifier (POST /requests/{id}/presentations).
+// submission ([NewSubmission]) to post to the verifier
+// (POST /requests/{id}/presentations).
 // audience is the verifier the wallet knows it is talking to (for a request
 // fetched over HTTP, the origin it was fetched from, or what the user
 // confirmed): a request whose audience differs is refused with

@@ -1,4 +1,4 @@
-package verifier
+package protocol
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkcred/zkcred/verifier/internal/testenv"
 )
 
 func years(n int) *int   { return &n }
@@ -176,7 +178,7 @@ func FuzzParseRequest(f *testing.F) {
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"version":"zkcred-request-v1","predicates":[{"op":"in","values":[1,true,"x"]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		allocCeiling(t, maxFuzzAlloc, func() {
+		testenv.AllocCeiling(t, testenv.MaxFuzzAlloc, func() {
 			r, err := ParseRequest(b)
 			if err != nil {
 				if !errors.Is(err, ErrInvalidRequest) {

@@ -1,4 +1,4 @@
-package verifier
+package protocol
 
 import (
 	"fmt"
@@ -26,9 +26,3 @@ func AgeCutoff(today time.Time, years int) (time.Time, error) {
 }
 
 func isLeap(y int) bool { return y%4 == 0 && (y%100 != 0 || y%400 == 0) }
-
-// civilDate returns t's calendar date in loc as midnight UTC.
-func civilDate(t time.Time, loc *time.Location) time.Time {
-	y, m, d := t.In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}

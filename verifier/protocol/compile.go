@@ -1,4 +1,4 @@
-package verifier
+package protocol
 
 import (
 	"fmt"
@@ -215,39 +215,4 @@ func (v Value) goValue() any {
 		return v.b
 	}
 	return nil
-}
-
-// decodeSlot turns a disclosed slot value back into the attribute's JSON
-// value (the inverse of credential's encoding for the disclosable types).
-func decodeSlot(attr credential.Attribute, e fr.Element) (any, error) {
-	if !e.IsUint64() {
-		return nil, fmt.Errorf("value does not fit 64 bits")
-	}
-	n := e.Uint64()
-	switch attr.Type {
-	case credential.TypeUint:
-		if attr.Bits < 64 && n>>attr.Bits != 0 {
-			return nil, fmt.Errorf("value wider than %d bits", attr.Bits)
-		}
-		return n, nil
-	case credential.TypeTimestamp:
-		return n, nil
-	case credential.TypeDate:
-		d, err := credential.DecodeDate(n)
-		if err != nil {
-			return nil, err
-		}
-		return d.Format(time.DateOnly), nil
-	case credential.TypeBool:
-		if n > 1 {
-			return nil, fmt.Errorf("boolean slot holds %d", n)
-		}
-		return n == 1, nil
-	case credential.TypeEnum:
-		if n == 0 || n > uint64(len(attr.Enum)) {
-			return nil, fmt.Errorf("enum code %d out of range", n)
-		}
-		return attr.Enum[n-1], nil
-	}
-	return nil, fmt.Errorf("attribute type %s is not disclosable", attr.Type)
 }

@@ -1,4 +1,4 @@
-package verifier
+package protocol
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/verifier/internal/strictjson"
 )
 
 // RequestVersion names the presentation request format and its canonical
@@ -27,10 +28,10 @@ const (
 	MaxSetValues       = 256
 	MaxIssuers         = 16
 	MaxDisclosed       = 16
-	maxNameLen         = 256
+	MaxNameLen         = 256 // bytes in an audience, schema, attribute or scope name
+	MaxRequestLifetime = 24 * time.Hour
 	maxStringValueLen  = 1024
 	maxAgeYears        = 150
-	maxRequestLifetime = 24 * time.Hour
 )
 
 // Op is a predicate operator, written in requests by name.
@@ -55,8 +56,8 @@ const (
 
 // Request is a presentation request: the verifier's policy plus a fresh
 // nonce, an audience and a validity window. Its canonical hash ([Request.Hash])
-// is the public input a proof is bound to. Create requests with
-// [Verifier.NewRequest]; read them with [ParseRequest].
+// is the public input a proof is bound to. A verifier creates requests
+// (verifier.Verifier.NewRequest); a wallet reads them with [ParseRequest].
 type Request struct {
 	Version string `json:"version"` // RequestVersion
 	ID      string `json:"id"`      // base64url (no padding) of Nonce
@@ -172,7 +173,7 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("%w: empty value", ErrInvalidRequest)
 	case b[0] == '"':
 		var s string
-		if err := unmarshalStrict(b, &s); err != nil {
+		if err := strictjson.Unmarshal(b, &s); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 		}
 		if len(s) > maxStringValueLen {
@@ -206,7 +207,7 @@ func (b Bytes) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON implements json.Unmarshaler (strict base64url, no padding).
 func (b *Bytes) UnmarshalJSON(data []byte) error {
 	var s string
-	if err := unmarshalStrict(data, &s); err != nil {
+	if err := strictjson.Unmarshal(data, &s); err != nil {
 		return err
 	}
 	d, err := base64.RawURLEncoding.Strict().DecodeString(s)
@@ -230,7 +231,7 @@ func ParseRequest(b []byte) (*Request, error) {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidRequest, MaxRequestSize)
 	}
 	var r Request
-	if err := unmarshalStrict(b, &r); err != nil {
+	if err := strictjson.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}
 	if err := r.check(); err != nil {
@@ -258,20 +259,22 @@ func (r *Request) check() error {
 	if r.ID != base64.RawURLEncoding.EncodeToString(r.Nonce) {
 		return bad("id does not match nonce")
 	}
-	if r.Audience == "" || len(r.Audience) > maxNameLen {
-		return bad("audience must be 1 to %d bytes", maxNameLen)
+	if r.Audience == "" || len(r.Audience) > MaxNameLen {
+		return bad("audience must be 1 to %d bytes", MaxNameLen)
 	}
 	if _, err := time.Parse(time.DateOnly, r.Date); err != nil {
 		return bad("date %.40q is not YYYY-MM-DD", r.Date)
 	}
-	if r.IssuedAt <= 0 || r.ExpiresAt <= r.IssuedAt || r.ExpiresAt-r.IssuedAt > int64(maxRequestLifetime/time.Second) {
-		return bad("validity window [%d, %d) must be non-empty and at most %v", r.IssuedAt, r.ExpiresAt, maxRequestLifetime)
+	if r.IssuedAt <= 0 || r.ExpiresAt <= r.IssuedAt || r.ExpiresAt-r.IssuedAt > int64(MaxRequestLifetime/time.Second) {
+		return bad("validity window [%d, %d) must be non-empty and at most %v", r.IssuedAt, r.ExpiresAt, MaxRequestLifetime)
 	}
-	return r.Policy.check()
+	return r.Policy.Validate()
 }
 
-// check validates a policy on its own.
-func (p *Policy) check() error {
+// Validate checks what a policy says on its own, as [ParseRequest] does;
+// whether its schema and attributes exist is checked by [Request.Compile].
+// Errors wrap [ErrInvalidRequest].
+func (p *Policy) Validate() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidRequest}, a...)...)
 	}
@@ -283,7 +286,7 @@ func (p *Policy) check() error {
 			return bad("issuer %.80q: %v", iss, err)
 		}
 	}
-	if p.Schema.Name == "" || p.Schema.Version == 0 || len(p.Schema.Name) > maxNameLen {
+	if p.Schema.Name == "" || p.Schema.Version == 0 || len(p.Schema.Name) > MaxNameLen {
 		return bad("schema name and version required")
 	}
 	if _, err := parseFieldHex(p.Schema.ID); err != nil {
@@ -302,13 +305,13 @@ func (p *Policy) check() error {
 	}
 	seen := map[string]bool{}
 	for _, a := range p.Disclose {
-		if a == "" || len(a) > maxNameLen || seen[a] {
+		if a == "" || len(a) > MaxNameLen || seen[a] {
 			return bad("disclosed attribute %.80q empty, too long or repeated", a)
 		}
 		seen[a] = true
 	}
-	if len(p.Scope) > maxNameLen {
-		return bad("scope longer than %d bytes", maxNameLen)
+	if len(p.Scope) > MaxNameLen {
+		return bad("scope longer than %d bytes", MaxNameLen)
 	}
 	if p.MaxRootAge <= 0 {
 		return bad("maxRootAge must be positive (seconds)")
@@ -320,7 +323,7 @@ func (p *Predicate) check() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidRequest}, a...)...)
 	}
-	if p.Attribute == "" || len(p.Attribute) > maxNameLen {
+	if p.Attribute == "" || len(p.Attribute) > MaxNameLen {
 		return bad("attribute name required")
 	}
 	has := [4]bool{p.Value != nil, p.Min != nil || p.Max != nil, p.Values != nil, p.Years != nil}
