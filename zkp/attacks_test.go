@@ -3,11 +3,18 @@ package zkp
 import (
 	"errors"
 	"math/big"
+	"sync"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
+	"github.com/consensys/gnark/backend"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkcred/zkcred/credential"
@@ -19,12 +26,83 @@ func solved(s Shape, a *Circuit) error {
 	return test.IsSolved(NewCircuit(s), a, ecc.BN254.ScalarField())
 }
 
+// An engine decides whether an assignment satisfies the circuit of
+// testShape. The cheats run on three: gnark's test engine, which executes
+// Define on big.Int values and calls hints directly, and the solvers of the
+// two compiled constraint systems, the R1CS of Groth16 and the SCS of PLONK,
+// which are what a prover actually solves. An under-constrained gadget can
+// hide from one and not the others: the test engine calls oneHotHint
+// directly while the compiled solvers look it up in the hint registry, and
+// each of the three implements MustBeLessOrEqCst (verifyEdDSA's S < ℓ),
+// ToBinary, IsZero and AssertIsBoolean its own way.
+type engine struct {
+	name  string
+	solve func(a *Circuit) error
+}
+
+// compiledTestShape holds testShape compiled once per builder for the whole
+// package run, the way [Compile] compiles it (default compile options: no
+// IgnoreUnconstrainedInputs, no debug info).
+var compiledTestShape = sync.OnceValues(func() ([2]constraint.ConstraintSystem, error) {
+	var out [2]constraint.ConstraintSystem
+	var err error
+	for i, nb := range []frontend.NewBuilder{r1cs.NewBuilder[constraint.U64], scs.NewBuilder[constraint.U64]} {
+		if out[i], err = frontend.Compile(ecc.BN254.ScalarField(), nb, NewCircuit(testShape)); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+})
+
+// engines returns the test engine and the R1CS and SCS solvers for
+// testShape. The compiled solvers get no solver options, as in Prove:
+// solver.NewConfig starts from a clone of gnark's global hint registry, which
+// this package's init fills; engines checks that it holds every hint of
+// [GetHints], so a solve cannot fail, or pass, for want of a hint.
+func engines(t *testing.T) []engine {
+	t.Helper()
+	registered := map[solver.HintID]bool{}
+	for _, h := range solver.GetRegisteredHints() {
+		registered[solver.GetHintID(h)] = true
+	}
+	for _, h := range GetHints() {
+		if !registered[solver.GetHintID(h)] {
+			t.Fatalf("hint %s is not registered with the solver", solver.GetHintName(h))
+		}
+	}
+	ccs, err := compiledTestShape()
+	if err != nil {
+		t.Fatal(err)
+	}
+	compiled := func(ccs constraint.ConstraintSystem) func(*Circuit) error {
+		return func(a *Circuit) error {
+			w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+			if err != nil {
+				return err
+			}
+			_, err = ccs.Solve(w)
+			return err
+		}
+	}
+	return []engine{
+		{"test engine", func(a *Circuit) error { return solved(testShape, a) }},
+		{"R1CS (Groth16) solver", compiled(ccs[0])},
+		{"SCS (PLONK) solver", compiled(ccs[1])},
+	}
+}
+
 // TestAttacks mutates one thing per case on a valid assignment and expects
-// the circuit to reject it. Each case is named after the cheat it models.
+// the circuit to reject it on every engine (see [engine]): the test engine
+// and the solvers of the compiled R1CS and SCS. Each case is named after the
+// cheat it models, and its control, the same fresh fixture without the
+// cheat, must pass on every engine, so the cheat is what gets rejected.
 func TestAttacks(t *testing.T) {
+	engs := engines(t)
 	base := newFixture(t, testShape)
-	if err := solved(testShape, base.full()); err != nil {
-		t.Fatalf("valid assignment rejected: %v", err)
+	for _, e := range engs {
+		if err := e.solve(base.full()); err != nil {
+			t.Fatalf("%s: valid assignment rejected: %v", e.name, err)
+		}
 	}
 	var order big.Int
 	params := twistededwards.GetEdwardsCurve()
@@ -150,9 +228,11 @@ func TestAttacks(t *testing.T) {
 			a.IssuerX, a.IssuerY = p.X, p.Y
 		}},
 	}
+	var cheats []test.TestingOption
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, testShape)
+			control := f.full()
 			if tc.fix != nil {
 				tc.fix(t, f)
 			}
@@ -160,13 +240,58 @@ func TestAttacks(t *testing.T) {
 			if tc.assign != nil {
 				tc.assign(a)
 			}
-			err := solved(testShape, a)
-			if err == nil {
-				t.Fatal("cheating assignment accepted")
+			for _, e := range engs {
+				if err := e.solve(control); err != nil {
+					t.Fatalf("%s: control without the cheat rejected: %v", e.name, err)
+				}
+				err := e.solve(a)
+				if err == nil {
+					t.Errorf("%s: cheating assignment accepted (soundness bug)", e.name)
+					continue
+				}
+				t.Logf("%s rejected: %.120s", e.name, err)
 			}
-			t.Logf("rejected: %.120s", err)
+			cheats = append(cheats, test.WithInvalidAssignment(a))
 		})
 	}
+	if len(cheats) != len(cases) {
+		return // a case failed to build: the named subtests say which
+	}
+
+	// The same cheats once more through gnark's own harness. CheckCircuit
+	// (gnark@v0.16.3 test/assert_checkcircuit.go) compiles the circuit twice
+	// per backend, with r1cs.NewBuilder for GROTH16 and scs.NewBuilder for
+	// PLONK, and fails unless both compilations are identical; then, with
+	// checkProver false, it calls ccs.Solve on every witness: each invalid
+	// one must fail and the valid one must pass. The options pin that path
+	// whatever the flags:
+	//   - WithBackends(GROTH16, PLONK) replaces the profile's backend list,
+	//     which is empty under -short (test engine only), so both compiled
+	//     solvers run under -short too;
+	//   - NoProverChecks keeps the solver branch under -tags=prover_checks or
+	//     release_checks, which would otherwise run setups and check invalid
+	//     witnesses only through the prover;
+	//   - WithCurves(BN254): the circuit's twisted Edwards curve lives in
+	//     BN254's scalar field (the default list adds BLS12-381);
+	//   - WithoutSmallfieldCheck: -tags=smallfield_checks would compile for
+	//     koalabear, where the circuit cannot exist;
+	//   - NoSerializationChecks, NoFuzzing: release_checks extras, not
+	//     soundness (fuzzing is disabled in v0.16.3 anyway);
+	//   - NoTestEngine: the subtests above ran every cheat on it by name.
+	// No solver options: hints come from the global registry (see engines).
+	// gnark names the subtests <curve>/<backend>/invalid_witness#NN, and
+	// case NN (0-based, no #00 suffix) of the table above is witness NN.
+	opts := append([]test.TestingOption{
+		test.WithValidAssignment(base.full()),
+		test.WithCurves(ecc.BN254),
+		test.WithBackends(backend.GROTH16, backend.PLONK),
+		test.NoProverChecks(),
+		test.NoSerializationChecks(),
+		test.NoFuzzing(),
+		test.WithoutSmallfieldCheck(),
+		test.NoTestEngine(),
+	}, cheats...)
+	test.NewAssert(t).CheckCircuit(NewCircuit(testShape), opts...)
 }
 
 // setPred replaces predicate i with a comparison on the birthdate slot.
@@ -178,8 +303,9 @@ func setPred(i int, op Op, a, b uint64) func(*testing.T, *fixture) {
 
 // TestOperatorBoundaries checks that every operator holds exactly at its
 // boundary (so the one-past cases in TestAttacks fail for the right reason)
-// and that Prove's native check agrees with the circuit.
+// on every engine, and that Prove's native check agrees with the circuit.
 func TestOperatorBoundaries(t *testing.T) {
+	engs := engines(t)
 	type pc struct {
 		name string
 		op   Op
@@ -216,8 +342,10 @@ func TestOperatorBoundaries(t *testing.T) {
 			if !c.ok && !errors.Is(nativeErr, ErrUnsatisfied) {
 				t.Fatalf("native check error %v is not ErrUnsatisfied", nativeErr)
 			}
-			if err := solved(testShape, f.full()); (err == nil) != c.ok {
-				t.Fatalf("circuit: %v, want ok=%v", err, c.ok)
+			for _, e := range engs {
+				if err := e.solve(f.full()); (err == nil) != c.ok {
+					t.Errorf("%s: %v, want ok=%v", e.name, err, c.ok)
+				}
 			}
 		})
 	}
@@ -230,15 +358,19 @@ func TestOperatorBoundaries(t *testing.T) {
 		if _, err := check(f.shape, &f.st, &f.w); err != nil {
 			t.Fatal(err)
 		}
-		if err := solved(testShape, f.full()); err != nil {
-			t.Fatal(err)
+		for _, e := range engs {
+			if err := e.solve(f.full()); err != nil {
+				t.Errorf("%s: %v", e.name, err)
+			}
 		}
 	})
 	t.Run("no scope: zero nullifier", func(t *testing.T) {
 		f := newFixture(t, testShape)
 		f.st.Scope = fr.Element{}
-		if err := solved(testShape, f.full()); err != nil {
-			t.Fatal(err)
+		for _, e := range engs {
+			if err := e.solve(f.full()); err != nil {
+				t.Errorf("%s: %v", e.name, err)
+			}
 		}
 	})
 }
