@@ -98,7 +98,7 @@ func newTestIssuer(t testing.TB, name string) *testIssuer {
 	if err := i.doc.AddVerificationMethod(jm, did.AssertionMethod); err != nil {
 		t.Fatal(err)
 	}
-	if i.tree, err = status.NewTree(testShape.RevocationDepth, status.RevocationMax); err != nil {
+	if i.tree, err = status.NewTree(testShape.RevocationDepth, status.RevocationMax()); err != nil {
 		t.Fatal(err)
 	}
 	i.rootTime = testEpoch

@@ -30,7 +30,7 @@ func Example() {
 	ctx := context.Background()
 
 	// The agency: a DID document with its JOSE and ZK keys, a revocation
-	// tree and its signed root. (Real agencies use did:web, status.Registry
+	// tree and its signed root. (Real agencies use did:web, registry.Registry
 	// and keys from a ceremony.)
 	const agency = "did:web:agency.example"
 	_, joseKey, _ := ed25519.GenerateKey(rand.Reader)
@@ -44,7 +44,7 @@ func Example() {
 	}
 	resolver, _ := did.NewStaticResolver(doc)
 	shape := zkp.Shape{Slots: 8, Predicates: 2, SetPredicates: 1, SetDepth: 2, RevocationDepth: 4, Nullifier: true}
-	revoked, _ := status.NewTree(shape.RevocationDepth, status.RevocationMax)
+	revoked, _ := status.NewTree(shape.RevocationDepth, status.RevocationMax())
 	roots := verifier.RootSourceFunc(func(ctx context.Context, issuer string) (string, error) {
 		return status.SignRoot(&status.RootClaims{Issuer: agency, Root: revoked.Root(), Depth: revoked.Depth(), IssuedAt: time.Now()}, joseKey, agency+"#jose-1")
 	})

@@ -30,7 +30,7 @@ func Example() {
 	// Issuer: schema, ZK key, revocation tree.
 	schema, _ := credential.NewSchema("example/age", 1, 2, credential.Attribute{Name: "birthDate", Type: credential.TypeDate})
 	zkKey, _ := credential.GenerateZKKey(rand.Reader)
-	revoked, _ := status.NewTree(shape.RevocationDepth, status.RevocationMax)
+	revoked, _ := status.NewTree(shape.RevocationDepth, status.RevocationMax())
 
 	// Holder: a secret, of which the issuer only sees the commitment.
 	secret, _ := credential.GenerateHolderSecret(rand.Reader)

@@ -84,7 +84,7 @@ func newFixture(t testing.TB, s Shape) *fixture {
 	sign(t, f.sk, &c, secret)
 
 	var err error
-	f.revTree, err = status.NewTree(s.RevocationDepth, status.RevocationMax)
+	f.revTree, err = status.NewTree(s.RevocationDepth, status.RevocationMax())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,20 @@
-// Package status implements credential revocation: a privacy-preserving
-// revocation registry (an indexed Merkle tree whose non-membership is proven
-// in zero knowledge) with signed, timestamped roots, and the W3C Bitstring
-// Status List v1.0 (https://www.w3.org/TR/vc-bitstring-status-list/) for the
-// JWT path.
+// Package status implements credential revocation: the indexed Merkle tree
+// over revoked ids whose non-membership is proven in zero knowledge, the
+// holder snapshot it is rebuilt from, witnesses, signed timestamped roots,
+// and the W3C Bitstring Status List v1.0
+// (https://www.w3.org/TR/vc-bitstring-status-list/) for the JWT path.
+//
+// It imports no store, so holders (a wallet, the prover compiled to
+// WebAssembly) use it as verifiers do. The issuer's durable side, the
+// bbolt-backed revocation registry, is package
+// [github.com/zkcred/zkcred/credential/status/registry].
 //
 // For most uses:
 //
-//   - The issuer opens a [Registry] over a [BoltStore], draws each
-//     credential's revocation id with [Registry.NewRevocationID], revokes
-//     with [Registry.Revoke] (durable when it returns; every change signs a
-//     new root), and publishes [Registry.Snapshot] (binary, see [Snapshot])
-//     and [Registry.SignedRoot] (a compact JWS, see [RootClaims]).
+//   - The issuer keeps a registry (package registry): it draws each
+//     credential's revocation id, revokes (every change signs a new root)
+//     and publishes the holder snapshot (binary, see [Snapshot]) and the
+//     signed root (a compact JWS, see [RootClaims], made with [SignRoot]).
 //   - A holder parses the snapshot with [ParseSnapshot], rebuilds the tree
 //     with [Snapshot.Tree] (or brings a kept tree up to date with
 //     [Snapshot.Update]) and computes its own witness with
@@ -18,13 +22,13 @@
 //   - A verifier checks the root with [VerifySignedRoot], refusing roots
 //     older than its policy ([*StaleRootError], [ErrStaleRoot]); the zkp
 //     circuit proves non-membership against that root.
-//   - On the JWT path the issuer adds a [Registry.NewEntry] to each
-//     credential's credentialStatus, sets bits with [Registry.SetStatus] and
-//     publishes [Registry.StatusListCredential]; verifiers call
-//     [CheckStatus], which fetches the list under the outbound policy of
-//     package [github.com/zkcred/zkcred/did/fetch] (public addresses only,
-//     no proxy, no redirect to another host, a deadline for the whole
-//     fetch, a size limit), taking only TLS settings from the caller.
+//   - On the JWT path the issuer's registry puts an [Entry] in each
+//     credential's credentialStatus and publishes the list's credential
+//     (encoded with [EncodeList]); verifiers call [CheckStatus], which
+//     fetches the list under the outbound policy of package
+//     [github.com/zkcred/zkcred/did/fetch] (public addresses only, no
+//     proxy, no redirect to another host, a deadline for the whole fetch, a
+//     size limit), taking only TLS settings from the caller.
 //
 // # Why an indexed Merkle tree
 //
@@ -66,21 +70,13 @@
 // The in-memory [Tree] keeps the populated prefix of every level (about
 // 2n node hashes for n leaves, 64 bytes of leaf data per leaf and a sorted
 // index), so a witness is O(depth) lookups and an insert O(depth) hashes.
-// Bulk construction ([Snapshot.Tree], [NewSetTree], reopening a
-// [Registry]) sorts once and hashes leaves and levels in parallel.
+// Bulk construction ([Snapshot.Tree], [NewSetTree], reopening a registry)
+// sorts once and hashes leaves and levels in parallel.
 //
 // # Formats
 //
 // Each format has a version and is documented where it is defined: the
-// holder snapshot ([Snapshot], binary v1), the signed root ([RootClaims],
-// JWS payload v1), and the registry's bbolt layout ([Registry], v1).
-//
-// # Durability
-//
-// [BoltStore] commits every Update with fsync; [Registry.Revoke] signs the
-// new root and writes ids, root, sequence and signature in one transaction,
-// so a process killed at any point reopens to the last acknowledged state
-// ([OpenRegistry] rebuilds the tree and checks it reproduces the stored
-// root, else [ErrCorrupt]). The tests kill a revoking child process with
-// SIGKILL and check that nothing acknowledged is lost.
+// holder snapshot ([Snapshot], binary v1) and the signed root
+// ([RootClaims], JWS payload v1). The registry's bbolt layout (v1) is
+// documented in package registry.
 package status

@@ -5,9 +5,10 @@ import "errors"
 // Sentinel errors. Functions wrap them with context; test with [errors.Is].
 var (
 	// ErrRevoked is returned when a revocation id is in the revocation
-	// tree: by [Registry.Witness] and [Snapshot]-based witness computation
-	// (no non-membership witness exists), by [Registry.Revoke] for an id
-	// revoked before, and by status-list checks whose bit is set.
+	// tree: by [NonRevocationWitness] (no non-membership witness exists;
+	// also through the issuer's registry.Registry.Witness), by
+	// registry.Registry.Revoke for an id revoked before, and by
+	// [CheckStatus] when the entry's bit is set in a revocation list.
 	ErrRevoked = errors.New("status: credential revoked")
 
 	// ErrStaleRoot is wrapped by [*StaleRootError] when a signed root is
@@ -35,6 +36,10 @@ var (
 	// ErrInvalidSnapshot is returned by [ParseSnapshot] and
 	// [Snapshot.Tree] for a malformed, oversize or inconsistent snapshot.
 	ErrInvalidSnapshot = errors.New("status: invalid snapshot")
+
+	// ErrConfig is returned by [CheckStatus] for an invalid [CheckConfig],
+	// and wrapped by package registry's Open for an invalid configuration.
+	ErrConfig = errors.New("status: invalid registry configuration")
 
 	// ErrInvalidWitness is returned by [Witness.VerifyNonMembership] and
 	// [Witness.VerifyMembership] when the witness does not prove the claim.

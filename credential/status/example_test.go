@@ -11,7 +11,7 @@ import (
 // A holder rebuilds the revocation tree from the issuer's snapshot and
 // computes its own non-membership witness; revoked ids have none.
 func ExampleSnapshot() {
-	issuer, _ := status.NewTree(status.DefaultDepth, status.RevocationMax)
+	issuer, _ := status.NewTree(status.DefaultDepth, status.RevocationMax())
 	var ids []uint64
 	for _, id := range []uint64{1001, 42, 7} {
 		var v fr.Element

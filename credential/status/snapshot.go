@@ -168,7 +168,7 @@ func (s *Snapshot) Tree() (*Tree, error) {
 	for i, id := range s.IDs {
 		vals[i].SetUint64(id)
 	}
-	t, err := buildTree(s.Depth, RevocationMax, false, vals)
+	t, err := buildTree(s.Depth, revocationMax, false, vals)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidSnapshot, err)
 	}
@@ -194,6 +194,12 @@ func NonRevocationWitness(t *Tree, id uint64) (*Witness, error) {
 	return w, err
 }
 
+func u64(v uint64) fr.Element {
+	var e fr.Element
+	e.SetUint64(v)
+	return e
+}
+
 // checkRevocationID checks id is in [1, 2^64-2].
 func checkRevocationID(id uint64) error {
 	if id == 0 || id == ^uint64(0) {
@@ -210,7 +216,7 @@ func checkRevocationID(id uint64) error {
 // prefix mismatch t is left partially updated and must be rebuilt with
 // [Snapshot.Tree].
 func (s *Snapshot) Update(t *Tree) error {
-	if t.set || t.depth != s.Depth || !t.max.Equal(&RevocationMax) {
+	if t.set || t.depth != s.Depth || !t.max.Equal(&revocationMax) {
 		return fmt.Errorf("%w: tree is not a depth-%d revocation tree", ErrInvalidSnapshot, s.Depth)
 	}
 	have := t.Len()

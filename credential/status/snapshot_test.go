@@ -37,7 +37,7 @@ func snapshotOf(tb testing.TB, depth int, seq uint64, ids []uint64) *Snapshot {
 	for i, id := range ids {
 		vals[i].SetUint64(id)
 	}
-	t, err := buildTree(depth, RevocationMax, false, vals)
+	t, err := buildTree(depth, revocationMax, false, vals)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func snapshotOf(tb testing.TB, depth int, seq uint64, ids []uint64) *Snapshot {
 func TestSnapshotRoundTrip(t *testing.T) {
 	ids := randomIDs(1, 500)
 	// Incremental tree, as an issuer builds it.
-	tr, _ := NewTree(16, RevocationMax)
+	tr, _ := NewTree(16, revocationMax)
 	for _, id := range ids {
 		if err := tr.Insert(u(id)); err != nil {
 			t.Fatal(err)

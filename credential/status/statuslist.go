@@ -89,57 +89,6 @@ func ParseEntry(o credential.Object) (*Entry, error) {
 	return &e, nil
 }
 
-// NewEntry allocates a random index in status list name (durably) and
-// returns the entry to put in a credential's credentialStatus; listURL is
-// where the list's credential is published.
-func (r *Registry) NewEntry(name, purpose, listURL string) (*Entry, error) {
-	idx, err := r.AllocateStatusIndex(name)
-	if err != nil {
-		return nil, err
-	}
-	return &Entry{
-		ID:                   listURL + "#" + FormatStatusListIndex(idx),
-		StatusPurpose:        purpose,
-		StatusListIndex:      FormatStatusListIndex(idx),
-		StatusListCredential: listURL,
-	}, nil
-}
-
-// StatusListCredential returns the BitstringStatusListCredential of list
-// name (§2.2) with id listURL, as a VC-JOSE JWT signed by the registry's
-// key (credential.IssueJWT). It is valid from now for validFor (0: no
-// validUntil); publish it at listURL.
-func (r *Registry) StatusListCredential(name, purpose, listURL string, validFor time.Duration) (string, error) {
-	bits, err := r.StatusBits(name)
-	if err != nil {
-		return "", err
-	}
-	enc, err := EncodeList(bits)
-	if err != nil {
-		return "", err
-	}
-	now := r.cfg.Now().UTC().Truncate(time.Second)
-	c := &credential.Credential{
-		Context:   []any{credential.ContextV2},
-		ID:        listURL,
-		Type:      []string{credential.TypeVerifiableCredential, TypeStatusListCredential},
-		Issuer:    credential.IssuerRef{ID: r.cfg.Issuer},
-		ValidFrom: now,
-		CredentialSubject: []credential.Subject{{
-			ID: listURL + "#list",
-			Claims: map[string]any{
-				"type":          TypeStatusList,
-				"statusPurpose": purpose,
-				"encodedList":   enc,
-			},
-		}},
-	}
-	if validFor > 0 {
-		c.ValidUntil = now.Add(validFor)
-	}
-	return credential.IssueJWT(c, r.cfg.Signer, r.cfg.KeyID, now)
-}
-
 // CheckConfig configures [CheckStatus]. The status list URL comes from
 // the credential, so it is fetched under the policy of package
 // [fetch] (public addresses only, checked when connecting; no proxy;

@@ -18,22 +18,29 @@ const MaxDepth = 64
 // 16,777,215 revocations (one leaf is the sentinel), above 10 million.
 const DefaultDepth = 24
 
-// RevocationMax is the max of a revocation tree, 2^64-1: revocation ids are
-// uint64 values in [1, 2^64-2].
-var RevocationMax = func() fr.Element {
-	var e fr.Element
-	e.SetUint64(^uint64(0))
-	return e
-}()
+// RevocationMax returns the max of a revocation tree, 2^64-1: revocation
+// ids are uint64 values in [1, 2^64-2].
+func RevocationMax() fr.Element { return revocationMax }
 
-// FieldMax is the max of a set tree, r-1, the largest BN254 scalar field
-// element.
-var FieldMax = func() fr.Element {
-	var e fr.Element
-	e.SetOne()
-	e.Neg(&e)
-	return e
-}()
+// FieldMax returns the max of a set tree, r-1, the largest BN254 scalar
+// field element.
+func FieldMax() fr.Element { return fieldMax }
+
+// revocationMax and fieldMax are unexported so that no caller can move the
+// bounds every tree, snapshot and witness check relies on.
+var (
+	revocationMax = func() fr.Element {
+		var e fr.Element
+		e.SetUint64(^uint64(0))
+		return e
+	}()
+	fieldMax = func() fr.Element {
+		var e fr.Element
+		e.SetOne()
+		e.Neg(&e)
+		return e
+	}()
+)
 
 // Tree is an in-memory indexed Merkle tree of depth d over the BN254 scalar
 // field, hashed with [credential.IndexedLeafHash] and [credential.Compress].
@@ -53,7 +60,8 @@ var FieldMax = func() fr.Element {
 // witnesses they return are over stored values (see [SetValue]).
 //
 // Insert, NonMembership and Membership cost O(depth) hashes plus an
-// O(log n) search. A Tree is not safe for concurrent use; [Registry] adds the
+// O(log n) search. A Tree is not safe for concurrent use; the issuer's
+// [github.com/zkcred/zkcred/credential/status/registry.Registry] adds the
 // locking.
 type Tree struct {
 	depth  int
@@ -179,7 +187,7 @@ func NewSetTree(depth int, members []fr.Element) (*Tree, error) {
 		}
 		stored[i] = s
 	}
-	return buildTree(depth, FieldMax, true, stored)
+	return buildTree(depth, fieldMax, true, stored)
 }
 
 // SetValue returns m+1, the value a set tree stores for member m. Members
@@ -189,7 +197,7 @@ func SetValue(m fr.Element) (fr.Element, error) {
 	var s fr.Element
 	s.SetOne()
 	s.Add(&s, &m)
-	if k := keyOf(&s); k.isZero() || k.cmp(keyOf(&FieldMax)) >= 0 {
+	if k := keyOf(&s); k.isZero() || k.cmp(keyOf(&fieldMax)) >= 0 {
 		return fr.Element{}, fmt.Errorf("%w: set member above r-3", ErrOutOfRange)
 	}
 	return s, nil

@@ -52,12 +52,12 @@ func referenceRoot(t *testing.T, depth int, max fr.Element, values []fr.Element)
 func TestTreeMatchesReference(t *testing.T) {
 	const depth = 5
 	rng := rand.New(rand.NewPCG(1, 2))
-	tr, err := NewTree(depth, RevocationMax)
+	tr, err := NewTree(depth, revocationMax)
 	if err != nil {
 		t.Fatal(err)
 	}
 	values := []fr.Element{{}}
-	if got, want := tr.Root(), referenceRoot(t, depth, RevocationMax, values); !got.Equal(&want) {
+	if got, want := tr.Root(), referenceRoot(t, depth, revocationMax, values); !got.Equal(&want) {
 		t.Fatal("empty tree root differs from reference")
 	}
 	seen := map[fr.Element]bool{}
@@ -79,7 +79,7 @@ func TestTreeMatchesReference(t *testing.T) {
 		if got.Equal(&before) {
 			t.Fatal("root unchanged by insert")
 		}
-		if want := referenceRoot(t, depth, RevocationMax, values); !got.Equal(&want) {
+		if want := referenceRoot(t, depth, revocationMax, values); !got.Equal(&want) {
 			t.Fatalf("root after %d inserts differs from reference", tr.Len())
 		}
 	}
@@ -87,7 +87,7 @@ func TestTreeMatchesReference(t *testing.T) {
 		t.Fatalf("insert into full tree: got %v, want ErrTreeFull", err)
 	}
 	// Bulk build gives the same tree.
-	bt, err := buildTree(depth, RevocationMax, false, values[1:])
+	bt, err := buildTree(depth, revocationMax, false, values[1:])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestTreeMatchesReference(t *testing.T) {
 func TestWitnesses(t *testing.T) {
 	const depth = 10
 	rng := rand.New(rand.NewPCG(3, 4))
-	tr, err := NewTree(depth, RevocationMax)
+	tr, err := NewTree(depth, revocationMax)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestWitnesses(t *testing.T) {
 
 func TestWitnessTampering(t *testing.T) {
 	const depth = 8
-	tr, _ := NewTree(depth, RevocationMax)
+	tr, _ := NewTree(depth, revocationMax)
 	for _, v := range []uint64{10, 20, 30, 40} {
 		if err := tr.Insert(u(v)); err != nil {
 			t.Fatal(err)
@@ -203,7 +203,7 @@ func TestWitnessTampering(t *testing.T) {
 func TestTreeRejects(t *testing.T) {
 	// Bad depths.
 	for _, d := range []int{-1, 0, 65} {
-		if _, err := NewTree(d, RevocationMax); !errors.Is(err, ErrInvalidDepth) {
+		if _, err := NewTree(d, revocationMax); !errors.Is(err, ErrInvalidDepth) {
 			t.Errorf("depth %d: got %v", d, err)
 		}
 	}
@@ -211,12 +211,12 @@ func TestTreeRejects(t *testing.T) {
 	if _, err := NewTree(4, u(1)); !errors.Is(err, ErrOutOfRange) {
 		t.Errorf("max 1: got %v", err)
 	}
-	tr, _ := NewTree(4, RevocationMax)
+	tr, _ := NewTree(4, revocationMax)
 	var bigger fr.Element // 2^64
 	bigger.SetOne()
-	bigger.Add(&bigger, &RevocationMax)
+	bigger.Add(&bigger, &revocationMax)
 	// Values outside (0, max): the sentinel value, max itself, above max.
-	for name, v := range map[string]fr.Element{"zero": {}, "max": RevocationMax, "above max": bigger} {
+	for name, v := range map[string]fr.Element{"zero": {}, "max": revocationMax, "above max": bigger} {
 		if err := tr.Insert(v); !errors.Is(err, ErrOutOfRange) {
 			t.Errorf("insert %s: got %v", name, err)
 		}
@@ -231,13 +231,13 @@ func TestTreeRejects(t *testing.T) {
 		t.Fatal("rejected inserts changed the tree")
 	}
 	// Bulk build rejects repeats and out-of-range values.
-	if _, err := buildTree(4, RevocationMax, false, []fr.Element{u(3), u(3)}); !errors.Is(err, ErrPresent) {
+	if _, err := buildTree(4, revocationMax, false, []fr.Element{u(3), u(3)}); !errors.Is(err, ErrPresent) {
 		t.Errorf("bulk repeat: got %v", err)
 	}
-	if _, err := buildTree(4, RevocationMax, false, []fr.Element{u(3), {}}); !errors.Is(err, ErrOutOfRange) {
+	if _, err := buildTree(4, revocationMax, false, []fr.Element{u(3), {}}); !errors.Is(err, ErrOutOfRange) {
 		t.Errorf("bulk zero: got %v", err)
 	}
-	if _, err := buildTree(2, RevocationMax, false, []fr.Element{u(1), u(2), u(3), u(4)}); !errors.Is(err, ErrTreeFull) {
+	if _, err := buildTree(2, revocationMax, false, []fr.Element{u(1), u(2), u(3), u(4)}); !errors.Is(err, ErrTreeFull) {
 		t.Errorf("bulk overflow: got %v", err)
 	}
 }
@@ -253,7 +253,7 @@ func TestSetTree(t *testing.T) {
 		t.Fatalf("len %d", tr.Len())
 	}
 	// Same as inserting the members one by one.
-	inc, _ := newTree(depth, FieldMax, true)
+	inc, _ := newTree(depth, fieldMax, true)
 	for _, m := range members {
 		if err := inc.Insert(m); err != nil {
 			t.Fatal(err)
@@ -290,7 +290,7 @@ func TestSetTree(t *testing.T) {
 	var rMinus2 fr.Element
 	rMinus2.SetUint64(2)
 	rMinus2.Neg(&rMinus2)
-	for _, m := range []fr.Element{rMinus2, FieldMax} {
+	for _, m := range []fr.Element{rMinus2, fieldMax} {
 		if _, err := NewSetTree(depth, []fr.Element{m}); !errors.Is(err, ErrOutOfRange) {
 			t.Fatalf("got %v, want ErrOutOfRange", err)
 		}

@@ -92,7 +92,7 @@ func TestCeremony(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	revoked, err := status.NewTree(tinyShape.RevocationDepth, status.RevocationMax)
+	revoked, err := status.NewTree(tinyShape.RevocationDepth, status.RevocationMax())
 	if err != nil {
 		t.Fatal(err)
 	}

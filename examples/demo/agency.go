@@ -22,6 +22,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/status/registry"
 	"github.com/zkcred/zkcred/did"
 )
 
@@ -44,8 +45,8 @@ type agency struct {
 	DID      string
 	doc      *did.Document
 	issuer   *credential.Issuer
-	store    *status.BoltStore
-	registry *status.Registry
+	store    *registry.BoltStore
+	registry *registry.Registry
 }
 
 // newAgency creates the agency's keys and DID document and opens its
@@ -76,10 +77,10 @@ func newAgency(dir string, depth int) (*agency, error) {
 			return nil, err
 		}
 	}
-	if a.store, err = status.OpenBoltStore(filepath.Join(dir, "agency-registry.db")); err != nil {
+	if a.store, err = registry.OpenBoltStore(filepath.Join(dir, "agency-registry.db")); err != nil {
 		return nil, err
 	}
-	a.registry, err = status.OpenRegistry(a.store, status.RegistryConfig{
+	a.registry, err = registry.Open(a.store, registry.Config{
 		Depth: depth, Issuer: id, KeyID: a.issuer.JOSEKeyID, Signer: joseKey,
 	})
 	if err != nil {

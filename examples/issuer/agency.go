@@ -25,6 +25,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/status/registry"
 	"github.com/zkcred/zkcred/did"
 )
 
@@ -53,8 +54,8 @@ type agency struct {
 	doc              *did.Document
 	issuer           *credential.Issuer
 	schema           *credential.Schema
-	store            *status.BoltStore
-	reg              *status.Registry
+	store            *registry.BoltStore
+	reg              *registry.Registry
 	issued           *bolt.DB
 	adminToken       []byte
 	validFor, listTT time.Duration
@@ -183,10 +184,10 @@ func openAgency(o *options, domain, baseURL string, logger *slog.Logger) (_ *age
 		return nil, err
 	}
 	a.issuer = &credential.Issuer{DID: id, JOSEKey: joseKey, JOSEKeyID: a.joseKID, ZKKey: zkKey, ZKKeyID: a.zkKID}
-	if a.store, err = status.OpenBoltStore(filepath.Join(o.data, "registry.db")); err != nil {
+	if a.store, err = registry.OpenBoltStore(filepath.Join(o.data, "registry.db")); err != nil {
 		return nil, err
 	}
-	if a.reg, err = status.OpenRegistry(a.store, status.RegistryConfig{Depth: o.depth, Issuer: id, KeyID: a.joseKID, Signer: joseKey}); err != nil {
+	if a.reg, err = registry.Open(a.store, registry.Config{Depth: o.depth, Issuer: id, KeyID: a.joseKID, Signer: joseKey}); err != nil {
 		return nil, err
 	}
 	if d := a.reg.Root().Depth; d != o.depth {

@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/zkcred/zkcred/credential"
-	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/status/registry"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier"
 	"github.com/zkcred/zkcred/verifier/protocol"
@@ -36,7 +36,7 @@ const testShape = `{"slots":8,"predicates":2,"set_predicates":1,"set_depth":2,"r
 type testIssuer struct {
 	url, did string
 	issuer   *credential.Issuer
-	reg      *status.Registry
+	reg      *registry.Registry
 	schema   *credential.Schema
 }
 
@@ -65,11 +65,11 @@ func newTestIssuer(t *testing.T, shape zkp.Shape) *testIssuer {
 			t.Fatal(err)
 		}
 	}
-	store, err := status.OpenBoltStore(filepath.Join(t.TempDir(), "registry.db"))
+	store, err := registry.OpenBoltStore(filepath.Join(t.TempDir(), "registry.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := status.OpenRegistry(store, status.RegistryConfig{Depth: shape.RevocationDepth, Issuer: id, KeyID: id + "#jose-1", Signer: jose})
+	reg, err := registry.Open(store, registry.Config{Depth: shape.RevocationDepth, Issuer: id, KeyID: id + "#jose-1", Signer: jose})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,11 @@
-package status
+package registry
 
 import (
 	"bytes"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	crand "crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -13,6 +16,8 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkcred/zkcred/credential/status"
 )
 
 // Registry is an issuer's durable revocation state: the revocation tree
@@ -41,19 +46,19 @@ import (
 // and "count"; otherwise [ErrCorrupt] is returned.
 type Registry struct {
 	store Store
-	cfg   RegistryConfig
+	cfg   Config
 
 	mu     sync.RWMutex
-	tree   *Tree
+	tree   *status.Tree
 	ids    []uint64 // revoked ids in leaf order
-	claims RootClaims
+	claims status.RootClaims
 	jws    string
 }
 
-// RegistryConfig configures [OpenRegistry].
-type RegistryConfig struct {
+// Config configures [Open].
+type Config struct {
 	// Depth of the revocation tree, fixed when the store is first used;
-	// 0 means DefaultDepth (or, on reopen, the stored depth).
+	// 0 means [status.DefaultDepth] (or, on reopen, the stored depth).
 	Depth int
 	// Issuer is the issuer's DID, put in every signed root.
 	Issuer string
@@ -68,17 +73,15 @@ type RegistryConfig struct {
 	// means crypto/rand.
 	Rand io.Reader
 	// StatusListBits is the size of each status list in bits, a multiple of
-	// 8 and at least MinStatusListBits; 0 means MinStatusListBits.
+	// 8 and at least [status.MinStatusListBits]; 0 means
+	// status.MinStatusListBits.
 	StatusListBits int
 }
 
-// ErrCorrupt is returned by [OpenRegistry] when the stored state is
-// inconsistent (the revoked ids do not reproduce the stored root).
+// ErrCorrupt is returned by [Open] when the stored state is inconsistent
+// (the revoked ids do not reproduce the stored root), and by a change that
+// finds the store changed behind the [Registry].
 var ErrCorrupt = errors.New("status: registry store is corrupt")
-
-// ErrConfig is returned by [OpenRegistry] and [CheckStatus] for an invalid
-// configuration.
-var ErrConfig = errors.New("status: invalid registry configuration")
 
 var (
 	bucketMeta    = []byte("meta")
@@ -90,17 +93,20 @@ var (
 
 const registryVersion = 1
 
-// OpenRegistry opens the registry kept in store, creating it (and
-// publishing the signed root of the empty tree, sequence 0) on first use.
-func OpenRegistry(store Store, cfg RegistryConfig) (*Registry, error) {
+// Open opens the registry kept in store, creating it (and publishing the
+// signed root of the empty tree, sequence 0) on first use. An invalid cfg
+// (no Issuer, a KeyID that is not a DID URL of Issuer, a Signer that is not
+// Ed25519 or P-256, a bad StatusListBits, or a Depth other than the stored
+// one) is an error wrapping [status.ErrConfig].
+func Open(store Store, cfg Config) (*Registry, error) {
 	if store == nil {
-		return nil, fmt.Errorf("%w: nil store", ErrConfig)
+		return nil, fmt.Errorf("%w: nil store", status.ErrConfig)
 	}
 	if cfg.Issuer == "" || !strings.HasPrefix(cfg.KeyID, cfg.Issuer+"#") {
-		return nil, fmt.Errorf("%w: KeyID must be a DID URL of Issuer (did#fragment)", ErrConfig)
+		return nil, fmt.Errorf("%w: KeyID must be a DID URL of Issuer (did#fragment)", status.ErrConfig)
 	}
-	if _, err := algFor(publicOf(cfg.Signer)); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	if err := checkSigner(cfg.Signer); err != nil {
+		return nil, fmt.Errorf("%w: %w", status.ErrConfig, err)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -109,10 +115,10 @@ func OpenRegistry(store Store, cfg RegistryConfig) (*Registry, error) {
 		cfg.Rand = crand.Reader
 	}
 	if cfg.StatusListBits == 0 {
-		cfg.StatusListBits = MinStatusListBits
+		cfg.StatusListBits = status.MinStatusListBits
 	}
-	if cfg.StatusListBits < MinStatusListBits || cfg.StatusListBits%8 != 0 || cfg.StatusListBits > MaxStatusListBits {
-		return nil, fmt.Errorf("%w: StatusListBits %d", ErrConfig, cfg.StatusListBits)
+	if cfg.StatusListBits < status.MinStatusListBits || cfg.StatusListBits%8 != 0 || cfg.StatusListBits > status.MaxStatusListBits {
+		return nil, fmt.Errorf("%w: StatusListBits %d", status.ErrConfig, cfg.StatusListBits)
 	}
 	r := &Registry{store: store, cfg: cfg}
 	var fresh bool
@@ -132,29 +138,42 @@ func OpenRegistry(store Store, cfg RegistryConfig) (*Registry, error) {
 		return nil, err
 	}
 	if cfg.Depth != 0 && cfg.Depth != r.tree.Depth() {
-		return nil, fmt.Errorf("%w: depth %d, store has %d", ErrConfig, cfg.Depth, r.tree.Depth())
+		return nil, fmt.Errorf("%w: depth %d, store has %d", status.ErrConfig, cfg.Depth, r.tree.Depth())
 	}
 	return r, nil
 }
 
-func publicOf(s crypto.Signer) crypto.PublicKey {
+// checkSigner accepts the keys [status.SignRoot] signs with: Ed25519 and
+// P-256, as a concrete key or any crypto.Signer (an HSM) with such a
+// public key.
+func checkSigner(s crypto.Signer) error {
 	if s == nil {
-		return nil
+		return fmt.Errorf("%w: nil signer", status.ErrUnsupportedKey)
 	}
-	return s.Public()
+	switch p := s.Public().(type) {
+	case ed25519.PublicKey:
+		if len(p) == ed25519.PublicKeySize {
+			return nil
+		}
+	case *ecdsa.PublicKey:
+		if p.Curve == elliptic.P256() {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %T", status.ErrUnsupportedKey, s.Public())
 }
 
 func (r *Registry) create() error {
 	depth := r.cfg.Depth
 	if depth == 0 {
-		depth = DefaultDepth
+		depth = status.DefaultDepth
 	}
-	t, err := NewTree(depth, RevocationMax)
+	t, err := status.NewTree(depth, status.RevocationMax())
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
+		return fmt.Errorf("%w: %w", status.ErrConfig, err)
 	}
-	claims := RootClaims{Issuer: r.cfg.Issuer, Root: t.Root(), Depth: depth, IssuedAt: r.cfg.Now()}
-	jws, err := SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
+	claims := status.RootClaims{Issuer: r.cfg.Issuer, Root: t.Root(), Depth: depth, IssuedAt: r.cfg.Now()}
+	jws, err := status.SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
 	if err != nil {
 		return err
 	}
@@ -176,7 +195,7 @@ func (r *Registry) create() error {
 	return nil
 }
 
-func putRoot(tx Tx, c *RootClaims, jws string) error {
+func putRoot(tx Tx, c *status.RootClaims, jws string) error {
 	root := c.Root.Bytes()
 	for k, v := range map[string][]byte{
 		"count": be64(c.Count), "seq": be64(c.Sequence), "iat": be64(uint64(c.IssuedAt.Unix())),
@@ -234,49 +253,43 @@ func (r *Registry) load() error {
 	if uint64(len(ids)) != count {
 		return fmt.Errorf("%w: %d revoked ids, meta says %d", ErrCorrupt, len(ids), count)
 	}
-	vals := make([]fr.Element, len(ids))
-	for i, id := range ids {
-		vals[i].SetUint64(id)
-	}
-	t, err := buildTree(depth, RevocationMax, false, vals)
+	// Snapshot.Tree rebuilds the tree and checks it has the stored root.
+	t, err := (&status.Snapshot{Depth: depth, Sequence: seq, Root: root, IDs: ids}).Tree()
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrCorrupt, err)
-	}
-	if got := t.Root(); !got.Equal(&root) {
-		return fmt.Errorf("%w: revoked ids do not reproduce the stored root", ErrCorrupt)
+		return fmt.Errorf("%w: revoked ids do not reproduce the stored tree: %w", ErrCorrupt, err)
 	}
 	r.tree, r.ids, r.jws = t, ids, jws
-	r.claims = RootClaims{Issuer: r.cfg.Issuer, Root: root, Depth: depth, Count: count, Sequence: seq, IssuedAt: time.Unix(int64(iat), 0).UTC()}
+	r.claims = status.RootClaims{Issuer: r.cfg.Issuer, Root: root, Depth: depth, Count: count, Sequence: seq, IssuedAt: time.Unix(int64(iat), 0).UTC()}
 	return nil
 }
 
 // Revoke revokes ids in one change: it inserts them in the revocation tree,
 // signs the new root (sequence + 1) and commits everything in one durable
 // store transaction; when it returns nil the revocation survives a crash.
-// It returns an error wrapping [ErrRevoked] if an id is already revoked or
-// repeated, [ErrOutOfRange] for an id outside [1, 2^64-2] and [ErrTreeFull]
+// It returns an error wrapping [status.ErrRevoked] if an id is already revoked or
+// repeated, [status.ErrOutOfRange] for an id outside [1, 2^64-2] and [status.ErrTreeFull]
 // when the tree has no room; then nothing changes.
-func (r *Registry) Revoke(ids ...uint64) (*RootClaims, error) {
+func (r *Registry) Revoke(ids ...uint64) (*status.RootClaims, error) {
 	if len(ids) == 0 {
-		return nil, fmt.Errorf("%w: no ids", ErrOutOfRange)
+		return nil, fmt.Errorf("%w: no ids", status.ErrOutOfRange)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	seen := make(map[uint64]struct{}, len(ids))
 	for _, id := range ids {
-		if err := checkRevocationID(id); err != nil {
+		if err := checkID(id); err != nil {
 			return nil, err
 		}
 		if _, dup := seen[id]; dup {
-			return nil, fmt.Errorf("%w: id %d repeated", ErrRevoked, id)
+			return nil, fmt.Errorf("%w: id %d repeated", status.ErrRevoked, id)
 		}
 		seen[id] = struct{}{}
 		if r.tree.Contains(u64(id)) {
-			return nil, fmt.Errorf("%w: id %d already revoked", ErrRevoked, id)
+			return nil, fmt.Errorf("%w: id %d already revoked", status.ErrRevoked, id)
 		}
 	}
 	if d := r.tree.Depth(); d < 64 && uint64(len(r.ids)+1+len(ids)) > uint64(1)<<uint(d) {
-		return nil, fmt.Errorf("%w: %d more ids do not fit", ErrTreeFull, len(ids))
+		return nil, fmt.Errorf("%w: %d more ids do not fit", status.ErrTreeFull, len(ids))
 	}
 	for _, id := range ids {
 		if err := r.tree.Insert(u64(id)); err != nil {
@@ -284,11 +297,11 @@ func (r *Registry) Revoke(ids ...uint64) (*RootClaims, error) {
 			return nil, fmt.Errorf("status: internal error: %w", err)
 		}
 	}
-	claims := RootClaims{
+	claims := status.RootClaims{
 		Issuer: r.cfg.Issuer, Root: r.tree.Root(), Depth: r.tree.Depth(),
 		Count: uint64(len(r.ids) + len(ids)), Sequence: r.claims.Sequence + 1, IssuedAt: r.cfg.Now(),
 	}
-	jws, err := SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
+	jws, err := status.SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
 	if err == nil {
 		err = r.store.Update(func(tx Tx) error {
 			// One Registry per store: refuse to write over changes made
@@ -318,20 +331,23 @@ func (r *Registry) Revoke(ids ...uint64) (*RootClaims, error) {
 }
 
 // reloadAfterFailure restores the in-memory tree from the store after a
-// failed change. If even that fails, the registry keeps the stale tree and
-// the next load error surfaces on reopen.
+// failed change. If even that fails, the registry rebuilds the tree of its
+// last committed state, and the load error surfaces on reopen.
 func (r *Registry) reloadAfterFailure() {
 	if err := r.load(); err != nil {
-		r.tree, _ = buildTreeFromIDs(r.tree.Depth(), r.ids)
+		s := status.Snapshot{Depth: r.tree.Depth(), Sequence: r.claims.Sequence, Root: r.claims.Root, IDs: r.ids}
+		if t, err := s.Tree(); err == nil {
+			r.tree = t
+		}
 	}
 }
 
-func buildTreeFromIDs(depth int, ids []uint64) (*Tree, error) {
-	vals := make([]fr.Element, len(ids))
-	for i, id := range ids {
-		vals[i].SetUint64(id)
+// checkID checks id is a revocation id, in [1, 2^64-2].
+func checkID(id uint64) error {
+	if id == 0 || id == ^uint64(0) {
+		return fmt.Errorf("%w: revocation id %d not in [1, 2^64-2]", status.ErrOutOfRange, id)
 	}
-	return buildTree(depth, RevocationMax, false, vals)
+	return nil
 }
 
 func u64(v uint64) fr.Element {
@@ -344,11 +360,11 @@ func u64(v uint64) fr.Element {
 func (r *Registry) IsRevoked(id uint64) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return checkRevocationID(id) == nil && r.tree.Contains(u64(id))
+	return checkID(id) == nil && r.tree.Contains(u64(id))
 }
 
 // Root returns the claims of the latest root.
-func (r *Registry) Root() RootClaims {
+func (r *Registry) Root() status.RootClaims {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.claims
@@ -371,7 +387,7 @@ func (r *Registry) RefreshRoot() (string, error) {
 	defer r.mu.Unlock()
 	claims := r.claims
 	claims.IssuedAt = r.cfg.Now()
-	jws, err := SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
+	jws, err := status.SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
 	if err != nil {
 		return "", err
 	}
@@ -383,19 +399,20 @@ func (r *Registry) RefreshRoot() (string, error) {
 }
 
 // Snapshot returns the holder snapshot of the current tree.
-func (r *Registry) Snapshot() *Snapshot {
+func (r *Registry) Snapshot() *status.Snapshot {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return &Snapshot{Depth: r.tree.Depth(), Sequence: r.claims.Sequence, Root: r.claims.Root, IDs: append([]uint64(nil), r.ids...)}
+	return &status.Snapshot{Depth: r.tree.Depth(), Sequence: r.claims.Sequence, Root: r.claims.Root, IDs: append([]uint64(nil), r.ids...)}
 }
 
 // Witness returns the non-membership witness of id against the current
-// root (issuer side; holders use [Snapshot] so the issuer does not learn
-// which id they present). It wraps [ErrRevoked] for a revoked id.
-func (r *Registry) Witness(id uint64) (*Witness, error) {
+// root (issuer side; holders use [status.Snapshot] so the issuer does not
+// learn which id they present). It wraps [status.ErrRevoked] for a revoked
+// id.
+func (r *Registry) Witness(id uint64) (*status.Witness, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return NonRevocationWitness(r.tree, id)
+	return status.NonRevocationWitness(r.tree, id)
 }
 
 // NewRevocationID draws a fresh random revocation id in [1, 2^64-2] that
@@ -409,7 +426,7 @@ func (r *Registry) NewRevocationID() (uint64, error) {
 				return fmt.Errorf("%w: %w", errRandom, err)
 			}
 			v := binary.BigEndian.Uint64(b[:])
-			if checkRevocationID(v) != nil || tx.Get(bucketIssued, b[:]) != nil {
+			if checkID(v) != nil || tx.Get(bucketIssued, b[:]) != nil {
 				continue
 			}
 			id = v
@@ -429,9 +446,9 @@ var (
 )
 
 // storeErr wraps an error from a store transaction with ErrStore unless it
-// is one of this package's own.
+// is one of this package's own or [status.ErrOutOfRange].
 func storeErr(err error) error {
-	for _, own := range []error{errDrawExhausted, errRandom, ErrCorrupt, ErrOutOfRange} {
+	for _, own := range []error{errDrawExhausted, errRandom, ErrCorrupt, status.ErrOutOfRange} {
 		if errors.Is(err, own) {
 			return err
 		}
@@ -455,11 +472,11 @@ func (r *Registry) Issued(id uint64) (bool, error) {
 // validListName allows printable ASCII without NUL (the key separator).
 func validListName(name string) error {
 	if name == "" || len(name) > 256 {
-		return fmt.Errorf("%w: status list name length", ErrConfig)
+		return fmt.Errorf("%w: status list name length", status.ErrConfig)
 	}
 	for i := 0; i < len(name); i++ {
 		if name[i] < 0x21 || name[i] > 0x7e {
-			return fmt.Errorf("%w: status list name must be printable ASCII", ErrConfig)
+			return fmt.Errorf("%w: status list name must be printable ASCII", status.ErrConfig)
 		}
 	}
 	return nil
@@ -491,7 +508,7 @@ func (r *Registry) AllocateStatusIndex(name string) (uint64, error) {
 			idx = v % n
 			return tx.Put(bucketListIdx, key, []byte{})
 		}
-		return fmt.Errorf("%w: status list %q is (nearly) full: %w", ErrOutOfRange, name, errDrawExhausted)
+		return fmt.Errorf("%w: status list %q is (nearly) full: %w", status.ErrOutOfRange, name, errDrawExhausted)
 	})
 	if err != nil {
 		return 0, storeErr(err)
@@ -507,7 +524,7 @@ func (r *Registry) SetStatus(name string, index uint64, value bool) error {
 		return err
 	}
 	if index >= uint64(r.cfg.StatusListBits) {
-		return fmt.Errorf("%w: status index %d beyond %d bits", ErrOutOfRange, index, r.cfg.StatusListBits)
+		return fmt.Errorf("%w: status index %d beyond %d bits", status.ErrOutOfRange, index, r.cfg.StatusListBits)
 	}
 	err := r.store.Update(func(tx Tx) error {
 		bits := bytes.Clone(tx.Get(bucketLists, []byte(name)))

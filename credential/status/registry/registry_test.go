@@ -1,4 +1,4 @@
-package status
+package registry
 
 import (
 	"bufio"
@@ -15,6 +15,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/did"
 )
 
 const (
@@ -24,17 +27,38 @@ const (
 
 var testEdKey = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 
-func testConfig() RegistryConfig {
-	return RegistryConfig{Depth: 20, Issuer: testIssuer, KeyID: testKID, Signer: testEdKey}
+var testNow = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+// testResolver resolves testIssuer with key-1, the registry's Ed25519 key,
+// as an assertionMethod.
+func testResolver(t testing.TB) did.Resolver {
+	t.Helper()
+	vm, err := did.NewMultikeyMethod(testKID, testIssuer, testEdKey.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := &did.Document{ID: testIssuer}
+	if err := doc.AddVerificationMethod(vm, did.AssertionMethod); err != nil {
+		t.Fatal(err)
+	}
+	r, err := did.NewStaticResolver(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
-func openTestRegistry(t testing.TB, path string, cfg RegistryConfig) (*Registry, *BoltStore) {
+func testConfig() Config {
+	return Config{Depth: 20, Issuer: testIssuer, KeyID: testKID, Signer: testEdKey}
+}
+
+func openTestRegistry(t testing.TB, path string, cfg Config) (*Registry, *BoltStore) {
 	t.Helper()
 	st, err := OpenBoltStore(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := OpenRegistry(st, cfg)
+	r, err := Open(st, cfg)
 	if err != nil {
 		st.Close()
 		t.Fatal(err)
@@ -84,19 +108,19 @@ func TestRegistryRevokeAndReopen(t *testing.T) {
 		"repeated in batch":  {7, 7},
 		"batch with revoked": {8, 1002},
 	} {
-		if _, err := r.Revoke(ids...); !errors.Is(err, ErrRevoked) {
-			t.Errorf("%s: got %v, want ErrRevoked", name, err)
+		if _, err := r.Revoke(ids...); !errors.Is(err, status.ErrRevoked) {
+			t.Errorf("%s: got %v, want status.ErrRevoked", name, err)
 		}
 	}
 	for _, id := range []uint64{0, ^uint64(0)} {
-		if _, err := r.Revoke(id); !errors.Is(err, ErrOutOfRange) {
+		if _, err := r.Revoke(id); !errors.Is(err, status.ErrOutOfRange) {
 			t.Errorf("id %d: got %v", id, err)
 		}
 	}
 	if got := r.Root(); got.Sequence != 6 || got.Count != 8 {
 		t.Fatalf("rejected revocations changed the registry: %+v", got)
 	}
-	if _, err := r.Witness(revoked[2]); !errors.Is(err, ErrRevoked) {
+	if _, err := r.Witness(revoked[2]); !errors.Is(err, status.ErrRevoked) {
 		t.Fatalf("witness of revoked id: %v", err)
 	}
 	w, err := r.Witness(99)
@@ -104,14 +128,14 @@ func TestRegistryRevokeAndReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := r.Root()
-	if err := w.VerifyNonMembership(root.Root, 20, u(99)); err != nil {
+	if err := w.VerifyNonMembership(root.Root, 20, u64(99)); err != nil {
 		t.Fatal(err)
 	}
 	jws := r.SignedRoot()
 	st.Close()
 
 	// Reopen: same state, rebuilt from the store.
-	r2, st2 := openTestRegistry(t, path, RegistryConfig{Issuer: testIssuer, KeyID: testKID, Signer: testEdKey})
+	r2, st2 := openTestRegistry(t, path, Config{Issuer: testIssuer, KeyID: testKID, Signer: testEdKey})
 	defer st2.Close()
 	if got := r2.Root(); got.Root != root.Root || got.Sequence != 6 || got.Count != 8 || r2.SignedRoot() != jws {
 		t.Fatalf("reopened registry differs: %+v", got)
@@ -131,30 +155,30 @@ func TestRegistryRevokeAndReopen(t *testing.T) {
 	}
 }
 
-func TestRegistryConfigRejects(t *testing.T) {
+func TestConfigRejects(t *testing.T) {
 	st, err := OpenBoltStore(filepath.Join(t.TempDir(), "reg.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	for name, cfg := range map[string]RegistryConfig{
+	for name, cfg := range map[string]Config{
 		"no issuer":          {KeyID: testKID, Signer: testEdKey},
 		"kid of another did": {Issuer: testIssuer, KeyID: "did:example:other#k", Signer: testEdKey},
 		"no signer":          {Issuer: testIssuer, KeyID: testKID},
 		"bad depth":          {Depth: 65, Issuer: testIssuer, KeyID: testKID, Signer: testEdKey},
 		"short status list":  {Issuer: testIssuer, KeyID: testKID, Signer: testEdKey, StatusListBits: 1024},
 	} {
-		if _, err := OpenRegistry(st, cfg); !errors.Is(err, ErrConfig) {
-			t.Errorf("%s: got %v, want ErrConfig", name, err)
+		if _, err := Open(st, cfg); !errors.Is(err, status.ErrConfig) {
+			t.Errorf("%s: got %v, want status.ErrConfig", name, err)
 		}
 	}
 	// Depth is fixed at creation.
 	cfg := testConfig()
-	if _, err := OpenRegistry(st, cfg); err != nil {
+	if _, err := Open(st, cfg); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Depth = 24
-	if _, err := OpenRegistry(st, cfg); !errors.Is(err, ErrConfig) {
+	if _, err := Open(st, cfg); !errors.Is(err, status.ErrConfig) {
 		t.Fatalf("depth change: got %v", err)
 	}
 }
@@ -165,11 +189,11 @@ func TestRegistryTwoOnOneStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	a, err := OpenRegistry(st, testConfig())
+	a, err := Open(st, testConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := OpenRegistry(st, testConfig())
+	b, err := Open(st, testConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +222,7 @@ func TestRegistryDetectsCorruption(t *testing.T) {
 	if err := st.Update(func(tx Tx) error { return tx.Put(bucketRevoked, be64(2), be64(21)) }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenRegistry(st, testConfig()); !errors.Is(err, ErrCorrupt) {
+	if _, err := Open(st, testConfig()); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("got %v, want ErrCorrupt", err)
 	}
 	st.Close()
@@ -224,7 +248,7 @@ func TestRegistryConcurrentRevoke(t *testing.T) {
 				}
 				// Every worker also races on one shared id: exactly one wins.
 				if i == 0 {
-					if _, err := r.Revoke(999999); err != nil && !errors.Is(err, ErrRevoked) {
+					if _, err := r.Revoke(999999); err != nil && !errors.Is(err, status.ErrRevoked) {
 						errs <- err
 					}
 				}
@@ -268,7 +292,7 @@ func TestRegistryCrashChild(t *testing.T) {
 		fmt.Println("error", err)
 		os.Exit(2)
 	}
-	r, err := OpenRegistry(st, testConfig())
+	r, err := Open(st, testConfig())
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)
@@ -349,7 +373,7 @@ func TestRegistryCrashSafety(t *testing.T) {
 			t.Fatalf("round %d: claims %+v after %d acks", round, c, len(acked))
 		}
 		// The stored signed root was committed with the ids it covers.
-		sr, err := VerifySignedRoot(context.Background(), testResolver(t), r.SignedRoot(), VerifyRootOptions{Issuer: testIssuer})
+		sr, err := status.VerifySignedRoot(context.Background(), testResolver(t), r.SignedRoot(), status.VerifyRootOptions{Issuer: testIssuer})
 		if err != nil {
 			t.Fatalf("round %d: stored signed root: %v", round, err)
 		}
@@ -379,7 +403,7 @@ func TestRegistryAllocation(t *testing.T) {
 	defer st.Close()
 	cfg := testConfig()
 	cfg.Rand = constReader(7)
-	r, err := OpenRegistry(st, cfg)
+	r, err := Open(st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +418,7 @@ func TestRegistryAllocation(t *testing.T) {
 	if _, err := r.AllocateStatusIndex("l"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.AllocateStatusIndex("l"); !errors.Is(err, ErrOutOfRange) {
+	if _, err := r.AllocateStatusIndex("l"); !errors.Is(err, status.ErrOutOfRange) {
 		t.Fatalf("repeated index: %v", err)
 	}
 	// A different list has its own indexes.
@@ -402,17 +426,88 @@ func TestRegistryAllocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"", "a b", "x\x00y", strings.Repeat("n", 257)} {
-		if _, err := r.AllocateStatusIndex(name); !errors.Is(err, ErrConfig) {
+		if _, err := r.AllocateStatusIndex(name); !errors.Is(err, status.ErrConfig) {
 			t.Errorf("list name %q: %v", name, err)
 		}
 	}
 	// An all-ones draw is out of range and skipped, not returned.
 	cfg.Rand = constReader(0xff)
-	r2, err := OpenRegistry(st, cfg)
+	r2, err := Open(st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r2.NewRevocationID(); err == nil {
 		t.Fatal("2^64-1 drawn as a revocation id")
+	}
+}
+
+// TestRegistrySignedRootVerifies: the root a registry publishes after a
+// revocation verifies and matches the registry's state.
+func TestRegistrySignedRootVerifies(t *testing.T) {
+	st, err := OpenBoltStore(t.TempDir() + "/reg.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := testConfig()
+	cfg.Now = func() time.Time { return testNow }
+	r, err := Open(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Revoke(77); err != nil {
+		t.Fatal(err)
+	}
+	c, err := status.VerifySignedRoot(context.Background(), testResolver(t), r.SignedRoot(), status.VerifyRootOptions{Issuer: testIssuer, MinSequence: 1, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := r.Root(); *c != want {
+		t.Fatalf("verified %+v, registry %+v", c, want)
+	}
+}
+
+// TestRegistryRefreshRoot: re-signing keeps sequence and root, moves iat,
+// and makes a root that had gone stale acceptable again.
+func TestRegistryRefreshRoot(t *testing.T) {
+	st, err := OpenBoltStore(t.TempDir() + "/reg.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := testNow
+	cfg := testConfig()
+	cfg.Now = func() time.Time { return now }
+	r, err := Open(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Revoke(5); err != nil {
+		t.Fatal(err)
+	}
+	before := r.Root()
+	now = now.Add(48 * time.Hour)
+	opts := status.VerifyRootOptions{Now: func() time.Time { return now }}
+	if _, err := status.VerifySignedRoot(context.Background(), testResolver(t), r.SignedRoot(), opts); !errors.Is(err, status.ErrStaleRoot) {
+		t.Fatalf("old root: %v", err)
+	}
+	jws, err := r.RefreshRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := status.VerifySignedRoot(context.Background(), testResolver(t), jws, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sequence != before.Sequence || c.Root != before.Root || !c.IssuedAt.Equal(now) {
+		t.Fatalf("refreshed claims %+v", c)
+	}
+	// Durable: a reopened registry serves the refreshed root.
+	r2, err := Open(st, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.SignedRoot() != jws {
+		t.Fatal("refreshed root not stored")
 	}
 }
