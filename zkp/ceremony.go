@@ -12,7 +12,8 @@ import (
 )
 
 // ErrCeremony is returned for a ceremony contribution that does not decode
-// or does not verify.
+// or does not verify, and by every method of a nil or zero [Ceremony] (one
+// not made by [NewCeremony]).
 var ErrCeremony = errors.New("zkp: ceremony")
 
 // Ceremony is a Groth16 multi-party setup for one shape, over gnark's
@@ -49,8 +50,23 @@ func NewCeremony(s Shape) (*Ceremony, error) {
 	return c, nil
 }
 
-// DomainSize is the phase-1 size N (the circuit's power-of-two domain).
-func (c *Ceremony) DomainSize() uint64 { return c.n }
+// DomainSize is the phase-1 size N (the circuit's power-of-two domain), or
+// 0 for a nil or zero Ceremony.
+func (c *Ceremony) DomainSize() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.n
+}
+
+// check refuses a nil Ceremony or one not made by [NewCeremony] (gnark
+// panics on a domain size that is not a power of two ≥ 2).
+func (c *Ceremony) check() error {
+	if c == nil || c.r1cs == nil || c.n < 2 || c.n&(c.n-1) != 0 {
+		return fmt.Errorf("%w: ceremony not made by NewCeremony", ErrCeremony)
+	}
+	return nil
+}
 
 func encode(w io.WriterTo) ([]byte, error) {
 	var b bytes.Buffer
@@ -158,12 +174,18 @@ func decodeExact(r io.ReaderFrom, b []byte, what string) error {
 // InitialPhase1 returns the phase-1 starting point the first contributor
 // builds on.
 func (c *Ceremony) InitialPhase1() ([]byte, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	return encode(mpcsetup.NewPhase1(c.n))
 }
 
 // ContributePhase1 verifies prev against its predecessor-free form (it
 // must decode), adds fresh randomness and returns the new contribution.
 func (c *Ceremony) ContributePhase1(prev []byte) ([]byte, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	var p mpcsetup.Phase1
 	if err := c.checkPhase1(prev, "phase 1 contribution"); err != nil {
 		return nil, err
@@ -179,6 +201,9 @@ func (c *Ceremony) ContributePhase1(prev []byte) ([]byte, error) {
 // with a public random beacon (e.g. a future drand round), returning the
 // phase-1 result (gnark SrsCommons) that phase 2 starts from.
 func (c *Ceremony) VerifyPhase1(beacon []byte, contributions ...[]byte) ([]byte, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	if len(contributions) == 0 {
 		return nil, fmt.Errorf("%w: no phase 1 contributions", ErrCeremony)
 	}
@@ -218,6 +243,9 @@ func (c *Ceremony) commons(b []byte) (*mpcsetup.SrsCommons, error) {
 // InitialPhase2 returns the phase-2 starting point for this circuit from
 // the sealed phase-1 result.
 func (c *Ceremony) InitialPhase2(phase1 []byte) ([]byte, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	commons, err := c.commons(phase1)
 	if err != nil {
 		return nil, err
@@ -229,6 +257,9 @@ func (c *Ceremony) InitialPhase2(phase1 []byte) ([]byte, error) {
 
 // ContributePhase2 adds fresh randomness to a phase-2 contribution.
 func (c *Ceremony) ContributePhase2(prev []byte) ([]byte, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	var p mpcsetup.Phase2
 	if err := c.checkPhase2(prev, "phase 2 contribution"); err != nil {
 		return nil, err
@@ -243,6 +274,9 @@ func (c *Ceremony) ContributePhase2(prev []byte) ([]byte, error) {
 // Finish verifies the chain of phase-2 contributions against the phase-1
 // result, seals it with a public random beacon and returns the keys.
 func (c *Ceremony) Finish(phase1, beacon []byte, contributions ...[]byte) (*Keys, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	if len(contributions) == 0 {
 		return nil, fmt.Errorf("%w: no phase 2 contributions", ErrCeremony)
 	}

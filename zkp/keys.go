@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -108,14 +107,41 @@ type VerifyingKey struct {
 	fp      Fingerprint
 }
 
-// Shape returns the key's shape.
-func (vk *VerifyingKey) Shape() Shape { return vk.shape }
+// Shape returns the key's shape (the zero Shape for a nil key).
+func (vk *VerifyingKey) Shape() Shape {
+	if vk == nil {
+		return Shape{}
+	}
+	return vk.shape
+}
 
-// Backend returns the key's backend.
-func (vk *VerifyingKey) Backend() Backend { return vk.backend }
+// Backend returns the key's backend ("" for a nil key).
+func (vk *VerifyingKey) Backend() Backend {
+	if vk == nil {
+		return ""
+	}
+	return vk.backend
+}
 
-// Fingerprint returns the key's fingerprint.
-func (vk *VerifyingKey) Fingerprint() Fingerprint { return vk.fp }
+// Fingerprint returns the key's fingerprint (all zero for a nil key).
+func (vk *VerifyingKey) Fingerprint() Fingerprint {
+	if vk == nil {
+		return Fingerprint{}
+	}
+	return vk.fp
+}
+
+// check refuses a nil key, or one not made by this package (the zero
+// VerifyingKey), with an error wrapping [ErrInvalidKey].
+func (vk *VerifyingKey) check() error {
+	switch {
+	case vk == nil:
+		return fmt.Errorf("%w: nil verifying key", ErrInvalidKey)
+	case vk.backend == Groth16 && vk.g16 != nil, vk.backend == PLONK && vk.pl != nil:
+		return nil
+	}
+	return fmt.Errorf("%w: verifying key not made by ParseVerifyingKey, LoadKeys or a setup", ErrInvalidKey)
+}
 
 func newVerifyingKey(s Shape, b Backend, vk any) (*VerifyingKey, error) {
 	var buf bytes.Buffer
@@ -152,8 +178,30 @@ type Keys struct {
 	pl           *plonkbn254.ProvingKey
 }
 
-// Constraints returns the number of constraints (R1CS) or gates (PLONK).
-func (k *Keys) Constraints() int { return k.ccs.GetNbConstraints() }
+// Constraints returns the number of constraints (R1CS) or gates (PLONK),
+// or 0 for nil or zero Keys.
+func (k *Keys) Constraints() int {
+	if k == nil || k.ccs == nil {
+		return 0
+	}
+	return k.ccs.GetNbConstraints()
+}
+
+// check refuses nil Keys, or Keys not made by this package (a zero Keys,
+// or one whose VerifyingKey was replaced by another backend's or nil),
+// with an error wrapping [ErrInvalidKey].
+func (k *Keys) check() error {
+	if k == nil {
+		return fmt.Errorf("%w: nil keys", ErrInvalidKey)
+	}
+	if err := k.VerifyingKey.check(); err != nil {
+		return err
+	}
+	if k.ccs == nil || (k.VerifyingKey.backend == Groth16) != (k.g16 != nil) || (k.VerifyingKey.backend == PLONK) != (k.pl != nil) {
+		return fmt.Errorf("%w: keys not made by LoadKeys or a setup", ErrInvalidKey)
+	}
+	return nil
+}
 
 // UnsafeSetup generates keys with a single-party setup whose toxic waste
 // lives in this process: for development and tests only. Anyone who learns
@@ -189,7 +237,12 @@ func newGroth16Keys(s Shape, ccs constraint.ConstraintSystem, pk groth16.Proving
 // MarshalBinary encodes the verifying key (format in FORMAT.md):
 //
 //	"zkcred-vk" 0x00 | u16 meta length | meta JSON | gnark verifying key (compressed)
+//
+// A nil or zero key is an error wrapping [ErrInvalidKey].
 func (vk *VerifyingKey) MarshalBinary() ([]byte, error) {
+	if err := vk.check(); err != nil {
+		return nil, err
+	}
 	meta, err := json.Marshal(keyMeta{Format: 1, Circuit: CircuitVersion, Shape: vk.shape, Backend: vk.backend})
 	if err != nil {
 		return nil, err
@@ -291,7 +344,7 @@ func decodeVK(s Shape, b Backend, raw []byte) (*VerifyingKey, error) {
 // with len(K) = public inputs + 1.
 func decodeGroth16VK(s Shape, raw []byte) (*groth16bn254.VerifyingKey, error) {
 	k := nbPublic(s) + 1
-	if want := 288 + 4 + 32*k + 4 + 4; len(raw) != want {
+	if want := vkSize(s, Groth16); len(raw) != want {
 		return nil, fmt.Errorf("%w: groth16 key length %d, want %d", ErrInvalidKey, len(raw), want)
 	}
 	r := newReader(raw, ErrInvalidKey)
@@ -347,7 +400,7 @@ const maxPLONKDomain = MaxSRSPoints - 3
 // verifier uses only the lines); the caller's re-encoding check then
 // refuses a file whose lines differ.
 func decodePLONKVK(s Shape, raw []byte) (*plonkbn254.VerifyingKey, error) {
-	if want := 3*8 + 2*32 + 8 + 32 + 8*32 + 4 + 32 + 2*64 + plonkLinesSize + 4; len(raw) != want {
+	if want := vkSize(s, PLONK); len(raw) != want {
 		return nil, fmt.Errorf("%w: plonk key length %d, want %d", ErrInvalidKey, len(raw), want)
 	}
 	r := newReader(raw, ErrInvalidKey)
@@ -414,6 +467,18 @@ func decodePLONKVK(s Shape, raw []byte) (*plonkbn254.VerifyingKey, error) {
 	return vk, nil
 }
 
+// vkSize is the exact length of the gnark encoding of a verifying key for
+// shape s and backend b (layouts above), or 0 for an unknown backend.
+func vkSize(s Shape, b Backend) int {
+	switch b {
+	case Groth16:
+		return 288 + 4 + 32*(nbPublic(s)+1) + 4 + 4
+	case PLONK:
+		return 3*8 + 2*32 + 8 + 32 + 8*32 + 4 + 32 + 2*64 + plonkLinesSize + 4
+	}
+	return 0
+}
+
 // nbPublic is the number of public inputs of shape s.
 func nbPublic(s Shape) int {
 	n := 6 + 4*s.Predicates
@@ -429,8 +494,12 @@ func nbPublic(s Shape) int {
 // Key directory layout (see FORMAT.md): meta.json, vk.bin (gnark), pk.bin
 // (gnark), ccs.bin (gnark constraint system).
 
-// Save writes the keys into dir (created if needed).
+// Save writes the keys into dir (created if needed). Nil or zero Keys
+// are an error wrapping [ErrInvalidKey].
 func (k *Keys) Save(dir string) error {
+	if err := k.check(); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("zkp: save keys: %w", err)
 	}
@@ -473,43 +542,50 @@ func (k *Keys) Save(dir string) error {
 }
 
 // digestsName is the key directory's manifest: the SHA-256 of each other
-// file, checked by LoadKeys before any decoder reads it.
+// file, checked by LoadKeys (on the bytes it then parses) before any
+// decoder reads them.
 const digestsName = "sha256.json"
 
 // keyFiles are the files the manifest covers.
 var keyFiles = []string{"meta.json", "vk.bin", "pk.bin", "ccs.bin"}
 
-// checkDigests verifies the files of a key directory against its
-// manifest, so that a truncated or corrupted file is an error, not input
-// for gnark's decoders (which trust the lengths they read).
-func checkDigests(dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, digestsName))
+// Bounds on the small files of a key directory. Save writes a manifest of
+// about 330 bytes and a meta.json of about 200.
+const (
+	maxManifestSize = 4 << 10
+	maxMetaSize     = 4 << 10
+)
+
+// loadManifest reads and parses the key directory's manifest.
+func loadManifest(dir string) (map[string]string, error) {
+	b, err := readBounded(filepath.Join(dir, digestsName), maxManifestSize)
 	if err != nil {
-		return fmt.Errorf("zkp: load keys: %w", err)
+		return nil, err
 	}
 	var digests map[string]string
 	if err := json.Unmarshal(b, &digests, jsonOptions); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrInvalidKey, digestsName, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidKey, digestsName, err)
 	}
 	if len(digests) != len(keyFiles) {
-		return fmt.Errorf("%w: %s names %d files, want %d", ErrInvalidKey, digestsName, len(digests), len(keyFiles))
+		return nil, fmt.Errorf("%w: %s names %d files, want %d", ErrInvalidKey, digestsName, len(digests), len(keyFiles))
 	}
-	for _, name := range keyFiles {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			return fmt.Errorf("zkp: load keys: %w", err)
-		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("zkp: load keys: %w", err)
-		}
-		if got := hex.EncodeToString(h.Sum(nil)); got != digests[name] {
-			return fmt.Errorf("%w: %s does not match its digest in %s", ErrInvalidKey, name, digestsName)
-		}
+	return digests, nil
+}
+
+// readChecked reads the key file name of dir (at most max bytes, see
+// [readBounded]) and checks those bytes against their digest in the
+// manifest. The caller parses the bytes returned: the file is read once,
+// so what was hashed is what is decoded.
+func readChecked(dir, name string, max int, digests map[string]string) ([]byte, error) {
+	b, err := readBounded(filepath.Join(dir, name), max)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	sum := sha256.Sum256(b)
+	if hex.EncodeToString(sum[:]) != digests[name] {
+		return nil, fmt.Errorf("%w: %s does not match its digest in %s", ErrInvalidKey, name, digestsName)
+	}
+	return b, nil
 }
 
 func writeFileAtomic(name string, data []byte) error {
@@ -520,29 +596,29 @@ func writeFileAtomic(name string, data []byte) error {
 	return os.Rename(tmp, name)
 }
 
-// LoadKeys reads keys written by [Keys.Save]. Every file is first checked
-// against the directory's SHA-256 manifest (sha256.json), so a truncated
-// or half-written directory is an error wrapping [ErrInvalidKey]. The
+// LoadKeys reads keys written by [Keys.Save]. Each file is read once, up
+// to a size known before reading it (4 KiB for sha256.json and meta.json,
+// the exact length for the shape and backend for vk.bin, the size the
+// recompiled circuit allows for ccs.bin and pk.bin), and must be a regular
+// file (a symbolic link is followed; a device, FIFO or directory is
+// refused). Those bytes are checked against the directory's SHA-256
+// manifest (sha256.json) before anything parses them, so a truncated or
+// half-written directory is an error wrapping [ErrInvalidKey]. The
 // manifest is no defence against whoever supplies the directory, so no
 // file is trusted: the verifying key is parsed as in [ParseVerifyingKey];
 // the circuit is recompiled from the shape and ccs.bin must be exactly
-// its encoding (it is never decoded); pk.bin is read up to the size the
-// shape allows and its whole layout walked (every length header bounded
-// by the circuit, every point flagged compressed) before gnark's checked
-// decoder reads it. Every error about the contents wraps [ErrInvalidKey].
-// If want is non-nil, the loaded key's fingerprint must equal it.
+// its encoding (it is never decoded); pk.bin's whole layout is walked
+// (every length header bounded by the circuit, every point flagged
+// compressed) before gnark's checked decoder reads it. Every error about
+// the contents wraps [ErrInvalidKey]; a missing file is an error wrapping
+// [io/fs.ErrNotExist]. If want is non-nil, the loaded key's fingerprint must
+// equal it.
 func LoadKeys(dir string, want *Fingerprint) (*Keys, error) {
-	if err := checkDigests(dir); err != nil {
+	digests, err := loadManifest(dir)
+	if err != nil {
 		return nil, err
 	}
-	read := func(name string) ([]byte, error) {
-		b, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("zkp: load keys: %w", err)
-		}
-		return b, nil
-	}
-	metaB, err := read("meta.json")
+	metaB, err := readChecked(dir, "meta.json", maxMetaSize, digests)
 	if err != nil {
 		return nil, err
 	}
@@ -550,7 +626,7 @@ func LoadKeys(dir string, want *Fingerprint) (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	vkB, err := read("vk.bin")
+	vkB, err := readChecked(dir, "vk.bin", vkSize(m.Shape, m.Backend), digests)
 	if err != nil {
 		return nil, err
 	}
@@ -572,15 +648,19 @@ func LoadKeys(dir string, want *Fingerprint) (*Keys, error) {
 	if _, err := ccs.WriteTo(&ccsB); err != nil {
 		return nil, fmt.Errorf("zkp: load keys: %w", err)
 	}
-	got, err := readBounded(filepath.Join(dir, "ccs.bin"), ccsB.Len())
+	got, err := readChecked(dir, "ccs.bin", ccsB.Len(), digests)
 	if err != nil {
 		return nil, err
 	}
 	if !bytes.Equal(got, ccsB.Bytes()) {
 		return nil, fmt.Errorf("%w: ccs.bin is not the constraint system of %s (another circuit build?)", ErrInvalidKey, m.Shape)
 	}
+	pkB, err := readChecked(dir, "pk.bin", maxProvingKeySize(vk, ccs), digests)
+	if err != nil {
+		return nil, err
+	}
 	k := &Keys{VerifyingKey: vk, ccs: ccs}
-	if err := decodeProvingKey(filepath.Join(dir, "pk.bin"), vk, ccs, k); err != nil {
+	if err := decodeProvingKey(pkB, vk, ccs, k); err != nil {
 		return nil, err
 	}
 	return k, nil

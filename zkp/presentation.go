@@ -18,7 +18,8 @@ const PresentationVersion = 1
 const MaxPresentationSize = 16 << 10
 
 // ErrInvalidPresentation is returned by [DecodePresentation] for anything
-// but a canonical version-1 presentation.
+// but a canonical version-1 presentation, and by [Presentation.Encode] and
+// [Verify] for a nil presentation.
 var ErrInvalidPresentation = errors.New("zkp: invalid presentation")
 
 // Disclosed is one disclosed slot value.
@@ -64,8 +65,12 @@ var b64 = base64.RawURLEncoding.Strict()
 
 func encField(e fr.Element) string { b := e.Bytes(); return b64.EncodeToString(b[:]) }
 
-// Encode returns the presentation's canonical JSON encoding.
+// Encode returns the presentation's canonical JSON encoding. A nil p is
+// an error wrapping [ErrInvalidPresentation].
 func (p *Presentation) Encode() ([]byte, error) {
+	if p == nil {
+		return nil, fmt.Errorf("%w: nil presentation", ErrInvalidPresentation)
+	}
 	w := wirePresentation{
 		Version: PresentationVersion,
 		Backend: string(p.Backend),
@@ -105,13 +110,13 @@ func DecodePresentation(b []byte) (*Presentation, error) {
 // DecodePresentationFor decodes b like [DecodePresentation], for the
 // verifying key vk: before the proof bytes are decoded, it refuses a
 // presentation whose backend or key fingerprint is not vk's, with an error
-// wrapping both [ErrKeyMismatch] and [ErrInvalidPresentation]. Any other
-// failure wraps [ErrInvalidPresentation] alone. Verifier services should
+// wrapping both [ErrKeyMismatch] and [ErrInvalidPresentation] (so does a
+// nil or zero vk). Any other failure wraps [ErrInvalidPresentation] alone. Verifier services should
 // use it, so that proof bytes meant for no key they hold are never
 // decoded.
 func DecodePresentationFor(vk *VerifyingKey, b []byte) (*Presentation, error) {
-	if vk == nil {
-		return nil, fmt.Errorf("%w: %w: nil verifying key", ErrInvalidPresentation, ErrKeyMismatch)
+	if err := vk.check(); err != nil {
+		return nil, fmt.Errorf("%w: %w: %v", ErrInvalidPresentation, ErrKeyMismatch, err)
 	}
 	w, p, err := decodeEnvelope(b)
 	if err != nil {

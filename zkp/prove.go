@@ -23,8 +23,19 @@ var ErrInvalidProof = errors.New("zkp: invalid proof")
 
 // Prove checks natively that w satisfies st (returning an error wrapping
 // [ErrUnsatisfied] that names what fails, before any proving work), then
-// proves it with keys.
+// proves it with keys. Nil or zero keys are an error wrapping
+// [ErrInvalidKey], a nil st one wrapping [ErrInvalidStatement], a nil w
+// one wrapping [ErrInvalidWitness].
 func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
+	if err := keys.check(); err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, fmt.Errorf("%w: nil statement", ErrInvalidStatement)
+	}
+	if w == nil {
+		return nil, fmt.Errorf("%w: nil witness", ErrInvalidWitness)
+	}
 	s := keys.VerifyingKey.shape
 	if err := st.check(s); err != nil {
 		return nil, err
@@ -71,8 +82,19 @@ func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
 // carries for the scope and slots st asks for. It returns an error wrapping
 // [ErrKeyMismatch] if p was made for another key, [ErrInvalidStatement] or
 // [ErrInvalidIssuerKey] for a bad statement, and [ErrInvalidProof] if the
-// proof does not verify.
+// proof does not verify. A nil or zero vk is an error wrapping
+// [ErrInvalidKey], a nil st one wrapping [ErrInvalidStatement], and a nil
+// p one wrapping [ErrInvalidPresentation].
 func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
+	if err := vk.check(); err != nil {
+		return err
+	}
+	if st == nil {
+		return fmt.Errorf("%w: nil statement", ErrInvalidStatement)
+	}
+	if p == nil {
+		return fmt.Errorf("%w: nil presentation", ErrInvalidPresentation)
+	}
 	if p.Backend != vk.backend || p.Key != vk.fp {
 		return fmt.Errorf("%w: presentation %s/%s, key %s/%s", ErrKeyMismatch, p.Backend, p.Key, vk.backend, vk.fp)
 	}

@@ -22,13 +22,37 @@ import (
 // flagged compressed) and only then lets gnark decode the bytes (with its
 // subgroup checks).
 
-// readBounded reads the file name, refusing one larger than max bytes.
+// readBounded reads the file name, refusing one larger than max bytes and
+// anything but a regular file (a symbolic link is followed, to a regular
+// file only), with errors wrapping [ErrInvalidKey]. The type is checked
+// before opening (os.Open of a FIFO would block until a writer comes)
+// and again on the open file, which must be the one checked: a device
+// such as /dev/zero, a FIFO or a directory is refused without reading
+// it. (Swapping a FIFO in between the two checks can still make open
+// block; nothing is read from it.)
 func readBounded(name string, max int) ([]byte, error) {
+	before, err := os.Stat(name)
+	if err != nil {
+		return nil, fmt.Errorf("zkp: load keys: %w", err)
+	}
+	if !before.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file (%v)", ErrInvalidKey, name, before.Mode().Type())
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("zkp: load keys: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("zkp: load keys: %w", err)
+	}
+	if !fi.Mode().IsRegular() || !os.SameFile(before, fi) {
+		return nil, fmt.Errorf("%w: %s is not a regular file or changed while opened", ErrInvalidKey, name)
+	}
+	if fi.Size() > int64(max) {
+		return nil, fmt.Errorf("%w: %s is larger than the %d bytes its shape allows", ErrInvalidKey, name, max)
+	}
 	b, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
 	if err != nil {
 		return nil, fmt.Errorf("zkp: load keys: %w", err)
@@ -157,20 +181,22 @@ func checkPLONKPKLayout(vk *plonkbn254.VerifyingKey, vkRaw, raw []byte) error {
 	return r.end("proving key")
 }
 
-// decodeProvingKey reads pk.bin for vk and the circuit ccs (recompiled
-// from the shape): bounded read, layout walk, then gnark's checked
-// decoder on exactly those bytes.
-func decodeProvingKey(name string, vk *VerifyingKey, ccs constraint.ConstraintSystem, k *Keys) error {
-	var max int
+// maxProvingKeySize is the largest pk.bin the circuit ccs (recompiled
+// from the shape) and its verifying key vk allow.
+func maxProvingKeySize(vk *VerifyingKey, ccs constraint.ConstraintSystem) int {
 	if vk.backend == Groth16 {
-		_, _, _, max = groth16PKBounds(ccs)
-	} else {
-		max = len(vk.raw) + 8 + 32*(2*int(vk.pl.Size)+3)
+		_, _, _, max := groth16PKBounds(ccs)
+		return max
 	}
-	raw, err := readBounded(name, max)
-	if err != nil {
-		return err
-	}
+	return len(vk.raw) + 8 + 32*(2*int(vk.pl.Size)+3)
+}
+
+// decodeProvingKey decodes raw, the contents of pk.bin (read at most
+// [maxProvingKeySize] bytes), for vk and the circuit ccs (recompiled from
+// the shape): layout walk, then gnark's checked decoder on exactly those
+// bytes.
+func decodeProvingKey(raw []byte, vk *VerifyingKey, ccs constraint.ConstraintSystem, k *Keys) error {
+	var err error
 	var dec io.ReaderFrom
 	if vk.backend == Groth16 {
 		err = checkGroth16PKLayout(ccs, raw)

@@ -17,7 +17,7 @@ import (
 )
 
 // ErrInvalidSRS is returned for an SRS file that does not decode or is too
-// small for the circuit.
+// small for the circuit, and for a nil or empty [SRS] or nil reader.
 var ErrInvalidSRS = errors.New("zkp: invalid SRS")
 
 // MaxSRSPoints bounds the G1 powers an SRS file may hold (2^20 + 3).
@@ -35,11 +35,22 @@ type SRS struct {
 	srs kzg.SRS
 }
 
-// Size returns the number of G1 powers.
-func (s *SRS) Size() int { return len(s.srs.Pk.G1) }
+// Size returns the number of G1 powers (0 for a nil or zero SRS).
+func (s *SRS) Size() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.srs.Pk.G1)
+}
 
-// WriteTo writes the SRS file.
-func (s *SRS) WriteTo(w io.Writer) (int64, error) { return s.srs.WriteTo(w) }
+// WriteTo writes the SRS file. A nil or zero SRS (fewer than two powers,
+// which [ReadSRS] would refuse) is an error wrapping [ErrInvalidSRS].
+func (s *SRS) WriteTo(w io.Writer) (int64, error) {
+	if s.Size() < 2 {
+		return 0, fmt.Errorf("%w: %d powers", ErrInvalidSRS, s.Size())
+	}
+	return s.srs.WriteTo(w)
+}
 
 // srsVKSize is the size of the encoded KZG verifying key that ends an SRS
 // file: [1]G2, [τ]G2 (64 B each), [1]G1 (32 B) and the pairing lines.
@@ -53,8 +64,11 @@ const srsVKSize = 2*64 + 32 + plonkLinesSize
 // they are recomputed from the two G2 points and must equal the stored
 // ones (gnark-crypto's KZG verifier uses only the lines). Finally the
 // powers are checked to be powers of one τ against the G2 points. Errors
-// wrap [ErrInvalidSRS].
+// wrap [ErrInvalidSRS] (a nil r too).
 func ReadSRS(r io.Reader) (*SRS, error) {
+	if r == nil {
+		return nil, fmt.Errorf("%w: nil reader", ErrInvalidSRS)
+	}
 	data, err := io.ReadAll(io.LimitReader(r, 4+32*MaxSRSPoints+srsVKSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidSRS, err)
@@ -169,8 +183,13 @@ func SRSSizeFor(s Shape) (int, error) {
 }
 
 // SetupPLONK derives PLONK keys for shape s from a universal SRS (for
-// production, one from a powers-of-tau ceremony read with [ReadSRS]).
+// production, one from a powers-of-tau ceremony read with [ReadSRS]). A
+// nil SRS, or one too small for the circuit, is an error wrapping
+// [ErrInvalidSRS].
 func SetupPLONK(s Shape, srs *SRS) (*Keys, error) {
+	if srs == nil {
+		return nil, fmt.Errorf("%w: nil SRS", ErrInvalidSRS)
+	}
 	ccs, err := Compile(s, PLONK)
 	if err != nil {
 		return nil, err
