@@ -34,6 +34,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -55,8 +56,8 @@ const (
 	maxRedirects    = 3
 )
 
-// Sentinel errors. Every error of [Client.Get] wraps one of them; test with
-// [errors.Is].
+// Sentinel errors. Every error of [Client.Get] and [Client.Post] wraps one
+// of them; test with [errors.Is].
 var (
 	// ErrInvalidURL is returned for a URL that does not parse, is not
 	// absolute, is not https (http only with InsecureAllowHTTP), or carries
@@ -81,8 +82,8 @@ type Config struct {
 	// certificates). Nil means the system roots. It is the only setting
 	// taken from the caller's HTTP stack.
 	TLSConfig *tls.Config
-	// Timeout bounds a whole [Client.Get], body included. Zero means
-	// DefaultTimeout.
+	// Timeout bounds a whole [Client.Get] or [Client.Post], body
+	// included. Zero means DefaultTimeout.
 	Timeout time.Duration
 	// MaxBytes bounds the body. Zero means DefaultMaxBytes.
 	MaxBytes int64
@@ -107,8 +108,9 @@ type Client struct {
 	client *http.Client
 }
 
-// Response is a fetched response. Body is read only for status 200 (OK);
-// it is nil otherwise.
+// Response is a fetched response. [Client.Get] reads Body only for status
+// 200 (OK), leaving it nil otherwise; [Client.Post] reads it for every
+// status.
 type Response struct {
 	StatusCode int
 	Status     string
@@ -230,14 +232,38 @@ func CheckURL(rawURL string, allowHTTP bool) error {
 // the body is read (at most MaxBytes) only for 200 OK. The deadline of
 // the Config's Timeout, or ctx's if earlier, covers the whole call.
 func (c *Client) Get(ctx context.Context, rawURL, accept string) (*Response, error) {
+	return c.do(ctx, http.MethodGet, rawURL, "", nil, accept)
+}
+
+// Post sends body to rawURL with a POST request under the same policy and
+// limits as [Client.Get] (URL and address rules, redirects, deadline,
+// MaxBytes), with contentType as the Content-Type header and accept, when
+// not empty, as the Accept header. Bounding body is the caller's job. It
+// returns the response for any status, and unlike Get reads its body (at
+// most MaxBytes) for every status: the answer to a POST, success or
+// refusal, is the caller's to read. A redirect is followed as [http.Client]
+// does (a 307 or 308 re-sends body, 301, 302 and 303 become a GET), to the
+// same scheme and host only.
+func (c *Client) Post(ctx context.Context, rawURL, contentType string, body []byte, accept string) (*Response, error) {
+	return c.do(ctx, http.MethodPost, rawURL, contentType, body, accept)
+}
+
+func (c *Client) do(ctx context.Context, method, rawURL, contentType string, body []byte, accept string) (*Response, error) {
 	if err := CheckURL(rawURL, c.cfg.InsecureAllowHTTP); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	var rd io.Reader
+	if method != http.MethodGet {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, rd)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidURL, err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
@@ -254,23 +280,23 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string) (*Response, err
 		return nil, wrap(ctx, err)
 	}
 	r := &Response{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, URL: resp.Request.URL.String()}
-	if resp.StatusCode != http.StatusOK {
+	if method == http.MethodGet && resp.StatusCode != http.StatusOK {
 		return r, nil
 	}
 	if resp.ContentLength > c.cfg.MaxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, resp.ContentLength, c.cfg.MaxBytes)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBytes+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBytes+1))
 	if err != nil {
 		return nil, wrap(ctx, err)
 	}
-	if int64(len(body)) > c.cfg.MaxBytes {
+	if int64(len(b)) > c.cfg.MaxBytes {
 		return nil, fmt.Errorf("%w: limit %d bytes", ErrTooLarge, c.cfg.MaxBytes)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, wrap(ctx, err)
 	}
-	r.Body = body
+	r.Body = b
 	return r, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -156,34 +158,51 @@ func TestPolicy(t *testing.T) {
 		{"relative", Config{}, nil, "/x", []error{ErrInvalidURL}},
 		{"file", Config{}, nil, "file:///etc/passwd", []error{ErrInvalidURL}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var hits atomic.Int32
-			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				hits.Add(1)
-				tc.h(w, r)
-			}))
-			defer srv.Close()
-			tc.cfg.TLSConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
-			tc.cfg.DialAddrs = map[string]string{"example.com:443": srv.Listener.Addr().String()}
-			tc.cfg.InsecureAllowPrivateAddresses = true // the test server is on loopback
-			u := tc.url
-			if u == "" {
-				u = "https://example.com/"
-			}
-			start := time.Now()
-			r, err := newClient(t, &tc.cfg).Get(context.Background(), u, "")
-			for _, w := range tc.want {
-				if !errors.Is(err, w) || r != nil {
-					t.Fatalf("got %v, want %v", err, w)
-				}
-			}
-			if d := time.Since(start); d > 2*time.Second {
-				t.Fatalf("took %v", d)
-			}
-			if tc.h == nil && hits.Load() != 0 {
-				t.Fatal("server reached")
-			}
-		})
+		for _, method := range []string{http.MethodGet, http.MethodPost} {
+			t.Run(tc.name+"/"+method, func(t *testing.T) {
+				testPolicy(t, method, tc.cfg, tc.h, tc.url, tc.want)
+			})
+		}
+	}
+}
+
+// testPolicy fetches u ("" is the test server's URL) with method under
+// cfg and checks that the error wraps every one of want.
+func testPolicy(t *testing.T, method string, cfg Config, h http.HandlerFunc, u string, want []error) {
+	var hits atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		// Read the body first: net/http notices a client gone (and ends
+		// r.Context) only once the body is consumed.
+		io.Copy(io.Discard, r.Body)
+		h(w, r)
+	}))
+	defer srv.Close()
+	cfg.TLSConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig
+	cfg.DialAddrs = map[string]string{"example.com:443": srv.Listener.Addr().String()}
+	cfg.InsecureAllowPrivateAddresses = true // the test server is on loopback
+	if u == "" {
+		u = "https://example.com/"
+	}
+	start := time.Now()
+	c := newClient(t, &cfg)
+	var r *Response
+	var err error
+	if method == http.MethodPost {
+		r, err = c.Post(context.Background(), u, "application/json", []byte("{}"), "")
+	} else {
+		r, err = c.Get(context.Background(), u, "")
+	}
+	for _, w := range want {
+		if !errors.Is(err, w) || r != nil {
+			t.Fatalf("got %v, want %v", err, w)
+		}
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("took %v", d)
+	}
+	if h == nil && hits.Load() != 0 {
+		t.Fatal("server reached")
 	}
 }
 
@@ -211,5 +230,55 @@ func TestGet(t *testing.T) {
 	}
 	if _, err := New(&Config{DialAddrs: map[string]string{"example.com:443": "localhost:1"}}); !errors.Is(err, ErrInvalidURL) {
 		t.Fatalf("DialAddrs to a name: %v", err)
+	}
+}
+
+func TestPost(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch r.URL.Path {
+		case "/old":
+			// 307 re-sends the body, to the same host.
+			http.Redirect(w, r, "/new", http.StatusTemporaryRedirect)
+		case "/new":
+			if r.Method != http.MethodPost {
+				http.Error(w, "not a POST", http.StatusMethodNotAllowed)
+				return
+			}
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, "%s|%s|%s", r.Header.Get("Content-Type"), r.Header.Get("Accept"), body)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":"no"}`))
+		}
+	}))
+	defer srv.Close()
+	tlsConf := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	c := newClient(t, &Config{TLSConfig: tlsConf, InsecureAllowPrivateAddresses: true, MaxBytes: 32})
+	r, err := c.Post(context.Background(), srv.URL+"/old", "text/x", []byte("hi"), "a/b")
+	if err != nil || r.StatusCode != 201 || string(r.Body) != "text/x|a/b|hi" || r.URL != srv.URL+"/new" {
+		t.Fatalf("%+v %v", r, err)
+	}
+	// A refusal's body is read too (Get leaves it nil).
+	r, err = c.Post(context.Background(), srv.URL+"/refused", "text/x", nil, "")
+	if err != nil || r.StatusCode != 400 || string(r.Body) != `{"error":"no"}` {
+		t.Fatalf("%+v %v", r, err)
+	}
+	// The size limit holds for any status.
+	c = newClient(t, &Config{TLSConfig: tlsConf, InsecureAllowPrivateAddresses: true, MaxBytes: 10})
+	if r, err := c.Post(context.Background(), srv.URL+"/refused", "text/x", nil, ""); !errors.Is(err, ErrTooLarge) || r != nil {
+		t.Fatalf("oversize refusal: %+v %v", r, err)
+	}
+	// The production policy refuses the loopback server before sending.
+	var hits atomic.Int32
+	srv2 := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv2.Close()
+	c = newClient(t, &Config{TLSConfig: srv2.Client().Transport.(*http.Transport).TLSClientConfig})
+	if r, err := c.Post(context.Background(), srv2.URL+"/", "text/x", []byte("x"), ""); !errors.Is(err, ErrForbiddenAddress) || r != nil || hits.Load() != 0 {
+		t.Fatalf("loopback: %+v %v (%d hits)", r, err, hits.Load())
+	}
+	if r, err := c.Post(context.Background(), strings.Replace(srv2.URL, "https", "http", 1), "text/x", nil, ""); !errors.Is(err, ErrInvalidURL) || r != nil {
+		t.Fatalf("plain http: %+v %v", r, err)
 	}
 }
