@@ -18,23 +18,23 @@ func benchParseKey(b *testing.B, did string) {
 }
 
 func BenchmarkParseKeyEd25519(b *testing.B) {
-	did, _ := NewKey(ed25519.NewKeyFromSeed(make([]byte, 32)).Public())
+	did, _ := KeyDID(ed25519.NewKeyFromSeed(make([]byte, 32)).Public())
 	benchParseKey(b, did)
 }
 
 func BenchmarkParseKeyP256(b *testing.B) {
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), zeroReader{})
-	did, _ := NewKey(&k.PublicKey)
+	did, _ := KeyDID(&k.PublicKey)
 	benchParseKey(b, did)
 }
 
 func BenchmarkParseKeyZK(b *testing.B) {
-	did, _ := NewKey(testZKKey(b, 99))
+	did, _ := KeyDID(testZKKey(b, 99))
 	benchParseKey(b, did)
 }
 
 func BenchmarkResolveKey(b *testing.B) {
-	did, _ := NewKey(ed25519.NewKeyFromSeed(make([]byte, 32)).Public())
+	did, _ := KeyDID(ed25519.NewKeyFromSeed(make([]byte, 32)).Public())
 	r := &KeyResolver{}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -45,7 +45,7 @@ func BenchmarkResolveKey(b *testing.B) {
 }
 
 func BenchmarkResolveCached(b *testing.B) {
-	did, _ := NewKey(ed25519.NewKeyFromSeed(make([]byte, 32)).Public())
+	did, _ := KeyDID(ed25519.NewKeyFromSeed(make([]byte, 32)).Public())
 	r, _ := NewResolver(nil)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -228,8 +228,8 @@ func ParseSecp256k1PublicKey(b []byte) (*Secp256k1PublicKey, error) {
 	return &Secp256k1PublicKey{x: x, y: y}, nil
 }
 
-// NewSecp256k1PublicKey checks that (x, y) is on the curve.
-func NewSecp256k1PublicKey(x, y *big.Int) (*Secp256k1PublicKey, error) {
+// newSecp256k1PublicKey checks that (x, y) is on the curve.
+func newSecp256k1PublicKey(x, y *big.Int) (*Secp256k1PublicKey, error) {
 	p := pSecp256k1
 	if x == nil || y == nil || x.Sign() < 0 || y.Sign() < 0 || x.Cmp(p) >= 0 || y.Cmp(p) >= 0 {
 		return nil, fmt.Errorf("%w: secp256k1 coordinates out of range", ErrInvalidKey)

@@ -9,11 +9,11 @@ import (
 	"unicode/utf8"
 )
 
-// NewJWK returns the did:jwk DID of pub: "did:jwk:" followed by the
+// JWKDID returns the did:jwk DID of pub: "did:jwk:" followed by the
 // base64url (no padding) of the public JWK (members in lexicographic
 // order). use is "", "sig" or "enc" and is written into the JWK; it
 // selects the verification relationships (see [JWKResolver]).
-func NewJWK(pub crypto.PublicKey, use string) (string, error) {
+func JWKDID(pub crypto.PublicKey, use string) (string, error) {
 	if use != "" && use != "sig" && use != "enc" {
 		return "", fmt.Errorf("%w: jwk use %q (want \"\", \"sig\" or \"enc\")", ErrInvalidKey, truncate(use, 16))
 	}
@@ -92,7 +92,7 @@ func (j *JWKResolver) Document(did string) (*Document, error) {
 	}
 	vm := VerificationMethod{ID: did + "#0", Type: TypeJsonWebKey2020, Controller: did, PublicKeyJwk: jwk}
 	doc := &Document{Context: []any{ContextDIDv1, ContextJWS2020}, ID: did}
-	rels := Relationships
+	rels := relationships
 	switch jwk.Use {
 	case "sig":
 		rels = []Relationship{Authentication, AssertionMethod, CapabilityInvocation, CapabilityDelegation}

@@ -73,7 +73,7 @@ func TestJWKRoundTrip(t *testing.T) {
 	k1, _ := ParseSecp256k1PublicKey(mustHex("02b97c30de767f084ce3080168ee293053ba33b235d7116a3263d29f1450936b71"))
 	for _, pub := range []any{ed, &p256.PublicKey, &p521.PublicKey, x.PublicKey(), k1} {
 		for _, use := range []string{"", "sig", "enc"} {
-			did, err := NewJWK(pub, use)
+			did, err := JWKDID(pub, use)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +83,7 @@ func TestJWKRoundTrip(t *testing.T) {
 			}
 			want := map[string]int{"": 5, "sig": 4, "enc": 1}[use]
 			n := 0
-			for _, rel := range Relationships {
+			for _, rel := range relationships {
 				if doc.HasRelationship(rel, "#0") {
 					n++
 				}
@@ -97,7 +97,7 @@ func TestJWKRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if _, err := NewJWK(ed, "both"); !errors.Is(err, ErrInvalidKey) {
+	if _, err := JWKDID(ed, "both"); !errors.Is(err, ErrInvalidKey) {
 		t.Fatal(err)
 	}
 }

@@ -49,7 +49,7 @@
 //     subgroup, not the identity.
 //
 // It has no JWK form: did:key with JsonWebKey2020 keeps it as Multikey,
-// and [NewJWKMethod] and [NewJWK] refuse it. A later version would take a
+// and [NewJWKMethod] and [JWKDID] refuse it. A later version would take a
 // new code, so version 1 keys stay valid.
 //
 // # did:web
@@ -65,6 +65,6 @@
 // segments of ALPHA, DIGIT, '.', '-' and '_' that are neither empty nor
 // "." or ".." (no percent-encoded dots, slashes, controls or anything
 // else); the resolver also refuses IP literals and local names.
-// [NewWeb], [WebDocumentPath] and [DocumentHandler] help an issuer
+// [WebDID], [WebDocumentPath] and [DocumentHandler] help an issuer
 // publish its document.
 package did

@@ -39,8 +39,8 @@ const (
 	CapabilityDelegation Relationship = "capabilityDelegation"
 )
 
-// Relationships lists the five verification relationships.
-var Relationships = []Relationship{Authentication, AssertionMethod, KeyAgreement, CapabilityInvocation, CapabilityDelegation}
+// relationships lists the five verification relationships.
+var relationships = []Relationship{Authentication, AssertionMethod, KeyAgreement, CapabilityInvocation, CapabilityDelegation}
 
 // Document is a DID document (DID Core §5) in its JSON representation.
 // Properties this type does not name are kept in Extra, so a document
@@ -298,7 +298,7 @@ func (d *Document) FindVerificationMethod(id string) (*VerificationMethod, error
 			return &d.VerificationMethod[i], nil
 		}
 	}
-	for _, rel := range Relationships {
+	for _, rel := range relationships {
 		for _, r := range d.References(rel) {
 			if r.Method != nil && resolveRef(d.ID, r.Method.ID) == want {
 				return r.Method, nil
@@ -368,7 +368,7 @@ func (d *Document) Validate() error {
 			return err
 		}
 	}
-	for _, rel := range Relationships {
+	for _, rel := range relationships {
 		for _, r := range d.References(rel) {
 			if r.Method != nil {
 				if err := addVM(r.Method); err != nil {

@@ -18,9 +18,9 @@ func ExampleParseURL() {
 	// Output: web example.com%3A3000:user:alice versionId=2 key-1
 }
 
-func ExampleNewKey() {
+func ExampleKeyDID() {
 	pub := ed25519.NewKeyFromSeed(make([]byte, 32)).Public() // the did:key test vector seed
-	id, err := did.NewKey(pub)
+	id, err := did.KeyDID(pub)
 	if err != nil {
 		panic(err)
 	}
@@ -50,8 +50,8 @@ func ExampleResolveVerificationMethod() {
 
 // An issuer publishes its did:web document: the DID, the path to serve it
 // at, and a document with its JOSE key and its ZK key.
-func ExampleNewWeb() {
-	id, err := did.NewWeb("agency.example", "issuers", "id-cards")
+func ExampleWebDID() {
+	id, err := did.WebDID("agency.example", "issuers", "id-cards")
 	if err != nil {
 		panic(err)
 	}
@@ -73,9 +73,9 @@ func ExampleNewWeb() {
 	// true <nil>
 }
 
-func ExampleNewJWK() {
+func ExampleJWKDID() {
 	pub := ed25519.NewKeyFromSeed(make([]byte, 32)).Public()
-	id, _ := did.NewJWK(pub, "sig")
+	id, _ := did.JWKDID(pub, "sig")
 	doc, _ := (&did.JWKResolver{}).Document(id)
 	fmt.Println(doc.VerificationMethod[0].ID == id+"#0", len(doc.KeyAgreement), len(doc.AssertionMethod))
 	// Output: true 0 1

@@ -70,7 +70,7 @@ func FuzzDocument(f *testing.F) {
 			for i := range doc.VerificationMethod {
 				doc.VerificationMethod[i].PublicKey() // must not panic
 			}
-			for _, rel := range Relationships {
+			for _, rel := range relationships {
 				for _, r := range doc.References(rel) {
 					if r.Method != nil {
 						r.Method.PublicKey()
@@ -92,7 +92,7 @@ func FuzzJWKDID(f *testing.F) {
 			if err != nil {
 				return
 			}
-			again, err := NewJWK(pub, "")
+			again, err := JWKDID(pub, "")
 			if err != nil {
 				t.Fatalf("accepted key does not re-encode: %v", err)
 			}
@@ -117,7 +117,7 @@ func FuzzKey(f *testing.F) {
 				}
 				return
 			}
-			did, err := NewKey(pub)
+			did, err := KeyDID(pub)
 			if err != nil {
 				t.Fatalf("accepted key does not re-encode: %v", err)
 			}

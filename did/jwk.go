@@ -131,7 +131,7 @@ func (j *JWK) PublicKey() (crypto.PublicKey, error) {
 			if len(x) != 32 || len(y) != 32 {
 				return nil, fmt.Errorf("%w: secp256k1 coordinates are 32 bytes", ErrInvalidKeyLength)
 			}
-			return NewSecp256k1PublicKey(new(big.Int).SetBytes(x), new(big.Int).SetBytes(y))
+			return newSecp256k1PublicKey(new(big.Int).SetBytes(x), new(big.Int).SetBytes(y))
 		}
 	}
 	return nil, fmt.Errorf("%w: jwk kty %q crv %q", ErrUnsupportedKey, truncate(j.Kty, 32), truncate(j.Crv, 32))

@@ -11,9 +11,9 @@ import (
 	"strings"
 )
 
-// NewKey returns the did:key (v0.7) DID of pub: "did:key:" followed by
+// KeyDID returns the did:key (v0.7) DID of pub: "did:key:" followed by
 // the Multikey encoding of the key (see [EncodeMultikey]).
-func NewKey(pub crypto.PublicKey) (string, error) {
+func KeyDID(pub crypto.PublicKey) (string, error) {
 	mb, err := EncodeMultikey(pub)
 	if err != nil {
 		return "", err

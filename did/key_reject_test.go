@@ -194,12 +194,12 @@ func TestKeyVersionAndFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The ZK key has no JWK: JsonWebKey2020 resolution keeps Multikey.
-	zk, _ := NewKey(testZKKey(t, 11))
+	zk, _ := KeyDID(testZKKey(t, 11))
 	doc, err = (&KeyResolver{Format: KeyFormatJsonWebKey2020}).Document(zk)
 	if err != nil || doc.VerificationMethod[0].Type != TypeMultikey {
 		t.Fatalf("%v %+v", err, doc)
 	}
-	if _, err := NewJWK(testZKKey(t, 11), ""); !errors.Is(err, ErrUnsupportedKey) {
+	if _, err := JWKDID(testZKKey(t, 11), ""); !errors.Is(err, ErrUnsupportedKey) {
 		t.Fatal(err)
 	}
 }

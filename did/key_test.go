@@ -162,7 +162,7 @@ func compareKeyDocs(t *testing.T, format string, got, want *Document) {
 			t.Fatalf("%s: Multikey method %+v", w.ID, g)
 		}
 	}
-	for _, rel := range Relationships {
+	for _, rel := range relationships {
 		for _, r := range want.References(rel) {
 			if !got.HasRelationship(rel, r.ID) {
 				// The NIST vectors also list the signing key under keyAgreement,
@@ -186,7 +186,7 @@ func TestKeyEd25519ZeroSeed(t *testing.T) {
 	if hex.EncodeToString(pub) != "3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29" {
 		t.Fatal("unexpected public key")
 	}
-	did, err := NewKey(pub)
+	did, err := KeyDID(pub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestKeyRoundTrip(t *testing.T) {
 		{"ZK", zk, "did:key:z"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			did, err := NewKey(tc.pub)
+			did, err := KeyDID(tc.pub)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,7 +15,7 @@ func TestNewInsecureLocalResolver(t *testing.T) {
 	srv := httptest.NewServer(nil)
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
-	id, err := NewWeb(host)
+	id, err := WebDID(host)
 	if err != nil {
 		t.Fatal(err)
 	}

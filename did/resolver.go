@@ -140,6 +140,29 @@ func ResolveVerificationMethod(ctx context.Context, r Resolver, didURL string, r
 	return &c, doc, nil
 }
 
+// ResolveZKKey resolves keyID, the DID URL of an issuer's ZK key, with
+// [ResolveVerificationMethod] and rel = [AssertionMethod], and returns its
+// key. The key was checked when the method was decoded (canonical
+// encoding, on the curve, in the prime-order subgroup, not the identity;
+// see [ParseZKPublicKey]). Errors are those of ResolveVerificationMethod
+// and [VerificationMethod.PublicKey], or wrap [ErrUnsupportedKey] if the
+// method holds another type of key.
+func ResolveZKKey(ctx context.Context, r Resolver, keyID string) (*ZKPublicKey, error) {
+	vm, _, err := ResolveVerificationMethod(ctx, r, keyID, AssertionMethod)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := vm.PublicKey()
+	if err != nil {
+		return nil, err
+	}
+	zk, ok := pub.(*ZKPublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q is a %T, not a ZK key", ErrUnsupportedKey, truncate(keyID, 256), pub)
+	}
+	return zk, nil
+}
+
 // StaticResolver resolves a fixed set of documents; for tests, examples
 // and pinned issuers.
 type StaticResolver struct {

@@ -167,8 +167,8 @@ func TestNewResolverDispatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	key, _ := NewKey(ed25519.NewKeyFromSeed(make([]byte, 32)).Public())
-	jwk, _ := NewJWK(ed25519.NewKeyFromSeed(make([]byte, 32)).Public(), "sig")
+	key, _ := KeyDID(ed25519.NewKeyFromSeed(make([]byte, 32)).Public())
+	jwk, _ := JWKDID(ed25519.NewKeyFromSeed(make([]byte, 32)).Public(), "sig")
 	for _, did := range []string{key, jwk} {
 		if _, err := r.Resolve(ctx, did); err != nil {
 			t.Fatalf("%s: %v", did, err)
@@ -246,7 +246,7 @@ func TestResolverCache(t *testing.T) {
 	kr := &KeyResolver{}
 	rk, _ := NewResolver(&ResolverConfig{Methods: map[string]Resolver{"key": kr}, MaxEntries: 3})
 	for i := range 10 {
-		did, _ := NewKey(testZKKey(t, int64(i+1)))
+		did, _ := KeyDID(testZKKey(t, int64(i+1)))
 		if _, err := rk.Resolve(ctx, did); err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +270,7 @@ func TestResolverConcurrent(t *testing.T) {
 	r, _ := NewResolver(&ResolverConfig{Methods: map[string]Resolver{"example": s, "key": &KeyResolver{}}, MaxEntries: 4})
 	keys := make([]string, 8)
 	for i := range keys {
-		keys[i], _ = NewKey(testZKKey(t, int64(i+1)))
+		keys[i], _ = KeyDID(testZKKey(t, int64(i+1)))
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)

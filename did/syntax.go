@@ -73,9 +73,9 @@ func Parse(s string) (DID, error) {
 	return d, nil
 }
 
-// MustParse is like [Parse] but panics on error. Use it only for
-// constants in tests and examples.
-func MustParse(s string) DID {
+// mustParse is like [Parse] but panics on error. Use it only for
+// constants in tests.
+func mustParse(s string) DID {
 	d, err := Parse(s)
 	if err != nil {
 		panic(err)

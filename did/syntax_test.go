@@ -121,5 +121,5 @@ func TestMustParsePanics(t *testing.T) {
 			t.Fatal("no panic")
 		}
 	}()
-	MustParse("nope")
+	mustParse("nope")
 }

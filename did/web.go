@@ -156,13 +156,13 @@ func WebDocumentPath(did string) (string, error) {
 	return t.path, nil
 }
 
-// NewWeb returns the did:web DID for a document served at host (a domain
+// WebDID returns the did:web DID for a document served at host (a domain
 // name with an optional ":port") under the given path segments, e.g.
-// NewWeb("example.com:3000", "user", "alice") =
+// WebDID("example.com:3000", "user", "alice") =
 // "did:web:example.com%3A3000:user:alice". Path segments may hold only
 // ALPHA, DIGIT, '.', '-' and '_' (did:web allows no other
 // percent-encoding than the port colon's); errors wrap [ErrInvalidDID].
-func NewWeb(host string, path ...string) (string, error) {
+func WebDID(host string, path ...string) (string, error) {
 	var b strings.Builder
 	b.WriteString("did:web:")
 	name, port, hasPort := strings.Cut(host, ":")
@@ -266,7 +266,7 @@ func requireAbsoluteIDs(doc *Document) error {
 			return err
 		}
 	}
-	for _, rel := range Relationships {
+	for _, rel := range relationships {
 		for _, r := range doc.References(rel) {
 			id := r.ID
 			if r.Method != nil {

@@ -11,7 +11,7 @@ import (
 // package's per-input allocation ceiling (allocCeiling), and that every DID it maps to a URL maps
 // to a clean one: https, the DID's own host, a path without
 // percent-encoding, empty or dot segments (path.Clean leaves it as is),
-// and that NewWeb rebuilds the DID from the URL's parts.
+// and that WebDID rebuilds the DID from the URL's parts.
 func FuzzWebDID(f *testing.F) {
 	for _, s := range []string{"did:web:w3c-ccg.github.io", "did:web:w3c-ccg.github.io:user:alice",
 		"did:web:example.com%3A3000:user:alice", "did:web:example.com%3A3000", "did:web:example.com:3000", "did:web:127.0.0.1"} {
@@ -40,9 +40,9 @@ func FuzzWebDID(f *testing.F) {
 		}
 		host, _, _ := strings.Cut(strings.TrimPrefix(s, "did:web:"), "%3A")
 		host, _, _ = strings.Cut(host, ":")
-		if host == strings.ToLower(host) { // NewWeb writes the host in lower case
-			if d, err := NewWeb(pu.Host, segs...); err != nil || d != s {
-				t.Fatalf("%q → %q → NewWeb %q, %v", s, u, d, err)
+		if host == strings.ToLower(host) { // WebDID writes the host in lower case
+			if d, err := WebDID(pu.Host, segs...); err != nil || d != s {
+				t.Fatalf("%q → %q → WebDID %q, %v", s, u, d, err)
 			}
 		}
 	})

@@ -129,9 +129,9 @@ func TestNewWeb(t *testing.T) {
 		{"Example.com:3000", []string{"user", "alice"}, "did:web:example.com%3A3000:user:alice", "/user/alice/did.json"},
 		{"example.com", []string{"v1.0", "a_b-c"}, "did:web:example.com:v1.0:a_b-c", "/v1.0/a_b-c/did.json"},
 	} {
-		did, err := NewWeb(tc.host, tc.path...)
+		did, err := WebDID(tc.host, tc.path...)
 		if err != nil || did != tc.did {
-			t.Errorf("NewWeb(%q, %q) = %q, %v", tc.host, tc.path, did, err)
+			t.Errorf("WebDID(%q, %q) = %q, %v", tc.host, tc.path, did, err)
 			continue
 		}
 		if p, err := WebDocumentPath(did); err != nil || p != tc.path2 {
@@ -139,13 +139,13 @@ func TestNewWeb(t *testing.T) {
 		}
 	}
 	for _, host := range []string{"", "exa_mple.com", "example.com:0", "example.com:x"} {
-		if _, err := NewWeb(host); !errors.Is(err, ErrInvalidDID) {
-			t.Errorf("NewWeb(%q): %v", host, err)
+		if _, err := WebDID(host); !errors.Is(err, ErrInvalidDID) {
+			t.Errorf("WebDID(%q): %v", host, err)
 		}
 	}
 	for _, seg := range []string{"..", ".", "", "a b", "a/b", "a%2Fb", "a:b", "caf\u00e9"} {
-		if _, err := NewWeb("example.com", seg); !errors.Is(err, ErrInvalidDID) {
-			t.Errorf("NewWeb segment %q: %v", seg, err)
+		if _, err := WebDID("example.com", seg); !errors.Is(err, ErrInvalidDID) {
+			t.Errorf("WebDID segment %q: %v", seg, err)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package did
 
 import (
+	"context"
+	"crypto"
+	"crypto/ed25519"
 	"errors"
 	"math/big"
 	"testing"
@@ -128,6 +131,50 @@ func TestZKPublicKeyRejects(t *testing.T) {
 	for _, p := range []twistededwards.PointAffine{id, two, mixed} {
 		if _, err := NewZKPublicKey(p); !errors.Is(err, ErrInvalidKey) {
 			t.Fatalf("NewZKPublicKey accepted %v", p)
+		}
+	}
+}
+
+func TestResolveZKKey(t *testing.T) {
+	const id = "did:example:zkissuer"
+	zk := testZKKey(t, 77)
+	doc := &Document{Context: []any{ContextDIDv1, ContextMultikey}, ID: id}
+	add := func(frag string, pub crypto.PublicKey, rel Relationship) {
+		vm, err := NewMultikeyMethod(id+"#"+frag, id, pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := doc.AddVerificationMethod(vm, rel); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("zk", zk, AssertionMethod)
+	add("jose", ed25519.NewKeyFromSeed(make([]byte, 32)).Public(), AssertionMethod)
+	add("auth", testZKKey(t, 78), Authentication)
+	r, err := NewStaticResolver(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	got, err := ResolveZKKey(ctx, r, id+"#zk")
+	if err != nil || !got.Equal(zk) {
+		t.Fatalf("ResolveZKKey = %v, %v", got, err)
+	}
+	for _, tc := range []struct {
+		keyID string
+		want  error
+	}{
+		// An Ed25519 key is not a ZK key.
+		{id + "#jose", ErrUnsupportedKey},
+		// A ZK key outside assertionMethod cannot sign credentials.
+		{id + "#auth", ErrNotInRelationship},
+		// No such method.
+		{id + "#nope", ErrNotFound},
+		// A DID, not a DID URL.
+		{id, ErrInvalidDIDURL},
+	} {
+		if k, err := ResolveZKKey(ctx, r, tc.keyID); !errors.Is(err, tc.want) || k != nil {
+			t.Errorf("ResolveZKKey(%q) = %v, %v; want %v", tc.keyID, k, err, tc.want)
 		}
 	}
 }

@@ -52,7 +52,7 @@ type agency struct {
 // newAgency creates the agency's keys and DID document and opens its
 // revocation registry (a bbolt file in dir) with a tree of the given depth.
 func newAgency(dir string, depth int) (*agency, error) {
-	id, err := did.NewWeb(agencyHost)
+	id, err := did.WebDID(agencyHost)
 	if err != nil {
 		return nil, err
 	}

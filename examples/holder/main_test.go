@@ -180,7 +180,7 @@ func TestEndToEnd(t *testing.T) {
 	verifierURL, vlog := startServer(t, verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local",
 		"-store", "bolt:"+filepath.Join(dir, "verifier.db"))
 	iu, _ := url.Parse(issuerURL)
-	issuerDID, err := did.NewWeb(iu.Host)
+	issuerDID, err := did.WebDID(iu.Host)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/zkcred/zkcred/credential"
@@ -94,9 +99,7 @@ func loadKeys(dir string) (ed25519.PrivateKey, *credential.ZKPrivateKey, error) 
 		return nil, nil, err
 	}
 	var kf keyFile
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&kf); err != nil || kf.Version != keysVersion || len(kf.JOSE) != ed25519.SeedSize {
+	if err := unmarshalStrict(b, &kf); err != nil || kf.Version != keysVersion || len(kf.JOSE) != ed25519.SeedSize {
 		return nil, nil, fmt.Errorf("%s: not a %s file", name, keysVersion)
 	}
 	zk, err := credential.NewZKPrivateKey(kf.ZK)
@@ -146,7 +149,7 @@ func openAgency(o *options, domain, baseURL string, logger *slog.Logger) (_ *age
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return nil, err
 	}
-	id, err := did.NewWeb(domain)
+	id, err := did.WebDID(domain)
 	if err != nil {
 		return nil, fmt.Errorf("-domain %q: %w", domain, err)
 	}
@@ -301,7 +304,7 @@ func (a *agency) revoke(credentialID string, revocationID uint64) (*issuedRecord
 		if v == nil {
 			return errUnknownCredential
 		}
-		return json.Unmarshal(v, &rec)
+		return unmarshalStrict(v, &rec)
 	})
 	if err != nil {
 		return nil, "", err
@@ -377,26 +380,66 @@ func (a *agency) fail(w http.ResponseWriter, r *http.Request, code int, err erro
 	writeJSON(w, code, map[string]string{"error": msg})
 }
 
-// decodeBody reads a JSON body strictly (one object, no unknown fields,
-// numbers kept exact).
+// Every JSON document the issuer reads (request bodies, keys.json and its
+// own issued.db records) goes through unmarshalStrict: json v2 semantics
+// (github.com/go-json-experiment/json, as the library reads JSON), so
+// duplicate member names are refused, also when they differ only by
+// escaping ("holder\u0043ommitment"); names match case-sensitively
+// ("HOLDERCOMMITMENT" is not "holderCommitment"); invalid UTF-8, lone
+// surrogate escapes ("\ud800") and trailing data are refused; and so are
+// unknown members. A number inside an attribute (an interface value) is
+// kept exactly, as a json.Number, and refused at magnitude 2^53 or more,
+// which a float64 reader would round (credential reads stored values the
+// same way). encoding/json does none of this: it let the last of two
+// "district" members win.
+var strictJSON = jsonv2.JoinOptions(
+	jsonv2.RejectUnknownMembers(true),
+	jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(exactNumber)),
+)
+
+func unmarshalStrict(b []byte, v any) error { return jsonv2.Unmarshal(b, v, strictJSON) }
+
+// maxAttrDepth bounds the nesting of attribute values (the schema takes
+// scalars only).
+const maxAttrDepth = 32
+
+// exactNumber decodes a number in an interface value as a json.Number
+// below 2^53 in magnitude, and bounds the nesting of interface values.
+func exactNumber(dec *jsontext.Decoder, v *any) error {
+	if dec.StackDepth() >= maxAttrDepth {
+		return fmt.Errorf("nesting deeper than %d", maxAttrDepth)
+	}
+	if dec.PeekKind() != '0' {
+		return errors.ErrUnsupported // the default: objects, arrays, strings, ...
+	}
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	if f, err := strconv.ParseFloat(tok.String(), 64); err != nil || math.Abs(f) >= 1<<53 {
+		return fmt.Errorf("number %.32s is not exactly representable (magnitude 2^53 or more)", tok.String())
+	}
+	*v = json.Number(tok.String())
+	return nil
+}
+
+var errContentType = errors.New("content type must be application/json")
+
+// decodeBody reads a JSON body strictly (see strictJSON) after checking
+// the media type is application/json (a charset, if any, utf-8).
 func decodeBody(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		return errors.New("content type must be application/json")
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return errContentType
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return errContentType
 	}
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
+	return unmarshalStrict(b, v)
 }
 
 // issueRequest is the body of POST /credentials.

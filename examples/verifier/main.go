@@ -147,7 +147,7 @@ func issuerDID(base string) (string, error) {
 	if p := strings.Trim(u.Path, "/"); p != "" {
 		path = strings.Split(p, "/")
 	}
-	return did.NewWeb(u.Host, path...)
+	return did.WebDID(u.Host, path...)
 }
 
 // run serves until ctx ends. If ready is not nil it receives the base URL

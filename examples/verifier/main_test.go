@@ -43,7 +43,7 @@ type testIssuer struct {
 func newTestIssuer(t *testing.T, shape zkp.Shape) *testIssuer {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
-	id, err := did.NewWeb(srv.Listener.Addr().String())
+	id, err := did.WebDID(srv.Listener.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
