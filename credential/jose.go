@@ -52,9 +52,9 @@ const (
 	MaxLeeway = 5 * time.Minute
 )
 
-// DefaultAlgorithms is the JWS algorithm allow-list of [VerifyJWT] when
+// defaultAlgorithms is the JWS algorithm allow-list of [VerifyJWT] when
 // [VerifyOptions.Algorithms] is nil.
-var DefaultAlgorithms = []string{string(jose.EdDSA), string(jose.ES256)}
+var defaultAlgorithms = []string{string(jose.EdDSA), string(jose.ES256)}
 
 // optionalAlgorithms are the only algorithms VerifyOptions.Algorithms may
 // add: asymmetric, with keys this package can validate. "none", HMAC, RSA
@@ -68,8 +68,8 @@ type VerifyOptions struct {
 	// Leeway tolerates clock skew in the exp, nbf, iat, validFrom and
 	// validUntil checks; at most [MaxLeeway].
 	Leeway time.Duration
-	// Algorithms is the JWS "alg" allow-list; nil means
-	// [DefaultAlgorithms]. Only EdDSA, ES256, ES384 and ES512 may be listed.
+	// Algorithms is the JWS "alg" allow-list; nil means EdDSA and ES256.
+	// Only EdDSA, ES256, ES384 and ES512 may be listed.
 	Algorithms []string
 	// MaxTokenSize bounds the token length; 0 means [DefaultMaxTokenSize].
 	// A larger value also lets the payload exceed [MaxCredentialSize] up
@@ -90,7 +90,7 @@ func (o *VerifyOptions) now() time.Time {
 
 func (o *VerifyOptions) algorithms() ([]string, error) {
 	if o.Algorithms == nil {
-		return DefaultAlgorithms, nil
+		return defaultAlgorithms, nil
 	}
 	for _, a := range o.Algorithms {
 		if !slices.Contains(optionalAlgorithms, a) {

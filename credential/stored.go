@@ -162,13 +162,9 @@ func (s *Stored) Verify(ctx context.Context, r did.Resolver, opts VerifyOptions)
 			return nil, fmt.Errorf("%w: JWT value of %q differs from the stored one", ErrSchemaMismatch, k)
 		}
 	}
-	key, err := resolveAssertionKey(ctx, r, s.ZKKeyID)
+	zk, err := did.ResolveZKKey(ctx, r, s.ZKKeyID)
 	if err != nil {
-		return nil, err
-	}
-	zk, ok := key.(*did.ZKPublicKey)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s is a %T, not a ZK key", ErrUntrustedKey, truncate(s.ZKKeyID, 128), key)
+		return nil, fmt.Errorf("%w: %w", ErrUntrustedKey, err)
 	}
 	if err := VerifyZK(zk, s.Message(), s.Signature); err != nil {
 		return nil, err
