@@ -18,6 +18,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -320,8 +321,11 @@ func (a *agency) revoke(credentialID string, revocationID uint64) (*issuedRecord
 	return &rec, credentialID, nil
 }
 
+// handler serves the agency's endpoints. Any other path (404), another
+// method (405, with Allow) or an unclean path (404, where ServeMux would
+// redirect) gets a JSON {"error": ...} too, never ServeMux's plain text.
 func (a *agency) handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := &routedMux{ServeMux: http.NewServeMux(), routes: map[string]bool{}}
 	docH, err := did.DocumentHandler(a.doc)
 	if err != nil {
 		panic("issuer: internal error: " + err.Error()) // the document was built and validated above
@@ -352,7 +356,54 @@ func (a *agency) handler() http.Handler {
 		}
 		write(w, "application/"+credential.MediaTypeVCJWT, []byte(tok))
 	})
-	return http.MaxBytesHandler(mux, maxBody)
+	return http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, p := mux.Handler(r); mux.routes[p] && r.URL.Path == cleanPath(r.URL.Path) {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allow []string
+		if r.URL.Path == cleanPath(r.URL.Path) {
+			for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+				probe := r.Clone(r.Context())
+				probe.Method = m
+				if _, p := mux.Handler(probe); mux.routes[p] {
+					allow = append(allow, m)
+				}
+			}
+		}
+		if len(allow) == 0 {
+			a.fail(w, r, http.StatusNotFound, errors.New("no such endpoint"))
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		a.fail(w, r, http.StatusMethodNotAllowed, fmt.Errorf("this path takes %s", strings.Join(allow, ", ")))
+	}), maxBody)
+}
+
+// routedMux is a ServeMux that remembers its patterns, so that the
+// requests it would answer itself (404, 405, redirects) can be told apart.
+type routedMux struct {
+	*http.ServeMux
+	routes map[string]bool
+}
+
+func (m *routedMux) Handle(pattern string, h http.Handler) {
+	m.ServeMux.Handle(pattern, h)
+	m.routes[pattern] = true
+}
+
+func (m *routedMux) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(f))
+}
+
+// cleanPath is p as ServeMux cleans it before matching (path.Clean,
+// keeping a trailing slash).
+func cleanPath(p string) string {
+	c := path.Clean("/" + p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 func write(w http.ResponseWriter, contentType string, b []byte) {
@@ -425,6 +476,20 @@ func exactNumber(dec *jsontext.Decoder, v *any) error {
 
 var errContentType = errors.New("content type must be application/json")
 
+// failBody answers a decodeBody error: 415 for the content type, 413 for
+// a body over maxBody, 400 otherwise.
+func (a *agency) failBody(w http.ResponseWriter, r *http.Request, err error) {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.Is(err, errContentType):
+		a.fail(w, r, http.StatusUnsupportedMediaType, err)
+	case errors.As(err, &tooLarge):
+		a.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("body over %d bytes", maxBody))
+	default:
+		a.fail(w, r, http.StatusBadRequest, err)
+	}
+}
+
 // decodeBody reads a JSON body strictly (see strictJSON) after checking
 // the media type is application/json (a charset, if any, utf-8).
 func decodeBody(r *http.Request, v any) error {
@@ -451,7 +516,7 @@ type issueRequest struct {
 func (a *agency) handleIssue(w http.ResponseWriter, r *http.Request) {
 	var req issueRequest
 	if err := decodeBody(r, &req); err != nil {
-		a.fail(w, r, http.StatusBadRequest, err)
+		a.failBody(w, r, err)
 		return
 	}
 	raw, err := hex.DecodeString(req.HolderCommitment)
@@ -485,10 +550,11 @@ func (a *agency) handleIssue(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
-// revokeRequest is the body of POST /revoke: one of the two ids.
+// revokeRequest is the body of POST /revoke: one of the two ids. json v2
+// reads revocationId exactly: no fraction, exponent, sign or string.
 type revokeRequest struct {
-	CredentialID string      `json:"credentialId,omitempty"`
-	RevocationID json.Number `json:"revocationId,omitempty"`
+	CredentialID string `json:"credentialId,omitempty"`
+	RevocationID uint64 `json:"revocationId,omitempty"`
 }
 
 func (a *agency) handleRevoke(w http.ResponseWriter, r *http.Request) {
@@ -500,18 +566,10 @@ func (a *agency) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	var req revokeRequest
 	if err := decodeBody(r, &req); err != nil {
-		a.fail(w, r, http.StatusBadRequest, err)
+		a.failBody(w, r, err)
 		return
 	}
-	var revID uint64
-	if req.RevocationID != "" {
-		n, err := parseUint(string(req.RevocationID))
-		if err != nil {
-			a.fail(w, r, http.StatusBadRequest, err)
-			return
-		}
-		revID = n
-	}
+	revID := req.RevocationID
 	if (req.CredentialID == "") == (revID == 0) {
 		a.fail(w, r, http.StatusBadRequest, errors.New("give exactly one of credentialId and revocationId"))
 		return
@@ -528,14 +586,6 @@ func (a *agency) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	root := a.reg.Root()
 	a.logger.InfoContext(r.Context(), "issuer: credential revoked", "id", id, "sequence", root.Sequence)
 	writeJSON(w, http.StatusOK, map[string]any{"credentialId": id, "revocationId": rec.RevocationID, "statusListIndex": rec.StatusIndex, "sequence": root.Sequence})
-}
-
-func parseUint(s string) (uint64, error) {
-	var n uint64
-	if _, err := fmt.Sscan(s, &n); err != nil || fmt.Sprint(n) != s {
-		return 0, fmt.Errorf("revocationId %q is not an unsigned integer", s)
-	}
-	return n, nil
 }
 
 // export writes the agency's public artifacts and one sample credential

@@ -273,8 +273,9 @@ func TestServer(t *testing.T) {
 
 func jsonUint(n uint64) string { b, _ := json.Marshal(n); return string(b) }
 
-// FuzzHandler posts arbitrary bodies to the issuance and revocation
-// endpoints: bad input is a 4xx, never a panic or a 5xx.
+// FuzzHandler posts (and gets) arbitrary bodies to arbitrary paths: bad
+// input is a 4xx with a JSON error, never a panic, a 5xx, a redirect or
+// ServeMux's plain text.
 func FuzzHandler(f *testing.F) {
 	data := f.TempDir()
 	o, err := parseFlags([]string{"-data", data, "-slots", "8", "-revocation-depth", "6"}, io.Discard)
@@ -294,17 +295,23 @@ func FuzzHandler(f *testing.F) {
 	f.Add("/revoke", `{"revocationId":18446744073709551615}`)
 	f.Add("/revoke", `{"revocationId":-1}`)
 	f.Add("/revoke", `{"credentialId":"urn:uuid:x"}`)
+	f.Add("/nope", ``)
+	f.Add("//revoke", `{}`)
 	f.Fuzz(func(t *testing.T, path, body string) {
-		if path != "/credentials" && path != "/revoke" {
-			return
-		}
-		r := httptest.NewRequest("POST", path, strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Authorization", "Bearer "+string(a.adminToken))
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code >= 500 {
-			t.Errorf("POST %s %q: %d %s", path, body, w.Code, w.Body)
+		// Any path: an error is JSON, whichever answers it.
+		for _, method := range []string{"POST", "GET"} {
+			r := httptest.NewRequest(method, "/", strings.NewReader(body))
+			r.URL.Path = path
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Authorization", "Bearer "+string(a.adminToken))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code >= 500 {
+				t.Errorf("%s %s %q: %d %s", method, path, body, w.Code, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); w.Code >= 300 && ct != "application/json" {
+				t.Errorf("%s %s %q: %d with content type %q", method, path, body, w.Code, ct)
+			}
 		}
 	})
 }
