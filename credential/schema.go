@@ -99,7 +99,7 @@ func cloneAttrs(attrs []Attribute) []Attribute {
 const PersonSchemaName = "zkcred/person"
 
 // PersonSchema returns the schema of the demo use cases, "zkcred/person"
-// version 1, with 16 slots (zkp.DefaultShape); use [Schema.WithSlots] for
+// version 1, with 16 slots (zkp.DefaultShape()); use [Schema.WithSlots] for
 // another circuit shape. Each call returns a fresh copy. Slots:
 //
 //	0 birthDate          date    (age: birthDate ≤ cutoff)

@@ -251,7 +251,7 @@ func TestLeapDayBirthday(t *testing.T) {
 			}
 			continue
 		}
-		ik, _ := zkp.NewIssuerKey(agency.zk.Public().Point())
+		ik := agency.zk.Public()
 		rw, _ := status.NonRevocationWitness(agency.tree, h.cred.RevocationID)
 		_, err = zkp.Prove(keys(t), c.Statement(ik, agency.tree.Root()),
 			&zkp.Witness{Credential: h.cred, Secret: h.secret.Element(), Revocation: rw, Sets: make([]*status.Witness, testShape.Predicates)})

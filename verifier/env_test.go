@@ -166,7 +166,7 @@ func (i *testIssuer) issue(t testing.TB, values map[string]any) *testHolder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Signature = sig.Bytes()
+	c.Signature = sig
 	return &testHolder{issuer: i, secret: secret, cred: c}
 }
 
@@ -183,10 +183,7 @@ func (h *testHolder) prove(t testing.TB, req *protocol.Request) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ik, err := zkp.NewIssuerKey(h.issuer.zk.Public().Point())
-	if err != nil {
-		t.Fatal(err)
-	}
+	ik := h.issuer.zk.Public()
 	h.issuer.mu.Lock()
 	root := h.issuer.tree.Root()
 	rw, err := status.NonRevocationWitness(h.issuer.tree, h.cred.RevocationID)

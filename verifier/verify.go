@@ -182,10 +182,10 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 // issuerKey checks that keyID names a ZK key of an issuer the request
 // trusts, in its DID document's assertionMethod, and returns the issuer DID
 // and the key.
-func (v *Verifier) issuerKey(ctx context.Context, req *protocol.Request, keyID string) (string, zkp.IssuerKey, error) {
+func (v *Verifier) issuerKey(ctx context.Context, req *protocol.Request, keyID string) (string, *did.ZKPublicKey, error) {
 	u, err := did.ParseURL(keyID)
 	if err != nil {
-		return "", zkp.IssuerKey{}, fmt.Errorf("%w: issuer key id: %w", protocol.ErrMalformedPresentation, err)
+		return "", nil, fmt.Errorf("%w: issuer key id: %w", protocol.ErrMalformedPresentation, err)
 	}
 	issuer := u.DID.String()
 	trusted := false
@@ -193,30 +193,18 @@ func (v *Verifier) issuerKey(ctx context.Context, req *protocol.Request, keyID s
 		trusted = trusted || iss == issuer
 	}
 	if !trusted {
-		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %s is not trusted by this request", ErrUntrustedIssuer, issuer)
+		return "", nil, fmt.Errorf("%w: %s is not trusted by this request", ErrUntrustedIssuer, issuer)
 	}
 	if pinned, ok := v.cfg.IssuerKeys[issuer]; ok && !slices.Contains(pinned, keyID) {
-		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %w: %.200s is not among the keys of %s this verifier accepts", ErrUntrustedIssuer, ErrUnpinnedKey, keyID, issuer)
+		return "", nil, fmt.Errorf("%w: %w: %.200s is not among the keys of %s this verifier accepts", ErrUntrustedIssuer, ErrUnpinnedKey, keyID, issuer)
 	}
-	vm, _, err := did.ResolveVerificationMethod(ctx, v.cfg.Resolver, keyID, did.AssertionMethod)
+	// did validated the point (canonical, in the prime-order subgroup, not
+	// the identity); zkp checks it again where it enters the circuit.
+	zk, err := did.ResolveZKKey(ctx, v.cfg.Resolver, keyID)
 	if err != nil {
-		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
+		return "", nil, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
 	}
-	pub, err := vm.PublicKey()
-	if err != nil {
-		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
-	}
-	zk, ok := pub.(*did.ZKPublicKey)
-	if !ok {
-		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %s is a %T, not a ZK key", ErrUntrustedIssuer, keyID, pub)
-	}
-	// did validated the point; validate again where it enters the circuit
-	// (small-order and identity points would let anyone forge).
-	ik, err := zkp.NewIssuerKey(zk.Point())
-	if err != nil {
-		return "", zkp.IssuerKey{}, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
-	}
-	return issuer, ik, nil
+	return issuer, zk, nil
 }
 
 // revocationRoot fetches and verifies the issuer's signed root: signature

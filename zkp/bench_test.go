@@ -22,10 +22,10 @@ import (
 // heap_MiB (the same peak, absolute: keys, constraint system and test
 // fixture included).
 
-func BenchmarkReferenceGroth16(b *testing.B) { benchShape(b, ReferenceShape, Groth16) }
-func BenchmarkReferencePLONK(b *testing.B)   { benchShape(b, ReferenceShape, PLONK) }
-func BenchmarkDefaultGroth16(b *testing.B)   { benchShape(b, DefaultShape, Groth16) }
-func BenchmarkDefaultPLONK(b *testing.B)     { benchShape(b, DefaultShape, PLONK) }
+func BenchmarkReferenceGroth16(b *testing.B) { benchShape(b, ReferenceShape(), Groth16) }
+func BenchmarkReferencePLONK(b *testing.B)   { benchShape(b, ReferenceShape(), PLONK) }
+func BenchmarkDefaultGroth16(b *testing.B)   { benchShape(b, DefaultShape(), Groth16) }
+func BenchmarkDefaultPLONK(b *testing.B)     { benchShape(b, DefaultShape(), PLONK) }
 
 func benchShape(b *testing.B, s Shape, backend Backend) {
 	t0 := time.Now()

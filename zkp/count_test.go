@@ -15,9 +15,9 @@ func TestConstraintCounts(t *testing.T) {
 		b         Backend
 		maxDomain int
 	}{
-		{ReferenceShape, Groth16, 16300},
-		{ReferenceShape, PLONK, 1<<15 - nbPublic(ReferenceShape)},
-		{DefaultShape, Groth16, 1 << 15},
+		{ReferenceShape(), Groth16, 16300},
+		{ReferenceShape(), PLONK, 1<<15 - nbPublic(ReferenceShape())},
+		{DefaultShape(), Groth16, 1 << 15},
 	} {
 		ccs, err := Compile(c.shape, c.b)
 		if err != nil {
@@ -36,7 +36,7 @@ func TestConstraintCounts(t *testing.T) {
 // the prover's most costly per point. gnark's std permutation puts about
 // 2,700 more there on the reference shape.
 func TestGroth16BSideWires(t *testing.T) {
-	ccs, err := Compile(ReferenceShape, Groth16)
+	ccs, err := Compile(ReferenceShape(), Groth16)
 	if err != nil {
 		t.Fatal(err)
 	}

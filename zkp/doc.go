@@ -14,7 +14,7 @@
 //
 // The common path:
 //
-//	keys, _ := zkp.UnsafeSetup(zkp.DefaultShape, zkp.Groth16) // dev only
+//	keys, _ := zkp.UnsafeSetup(zkp.DefaultShape(), zkp.Groth16) // dev only
 //	pres, err := zkp.Prove(keys, &statement, &witness)        // ErrUnsatisfied names what fails
 //	b, _ := pres.Encode()
 //	p, err := zkp.DecodePresentationFor(keys.VerifyingKey, b) // refuses other keys before decoding the proof
@@ -28,7 +28,7 @@
 // zero; since the verifier computes the public inputs, a prover cannot turn
 // a requested predicate into a no-op. Every public input enters a
 // constraint; TestGroth16PublicInputsBound changes each one on a valid proof.
-// Issuer keys must be in the prime-order subgroup ([NewIssuerKey]); Verify
+// Issuer keys must be in the prime-order subgroup ([did.NewZKPublicKey]); Verify
 // refuses others. A set member m is stored as m+1 and every set tree holds
 // the sentinel leaf 0, so the in-set operator also asserts v+1 ≠ 0 (a slot
 // value r−1 is in no set). Setup named Unsafe is for development only: use

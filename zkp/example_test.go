@@ -41,13 +41,10 @@ func Example() {
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	cred := zkp.Credential{SchemaID: schema.ID(), Slots: slots, RevocationID: 42, Expiry: uint64(now.AddDate(5, 0, 0).Unix())}
 	sig, _ := zkKey.Sign(credential.MessageHash(cred.SchemaID, secret.Commitment(), cred.RevocationID, cred.Expiry, cred.Slots))
-	cred.Signature = sig.Bytes()
+	cred.Signature = sig
 
 	// Verifier: the statement is public and computed by the verifier.
-	issuer, err := zkp.NewIssuerKey(zkKey.Public().Point())
-	if err != nil {
-		log.Fatal(err)
-	}
+	issuer := zkKey.Public() // what did.ResolveZKKey returns from the issuer's DID document
 	cutoff, _ := credential.EncodeDate(now.AddDate(-18, 0, 0))
 	var cut fr.Element
 	cut.SetUint64(cutoff)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/did"
 )
 
 // testShape is small enough for the test engine: 4 slots, 3 predicates of
@@ -41,13 +42,13 @@ type fixture struct {
 
 func el(v uint64) fr.Element { var e fr.Element; e.SetUint64(v); return e }
 
-func newIssuer(t testing.TB) (*eddsa.PrivateKey, IssuerKey) {
+func newIssuer(t testing.TB) (*eddsa.PrivateKey, *did.ZKPublicKey) {
 	t.Helper()
 	sk, err := eddsa.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ik, err := NewIssuerKey(sk.PublicKey.A)
+	ik, err := did.NewZKPublicKey(sk.PublicKey.A)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +63,16 @@ func sign(t testing.TB, sk *eddsa.PrivateKey, c *Credential, secret fr.Element) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Signature = sig
+	if c.Signature, err = credential.ParseZKSignature(sig); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // newFixture returns a valid statement and witness for shape s (s.Slots ≥ 4).
 func newFixture(t testing.TB, s Shape) *fixture {
 	t.Helper()
 	f := &fixture{shape: s}
-	var ik IssuerKey
+	var ik *did.ZKPublicKey
 	f.sk, ik = newIssuer(t)
 	var secret fr.Element
 	if _, err := secret.SetRandom(); err != nil {

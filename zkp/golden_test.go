@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkcred/zkcred/did"
 )
 
 var update = flag.Bool("update", false, "regenerate the golden files in ../testdata/zkp")
@@ -77,7 +79,7 @@ func fromGolden(t *testing.T, g goldenStatement) *Statement {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ik, err := ParseIssuerKey(kb)
+	ik, err := did.ParseZKPublicKey(kb)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,7 +130,7 @@ func TestGroth16FastVerifierAgreesWithGnark(t *testing.T) {
 // public inputs exactly as gnark's reflection-based witness does, for
 // shapes with and without nullifiers, disclosure and sets.
 func TestPublicVectorMatchesWitness(t *testing.T) {
-	for _, s := range []Shape{testShape, ReferenceShape, DefaultShape, {Slots: 4, Predicates: 2, RevocationDepth: 3}} {
+	for _, s := range []Shape{testShape, ReferenceShape(), DefaultShape(), {Slots: 4, Predicates: 2, RevocationDepth: 3}} {
 		f := newFixture(t, s)
 		st := f.st
 		fs := f.shape

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/zkcred/zkcred/did"
 )
 
 // TestNilAndZeroValues calls every exported function and method of zkp
@@ -117,8 +119,11 @@ func TestNilAndZeroValues(t *testing.T) {
 		{"ParseShape(zero shape)", ErrInvalidShape, func() error { _, err := ParseShape("{}"); return err }, false},
 
 		// Issuer keys
-		{"ParseIssuerKey(nil)", ErrInvalidIssuerKey, func() error { _, err := ParseIssuerKey(nil); return err }, false},
-		{"IssuerKey{} accessors", nil, func() error { k := IssuerKey{}; _, _ = k.Bytes(), k.Point(); return nil }, false},
+		{"did.ParseZKPublicKey(nil)", did.ErrInvalidKey, func() error { _, err := did.ParseZKPublicKey(nil); return err }, false},
+		{"did.ZKPublicKey{} accessors", nil, func() error { k := &did.ZKPublicKey{}; _, _ = k.Bytes(), k.Point(); return nil }, false},
+		{"Verify(vk, statement with a zero issuer key)", ErrInvalidStatement, func() error {
+			return Verify(vk, &Statement{Issuer: &did.ZKPublicKey{}}, &Presentation{Backend: Groth16, Key: vk.Fingerprint()})
+		}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

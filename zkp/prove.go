@@ -80,11 +80,11 @@ func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
 // built itself: the public inputs are computed from st (canonical field
 // elements), plus the nullifier and disclosed values the presentation
 // carries for the scope and slots st asks for. It returns an error wrapping
-// [ErrKeyMismatch] if p was made for another key, [ErrInvalidStatement] or
-// [ErrInvalidIssuerKey] for a bad statement, and [ErrInvalidProof] if the
-// proof does not verify. A nil or zero vk is an error wrapping
-// [ErrInvalidKey], a nil st one wrapping [ErrInvalidStatement], and a nil
-// p one wrapping [ErrInvalidPresentation].
+// [ErrKeyMismatch] if p was made for another key, [ErrInvalidStatement]
+// for a bad statement (a nil or invalid issuer key included), and
+// [ErrInvalidProof] if the proof does not verify. A nil or zero vk is an
+// error wrapping [ErrInvalidKey], a nil st one wrapping
+// [ErrInvalidStatement], and a nil p one wrapping [ErrInvalidPresentation].
 func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
 	if err := vk.check(); err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/did"
 )
 
 // keysFor caches test keys per backend (setup is the slow part).
@@ -218,29 +219,31 @@ func TestIssuerKeyValidation(t *testing.T) {
 	var id twistededwards.PointAffine
 	id.X.SetZero()
 	id.Y.SetOne()
-	if _, err := NewIssuerKey(id); !errors.Is(err, ErrInvalidIssuerKey) {
+	if _, err := did.NewZKPublicKey(id); !errors.Is(err, did.ErrInvalidKey) {
 		t.Fatalf("identity: %v", err)
 	}
 	// (0, -1) has order 2.
 	var two twistededwards.PointAffine
 	two.Y.SetOne()
 	two.Y.Neg(&two.Y)
-	if _, err := NewIssuerKey(two); !errors.Is(err, ErrInvalidIssuerKey) {
+	if _, err := did.NewZKPublicKey(two); !errors.Is(err, did.ErrInvalidKey) {
 		t.Fatalf("order 2: %v", err)
 	}
 	var off twistededwards.PointAffine
 	off.X.SetUint64(1)
 	off.Y.SetUint64(1)
-	if _, err := NewIssuerKey(off); !errors.Is(err, ErrInvalidIssuerKey) {
+	if _, err := did.NewZKPublicKey(off); !errors.Is(err, did.ErrInvalidKey) {
 		t.Fatalf("off curve: %v", err)
 	}
-	// A statement with a zero-value key is refused by Verify.
+	// A statement with a zero-value or nil key is refused by Verify.
 	keys := keysFor(t, Groth16)
 	f := newFixture(t, testShape)
 	st := f.st
-	st.Issuer = IssuerKey{}
-	if err := Verify(keys.VerifyingKey, &st, &Presentation{Backend: Groth16, Key: keys.VerifyingKey.Fingerprint()}); !errors.Is(err, ErrInvalidStatement) {
-		t.Fatalf("got %v", err)
+	for _, ik := range []*did.ZKPublicKey{{}, nil} {
+		st.Issuer = ik
+		if err := Verify(keys.VerifyingKey, &st, &Presentation{Backend: Groth16, Key: keys.VerifyingKey.Fingerprint()}); !errors.Is(err, ErrInvalidStatement) {
+			t.Fatalf("got %v", err)
+		}
 	}
 }
 

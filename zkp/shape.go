@@ -8,6 +8,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/go-json-experiment/json"
+
+	"github.com/zkcred/zkcred/did"
 )
 
 // CircuitVersion names the presentation circuit's construction. It enters
@@ -36,25 +38,27 @@ type Shape struct {
 	Nullifier bool `json:"nullifier"`
 }
 
-// DefaultShape covers the age (birthdate ≤ cutoff), residency (district in
-// set), vehicle (registration class in set / equality) and vote (nullifier)
-// use cases: 16 slots, 4 predicates of which 2 accept set operators
-// (sets up to 2^16 members), revocation depth 24 (16.7M leaves),
-// selective disclosure and nullifiers.
-var DefaultShape = Shape{
-	Slots:           16,
-	Predicates:      4,
-	SetPredicates:   2,
-	SetDepth:        16,
-	RevocationDepth: 24,
-	Disclosure:      true,
-	Nullifier:       true,
+// DefaultShape returns the shape that covers the age (birthdate ≤ cutoff),
+// residency (district in set), vehicle (registration class in set /
+// equality) and vote (nullifier) use cases: 16 slots, 4 predicates of
+// which 2 accept set operators (sets up to 2^16 members), revocation depth
+// 24 (16.7M leaves), selective disclosure and nullifiers.
+func DefaultShape() Shape {
+	return Shape{
+		Slots:           16,
+		Predicates:      4,
+		SetPredicates:   2,
+		SetDepth:        16,
+		RevocationDepth: 24,
+		Disclosure:      true,
+		Nullifier:       true,
+	}
 }
 
-// ReferenceShape is the reference statement of the benchmarks: 8 slots,
-// 2 predicates (birthdate ≤ cutoff, region =), revocation depth 32, no sets,
-// no disclosure, no nullifier.
-var ReferenceShape = Shape{Slots: 8, Predicates: 2, RevocationDepth: 32}
+// ReferenceShape returns the reference statement of the benchmarks: 8
+// slots, 2 predicates (birthdate ≤ cutoff, region =), revocation depth 32,
+// no sets, no disclosure, no nullifier.
+func ReferenceShape() Shape { return Shape{Slots: 8, Predicates: 2, RevocationDepth: 32} }
 
 // Limits on shapes.
 const (
@@ -157,8 +161,9 @@ func (p Predicate) String() string {
 // the public inputs of the proof are computed from it, never read from a
 // presentation.
 type Statement struct {
-	// Issuer is the issuer's ZK public key (BN254 twisted-Edwards point).
-	Issuer IssuerKey
+	// Issuer is the issuer's ZK public key (BN254 twisted-Edwards point),
+	// as did.ResolveZKKey returns it from the issuer's DID document.
+	Issuer *did.ZKPublicKey
 	// SchemaID is the credential schema's id.
 	SchemaID fr.Element
 	// Now is the verifier's time, Unix seconds: the credential's expiry must be ≥ Now.
@@ -181,6 +186,22 @@ type Statement struct {
 // shape or has out-of-range values.
 var ErrInvalidStatement = errors.New("zkp: invalid statement")
 
+func checkIssuerKey(k *did.ZKPublicKey) error {
+	if k == nil {
+		return errors.New("no issuer key")
+	}
+	p := k.Point()
+	switch {
+	case !p.IsOnCurve():
+		return errors.New("issuer key not on the curve (zero value)")
+	case p.IsZero():
+		return errors.New("issuer key is the identity")
+	case !p.IsInSubGroup():
+		return errors.New("issuer key not in the prime-order subgroup")
+	}
+	return nil
+}
+
 var two64 = new(big.Int).Lsh(big.NewInt(1), 64)
 
 func below64(e *fr.Element) bool {
@@ -188,11 +209,14 @@ func below64(e *fr.Element) bool {
 	return e.BigInt(&b).Cmp(two64) < 0
 }
 
-// check validates st against shape (without the issuer key, which
-// [IssuerKey] validated when it was made).
+// check validates st against shape. It checks the issuer key again where
+// it enters the circuit (small-order points and the identity would let
+// anyone forge the issuer's signature, and the circuit leaves subgroup
+// membership to this check): did.NewZKPublicKey and did.ParseZKPublicKey
+// only return valid keys, but the zero did.ZKPublicKey is not one.
 func (st *Statement) check(s Shape) error {
-	if st.Issuer.err() != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidStatement, st.Issuer.err())
+	if err := checkIssuerKey(st.Issuer); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidStatement, err)
 	}
 	if len(st.Predicates) > s.Predicates {
 		return fmt.Errorf("%w: %d predicates, shape allows %d", ErrInvalidStatement, len(st.Predicates), s.Predicates)
@@ -267,9 +291,9 @@ func (st *Statement) discloses(slot int) bool {
 func ParseShape(s string) (Shape, error) {
 	switch s {
 	case "", "default":
-		return DefaultShape, nil
+		return DefaultShape(), nil
 	case "reference":
-		return ReferenceShape, nil
+		return ReferenceShape(), nil
 	}
 	var shape Shape
 	if err := json.Unmarshal([]byte(s), &shape, jsonOptions); err != nil {

@@ -7,9 +7,9 @@ import (
 
 func TestParseShape(t *testing.T) {
 	for in, want := range map[string]Shape{
-		"":          DefaultShape,
-		"default":   DefaultShape,
-		"reference": ReferenceShape,
+		"":          DefaultShape(),
+		"default":   DefaultShape(),
+		"reference": ReferenceShape(),
 		`{"slots":4,"predicates":1,"revocation_depth":3}`: {Slots: 4, Predicates: 1, RevocationDepth: 3},
 	} {
 		got, err := ParseShape(in)

@@ -28,9 +28,9 @@ type Credential struct {
 	Slots        []fr.Element // exactly Shape.Slots encoded slots
 	RevocationID uint64
 	Expiry       uint64 // Unix seconds
-	// Signature is the issuer's 64-byte ZK signature (R compressed ‖ S) over
+	// Signature is the issuer's ZK signature over
 	// credential.MessageHash(SchemaID, HolderCommitment(secret), RevocationID, Expiry, Slots).
-	Signature []byte
+	Signature credential.ZKSignature
 }
 
 // Witness is the holder's secret input to [Prove].
@@ -71,8 +71,11 @@ func check(s Shape, st *Statement, w *Witness) (*output, error) {
 	if len(w.Sets) > s.Predicates {
 		return nil, fmt.Errorf("%w: %d set witnesses for %d predicates", ErrInvalidWitness, len(w.Sets), s.Predicates)
 	}
+	if c.Signature.IsZero() {
+		return nil, fmt.Errorf("%w: no signature", ErrInvalidWitness)
+	}
 	var sig eddsa.Signature
-	if _, err := sig.SetBytes(c.Signature); err != nil {
+	if _, err := sig.SetBytes(c.Signature.Bytes()); err != nil {
 		return nil, fmt.Errorf("%w: signature: %v", ErrInvalidWitness, err)
 	}
 
@@ -82,8 +85,8 @@ func check(s Shape, st *Statement, w *Witness) (*output, error) {
 	}
 	msg := credential.MessageHash(c.SchemaID, credential.HolderCommitment(w.Secret), c.RevocationID, c.Expiry, c.Slots)
 	mb := msg.Bytes()
-	pub := eddsa.PublicKey{A: st.Issuer.p}
-	if ok, err := pub.Verify(c.Signature, mb[:], credential.NewEdDSAHash()); err != nil || !ok {
+	pub := eddsa.PublicKey{A: st.Issuer.Point()}
+	if ok, err := pub.Verify(c.Signature.Bytes(), mb[:], credential.NewEdDSAHash()); err != nil || !ok {
 		return nil, unsatisfied("issuer signature does not verify (other issuer, altered attributes or wrong holder secret)")
 	}
 
@@ -188,7 +191,7 @@ func assignment(s Shape, st *Statement, w *Witness, out *output) *Circuit {
 	a.RevocationID = c.RevocationID
 	a.Expiry = c.Expiry
 	var sig eddsa.Signature
-	_, _ = sig.SetBytes(c.Signature) // checked by check
+	_, _ = sig.SetBytes(c.Signature.Bytes()) // checked by check
 	a.SigR.X, a.SigR.Y = sig.R.X, sig.R.Y
 	a.SigS = new(big.Int).SetBytes(sig.S[:])
 	assignTree(&a.Revocation, w.Revocation, s.RevocationDepth)
@@ -220,7 +223,7 @@ func assignTree(t *treeInputs, w *status.Witness, depth int) {
 // prover's outputs (nullifier, disclosed values).
 func publicAssignment(s Shape, st *Statement, out *output) *Circuit {
 	a := NewCircuit(s)
-	ik := st.Issuer.p
+	ik := st.Issuer.Point()
 	a.IssuerX, a.IssuerY = ik.X, ik.Y
 	a.SchemaID = st.SchemaID
 	a.Now = st.Now
@@ -258,7 +261,7 @@ var _ frontend.Circuit = (*Circuit)(nil)
 func publicVector(s Shape, st *Statement, out *output) fr.Vector {
 	v := make(fr.Vector, 0, 6+2+4*s.Predicates+2*s.Slots)
 	el := func(x uint64) fr.Element { var e fr.Element; e.SetUint64(x); return e }
-	ik := st.Issuer.p
+	ik := st.Issuer.Point()
 	v = append(v, ik.X, ik.Y, st.SchemaID, el(st.Now), st.RevocationRoot, st.RequestHash)
 	if s.Nullifier {
 		v = append(v, st.Scope, out.nullifier)

@@ -56,9 +56,9 @@ func run(args []string, stdout io.Writer) error {
 	var shape zkp.Shape
 	switch *shapeName {
 	case "reference":
-		shape = zkp.ReferenceShape
+		shape = zkp.ReferenceShape()
 	case "default":
-		shape = zkp.DefaultShape
+		shape = zkp.DefaultShape()
 	case "tiny":
 		// For tests: the smallest useful circuit (one date slot, one
 		// predicate, revocation depth 4), about half the reference's work.

@@ -87,11 +87,8 @@ func TestCeremony(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cred.Signature = sig.Bytes()
-	issuer, err := zkp.NewIssuerKey(zkKey.Public().Point())
-	if err != nil {
-		t.Fatal(err)
-	}
+	cred.Signature = sig
+	issuer := zkKey.Public()
 	revoked, err := status.NewTree(tinyShape.RevocationDepth, status.RevocationMax())
 	if err != nil {
 		t.Fatal(err)

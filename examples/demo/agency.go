@@ -24,7 +24,6 @@ import (
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/credential/status/registry"
 	"github.com/zkcred/zkcred/did"
-	"github.com/zkcred/zkcred/did/fetch"
 )
 
 // agencyHost is the agency's web origin. did:web:agency.example is served
@@ -134,16 +133,13 @@ func (a *agency) handler() (http.Handler, error) {
 
 // network stands in for the internet: an HTTPS server in this process
 // answers for agencyHost with a certificate that only the demo's client
-// trusts, and the client sends connections for agencyHost to it (there is
-// no DNS lookup). Everything above TCP is real: TLS with certificate
-// verification, did:web resolution with did.WebResolver, and fetches
-// under the library's outbound policy (did/fetch), with loopback allowed
-// for this client only.
+// trusts, and the client's dialer sends connections for agencyHost to it
+// (there is no DNS lookup). Everything above TCP is real: TLS with
+// certificate verification, did:web resolution with did.WebResolver.
 type network struct {
-	srv     *http.Server
-	ln      net.Listener
-	tlsConf *tls.Config
-	client  *fetch.Client
+	srv    *http.Server
+	ln     net.Listener
+	client *http.Client
 }
 
 func newNetwork(h http.Handler) (*network, error) {
@@ -160,17 +156,17 @@ func newNetwork(h http.Handler) (*network, error) {
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13},
 		ReadHeaderTimeout: 5 * time.Second,
 	}}
-	n.tlsConf = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}
-	n.client, err = fetch.New(&fetch.Config{
-		TLSConfig: n.tlsConf, Timeout: 10 * time.Second, MaxBytes: 64 << 20,
-		DialAddrs:                     map[string]string{agencyHost + ":443": ln.Addr().String()},
-		InsecureAllowPrivateAddresses: true, // the agency's only address is loopback
-	})
-	if err != nil {
-		ln.Close()
-		return nil, err
-	}
 	go n.srv.ServeTLS(ln, "", "")
+	n.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if addr != agencyHost+":443" {
+				return nil, fmt.Errorf("demo network: no route to %s", addr)
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", ln.Addr().String())
+		},
+	}}
 	return n, nil
 }
 
@@ -182,14 +178,19 @@ func (n *network) Close() error {
 
 // get fetches https://agencyHost+path.
 func (n *network) get(ctx context.Context, path string) ([]byte, error) {
-	resp, err := n.client.Get(ctx, "https://"+agencyHost+path, "")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+agencyHost+path, nil)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", resp.URL, resp.Status)
+	resp, err := n.client.Do(req)
+	if err != nil {
+		return nil, err
 	}
-	return resp.Body, nil
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", req.URL, resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 }
 
 // resolver returns a DID resolver for did:web over the demo network. The
@@ -198,7 +199,7 @@ func (n *network) get(ctx context.Context, path string) ([]byte, error) {
 // this client only.
 func (n *network) resolver() (did.Resolver, error) {
 	web, err := did.NewWebResolver(&did.WebConfig{
-		TLSConfig:             n.tlsConf,
+		TLSConfig:             n.client.Transport.(*http.Transport).TLSClientConfig,
 		DialAddrs:             map[string]string{agencyHost + ":443": n.ln.Addr().String()},
 		AllowPrivateAddresses: true,
 	})

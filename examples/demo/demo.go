@@ -153,7 +153,7 @@ func run(ctx context.Context, w io.Writer, o options) ([]step, error) {
 func (d *demo) setup(ctx context.Context, o options) (err error) {
 	shape := o.Shape
 	if shape == (zkp.Shape{}) {
-		shape = zkp.DefaultShape
+		shape = zkp.DefaultShape()
 	}
 	if d.schema, err = credential.PersonSchema().WithSlots(shape.Slots); err != nil {
 		return err
@@ -186,7 +186,7 @@ func (d *demo) setup(ctx context.Context, o options) (err error) {
 		return err
 	}
 	// Resolve the agency's DID like any verifier will: over HTTPS.
-	if _, _, err := did.ResolveVerificationMethod(ctx, d.resolver, d.agency.issuer.ZKKeyID, did.AssertionMethod); err != nil {
+	if _, err := did.ResolveZKKey(ctx, d.resolver, d.agency.issuer.ZKKeyID); err != nil {
 		return fmt.Errorf("resolving the agency's ZK key: %w", err)
 	}
 	d.record(step{Name: "agency", OK: true, Took: time.Since(start),
@@ -208,17 +208,9 @@ func (d *demo) setup(ctx context.Context, o options) (err error) {
 	if _, err := cred.Verify(ctx, d.resolver, credential.VerifyOptions{}); err != nil {
 		return fmt.Errorf("the wallet refuses the credential: %w", err)
 	}
-	vm, _, err := did.ResolveVerificationMethod(ctx, d.resolver, cred.ZKKeyID, did.AssertionMethod)
+	zkPub, err := did.ResolveZKKey(ctx, d.resolver, cred.ZKKeyID)
 	if err != nil {
 		return err
-	}
-	pub, err := vm.PublicKey()
-	if err != nil {
-		return err
-	}
-	zkPub, ok := pub.(*did.ZKPublicKey)
-	if !ok {
-		return fmt.Errorf("%s is not a ZK key", cred.ZKKeyID)
 	}
 	tree, _, err := revocationTree(ctx, d.net, d.resolver, d.agency.DID)
 	if err != nil {

@@ -64,7 +64,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	o := options{Backend: zkp.Backend(*backend), Shape: zkp.DefaultShape, Live: isTerminal(stdout)}
+	o := options{Backend: zkp.Backend(*backend), Shape: zkp.DefaultShape(), Live: isTerminal(stdout)}
 	if o.Backend != zkp.Groth16 && o.Backend != zkp.PLONK {
 		fs.Usage()
 		return fmt.Errorf("unknown backend %q", *backend)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -114,7 +115,7 @@ func (r *Request) Compile(schema *credential.Schema, shape zkp.Shape) (*Compiled
 
 // Statement returns the public statement for an issuer key and revocation
 // root: what the verifier checks the proof against and the wallet proves.
-func (c *Compiled) Statement(issuer zkp.IssuerKey, revocationRoot fr.Element) *zkp.Statement {
+func (c *Compiled) Statement(issuer *did.ZKPublicKey, revocationRoot fr.Element) *zkp.Statement {
 	return &zkp.Statement{
 		Issuer:         issuer,
 		SchemaID:       c.Schema.ID(),

@@ -18,7 +18,7 @@ type Holding struct {
 	// kept secret.
 	Secret *credential.HolderSecret
 	// IssuerKey is the issuer's ZK key named by Credential.ZKKeyID, as
-	// resolved from the issuer's DID document.
+	// did.ResolveZKKey returns it from the issuer's DID document.
 	IssuerKey *did.ZKPublicKey
 	// Revocation is the issuer's revocation tree, rebuilt from its
 	// published snapshot (status.Snapshot.Tree) whose root the wallet has
@@ -60,10 +60,6 @@ func (h *Holding) Answer(keys *zkp.Keys, req *Request, audience string) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	ik, err := zkp.NewIssuerKey(h.IssuerKey.Point())
-	if err != nil {
-		return nil, err
-	}
 	rw, err := status.NonRevocationWitness(h.Revocation, c.RevocationID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCannotAnswer, err)
@@ -71,7 +67,7 @@ func (h *Holding) Answer(keys *zkp.Keys, req *Request, audience string) ([]byte,
 	w := &zkp.Witness{
 		Credential: zkp.Credential{
 			SchemaID: c.Schema.ID(), Slots: c.Slots, RevocationID: c.RevocationID,
-			Expiry: c.Expiry, Signature: c.Signature.Bytes(),
+			Expiry: c.Expiry, Signature: c.Signature,
 		},
 		Secret:     h.Secret.Element(),
 		Revocation: rw,
@@ -96,7 +92,7 @@ func (h *Holding) Answer(keys *zkp.Keys, req *Request, audience string) ([]byte,
 				req.Predicates[compiled.Order[i]].Attribute, req.Predicates[compiled.Order[i]].Op, err)
 		}
 	}
-	pres, err := zkp.Prove(keys, compiled.Statement(ik, h.Revocation.Root()), w)
+	pres, err := zkp.Prove(keys, compiled.Statement(h.IssuerKey, h.Revocation.Root()), w)
 	if err != nil {
 		return nil, err
 	}
