@@ -6,11 +6,13 @@
 // For most uses: build a resolver with [NewResolver], then look up an
 // issuer's key with [ResolveVerificationMethod], naming the verification
 // relationship the key must be in ([AssertionMethod] for credentials), and
-// decode it with [VerificationMethod.PublicKey].
+// decode it with [VerificationMethod.PublicKey]. An issuer's ZK key comes
+// from [ResolveZKKey], which does both and checks the key's type.
 //
 //	r, _ := did.NewResolver(nil)
 //	vm, _, err := did.ResolveVerificationMethod(ctx, r, kid, did.AssertionMethod)
 //	pub, err := vm.PublicKey()
+//	zk, err := did.ResolveZKKey(ctx, r, zkKid)
 //
 // # Errors
 //
