@@ -24,6 +24,7 @@ import (
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/credential/status/registry"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 // agencyHost is the agency's web origin. did:web:agency.example is served
@@ -133,13 +134,16 @@ func (a *agency) handler() (http.Handler, error) {
 
 // network stands in for the internet: an HTTPS server in this process
 // answers for agencyHost with a certificate that only the demo's client
-// trusts, and the client's dialer sends connections for agencyHost to it
-// (there is no DNS lookup). Everything above TCP is real: TLS with
-// certificate verification, did:web resolution with did.WebResolver.
+// trusts, and the client sends connections for agencyHost to it (there is
+// no DNS lookup). Everything above TCP is real: TLS with certificate
+// verification, did:web resolution with did.WebResolver, and fetches
+// under the library's outbound policy (did/fetch), with loopback allowed
+// for this client only.
 type network struct {
-	srv    *http.Server
-	ln     net.Listener
-	client *http.Client
+	srv     *http.Server
+	ln      net.Listener
+	tlsConf *tls.Config
+	client  *fetch.Client
 }
 
 func newNetwork(h http.Handler) (*network, error) {
@@ -156,17 +160,17 @@ func newNetwork(h http.Handler) (*network, error) {
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13},
 		ReadHeaderTimeout: 5 * time.Second,
 	}}
+	n.tlsConf = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}
+	n.client, err = fetch.New(&fetch.Config{
+		TLSConfig: n.tlsConf, Timeout: 10 * time.Second, MaxBytes: 64 << 20,
+		DialAddrs:                     map[string]string{agencyHost + ":443": ln.Addr().String()},
+		InsecureAllowPrivateAddresses: true, // the agency's only address is loopback
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	go n.srv.ServeTLS(ln, "", "")
-	n.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13},
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if addr != agencyHost+":443" {
-				return nil, fmt.Errorf("demo network: no route to %s", addr)
-			}
-			var d net.Dialer
-			return d.DialContext(ctx, "tcp", ln.Addr().String())
-		},
-	}}
 	return n, nil
 }
 
@@ -178,19 +182,14 @@ func (n *network) Close() error {
 
 // get fetches https://agencyHost+path.
 func (n *network) get(ctx context.Context, path string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://"+agencyHost+path, nil)
+	resp, err := n.client.Get(ctx, "https://"+agencyHost+path, "")
 	if err != nil {
 		return nil, err
 	}
-	resp, err := n.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", req.URL, resp.Status)
+		return nil, fmt.Errorf("GET %s: %s", resp.URL, resp.Status)
 	}
-	return io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	return resp.Body, nil
 }
 
 // resolver returns a DID resolver for did:web over the demo network. The
@@ -199,7 +198,7 @@ func (n *network) get(ctx context.Context, path string) ([]byte, error) {
 // this client only.
 func (n *network) resolver() (did.Resolver, error) {
 	web, err := did.NewWebResolver(&did.WebConfig{
-		TLSConfig:             n.client.Transport.(*http.Transport).TLSClientConfig,
+		TLSConfig:             n.tlsConf,
 		DialAddrs:             map[string]string{agencyHost + ":443": n.ln.Addr().String()},
 		AllowPrivateAddresses: true,
 	})

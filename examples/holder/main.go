@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 const usage = `usage: holder <command> [flags]
@@ -29,9 +31,10 @@ commands:
   list                          list the wallet's credentials
   present -request URL          answer a verifier's request with a proof
 
-Every command takes -wallet DIR. request and present take -insecure-local,
-which resolves did:web over plain HTTP and to loopback or private addresses:
-for local development only (did:web requires HTTPS on a public name).
+Every command takes -wallet DIR. request and present fetch issuer and
+verifier URLs (and resolve did:web) over HTTPS to public addresses only,
+following redirects to the same host only; -insecure-local allows plain
+HTTP and loopback or private addresses: for local development only.
 present needs the circuit keys the verifier uses: -keys DIR (written by
 zkp Keys.Save or a ceremony); -unsafe-setup creates development keys there
 if none exist (whoever runs it can forge proofs: never in production).
@@ -82,6 +85,7 @@ type command struct {
 	fs            *flag.FlagSet
 	wallet        string
 	insecureLocal bool
+	client        *fetch.Client // see httpClient
 }
 
 func newCommand(name string, stderr io.Writer) *command {
@@ -93,7 +97,7 @@ func newCommand(name string, stderr io.Writer) *command {
 	}
 	c.fs.StringVar(&c.wallet, "wallet", defaultWallet(), "wallet directory")
 	if name == "request" || name == "present" {
-		c.fs.BoolVar(&c.insecureLocal, "insecure-local", false, "INSECURE, development only: resolve did:web over http:// and to loopback/private addresses")
+		c.fs.BoolVar(&c.insecureLocal, "insecure-local", false, "INSECURE, development only: fetch and resolve did:web over http:// and from loopback/private addresses")
 	}
 	return c
 }

@@ -290,7 +290,7 @@ func prepare(t *testing.T, wallet, reqURL string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := fetch(t.Context(), "GET", reqURL, "", nil)
+	b, err := c.fetch(t.Context(), "GET", reqURL, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func prepare(t *testing.T, wallet, reqURL string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := holding(t.Context(), res, es[0], secret, time.Hour)
+	h, err := c.holding(t.Context(), res, es[0], secret, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,9 +17,13 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
@@ -38,11 +42,13 @@ type entry struct {
 	Stored    *credential.Stored `json:"credential"`
 }
 
-var httpClient = &http.Client{Timeout: 60 * time.Second}
-
 // maxResponse bounds what the wallet reads from issuers and verifiers
-// (revocation snapshots: 8 bytes per revoked id).
-const maxResponse = 64 << 20
+// (revocation snapshots: 8 bytes per revoked id), and fetchTimeout one
+// fetch, body included.
+const (
+	maxResponse  = 64 << 20
+	fetchTimeout = 60 * time.Second
+)
 
 func (c *command) secretPath() string { return filepath.Join(c.wallet, "secret") }
 
@@ -95,32 +101,51 @@ func (c *command) resolver() (did.Resolver, error) {
 	return did.NewInsecureLocalResolver()
 }
 
+// httpClient returns the wallet's HTTP client. The URLs it fetches come
+// from a verifier's QR code or the command line, so it fetches under the
+// library's outbound policy (did/fetch): https only, public addresses only
+// (checked on every connection), redirects to the same scheme and host
+// only, one deadline per fetch and a bounded body. -insecure-local lifts
+// the scheme and address rules (InsecureAllowHTTP and
+// InsecureAllowPrivateAddresses), for a walkthrough on one machine.
+func (c *command) httpClient() (*fetch.Client, error) {
+	if c.client == nil {
+		cl, err := fetch.New(&fetch.Config{
+			Timeout: fetchTimeout, MaxBytes: maxResponse,
+			InsecureAllowHTTP: c.insecureLocal, InsecureAllowPrivateAddresses: c.insecureLocal,
+		})
+		if err != nil {
+			return nil, err
+		}
+		c.client = cl
+	}
+	return c.client, nil
+}
+
 // fetch GETs or POSTs u and returns the body of a 2xx answer; other
-// answers become errors carrying the body's message.
-func fetch(ctx context.Context, method, u, contentType string, body []byte) ([]byte, error) {
-	r, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+// answers become errors, carrying the body's message for a POST (a GET's
+// refusal has its status only).
+func (c *command) fetch(ctx context.Context, method, u, contentType string, body []byte) ([]byte, error) {
+	cl, err := c.httpClient()
 	if err != nil {
 		return nil, err
 	}
-	if contentType != "" {
-		r.Header.Set("Content-Type", contentType)
+	var res *fetch.Response
+	switch method {
+	case http.MethodGet:
+		res, err = cl.Get(ctx, u, "")
+	case http.MethodPost:
+		res, err = cl.Post(ctx, u, contentType, body, "")
+	default:
+		return nil, fmt.Errorf("internal error: method %s", method)
 	}
-	res, err := httpClient.Do(r)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, maxResponse+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, u, err)
 	}
-	if len(b) > maxResponse {
-		return nil, fmt.Errorf("%s %s: response too large", method, u)
-	}
 	if res.StatusCode/100 != 2 {
-		return b, &httpError{method: method, url: u, status: res.StatusCode, body: string(b)}
+		return res.Body, &httpError{method: method, url: u, status: res.StatusCode, body: string(res.Body)}
 	}
-	return b, nil
+	return res.Body, nil
 }
 
 type httpError struct {
@@ -149,20 +174,20 @@ func (c *command) request(ctx context.Context, issuerURL, attrs string, stdout i
 		}
 		attrs = string(b)
 	}
-	var values map[string]any
-	dec := json.NewDecoder(strings.NewReader(attrs))
-	dec.UseNumber()
-	if err := dec.Decode(&values); err != nil {
-		return fmt.Errorf("-attrs: %w", err)
+	// json v2, as the issuer reads it: one object, no duplicate names,
+	// valid Unicode. The values go to the issuer verbatim (numbers exact).
+	var values map[string]jsontext.Value
+	if err := jsonv2.Unmarshal([]byte(attrs), &values); err != nil || values == nil {
+		return fmt.Errorf("-attrs: not a JSON object with distinct names (%v)", err)
 	}
 	issuerURL = strings.TrimRight(issuerURL, "/")
 	cm := secret.Commitment()
 	cb := cm.Bytes()
-	body, err := json.Marshal(map[string]any{"holderCommitment": hex.EncodeToString(cb[:]), "attributes": values})
+	body, err := jsonv2.Marshal(map[string]any{"holderCommitment": hex.EncodeToString(cb[:]), "attributes": values})
 	if err != nil {
 		return err
 	}
-	b, err := fetch(ctx, "POST", issuerURL+"/credentials", "application/json", body)
+	b, err := c.fetch(ctx, "POST", issuerURL+"/credentials", "application/json", body)
 	if err != nil {
 		return err
 	}
@@ -213,10 +238,11 @@ func (c *command) entries() ([]*entry, error) {
 		if err != nil {
 			return nil, err
 		}
+		// json v2 with unknown members refused: a wallet file (one a user
+		// could be handed) has one reading (no duplicate or case-variant
+		// names, valid Unicode, no trailing data).
 		var e entry
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&e); err != nil || e.Version != entryVersion || e.Stored == nil {
+		if err := jsonv2.Unmarshal(b, &e, jsonv2.RejectUnknownMembers(true)); err != nil || e.Version != entryVersion || e.Stored == nil {
 			return nil, fmt.Errorf("%s: not a %s file (%v)", n, entryVersion, err)
 		}
 		out = append(out, &e)
@@ -275,7 +301,7 @@ func (c *command) present(ctx context.Context, p *presentFlags, stdout, stderr i
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return fmt.Errorf("-request %q is not an http(s) URL", p.requestURL)
 	}
-	b, err := fetch(ctx, "GET", p.requestURL, "", nil)
+	b, err := c.fetch(ctx, "GET", p.requestURL, "", nil)
 	if err != nil {
 		return err
 	}
@@ -302,7 +328,7 @@ func (c *command) present(ctx context.Context, p *presentFlags, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	h, err := holding(ctx, res, e, secret, time.Duration(req.MaxRootAge)*time.Second)
+	h, err := c.holding(ctx, res, e, secret, time.Duration(req.MaxRootAge)*time.Second)
 	if err != nil {
 		return err
 	}
@@ -323,7 +349,7 @@ func (c *command) present(ctx context.Context, p *presentFlags, stdout, stderr i
 	}
 	fmt.Fprintf(stderr, "holder: proof ready in %v; sending it\n", time.Since(start).Round(time.Millisecond))
 	u.RawQuery, u.Fragment = "", ""
-	out, err := fetch(ctx, "POST", strings.TrimRight(u.String(), "/")+"/presentations", "application/json", sub)
+	out, err := c.fetch(ctx, "POST", strings.TrimRight(u.String(), "/")+"/presentations", "application/json", sub)
 	if err != nil {
 		return fmt.Errorf("presentation rejected: %w", err)
 	}
@@ -337,13 +363,13 @@ func (c *command) present(ctx context.Context, p *presentFlags, stdout, stderr i
 // document, and its revocation tree rebuilt from the published snapshot,
 // checked against the signed root (which must be fresh enough for the
 // request).
-func holding(ctx context.Context, res did.Resolver, e *entry, secret *credential.HolderSecret, maxAge time.Duration) (*protocol.Holding, error) {
+func (c *command) holding(ctx context.Context, res did.Resolver, e *entry, secret *credential.HolderSecret, maxAge time.Duration) (*protocol.Holding, error) {
 	st := e.Stored
 	zk, err := did.ResolveZKKey(ctx, res, st.ZKKeyID)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := fetch(ctx, "GET", e.IssuerURL+"/revocation/root", "", nil)
+	tok, err := c.fetch(ctx, "GET", e.IssuerURL+"/revocation/root", "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -351,7 +377,7 @@ func holding(ctx context.Context, res did.Resolver, e *entry, secret *credential
 	if err != nil {
 		return nil, err
 	}
-	snapB, err := fetch(ctx, "GET", e.IssuerURL+"/revocation/snapshot", "", nil)
+	snapB, err := c.fetch(ctx, "GET", e.IssuerURL+"/revocation/snapshot", "", nil)
 	if err != nil {
 		return nil, err
 	}

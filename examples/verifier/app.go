@@ -6,7 +6,6 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/verifier"
 	"github.com/zkcred/zkcred/verifier/protocol"
 )
@@ -23,12 +23,28 @@ import (
 var webFiles embed.FS
 
 // httpRoots is a verifier.RootSource that fetches a trusted issuer's
-// signed revocation root from URL/revocation/root. The verifier checks the
-// root's signature and age itself.
+// signed revocation root from URL/revocation/root, under the library's
+// outbound policy (did/fetch: https and public addresses only, redirects
+// to the same host only; -insecure-local lifts the first two). The
+// verifier checks the root's signature and age itself.
 type httpRoots struct {
 	urls   map[string]string // issuer DID → base URL
-	client http.Client
+	client *fetch.Client
 	logger *slog.Logger
+}
+
+// maxRoot bounds a signed root (a compact JWS of a few hundred bytes).
+const maxRoot = 16 << 10
+
+func newHTTPRoots(insecureLocal bool, logger *slog.Logger) (*httpRoots, error) {
+	c, err := fetch.New(&fetch.Config{
+		Timeout: 10 * time.Second, MaxBytes: maxRoot,
+		InsecureAllowHTTP: insecureLocal, InsecureAllowPrivateAddresses: insecureLocal,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &httpRoots{urls: map[string]string{}, client: c, logger: logger}, nil
 }
 
 func (h *httpRoots) dids() []string {
@@ -46,25 +62,14 @@ func (h *httpRoots) SignedRoot(ctx context.Context, issuer string) (string, erro
 	if !ok {
 		return "", fmt.Errorf("no URL configured for issuer %s", issuer)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	r, err := http.NewRequestWithContext(ctx, "GET", base+"/revocation/root", nil)
-	if err != nil {
-		return "", err
-	}
-	res, err := h.client.Do(r)
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 16<<10))
+	res, err := h.client.Get(ctx, base+"/revocation/root", "")
 	if err != nil {
 		return "", err
 	}
 	if res.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("GET %s/revocation/root: %s", base, res.Status)
 	}
-	return string(bytes.TrimSpace(b)), nil
+	return string(bytes.TrimSpace(res.Body)), nil
 }
 
 // maxOutcomes bounds the requests whose outcomes are kept in memory, and

@@ -45,8 +45,9 @@ kept in memory, per process.
 
 Trusted issuers are given by base URL (-issuer, repeatable): the issuer's
 DID is did:web of its host, and its signed revocation root is fetched from
-URL/revocation/root. did:web requires HTTPS on a public name: for local use
-add -insecure-local.
+URL/revocation/root. did:web and the root fetch require HTTPS to a public
+address (redirects to the same host only): for local use add
+-insecure-local.
 
 flags:
 `
@@ -105,7 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.shape, "shape", "", "circuit shape for -unsafe-setup: default, reference or shape JSON (testing)")
 	fs.Var(&o.issuers, "issuer", "trusted issuer base URL (repeatable, at least one)")
 	fs.StringVar(&o.audience, "audience", "", "this verifier's identifier in requests (default: http://<listen address>)")
-	fs.BoolVar(&o.insecureLocal, "insecure-local", false, "INSECURE, development only: resolve did:web over http:// and to loopback/private addresses")
+	fs.BoolVar(&o.insecureLocal, "insecure-local", false, "INSECURE, development only: resolve did:web and fetch revocation roots over http:// and from loopback/private addresses")
 	fs.DurationVar(&o.requestTTL, "request-ttl", verifier.DefaultRequestTTL, "how long a request accepts presentations")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -170,7 +171,10 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 	if err != nil {
 		return err
 	}
-	roots := &httpRoots{urls: map[string]string{}, logger: logger}
+	roots, err := newHTTPRoots(o.insecureLocal, logger)
+	if err != nil {
+		return err
+	}
 	for _, u := range o.issuers {
 		id, err := issuerDID(u)
 		if err != nil {
