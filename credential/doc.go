@@ -9,7 +9,10 @@
 // ([HolderSecret.Commitment]) and hands the holder the [Stored] credential
 // (JSON format in FORMAT.md); anyone verifies the JWT with [VerifyJWT]
 // and a [did.Resolver]; the zkp package proves statements about
-// [Stored.Slots] under [Stored.Signature].
+// [Stored.Slots] under [Stored.Signature]. Every hash of the ZK side
+// (message, holder commitment, nullifier, schema id, string attributes) is
+// the hash suite zkcred-poseidon2-v1 of package
+// [github.com/zkcred/zkcred/credential/zkhash].
 //
 // # Security
 //

@@ -5,10 +5,12 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkcred/zkcred/credential/zkhash"
 )
 
-// Tests of the lead's hash suite (hash.go) as this package uses it; the
-// in-circuit equality is tested in zkp/hash_test.go.
+// Tests of the hash suite (package zkhash) as this package uses it; the
+// in-circuit equality is tested in zkp/internal/circuit.
 
 func TestHashDomainSeparation(t *testing.T) {
 	var one fr.Element
@@ -20,52 +22,23 @@ func TestHashDomainSeparation(t *testing.T) {
 		}
 		seen[e] = name
 	}
-	add("Hash(TagMessage)", Hash(TagMessage))
-	add("Hash(TagSchema)", Hash(TagSchema))
-	add("Hash(TagMessage, 0)", Hash(TagMessage, fr.Element{}))
-	add("Hash(TagMessage, 0, 0)", Hash(TagMessage, fr.Element{}, fr.Element{}))
-	add("Hash(TagMessage, 0, 0, 0, 0)", Hash(TagMessage, make([]fr.Element, 4)...))
+	add("Hash(TagMessage)", zkhash.Hash(zkhash.TagMessage))
+	add("Hash(TagSchema)", zkhash.Hash(zkhash.TagSchema))
+	add("Hash(TagMessage, 0)", zkhash.Hash(zkhash.TagMessage, fr.Element{}))
+	add("Hash(TagMessage, 0, 0)", zkhash.Hash(zkhash.TagMessage, fr.Element{}, fr.Element{}))
+	add("Hash(TagMessage, 0, 0, 0, 0)", zkhash.Hash(zkhash.TagMessage, make([]fr.Element, 4)...))
 	add("HolderCommitment(1)", HolderCommitment(one))
-	add("Hash(TagString, 1)", Hash(TagString, one))
+	add("Hash(TagString, 1)", zkhash.Hash(zkhash.TagString, one))
 	// Strings: the length prefix separates trailing zero bytes.
-	add(`HashString("a")`, HashString("a"))
-	add(`HashString("a\x00")`, HashString("a\x00"))
-	add(`HashString("")`, HashString(""))
-	add(`HashBytes(TagScope, "a")`, HashBytes(TagScope, []byte("a")))
+	add(`String("a")`, zkhash.String("a"))
+	add(`String("a\x00")`, zkhash.String("a\x00"))
+	add(`String("")`, zkhash.String(""))
+	add(`Bytes(TagScope, "a")`, zkhash.Bytes(zkhash.TagScope, []byte("a")))
 	long := bytes.Repeat([]byte{0xff}, 31)
-	add("HashString(31×ff)", HashBytes(TagString, long))
-	add("HashString(32×ff)", HashBytes(TagString, append(long, 0xff)))
+	add("String(31×ff)", zkhash.Bytes(zkhash.TagString, long))
+	add("String(32×ff)", zkhash.Bytes(zkhash.TagString, append(long, 0xff)))
 	if s := ScopeElement(""); !s.IsZero() {
 		t.Error("empty scope must be zero")
-	}
-}
-
-func TestEdDSAHashAdapter(t *testing.T) {
-	var a, b fr.Element
-	a.SetUint64(3)
-	b.SetUint64(5)
-	h := NewEdDSAHash()
-	ab, bb := a.Bytes(), b.Bytes()
-	h.Write(ab[:])
-	h.Write(bb[:])
-	want := Hash(TagEdDSA, a, b)
-	wb := want.Bytes()
-	if got := h.Sum(nil); !bytes.Equal(got, wb[:]) {
-		t.Error("Sum is not Hash(TagEdDSA, elements)")
-	}
-	// A non-canonical element (r itself) gives the bad digest, which is
-	// not a canonical field element either, so signing with it fails.
-	h.Reset()
-	h.Write(fr.Modulus().FillBytes(make([]byte, 32)))
-	var e fr.Element
-	if err := e.SetBytesCanonical(h.Sum(nil)); err == nil {
-		t.Error("non-canonical input produced a canonical digest")
-	}
-	// A partial block too.
-	h.Reset()
-	h.Write([]byte{1, 2, 3})
-	if err := e.SetBytesCanonical(h.Sum(nil)); err == nil {
-		t.Error("partial block produced a canonical digest")
 	}
 }
 

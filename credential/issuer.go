@@ -12,6 +12,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/did"
 )
 
@@ -107,7 +108,7 @@ type IssueRequest struct {
 }
 
 // Issue issues one credential: it encodes the values under the schema,
-// signs [MessageHash](schema id, holder commitment, revocation id,
+// signs [zkhash.Message](schema id, holder commitment, revocation id,
 // ValidUntil, slots) with the ZK key, builds the VC 2.0 credential
 // (credentialSubject = the values in canonical form, credentialSchema =
 // urn:zkcred:schema:<id>, credentialStatus = req.Status) and secures it
@@ -166,7 +167,7 @@ func (is *Issuer) Issue(req IssueRequest) (*Stored, error) {
 		return nil, err
 	}
 	expiry := uint64(until.Unix())
-	sig, err := is.ZKKey.Sign(MessageHash(req.Schema.ID(), req.HolderCommitment, req.RevocationID, expiry, slots))
+	sig, err := is.ZKKey.Sign(zkhash.Message(req.Schema.ID(), req.HolderCommitment, req.RevocationID, expiry, slots))
 	if err != nil {
 		return nil, err
 	}

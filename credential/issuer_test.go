@@ -1,6 +1,8 @@
 package credential
 
 import (
+	"github.com/zkcred/zkcred/credential/zkhash"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -78,12 +80,12 @@ func TestIssueStored(t *testing.T) {
 	if err := s.CheckHolder(other); !errors.Is(err, ErrInvalidCredential) {
 		t.Errorf("other holder: %v", err)
 	}
-	// The message is what MessageHash gives for the request.
+	// The message is what zkhash.Message gives for the request.
 	req := testRequest(t)
 	slots, _ := req.Schema.Encode(req.Values)
-	want := MessageHash(req.Schema.ID(), req.HolderCommitment, req.RevocationID, uint64(req.ValidUntil.Unix()), slots)
+	want := zkhash.Message(req.Schema.ID(), req.HolderCommitment, req.RevocationID, uint64(req.ValidUntil.Unix()), slots)
 	if got := s.Message(); !got.Equal(&want) {
-		t.Error("Message differs from MessageHash of the request")
+		t.Error("Message differs from zkhash.Message of the request")
 	}
 	// JSON round trip, byte-stable.
 	b, err := json.Marshal(s)

@@ -1,6 +1,8 @@
 package credential
 
 import (
+	"github.com/zkcred/zkcred/credential/zkhash"
+
 	"encoding/json"
 	"fmt"
 	"math"
@@ -34,7 +36,7 @@ const (
 	// TypeEnum is one of Attribute.Enum, encoded as its position plus one.
 	TypeEnum AttrType = "enum"
 	// TypeString is a UTF-8 string of at most [MaxStringLen] bytes, encoded
-	// as [HashString]: only =, ≠, in set and not in set apply to it.
+	// as [zkhash.String]: only =, ≠, in set and not in set apply to it.
 	TypeString AttrType = "string"
 )
 
@@ -257,10 +259,10 @@ func (s *Schema) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ID is the schema's identifier: [HashBytes]([TagSchema], canonical JSON).
+// ID is the schema's identifier: [zkhash.Bytes]([zkhash.TagSchema], canonical JSON).
 // Callers should validate s first; ID hashes whatever s holds.
 func (s *Schema) ID() fr.Element {
-	return HashBytes(TagSchema, s.canonical())
+	return zkhash.Bytes(zkhash.TagSchema, s.canonical())
 }
 
 // Slot returns the slot index and declaration of the named attribute.
@@ -427,7 +429,7 @@ func (a Attribute) encode(v any) (fr.Element, any, error) {
 		if !utf8.ValidString(s) {
 			return bad("invalid UTF-8")
 		}
-		return HashString(s), s, nil
+		return zkhash.String(s), s, nil
 	default:
 		return bad("unknown type")
 	}

@@ -1,6 +1,8 @@
 package credential
 
 import (
+	"github.com/zkcred/zkcred/credential/zkhash"
+
 	"encoding/json"
 	"errors"
 	"math"
@@ -96,8 +98,8 @@ func TestPersonSchemaEncode(t *testing.T) {
 	if !slots[0].Equal(&e) {
 		t.Errorf("birthDate slot %s, want %d", slots[0].String(), wantBD)
 	}
-	if h := HashString("07"); !slots[1].Equal(&h) {
-		t.Error("district slot is not HashString")
+	if h := zkhash.String("07"); !slots[1].Equal(&h) {
+		t.Error("district slot is not zkhash.String")
 	}
 	if !slots[4].IsOne() || !slots[5].IsOne() {
 		t.Error("bool slots")
@@ -283,8 +285,8 @@ func TestSchemaIDAndJSON(t *testing.T) {
 	if !id1.Equal(&id2) {
 		t.Error("id changed in JSON round trip")
 	}
-	if want := HashBytes(TagSchema, b); !id1.Equal(&want) {
-		t.Error("id is not HashBytes(TagSchema, canonical JSON)")
+	if want := zkhash.Bytes(zkhash.TagSchema, b); !id1.Equal(&want) {
+		t.Error("id is not zkhash.Bytes(zkhash.TagSchema, canonical JSON)")
 	}
 	// Golden: changing the person schema, its canonical form or the hash
 	// suite changes this value, and every credential issued under it.

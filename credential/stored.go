@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/did"
 )
 
@@ -38,10 +39,10 @@ type Stored struct {
 	ZKKeyID          string         // verification method of the ZK key
 }
 
-// Message returns [MessageHash] of the stored credential: what the ZK
+// Message returns [zkhash.Message] of the stored credential: what the ZK
 // signature signs and what the zkp circuit recomputes.
 func (s *Stored) Message() fr.Element {
-	return MessageHash(s.Schema.ID(), s.HolderCommitment, s.RevocationID, s.Expiry, s.Slots)
+	return zkhash.Message(s.Schema.ID(), s.HolderCommitment, s.RevocationID, s.Expiry, s.Slots)
 }
 
 // Check verifies the stored credential's internal consistency without any

@@ -11,16 +11,18 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards/eddsa"
 
+	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/did"
 )
 
 // The issuer's zero-knowledge signature.
 //
-// The issuer signs [MessageHash] with EdDSA on gnark-crypto's BN254
+// The issuer signs [zkhash.Message] with EdDSA on gnark-crypto's BN254
 // twisted-Edwards curve (ecc/bn254/twistededwards/eddsa), with the
-// challenge hash [NewEdDSAHash] (Poseidon2, tag [TagEdDSA]); the signed
-// message is the 32-byte big-endian encoding of the MessageHash element.
-// The zkp package verifies the same signature in-circuit with gnark's
+// challenge hash [zkhash.NewEdDSA] (Poseidon2, tag [zkhash.TagEdDSA]);
+// the signed message is the 32-byte big-endian encoding of the
+// zkhash.Message element. The zkp package checks the same signature
+// in-circuit with its own gadget (zkp/internal/circuit), not gnark's
 // std/signature/eddsa.
 //
 // # Encodings (version 1)
@@ -103,13 +105,13 @@ func (k ZKPrivateKey) GoString() string { return k.String() }
 // Format prints a placeholder for every verb.
 func (k ZKPrivateKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
 
-// Sign signs msg (normally a [MessageHash]). Signing is deterministic.
+// Sign signs msg (normally a [zkhash.Message]). Signing is deterministic.
 func (k *ZKPrivateKey) Sign(msg fr.Element) (ZKSignature, error) {
 	if k == nil || k.key == nil {
 		return ZKSignature{}, fmt.Errorf("%w: zero ZK private key", ErrInvalidKey)
 	}
 	m := msg.Bytes()
-	b, err := k.key.Sign(m[:], NewEdDSAHash())
+	b, err := k.key.Sign(m[:], zkhash.NewEdDSA())
 	if err != nil {
 		return ZKSignature{}, fmt.Errorf("credential: ZK sign: %w", err)
 	}
@@ -171,7 +173,7 @@ func VerifyZK(pub *did.ZKPublicKey, msg fr.Element, sig ZKSignature) error {
 	}
 	pk := eddsa.PublicKey{A: pub.Point()}
 	m := msg.Bytes()
-	ok, err := pk.Verify(sig.b[:], m[:], NewEdDSAHash())
+	ok, err := pk.Verify(sig.b[:], m[:], zkhash.NewEdDSA())
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}

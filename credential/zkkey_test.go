@@ -14,6 +14,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards"
 	"github.com/consensys/gnark-crypto/ecc/bn254/twistededwards/eddsa"
 
+	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/did"
 )
 
@@ -36,7 +37,7 @@ func testMessage(t testing.TB) fr.Element {
 	}
 	var secret fr.Element
 	secret.SetUint64(42)
-	return MessageHash(s.ID(), HolderCommitment(secret), 7, 1900000000, slots)
+	return zkhash.Message(s.ID(), HolderCommitment(secret), 7, 1900000000, slots)
 }
 
 func TestZKSignVerify(t *testing.T) {
@@ -62,7 +63,7 @@ func TestZKSignVerify(t *testing.T) {
 	// gnark-crypto's own verifier agrees.
 	pk := eddsa.PublicKey{A: k.Public().Point()}
 	m := msg.Bytes()
-	if ok, err := pk.Verify(sig.Bytes(), m[:], NewEdDSAHash()); !ok || err != nil {
+	if ok, err := pk.Verify(sig.Bytes(), m[:], zkhash.NewEdDSA()); !ok || err != nil {
 		t.Errorf("gnark-crypto Verify = %v, %v", ok, err)
 	}
 
@@ -90,7 +91,7 @@ func TestZKSignVerify(t *testing.T) {
 	slots, _ := s.Encode(v)
 	var secret fr.Element
 	secret.SetUint64(42)
-	if err := VerifyZK(k.Public(), MessageHash(s.ID(), HolderCommitment(secret), 7, 1900000000, slots), sig); !errors.Is(err, ErrBadSignature) {
+	if err := VerifyZK(k.Public(), zkhash.Message(s.ID(), HolderCommitment(secret), 7, 1900000000, slots), sig); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("changed slot: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier/internal/testenv"
 	"github.com/zkcred/zkcred/verifier/protocol"
@@ -162,7 +163,7 @@ func (i *testIssuer) issue(t testing.TB, values map[string]any) *testHolder {
 	i.mu.Unlock()
 	c := zkp.Credential{SchemaID: testSchema().ID(), Slots: slots, RevocationID: rev,
 		Expiry: uint64(testEpoch.AddDate(5, 0, 0).Unix())}
-	sig, err := i.zk.Sign(credential.MessageHash(c.SchemaID, secret.Commitment(), c.RevocationID, c.Expiry, c.Slots))
+	sig, err := i.zk.Sign(zkhash.Message(c.SchemaID, secret.Commitment(), c.RevocationID, c.Expiry, c.Slots))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,12 +18,14 @@ import (
 	"github.com/consensys/gnark/test"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/zkhash"
+	"github.com/zkcred/zkcred/zkp/internal/circuit"
 )
 
 // solved reports whether the assignment satisfies the circuit of shape s
 // (gnark's test engine).
-func solved(s Shape, a *Circuit) error {
-	return test.IsSolved(NewCircuit(s), a, ecc.BN254.ScalarField())
+func solved(s Shape, a *circuit.Circuit) error {
+	return test.IsSolved(newCircuit(s), a, ecc.BN254.ScalarField())
 }
 
 // An engine decides whether an assignment satisfies the circuit of
@@ -37,17 +39,17 @@ func solved(s Shape, a *Circuit) error {
 // ToBinary, IsZero and AssertIsBoolean its own way.
 type engine struct {
 	name  string
-	solve func(a *Circuit) error
+	solve func(a *circuit.Circuit) error
 }
 
 // compiledTestShape holds testShape compiled once per builder for the whole
-// package run, the way [Compile] compiles it (default compile options: no
+// package run, the way compile compiles it (default compile options: no
 // IgnoreUnconstrainedInputs, no debug info).
 var compiledTestShape = sync.OnceValues(func() ([2]constraint.ConstraintSystem, error) {
 	var out [2]constraint.ConstraintSystem
 	var err error
 	for i, nb := range []frontend.NewBuilder{r1cs.NewBuilder[constraint.U64], scs.NewBuilder[constraint.U64]} {
-		if out[i], err = frontend.Compile(ecc.BN254.ScalarField(), nb, NewCircuit(testShape)); err != nil {
+		if out[i], err = frontend.Compile(ecc.BN254.ScalarField(), nb, newCircuit(testShape)); err != nil {
 			return out, err
 		}
 	}
@@ -58,14 +60,14 @@ var compiledTestShape = sync.OnceValues(func() ([2]constraint.ConstraintSystem, 
 // testShape. The compiled solvers get no solver options, as in Prove:
 // solver.NewConfig starts from a clone of gnark's global hint registry, which
 // this package's init fills; engines checks that it holds every hint of
-// [GetHints], so a solve cannot fail, or pass, for want of a hint.
+// circuit.Hints, so a solve cannot fail, or pass, for want of a hint.
 func engines(t *testing.T) []engine {
 	t.Helper()
 	registered := map[solver.HintID]bool{}
 	for _, h := range solver.GetRegisteredHints() {
 		registered[solver.GetHintID(h)] = true
 	}
-	for _, h := range GetHints() {
+	for _, h := range circuit.Hints() {
 		if !registered[solver.GetHintID(h)] {
 			t.Fatalf("hint %s is not registered with the solver", solver.GetHintName(h))
 		}
@@ -74,8 +76,8 @@ func engines(t *testing.T) []engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	compiled := func(ccs constraint.ConstraintSystem) func(*Circuit) error {
-		return func(a *Circuit) error {
+	compiled := func(ccs constraint.ConstraintSystem) func(*circuit.Circuit) error {
+		return func(a *circuit.Circuit) error {
 			w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
 			if err != nil {
 				return err
@@ -85,7 +87,7 @@ func engines(t *testing.T) []engine {
 		}
 	}
 	return []engine{
-		{"test engine", func(a *Circuit) error { return solved(testShape, a) }},
+		{"test engine", func(a *circuit.Circuit) error { return solved(testShape, a) }},
 		{"R1CS (Groth16) solver", compiled(ccs[0])},
 		{"SCS (PLONK) solver", compiled(ccs[1])},
 	}
@@ -113,7 +115,7 @@ func TestAttacks(t *testing.T) {
 		// mutate changes a fresh fixture (statement and witness) and/or the
 		// assignment built from it.
 		fix    func(t *testing.T, f *fixture)
-		assign func(a *Circuit)
+		assign func(a *circuit.Circuit)
 	}{
 		{name: "wrong holder secret", fix: func(t *testing.T, f *fixture) { f.w.Secret.SetUint64(1) }},
 		{name: "attribute changed after signing", fix: func(t *testing.T, f *fixture) { f.w.Credential.Slots[slotLevel] = el(43) }},
@@ -121,11 +123,11 @@ func TestAttacks(t *testing.T) {
 			other, _ := newIssuer(t)
 			sign(t, other, &f.w.Credential, f.w.Secret)
 		}},
-		{name: "S plus group order", assign: func(a *Circuit) {
+		{name: "S plus group order", assign: func(a *circuit.Circuit) {
 			s := new(big.Int).Set(a.SigS.(*big.Int))
 			a.SigS = s.Add(s, &order)
 		}},
-		{name: "schema id swapped", assign: func(a *Circuit) { a.SchemaID = credential.HashString("schema:other/1") }},
+		{name: "schema id swapped", assign: func(a *circuit.Circuit) { a.SchemaID = zkhash.String("schema:other/1") }},
 		{name: "expired by one second", fix: func(t *testing.T, f *fixture) { f.st.Now = f.w.Credential.Expiry + 1 }},
 		{name: "revoked id", fix: func(t *testing.T, f *fixture) {
 			if err := f.revTree.Insert(el(f.w.Credential.RevocationID)); err != nil {
@@ -161,7 +163,7 @@ func TestAttacks(t *testing.T) {
 			f.w.Credential.Slots[slotBirth] = m1
 			f.resign(t)
 		}},
-		{name: "operand wrapped past r (≥ −1)", assign: func(a *Circuit) {
+		{name: "operand wrapped past r (≥ −1)", assign: func(a *circuit.Circuit) {
 			a.Predicates[1].Op = int(OpGe)
 			a.Predicates[1].A = new(big.Int).Sub(ecc.BN254.ScalarField(), big.NewInt(1))
 		}},
@@ -202,27 +204,27 @@ func TestAttacks(t *testing.T) {
 		{name: "member for not in set (own leaf)", fix: func(t *testing.T, f *fixture) {
 			f.st.Predicates[0].Op = OpNotInSet // witness stays the membership one
 		}},
-		{name: "set root swapped", assign: func(a *Circuit) { a.Predicates[0].A = 12345 }},
-		{name: "no-op hiding a predicate (op 0 with slot and operand)", assign: func(a *Circuit) { a.Predicates[1].Op = 0 }},
-		{name: "no-op with operand B", assign: func(a *Circuit) {
-			a.Predicates[2] = predicateInputs{Slot: 0, Op: 0, A: 0, B: 1}
+		{name: "set root swapped", assign: func(a *circuit.Circuit) { a.Predicates[0].A = 12345 }},
+		{name: "no-op hiding a predicate (op 0 with slot and operand)", assign: func(a *circuit.Circuit) { a.Predicates[1].Op = 0 }},
+		{name: "no-op with operand B", assign: func(a *circuit.Circuit) {
+			a.Predicates[2] = circuit.Predicate{Slot: 0, Op: 0, A: 0, B: 1}
 		}},
-		{name: "operator code out of range", assign: func(a *Circuit) { a.Predicates[1].Op = numOps }},
-		{name: "set operator at a non-set position", assign: func(a *Circuit) { a.Predicates[2].Op = int(OpInSet) }},
-		{name: "slot index out of range", assign: func(a *Circuit) { a.Predicates[1].Slot = testShape.Slots }},
-		{name: "operand B on a non-between predicate", assign: func(a *Circuit) { a.Predicates[1].B = 1 }},
+		{name: "operator code out of range", assign: func(a *circuit.Circuit) { a.Predicates[1].Op = numOps }},
+		{name: "set operator at a non-set position", assign: func(a *circuit.Circuit) { a.Predicates[2].Op = int(OpInSet) }},
+		{name: "slot index out of range", assign: func(a *circuit.Circuit) { a.Predicates[1].Slot = testShape.Slots }},
+		{name: "operand B on a non-between predicate", assign: func(a *circuit.Circuit) { a.Predicates[1].B = 1 }},
 		{name: "foreign nullifier scope", fix: func(t *testing.T, f *fixture) {
 			f.st.Scope = credential.ScopeElement("other-election")
-		}, assign: func(a *Circuit) { a.Scope[0] = credential.ScopeElement("election-2027") }},
-		{name: "zero nullifier for a scope", assign: func(a *Circuit) { a.Nullifier[0] = 0 }},
-		{name: "nullifier without scope", assign: func(a *Circuit) { a.Scope[0] = 0 }},
-		{name: "disclosed value altered", assign: func(a *Circuit) { a.Disclosed[slotLevel] = 43 }},
-		{name: "undisclosed value leaked as zero mask", assign: func(a *Circuit) { a.Disclosed[slotBirth] = testBirth }},
-		{name: "mask not boolean", assign: func(a *Circuit) {
+		}, assign: func(a *circuit.Circuit) { a.Scope[0] = credential.ScopeElement("election-2027") }},
+		{name: "zero nullifier for a scope", assign: func(a *circuit.Circuit) { a.Nullifier[0] = 0 }},
+		{name: "nullifier without scope", assign: func(a *circuit.Circuit) { a.Scope[0] = 0 }},
+		{name: "disclosed value altered", assign: func(a *circuit.Circuit) { a.Disclosed[slotLevel] = 43 }},
+		{name: "undisclosed value leaked as zero mask", assign: func(a *circuit.Circuit) { a.Disclosed[slotBirth] = testBirth }},
+		{name: "mask not boolean", assign: func(a *circuit.Circuit) {
 			a.DiscloseMask[slotLevel] = 2
 			a.Disclosed[slotLevel] = 84
 		}},
-		{name: "issuer key swapped", assign: func(a *Circuit) {
+		{name: "issuer key swapped", assign: func(a *circuit.Circuit) {
 			_, other := newIssuer(t)
 			p := other.Point()
 			a.IssuerX, a.IssuerY = p.X, p.Y
@@ -291,7 +293,7 @@ func TestAttacks(t *testing.T) {
 		test.WithoutSmallfieldCheck(),
 		test.NoTestEngine(),
 	}, cheats...)
-	test.NewAssert(t).CheckCircuit(NewCircuit(testShape), opts...)
+	test.NewAssert(t).CheckCircuit(newCircuit(testShape), opts...)
 }
 
 // setPred replaces predicate i with a comparison on the birthdate slot.

@@ -9,6 +9,8 @@ import (
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
 	cs "github.com/consensys/gnark/constraint/bn254"
+
+	"github.com/zkcred/zkcred/zkp/internal/gnarkwire"
 )
 
 // ErrCeremony is returned for a ceremony contribution that does not decode
@@ -41,7 +43,7 @@ type Ceremony struct {
 
 // NewCeremony compiles the circuit of shape s and prepares a ceremony.
 func NewCeremony(s Shape) (*Ceremony, error) {
-	ccs, err := Compile(s, Groth16)
+	ccs, err := compile(s, Groth16)
 	if err != nil {
 		return nil, err
 	}
@@ -91,42 +93,42 @@ func encode(w io.WriterTo) ([]byte, error) {
 // decoder runs.
 
 // walkUpdateProof checks an update proof's two point flags.
-func walkUpdateProof(r *reader, what string) error {
-	return errors.Join(r.skipG1s(1, what), r.skipG2s(1, what))
+func walkUpdateProof(r *gnarkwire.Reader, what string) error {
+	return errors.Join(r.SkipG1s(1, what), r.SkipG2s(1, what))
 }
 
 // walkCommons walks an SrsCommons encoding for domain size n.
-func walkCommons(r *reader, n uint64, what string) error {
-	got, err := r.u64(what + " domain size")
+func walkCommons(r *gnarkwire.Reader, n uint64, what string) error {
+	got, err := r.U64(what + " domain size")
 	if err != nil {
 		return err
 	}
 	if got != n {
-		return r.fail("%s is for domain size %d, want %d", what, got, n)
+		return r.Fail("%s is for domain size %d, want %d", what, got, n)
 	}
 	N := int(n)
-	return errors.Join(r.skipG2s(1, what+" [β]₂"), r.skipG1s(2*N-2, what+" [τⁱ]₁"),
-		r.skipG2s(N-1, what+" [τⁱ]₂"), r.skipG1s(2*N, what+" [ατⁱ]₁ [βτⁱ]₁"))
+	return errors.Join(r.SkipG2s(1, what+" [β]₂"), r.SkipG1s(2*N-2, what+" [τⁱ]₁"),
+		r.SkipG2s(N-1, what+" [τⁱ]₂"), r.SkipG1s(2*N, what+" [ατⁱ]₁ [βτⁱ]₁"))
 }
 
 // walkChallenge walks the trailing challenge: empty or a 32-byte hash.
-func walkChallenge(r *reader, what string) error {
-	b, err := r.take(1, what+" challenge")
+func walkChallenge(r *gnarkwire.Reader, what string) error {
+	b, err := r.Take(1, what+" challenge")
 	if err != nil {
 		return err
 	}
 	if b[0] != 0 && b[0] != 32 {
-		return r.fail("%s challenge of %d bytes", what, b[0])
+		return r.Fail("%s challenge of %d bytes", what, b[0])
 	}
-	if _, err := r.take(int(b[0]), what+" challenge"); err != nil {
+	if _, err := r.Take(int(b[0]), what+" challenge"); err != nil {
 		return err
 	}
-	return r.end(what)
+	return r.End(what)
 }
 
 // checkPhase1 walks a whole phase-1 encoding.
 func (c *Ceremony) checkPhase1(b []byte, what string) error {
-	r := newReader(b, ErrCeremony)
+	r := gnarkwire.NewReader(b, ErrCeremony)
 	for i := 0; i < 3; i++ {
 		if err := walkUpdateProof(r, fmt.Sprintf("%s proof %d", what, i)); err != nil {
 			return err
@@ -142,17 +144,17 @@ func (c *Ceremony) checkPhase1(b []byte, what string) error {
 // per private wire, N−1 Z points.
 func (c *Ceremony) checkPhase2(b []byte, what string) error {
 	internal, secret, _ := c.r1cs.GetNbVariables()
-	r := newReader(b, ErrCeremony)
-	nc, err := r.take(2, what)
+	r := gnarkwire.NewReader(b, ErrCeremony)
+	nc, err := r.Take(2, what)
 	if err != nil {
 		return err
 	}
 	if nc[0]|nc[1] != 0 {
-		return r.fail("%s has commitments; this circuit has none", what)
+		return r.Fail("%s has commitments; this circuit has none", what)
 	}
-	if err := errors.Join(r.skipG1s(1, what+" [δ]₁"), r.header(internal+secret, what+" K"),
-		r.skipG1s(internal+secret, what+" K"), r.header(int(c.n)-1, what+" Z"), r.skipG1s(int(c.n)-1, what+" Z"),
-		r.skipG2s(1, what+" [δ]₂"), walkUpdateProof(r, what+" proof")); err != nil {
+	if err := errors.Join(r.SkipG1s(1, what+" [δ]₁"), r.Header(internal+secret, what+" K"),
+		r.SkipG1s(internal+secret, what+" K"), r.Header(int(c.n)-1, what+" Z"), r.SkipG1s(int(c.n)-1, what+" Z"),
+		r.SkipG2s(1, what+" [δ]₂"), walkUpdateProof(r, what+" proof")); err != nil {
 		return err
 	}
 	return walkChallenge(r, what)
@@ -227,8 +229,8 @@ func (c *Ceremony) VerifyPhase1(beacon []byte, contributions ...[]byte) ([]byte,
 
 func (c *Ceremony) commons(b []byte) (*mpcsetup.SrsCommons, error) {
 	var commons mpcsetup.SrsCommons
-	r := newReader(b, ErrCeremony)
-	if err := errors.Join(walkCommons(r, c.n, "phase 1 result"), r.end("phase 1 result")); err != nil {
+	r := gnarkwire.NewReader(b, ErrCeremony)
+	if err := errors.Join(walkCommons(r, c.n, "phase 1 result"), r.End("phase 1 result")); err != nil {
 		return nil, err
 	}
 	if err := decodeExact(&commons, b, "phase 1 result"); err != nil {

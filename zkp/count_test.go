@@ -19,7 +19,7 @@ func TestConstraintCounts(t *testing.T) {
 		{ReferenceShape(), PLONK, 1<<15 - nbPublic(ReferenceShape())},
 		{DefaultShape(), Groth16, 1 << 15},
 	} {
-		ccs, err := Compile(c.shape, c.b)
+		ccs, err := compile(c.shape, c.b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,12 +31,12 @@ func TestConstraintCounts(t *testing.T) {
 	}
 }
 
-// TestGroth16BSideWires guards the Poseidon2 S-box order (hash.go): the
+// TestGroth16BSideWires guards the Poseidon2 S-box order (internal/circuit/hash.go): the
 // wires on the B side of the R1CS each cost a point in Groth16's G2 MSM,
 // the prover's most costly per point. gnark's std permutation puts about
 // 2,700 more there on the reference shape.
 func TestGroth16BSideWires(t *testing.T) {
-	ccs, err := Compile(ReferenceShape(), Groth16)
+	ccs, err := compile(ReferenceShape(), Groth16)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@
 // A holder proves, for a credential it holds, without revealing its
 // attributes, signature or id: the issuer (public key a public input)
 // signed the attribute slots under the schema (EdDSA on BN254's
-// twisted-Edwards curve over credential.MessageHash); it knows the holder
+// twisted-Edwards curve over zkhash.Message); it knows the holder
 // secret the credential commits to; each public predicate holds (=, ≠, <,
 // ≤, >, ≥, between, in set, not in set); the credential is not expired at
 // the verifier's date and its id is not in the issuer's revocation tree;
@@ -52,7 +52,7 @@
 // Reference shape (8 slots, 2 predicates, revocation depth 32): 13,969
 // R1CS constraints (Groth16, 2^14 domain), 26,992 PLONK gates (2^15).
 // Default shape: 25,925 R1CS constraints. The EdDSA verification (about
-// 4,900 constraints with fixed-base windows for [S]B, see eddsa.go; gnark's
-// std eddsa.Verify costs 6,650) and the revocation path (186 per level)
+// 4,900 constraints with fixed-base windows for [S]B, in
+// zkp/internal/circuit; gnark's std eddsa.Verify would cost 6,650) and the revocation path (186 per level)
 // dominate. TestConstraintCounts guards the domain budgets.
 package zkp

@@ -12,6 +12,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -40,7 +41,7 @@ func Example() {
 	}
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	cred := zkp.Credential{SchemaID: schema.ID(), Slots: slots, RevocationID: 42, Expiry: uint64(now.AddDate(5, 0, 0).Unix())}
-	sig, _ := zkKey.Sign(credential.MessageHash(cred.SchemaID, secret.Commitment(), cred.RevocationID, cred.Expiry, cred.Slots))
+	sig, _ := zkKey.Sign(zkhash.Message(cred.SchemaID, secret.Commitment(), cred.RevocationID, cred.Expiry, cred.Slots))
 	cred.Signature = sig
 
 	// Verifier: the statement is public and computed by the verifier.
@@ -53,7 +54,7 @@ func Example() {
 		SchemaID:       schema.ID(),
 		Now:            uint64(now.Unix()),
 		RevocationRoot: revoked.Root(),
-		RequestHash:    credential.HashBytes(credential.TagRequest, []byte("nonce-1")),
+		RequestHash:    zkhash.Bytes(zkhash.TagRequest, []byte("nonce-1")),
 		Predicates:     []zkp.Predicate{{Slot: 0, Op: zkp.OpLe, A: cut}},
 	}
 
@@ -75,7 +76,7 @@ func Example() {
 
 	// The same proof does not verify for another request.
 	other := st
-	other.RequestHash = credential.HashBytes(credential.TagRequest, []byte("nonce-2"))
+	other.RequestHash = zkhash.Bytes(zkhash.TagRequest, []byte("nonce-2"))
 	fmt.Println("replayed:", errors.Is(zkp.Verify(keys.VerifyingKey, &other, p), zkp.ErrInvalidProof))
 
 	// A holder asked to prove a false statement gets ErrUnsatisfied before any proving work.

@@ -10,7 +10,9 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/zkp/internal/circuit"
 )
 
 // testShape is small enough for the test engine: 4 slots, 3 predicates of
@@ -57,9 +59,9 @@ func newIssuer(t testing.TB) (*eddsa.PrivateKey, *did.ZKPublicKey) {
 
 func sign(t testing.TB, sk *eddsa.PrivateKey, c *Credential, secret fr.Element) {
 	t.Helper()
-	msg := credential.MessageHash(c.SchemaID, credential.HolderCommitment(secret), c.RevocationID, c.Expiry, c.Slots)
+	msg := zkhash.Message(c.SchemaID, credential.HolderCommitment(secret), c.RevocationID, c.Expiry, c.Slots)
 	mb := msg.Bytes()
-	sig, err := sk.Sign(mb[:], credential.NewEdDSAHash())
+	sig, err := sk.Sign(mb[:], zkhash.NewEdDSA())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,10 +82,10 @@ func newFixture(t testing.TB, s Shape) *fixture {
 	}
 	slots := make([]fr.Element, s.Slots)
 	slots[slotBirth] = el(testBirth)
-	slots[slotRegion] = credential.HashString("district-07")
+	slots[slotRegion] = zkhash.String("district-07")
 	slots[slotVehicle] = el(5)
 	slots[slotLevel] = el(42)
-	c := Credential{SchemaID: credential.HashString("schema:citizen/1"), Slots: slots, RevocationID: 1000, Expiry: testNow + 86400}
+	c := Credential{SchemaID: zkhash.String("schema:citizen/1"), Slots: slots, RevocationID: 1000, Expiry: testNow + 86400}
 	sign(t, f.sk, &c, secret)
 
 	var err error
@@ -106,10 +108,10 @@ func newFixture(t testing.TB, s Shape) *fixture {
 		SchemaID:       c.SchemaID,
 		Now:            testNow,
 		RevocationRoot: f.revTree.Root(),
-		RequestHash:    credential.Hash(credential.TagRequest, el(123456789)),
+		RequestHash:    zkhash.Hash(zkhash.TagRequest, el(123456789)),
 		Predicates: []Predicate{
 			{Slot: slotBirth, Op: OpLe, A: el(testCut)},
-			{Slot: slotRegion, Op: OpEq, A: credential.HashString("district-07")},
+			{Slot: slotRegion, Op: OpEq, A: zkhash.String("district-07")},
 		},
 	}
 	if s.SetPredicates > 0 {
@@ -157,6 +159,6 @@ func (f *fixture) resign(t testing.TB) {
 // full returns the circuit assignment for the fixture as it stands,
 // without the native check (attacks build assignments the holder's Prove
 // would refuse).
-func (f *fixture) full() *Circuit {
+func (f *fixture) full() *circuit.Circuit {
 	return assignment(f.shape, &f.st, &f.w, outputs(f.shape, &f.st, &f.w))
 }

@@ -70,7 +70,7 @@ func FuzzVerifyGroth16Proof(f *testing.F) {
 		var rawErr, decErr error
 		var d *groth16bn254.Proof
 		withinCeiling(t, "groth16 verify", func() {
-			rawErr = vk.g16fast.verify(nil, raw, vec)
+			rawErr = vk.g16fast.Verify(nil, raw, vec)
 			d, decErr = decodeGroth16Proof(raw)
 		})
 		if decErr != nil {
@@ -79,7 +79,7 @@ func FuzzVerifyGroth16Proof(f *testing.F) {
 			}
 			return
 		}
-		fastErr := vk.g16fast.verify(d, nil, vec)
+		fastErr := vk.g16fast.Verify(d, nil, vec)
 		gnarkErr := groth16.Verify(d, vk.g16, pub)
 		if (rawErr == nil) != (fastErr == nil) || (fastErr == nil) != (gnarkErr == nil) {
 			t.Fatalf("raw path %v, decoded path %v, gnark %v", rawErr, fastErr, gnarkErr)

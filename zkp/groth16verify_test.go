@@ -3,7 +3,6 @@ package zkp
 import (
 	"bytes"
 	"errors"
-	"math/big"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
@@ -57,7 +56,7 @@ func TestGroth16FastVerifierAgreesWithGnark(t *testing.T) {
 			t.Fatal(err)
 		}
 		gnarkErr := groth16.Verify(proof, vk.g16, w)
-		fastErr := vk.g16fast.verify(proof, nil, vec)
+		fastErr := vk.g16fast.Verify(proof, nil, vec)
 		if (gnarkErr == nil) != wantOK || (fastErr == nil) != wantOK {
 			t.Errorf("%s: gnark %v, fast %v, want ok=%v", name, gnarkErr, fastErr, wantOK)
 		}
@@ -87,37 +86,37 @@ func TestGroth16FastVerifierAgreesWithGnark(t *testing.T) {
 	check("honest, after rejections", proof, vec, true)
 	errs := make(chan error, 4)
 	for range 4 {
-		go func() { errs <- vk.g16fast.verify(proof, nil, vec) }()
+		go func() { errs <- vk.g16fast.Verify(proof, nil, vec) }()
 	}
 	for range 4 {
 		if err := <-errs; err != nil {
 			t.Errorf("concurrent verify: %v", err)
 		}
 	}
-	if err := vk.g16fast.verify(proof, nil, vec[1:]); err == nil {
+	if err := vk.g16fast.Verify(proof, nil, vec[1:]); err == nil {
 		t.Error("short public input vector accepted")
 	}
 
 	// From raw bytes (B decoded concurrently with the public-input sum):
 	// the honest proof verifies; with any one bit flipped, it is rejected,
 	// exactly when decoding and verifying the decoded proof rejects it.
-	if err := vk.g16fast.verify(nil, p.Proof, vec); err != nil {
+	if err := vk.g16fast.Verify(nil, p.Proof, vec); err != nil {
 		t.Fatalf("honest raw proof: %v", err)
 	}
 	for _, raw := range [][]byte{nil, p.Proof[:127], append(bytes.Clone(p.Proof), 0)} {
-		if err := vk.g16fast.verify(nil, raw, vec); !errors.Is(err, ErrInvalidProof) {
+		if err := vk.g16fast.Verify(nil, raw, vec); !errors.Is(err, ErrInvalidProof) {
 			t.Errorf("%d-byte proof: %v", len(raw), err)
 		}
 	}
 	for bit := 0; bit < 8*len(p.Proof); bit++ {
 		raw := bytes.Clone(p.Proof)
 		raw[bit/8] ^= 1 << (bit % 8)
-		rawErr := vk.g16fast.verify(nil, raw, vec)
+		rawErr := vk.g16fast.Verify(nil, raw, vec)
 		if rawErr == nil {
 			t.Fatalf("bit %d flipped: accepted", bit)
 		}
 		if d, err := decodeGroth16Proof(raw); err == nil {
-			if err := vk.g16fast.verify(d, nil, vec); err == nil {
+			if err := vk.g16fast.Verify(d, nil, vec); err == nil {
 				t.Fatalf("bit %d flipped: decoded proof accepted", bit)
 			}
 		} else if !errors.Is(rawErr, ErrInvalidProof) {
@@ -148,52 +147,6 @@ func TestPublicVectorMatchesWitness(t *testing.T) {
 			if !got[i].Equal(&want[i]) {
 				t.Errorf("%v: public input %d differs", fs, i)
 			}
-		}
-	}
-}
-
-// TestFixedBaseMulAdd checks the verifier's fixed-base scalar
-// multiplication against gnark-crypto's on edge and random scalars.
-func TestFixedBaseMulAdd(t *testing.T) {
-	_, _, g1, _ := bn254.Generators()
-	var p bn254.G1Affine
-	p.ScalarMultiplication(&g1, big.NewInt(123456789))
-	table := newFixedBaseTable(&p)
-	r := fr.Modulus()
-	scalars := []*big.Int{
-		big.NewInt(0), big.NewInt(1), big.NewInt(2), big.NewInt(15), big.NewInt(16), big.NewInt(17),
-		big.NewInt(31), big.NewInt(32), big.NewInt(33), big.NewInt(1<<62 - 1),
-		new(big.Int).Sub(r, big.NewInt(1)), new(big.Int).Sub(r, big.NewInt(2)),
-		new(big.Int).Lsh(big.NewInt(1), 253), new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 253), big.NewInt(1)),
-		new(big.Int).Lsh(big.NewInt(1), 64), new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 128), big.NewInt(1)),
-	}
-	for i := 0; i < 200; i++ {
-		var x fr.Element
-		x.SetRandom()
-		scalars = append(scalars, x.BigInt(new(big.Int)))
-	}
-	// all-ones digit patterns: every window 31 (carry chains)
-	ones := new(big.Int)
-	for i := 0; i < 250; i++ {
-		ones.SetBit(ones, i, 1)
-	}
-	scalars = append(scalars, ones)
-	for _, s := range scalars {
-		var x fr.Element
-		x.SetBigInt(s)
-		var got bn254.G1Jac
-		fixedBaseMulAdd(&got, table, &x)
-		var want bn254.G1Jac
-		want.ScalarMultiplication(new(bn254.G1Jac).FromAffine(&p), x.BigInt(new(big.Int)))
-		if !got.Equal(&want) {
-			t.Fatalf("scalar %s: fixed-base result differs", s)
-		}
-		// accumulating onto a non-zero point
-		got.FromAffine(&p)
-		fixedBaseMulAdd(&got, table, &x)
-		want.AddMixed(&p)
-		if !got.Equal(&want) {
-			t.Fatalf("scalar %s: accumulated result differs", s)
 		}
 	}
 }

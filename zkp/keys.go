@@ -24,6 +24,10 @@ import (
 	"github.com/consensys/gnark/frontend/cs/scs"
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/zkcred/zkcred/zkp/internal/circuit"
+	"github.com/zkcred/zkcred/zkp/internal/gnarkwire"
+	"github.com/zkcred/zkcred/zkp/internal/groth16verify"
 )
 
 // Backend is a proof system on BN254.
@@ -51,21 +55,24 @@ func (b Backend) check() error {
 	return nil
 }
 
-// Compile compiles the circuit of shape s for backend b (R1CS for Groth16,
+// compile compiles the circuit of shape s for backend b (R1CS for Groth16,
 // PLONKish for PLONK).
-func Compile(s Shape, b Backend) (constraint.ConstraintSystem, error) {
+func compile(s Shape, b Backend) (constraint.ConstraintSystem, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	if err := b.check(); err != nil {
 		return nil, err
 	}
+	c, err := circuit.New(s.params())
+	if err != nil {
+		return nil, err
+	}
 	var ccs constraint.ConstraintSystem
-	var err error
 	if b == PLONK {
-		ccs, err = frontend.Compile(ecc.BN254.ScalarField(), scs.NewBuilder, NewCircuit(s))
+		ccs, err = frontend.Compile(ecc.BN254.ScalarField(), scs.NewBuilder, c)
 	} else {
-		ccs, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, NewCircuit(s))
+		ccs, err = frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, c)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("zkp: compile %s: %w", s, err)
@@ -101,7 +108,7 @@ type VerifyingKey struct {
 	shape   Shape
 	backend Backend
 	g16     *groth16bn254.VerifyingKey
-	g16fast *g16Verifier // nil: use gnark's verifier
+	g16fast *groth16verify.Verifier // nil: use gnark's verifier
 	pl      *plonkbn254.VerifyingKey
 	raw     []byte // gnark encoding
 	fp      Fingerprint
@@ -152,7 +159,7 @@ func newVerifyingKey(s Shape, b Backend, vk any) (*VerifyingKey, error) {
 		if _, err := k.WriteTo(&buf); err != nil {
 			return nil, err
 		}
-		fast, err := newG16Verifier(k)
+		fast, err := groth16verify.New(k, ErrInvalidProof)
 		if err != nil {
 			return nil, err
 		}
@@ -208,7 +215,7 @@ func (k *Keys) check() error {
 // it can forge proofs. Use [Ceremony] (Groth16) or [SetupPLONK] with a
 // ceremony SRS in production.
 func UnsafeSetup(s Shape, b Backend) (*Keys, error) {
-	ccs, err := Compile(s, b)
+	ccs, err := compile(s, b)
 	if err != nil {
 		return nil, err
 	}
@@ -347,12 +354,12 @@ func decodeGroth16VK(s Shape, raw []byte) (*groth16bn254.VerifyingKey, error) {
 	if want := vkSize(s, Groth16); len(raw) != want {
 		return nil, fmt.Errorf("%w: groth16 key length %d, want %d", ErrInvalidKey, len(raw), want)
 	}
-	r := newReader(raw, ErrInvalidKey)
+	r := gnarkwire.NewReader(raw, ErrInvalidKey)
 	vk := new(groth16bn254.VerifyingKey)
 	if err := errors.Join(
-		r.g1(&vk.G1.Alpha, "α"), r.g1(&vk.G1.Beta, "β₁"), r.g2(&vk.G2.Beta, "β₂"),
-		r.g2(&vk.G2.Gamma, "γ"), r.g1(&vk.G1.Delta, "δ₁"), r.g2(&vk.G2.Delta, "δ₂"),
-		r.header(k, "K"),
+		r.G1(&vk.G1.Alpha, "α"), r.G1(&vk.G1.Beta, "β₁"), r.G2(&vk.G2.Beta, "β₂"),
+		r.G2(&vk.G2.Gamma, "γ"), r.G1(&vk.G1.Delta, "δ₁"), r.G2(&vk.G2.Delta, "δ₂"),
+		r.Header(k, "K"),
 	); err != nil {
 		return nil, err
 	}
@@ -364,11 +371,11 @@ func decodeGroth16VK(s Shape, raw []byte) (*groth16bn254.VerifyingKey, error) {
 	}
 	vk.G1.K = make([]bn254.G1Affine, k)
 	for i := range vk.G1.K {
-		if err := r.g1(&vk.G1.K[i], fmt.Sprintf("K[%d]", i)); err != nil {
+		if err := r.G1(&vk.G1.K[i], fmt.Sprintf("K[%d]", i)); err != nil {
 			return nil, err
 		}
 	}
-	if err := errors.Join(r.header(0, "committed public inputs"), r.header(0, "commitment keys"), r.end("groth16 key")); err != nil {
+	if err := errors.Join(r.Header(0, "committed public inputs"), r.Header(0, "commitment keys"), r.End("groth16 key")); err != nil {
 		return nil, err
 	}
 	vk.PublicAndCommitmentCommitted = [][]int{}
@@ -403,11 +410,11 @@ func decodePLONKVK(s Shape, raw []byte) (*plonkbn254.VerifyingKey, error) {
 	if want := vkSize(s, PLONK); len(raw) != want {
 		return nil, fmt.Errorf("%w: plonk key length %d, want %d", ErrInvalidKey, len(raw), want)
 	}
-	r := newReader(raw, ErrInvalidKey)
+	r := gnarkwire.NewReader(raw, ErrInvalidKey)
 	vk := new(plonkbn254.VerifyingKey)
-	marker, err1 := r.u64("marker")
-	version, err2 := r.u64("version")
-	size, err3 := r.u64("size")
+	marker, err1 := r.U64("marker")
+	version, err2 := r.U64("version")
+	size, err3 := r.U64("size")
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return nil, err
 	}
@@ -418,10 +425,10 @@ func decodePLONKVK(s Shape, raw []byte) (*plonkbn254.VerifyingKey, error) {
 		return nil, fmt.Errorf("%w: plonk domain size %d", ErrInvalidKey, size)
 	}
 	vk.Size = size
-	if err := errors.Join(r.fr(&vk.SizeInv, "SizeInv"), r.fr(&vk.Generator, "Generator")); err != nil {
+	if err := errors.Join(r.Fr(&vk.SizeInv, "SizeInv"), r.Fr(&vk.Generator, "Generator")); err != nil {
 		return nil, err
 	}
-	nbPub, err := r.u64("public inputs")
+	nbPub, err := r.U64("public inputs")
 	if err != nil {
 		return nil, err
 	}
@@ -429,7 +436,7 @@ func decodePLONKVK(s Shape, raw []byte) (*plonkbn254.VerifyingKey, error) {
 		return nil, fmt.Errorf("%w: %d public inputs, shape has %d", ErrInvalidKey, nbPub, nbPublic(s))
 	}
 	vk.NbPublicVariables = nbPub
-	if err := r.fr(&vk.CosetShift, "CosetShift"); err != nil {
+	if err := r.Fr(&vk.CosetShift, "CosetShift"); err != nil {
 		return nil, err
 	}
 	var sizeInv fr.Element
@@ -443,21 +450,21 @@ func decodePLONKVK(s Shape, raw []byte) (*plonkbn254.VerifyingKey, error) {
 		return nil, fmt.Errorf("%w: plonk domain constants do not match size %d", ErrInvalidKey, size)
 	}
 	for i, p := range []*bn254.G1Affine{&vk.S[0], &vk.S[1], &vk.S[2], &vk.Ql, &vk.Qr, &vk.Qm, &vk.Qo, &vk.Qk} {
-		if err := r.g1(p, fmt.Sprintf("selector commitment %d", i)); err != nil {
+		if err := r.G1(p, fmt.Sprintf("selector commitment %d", i)); err != nil {
 			return nil, err
 		}
 	}
-	if err := errors.Join(r.header(0, "Qcp"), r.g1(&vk.Kzg.G1, "KZG [1]G1"),
-		r.g2(&vk.Kzg.G2[0], "KZG [1]G2"), r.g2(&vk.Kzg.G2[1], "KZG [τ]G2")); err != nil {
+	if err := errors.Join(r.Header(0, "Qcp"), r.G1(&vk.Kzg.G1, "KZG [1]G1"),
+		r.G2(&vk.Kzg.G2[0], "KZG [1]G2"), r.G2(&vk.Kzg.G2[1], "KZG [τ]G2")); err != nil {
 		return nil, err
 	}
 	if vk.Kzg.G1.IsInfinity() || vk.Kzg.G2[0].IsInfinity() || vk.Kzg.G2[1].IsInfinity() {
 		return nil, fmt.Errorf("%w: plonk key has the identity as a KZG generator or [τ]G2", ErrInvalidKey)
 	}
-	if _, err := r.take(plonkLinesSize, "KZG lines"); err != nil {
+	if _, err := r.Take(plonkLinesSize, "KZG lines"); err != nil {
 		return nil, err
 	}
-	if err := errors.Join(r.header(0, "commitment constraints"), r.end("plonk key")); err != nil {
+	if err := errors.Join(r.Header(0, "commitment constraints"), r.End("plonk key")); err != nil {
 		return nil, err
 	}
 	vk.Kzg.Lines[0] = bn254.PrecomputeLines(vk.Kzg.G2[0])
@@ -640,7 +647,7 @@ func LoadKeys(dir string, want *Fingerprint) (*Keys, error) {
 	// The constraint system is not decoded: the circuit is recompiled
 	// from the shape (deterministic, ~0.1 s) and ccs.bin must be exactly
 	// its encoding (so a directory from another circuit build is refused).
-	ccs, err := Compile(m.Shape, m.Backend)
+	ccs, err := compile(m.Shape, m.Backend)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
 	}

@@ -109,8 +109,8 @@ func TestNilAndZeroValues(t *testing.T) {
 		{"(&Ceremony{}).Finish", ErrCeremony, func() error { _, err := (&Ceremony{}).Finish(nil, nil, []byte{1}); return err }, false},
 
 		// Zero shapes and backends
-		{"Compile(zero shape)", ErrInvalidShape, func() error { _, err := Compile(Shape{}, Groth16); return err }, false},
-		{"Compile(unknown backend)", ErrUnknownBackend, func() error { _, err := Compile(testShape, ""); return err }, false},
+		{"compile(zero shape)", ErrInvalidShape, func() error { _, err := compile(Shape{}, Groth16); return err }, false},
+		{"compile(unknown backend)", ErrUnknownBackend, func() error { _, err := compile(testShape, ""); return err }, false},
 		{"UnsafeSetup(zero shape)", ErrInvalidShape, func() error { _, err := UnsafeSetup(Shape{}, Groth16); return err }, false},
 		{"UnsafeCachedSetup(zero shape)", ErrInvalidShape, func() error { _, err := UnsafeCachedSetup(t.TempDir(), Shape{}, Groth16); return err }, false},
 		{"SRSSizeFor(zero shape)", ErrInvalidShape, func() error { _, err := SRSSizeFor(Shape{}); return err }, false},

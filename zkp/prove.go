@@ -15,6 +15,9 @@ import (
 	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkcred/zkcred/zkp/internal/gnarkwire"
+	"github.com/zkcred/zkcred/zkp/internal/groth16verify"
 )
 
 // ErrInvalidProof is returned by [Verify] when the proof does not verify
@@ -118,7 +121,7 @@ func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
 	}
 	if vk.backend == Groth16 && vk.g16fast != nil {
 		// nil when not decoded yet: verify decodes p.Proof itself
-		if err := vk.g16fast.verify(p.cachedGroth16Proof(), p.Proof, publicVector(s, st, out)); err != nil {
+		if err := vk.g16fast.Verify(p.cachedGroth16Proof(), p.Proof, publicVector(s, st, out)); err != nil {
 			if errors.Is(err, ErrInvalidProof) {
 				return err
 			}
@@ -182,7 +185,7 @@ func verifyProof(vk *VerifyingKey, p *Presentation, pub witness.Witness) error {
 // Groth16 proofs are encoded as Ar (G1, 32 B) | Bs (G2, 64 B) | Krs (G1,
 // 32 B), compressed: 128 bytes. The circuit uses no commitments, so nothing
 // else is needed.
-const groth16ProofSize = 128
+const groth16ProofSize = groth16verify.ProofSize
 
 func encodeGroth16Proof(p *groth16bn254.Proof) []byte {
 	out := make([]byte, 0, groth16ProofSize)
@@ -212,25 +215,13 @@ func decodeGroth16Proof(raw []byte) (*groth16bn254.Proof, error) {
 // decodeG1 decodes a compressed G1 point: on the curve (the whole curve is
 // the prime-order group), canonical encoding.
 func decodeG1(p *bn254.G1Affine, raw []byte, name string) error {
-	if _, err := p.SetBytes(raw); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrInvalidProof, name, err)
-	}
-	if b := p.Bytes(); !bytes.Equal(b[:], raw) {
-		return fmt.Errorf("%w: %s: non-canonical point encoding", ErrInvalidProof, name)
-	}
-	return nil
+	return gnarkwire.DecodeG1(p, raw, name, ErrInvalidProof)
 }
 
 // decodeG2 decodes a compressed G2 point: on the curve, in the prime-order
 // subgroup (SetBytes checks both), canonical encoding.
 func decodeG2(p *bn254.G2Affine, raw []byte, name string) error {
-	if _, err := p.SetBytes(raw); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrInvalidProof, name, err)
-	}
-	if b := p.Bytes(); !bytes.Equal(b[:], raw) {
-		return fmt.Errorf("%w: %s: non-canonical point encoding", ErrInvalidProof, name)
-	}
-	return nil
+	return gnarkwire.DecodeG2(p, raw, name, ErrInvalidProof)
 }
 
 // PLONK proofs are gnark's compressed encoding (BN254, no commitments):
@@ -251,33 +242,33 @@ func decodePLONKProof(raw []byte) (*plonkbn254.Proof, error) {
 	if len(raw) != plonkProofSize {
 		return nil, fmt.Errorf("%w: plonk proof is %d bytes, want %d", ErrInvalidProof, len(raw), plonkProofSize)
 	}
-	r := newReader(raw, ErrInvalidProof)
+	r := gnarkwire.NewReader(raw, ErrInvalidProof)
 	p := new(plonkbn254.Proof)
 	points := []*bn254.G1Affine{&p.LRO[0], &p.LRO[1], &p.LRO[2], &p.Z, &p.H[0], &p.H[1], &p.H[2], &p.BatchedProof.H}
 	for i, pt := range points {
-		if err := r.g1(pt, fmt.Sprintf("plonk proof point %d", i)); err != nil {
+		if err := r.G1(pt, fmt.Sprintf("plonk proof point %d", i)); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.header(plonkClaimedValues, "plonk proof claimed values"); err != nil {
+	if err := r.Header(plonkClaimedValues, "plonk proof claimed values"); err != nil {
 		return nil, err
 	}
 	p.BatchedProof.ClaimedValues = make([]fr.Element, plonkClaimedValues)
 	for i := range p.BatchedProof.ClaimedValues {
-		if err := r.fr(&p.BatchedProof.ClaimedValues[i], "plonk proof claimed value"); err != nil {
+		if err := r.Fr(&p.BatchedProof.ClaimedValues[i], "plonk proof claimed value"); err != nil {
 			return nil, err
 		}
 	}
-	if err := r.g1(&p.ZShiftedOpening.H, "plonk proof shifted opening"); err != nil {
+	if err := r.G1(&p.ZShiftedOpening.H, "plonk proof shifted opening"); err != nil {
 		return nil, err
 	}
-	if err := r.fr(&p.ZShiftedOpening.ClaimedValue, "plonk proof shifted claimed value"); err != nil {
+	if err := r.Fr(&p.ZShiftedOpening.ClaimedValue, "plonk proof shifted claimed value"); err != nil {
 		return nil, err
 	}
-	if err := r.header(0, "plonk proof commitments"); err != nil {
+	if err := r.Header(0, "plonk proof commitments"); err != nil {
 		return nil, err
 	}
-	if err := r.end("plonk proof"); err != nil {
+	if err := r.End("plonk proof"); err != nil {
 		return nil, err
 	}
 	p.Bsb22Commitments = []kzg.Digest{}

@@ -14,6 +14,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/did"
 )
 
@@ -106,10 +107,10 @@ func TestGroth16PublicInputsBound(t *testing.T) {
 	_, otherKey := newIssuer(t)
 	mutations := map[string]func(st *Statement){
 		"issuer key":          func(st *Statement) { st.Issuer = otherKey },
-		"schema id":           func(st *Statement) { st.SchemaID = credential.HashString("schema:x") },
+		"schema id":           func(st *Statement) { st.SchemaID = zkhash.String("schema:x") },
 		"date":                func(st *Statement) { st.Now++ },
 		"revocation root":     func(st *Statement) { st.RevocationRoot = el(1) },
-		"request hash replay": func(st *Statement) { st.RequestHash = credential.Hash(credential.TagRequest, el(987654321)) },
+		"request hash replay": func(st *Statement) { st.RequestHash = zkhash.Hash(zkhash.TagRequest, el(987654321)) },
 		"foreign scope":       func(st *Statement) { st.Scope = credential.ScopeElement("other") },
 		"set root":            func(st *Statement) { st.Predicates[0].A = el(77) },
 		"predicate slot":      func(st *Statement) { st.Predicates[1].Slot = slotLevel },

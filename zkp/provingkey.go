@@ -10,6 +10,8 @@ import (
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/consensys/gnark/constraint"
+
+	"github.com/zkcred/zkcred/zkp/internal/gnarkwire"
 )
 
 // A proving key file is as trusted as whoever supplies the key directory,
@@ -86,99 +88,99 @@ func groth16PKBounds(ccs constraint.ConstraintSystem) (wires, private int, card 
 // with infA (infB) of them set.
 func checkGroth16PKLayout(ccs constraint.ConstraintSystem, raw []byte) error {
 	wires, private, card, _ := groth16PKBounds(ccs)
-	r := newReader(raw, ErrInvalidKey)
+	r := gnarkwire.NewReader(raw, ErrInvalidKey)
 	var want bytes.Buffer
 	if _, err := fft.NewDomain(uint64(ccs.GetNbConstraints()), fft.WithoutPrecompute()).WriteTo(&want); err != nil {
 		return err
 	}
-	dom, err := r.take(want.Len(), "proving key domain")
+	dom, err := r.Take(want.Len(), "proving key domain")
 	if err != nil {
 		return err
 	}
 	if !bytes.Equal(dom[:len(dom)-1], want.Bytes()[:want.Len()-1]) || dom[len(dom)-1] > 1 {
-		return r.fail("proving key domain is not the circuit's")
+		return r.Fail("proving key domain is not the circuit's")
 	}
-	if err := r.skipG1s(3, "proving key α β δ"); err != nil {
+	if err := r.SkipG1s(3, "proving key α β δ"); err != nil {
 		return err
 	}
 	var counts [5]int // A, B, Z, K, B₂
 	for i, name := range []string{"A", "B", "Z", "K"} {
-		n, err := r.u32("proving key " + name)
+		n, err := r.U32("proving key " + name)
 		if err != nil {
 			return err
 		}
 		if n > uint32(wires) && (name != "Z" || uint64(n) > card) {
-			return r.fail("proving key: %d %s points, the circuit has %d wires", n, name, wires)
+			return r.Fail("proving key: %d %s points, the circuit has %d wires", n, name, wires)
 		}
 		counts[i] = int(n)
-		if err := r.skipG1s(int(n), "proving key "+name); err != nil {
+		if err := r.SkipG1s(int(n), "proving key "+name); err != nil {
 			return err
 		}
 	}
-	if err := r.skipG2s(2, "proving key β₂ δ₂"); err != nil {
+	if err := r.SkipG2s(2, "proving key β₂ δ₂"); err != nil {
 		return err
 	}
-	n, err := r.u32("proving key B₂")
+	n, err := r.U32("proving key B₂")
 	if err != nil {
 		return err
 	}
 	if n > uint32(wires) {
-		return r.fail("proving key: %d B₂ points, the circuit has %d wires", n, wires)
+		return r.Fail("proving key: %d B₂ points, the circuit has %d wires", n, wires)
 	}
 	counts[4] = int(n)
-	if err := r.skipG2s(int(n), "proving key B₂"); err != nil {
+	if err := r.SkipG2s(int(n), "proving key B₂"); err != nil {
 		return err
 	}
 	var hdr [3]uint64 // wires, infA, infB
 	for i := range hdr {
-		if hdr[i], err = r.u64("proving key wire counts"); err != nil {
+		if hdr[i], err = r.U64("proving key wire counts"); err != nil {
 			return err
 		}
 	}
 	if hdr[0] != uint64(wires) || hdr[1] > hdr[0] || hdr[2] > hdr[0] ||
 		counts[0] != wires-int(hdr[1]) || counts[1] != wires-int(hdr[2]) || counts[4] != counts[1] ||
 		(uint64(counts[2]) != card && uint64(counts[2]) != card-1) || counts[3] != private {
-		return r.fail("proving key counts %v %v do not match the circuit (%d wires, %d private, domain %d)", counts, hdr, wires, private, card)
+		return r.Fail("proving key counts %v %v do not match the circuit (%d wires, %d private, domain %d)", counts, hdr, wires, private, card)
 	}
 	for i, inf := range hdr[1:] {
-		b, err := r.take(wires, "proving key infinity flags")
+		b, err := r.Take(wires, "proving key infinity flags")
 		if err != nil {
 			return err
 		}
 		set := 0
 		for _, x := range b {
 			if x > 1 {
-				return r.fail("proving key infinity flag %d", x)
+				return r.Fail("proving key infinity flag %d", x)
 			}
 			set += int(x)
 		}
 		if uint64(set) != inf {
-			return r.fail("proving key infinity flags %d: %d set, header says %d", i, set, inf)
+			return r.Fail("proving key infinity flags %d: %d set, header says %d", i, set, inf)
 		}
 	}
-	if err := r.header(0, "proving key commitments"); err != nil {
+	if err := r.Header(0, "proving key commitments"); err != nil {
 		return err
 	}
-	return r.end("proving key")
+	return r.End("proving key")
 }
 
 // checkPLONKPKLayout walks gnark's compressed BN254 PLONK proving key:
 //
 //	verifying key (exactly vkRaw) | u32 Size+3 | Size+3 G1 | u32 Size | Size G1
 func checkPLONKPKLayout(vk *plonkbn254.VerifyingKey, vkRaw, raw []byte) error {
-	r := newReader(raw, ErrInvalidKey)
-	if b, err := r.take(len(vkRaw), "proving key's verifying key"); err != nil || !bytes.Equal(b, vkRaw) {
+	r := gnarkwire.NewReader(raw, ErrInvalidKey)
+	if b, err := r.Take(len(vkRaw), "proving key's verifying key"); err != nil || !bytes.Equal(b, vkRaw) {
 		return fmt.Errorf("%w: the proving key's verifying key is not vk.bin", ErrInvalidKey)
 	}
 	for _, n := range []int{int(vk.Size) + 3, int(vk.Size)} {
-		if err := r.header(n, "proving key SRS"); err != nil {
+		if err := r.Header(n, "proving key SRS"); err != nil {
 			return err
 		}
-		if err := r.skipG1s(n, "proving key SRS"); err != nil {
+		if err := r.SkipG1s(n, "proving key SRS"); err != nil {
 			return err
 		}
 	}
-	return r.end("proving key")
+	return r.End("proving key")
 }
 
 // maxProvingKeySize is the largest pk.bin the circuit ccs (recompiled

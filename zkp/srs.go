@@ -14,6 +14,8 @@ import (
 	"github.com/consensys/gnark/backend/plonk"
 	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/consensys/gnark/constraint"
+
+	"github.com/zkcred/zkcred/zkp/internal/gnarkwire"
 )
 
 // ErrInvalidSRS is returned for an SRS file that does not decode or is too
@@ -73,30 +75,30 @@ func ReadSRS(r io.Reader) (*SRS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidSRS, err)
 	}
-	rd := newReader(data, ErrInvalidSRS)
-	n, err := rd.u32("length header")
+	rd := gnarkwire.NewReader(data, ErrInvalidSRS)
+	n, err := rd.U32("length header")
 	if err != nil {
 		return nil, err
 	}
 	if n < 2 || n > MaxSRSPoints || uint64(len(data)) != 4+32*uint64(n)+srsVKSize {
 		return nil, fmt.Errorf("%w: %d powers in %d bytes", ErrInvalidSRS, n, len(data))
 	}
-	if err := rd.skipG1s(int(n), "powers"); err != nil {
+	if err := rd.SkipG1s(int(n), "powers"); err != nil {
 		return nil, err
 	}
 	s := new(SRS)
 	vk := &s.srs.Vk
-	if err := errors.Join(rd.g2(&vk.G2[0], "[1]G2"), rd.g2(&vk.G2[1], "[τ]G2"), rd.g1(&vk.G1, "[1]G1")); err != nil {
+	if err := errors.Join(rd.G2(&vk.G2[0], "[1]G2"), rd.G2(&vk.G2[1], "[τ]G2"), rd.G1(&vk.G1, "[1]G1")); err != nil {
 		return nil, err
 	}
 	if vk.G1.IsInfinity() || vk.G2[0].IsInfinity() || vk.G2[1].IsInfinity() {
 		// [τ]G2 = 0 means τ = 0, known to all; the generators cannot be 0.
 		return nil, fmt.Errorf("%w: identity as a generator or [τ]G2", ErrInvalidSRS)
 	}
-	if _, err := rd.take(plonkLinesSize, "pairing lines"); err != nil {
+	if _, err := rd.Take(plonkLinesSize, "pairing lines"); err != nil {
 		return nil, err
 	}
-	if err := rd.end("srs"); err != nil {
+	if err := rd.End("srs"); err != nil {
 		return nil, err
 	}
 	// Every flag and the header checked: gnark-crypto decodes exactly n
@@ -175,7 +177,7 @@ func plonkSRSSize(ccs constraint.ConstraintSystem) int {
 
 // SRSSizeFor returns the number of SRS powers PLONK keys for shape s need.
 func SRSSizeFor(s Shape) (int, error) {
-	ccs, err := Compile(s, PLONK)
+	ccs, err := compile(s, PLONK)
 	if err != nil {
 		return 0, err
 	}
@@ -190,7 +192,7 @@ func SetupPLONK(s Shape, srs *SRS) (*Keys, error) {
 	if srs == nil {
 		return nil, fmt.Errorf("%w: nil SRS", ErrInvalidSRS)
 	}
-	ccs, err := Compile(s, PLONK)
+	ccs, err := compile(s, PLONK)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,8 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/zkhash"
+	"github.com/zkcred/zkcred/zkp/internal/circuit"
 )
 
 // ErrUnsatisfied is returned by [Prove] when the holder's credential does
@@ -29,7 +31,7 @@ type Credential struct {
 	RevocationID uint64
 	Expiry       uint64 // Unix seconds
 	// Signature is the issuer's ZK signature over
-	// credential.MessageHash(SchemaID, HolderCommitment(secret), RevocationID, Expiry, Slots).
+	// zkhash.Message(SchemaID, HolderCommitment(secret), RevocationID, Expiry, Slots).
 	Signature credential.ZKSignature
 }
 
@@ -83,10 +85,10 @@ func check(s Shape, st *Statement, w *Witness) (*output, error) {
 	if !c.SchemaID.Equal(&st.SchemaID) {
 		return nil, unsatisfied("credential schema differs from the requested schema")
 	}
-	msg := credential.MessageHash(c.SchemaID, credential.HolderCommitment(w.Secret), c.RevocationID, c.Expiry, c.Slots)
+	msg := zkhash.Message(c.SchemaID, credential.HolderCommitment(w.Secret), c.RevocationID, c.Expiry, c.Slots)
 	mb := msg.Bytes()
 	pub := eddsa.PublicKey{A: st.Issuer.Point()}
-	if ok, err := pub.Verify(c.Signature.Bytes(), mb[:], credential.NewEdDSAHash()); err != nil || !ok {
+	if ok, err := pub.Verify(c.Signature.Bytes(), mb[:], zkhash.NewEdDSA()); err != nil || !ok {
 		return nil, unsatisfied("issuer signature does not verify (other issuer, altered attributes or wrong holder secret)")
 	}
 
@@ -181,7 +183,7 @@ func checkPredicate(s Shape, p Predicate, slots []fr.Element, sw *status.Witness
 }
 
 // assignment builds the full circuit assignment. check must have passed.
-func assignment(s Shape, st *Statement, w *Witness, out *output) *Circuit {
+func assignment(s Shape, st *Statement, w *Witness, out *output) *circuit.Circuit {
 	a := publicAssignment(s, st, out)
 	c := &w.Credential
 	for i := range c.Slots {
@@ -205,7 +207,7 @@ func assignment(s Shape, st *Statement, w *Witness, out *output) *Circuit {
 	return a
 }
 
-func assignTree(t *treeInputs, w *status.Witness, depth int) {
+func assignTree(t *circuit.Tree, w *status.Witness, depth int) {
 	if w == nil { // unused set position: any values satisfy it
 		t.LowValue, t.LowNext, t.Index = 0, 0, 0
 		for i := range t.Siblings {
@@ -221,8 +223,8 @@ func assignTree(t *treeInputs, w *status.Witness, depth int) {
 
 // publicAssignment computes the public inputs from the statement and the
 // prover's outputs (nullifier, disclosed values).
-func publicAssignment(s Shape, st *Statement, out *output) *Circuit {
-	a := NewCircuit(s)
+func publicAssignment(s Shape, st *Statement, out *output) *circuit.Circuit {
+	a := newCircuit(s)
 	ik := st.Issuer.Point()
 	a.IssuerX, a.IssuerY = ik.X, ik.Y
 	a.SchemaID = st.SchemaID
@@ -235,7 +237,7 @@ func publicAssignment(s Shape, st *Statement, out *output) *Circuit {
 	}
 	for i := range a.Predicates {
 		p := st.predicateAt(i)
-		a.Predicates[i] = predicateInputs{Slot: p.Slot, Op: int(p.Op), A: p.A, B: p.B}
+		a.Predicates[i] = circuit.Predicate{Slot: p.Slot, Op: int(p.Op), A: p.A, B: p.B}
 	}
 	if s.Disclosure {
 		for i := range a.DiscloseMask {
@@ -250,7 +252,7 @@ func publicAssignment(s Shape, st *Statement, out *output) *Circuit {
 	return a
 }
 
-var _ frontend.Circuit = (*Circuit)(nil)
+var _ frontend.Circuit = (*circuit.Circuit)(nil)
 
 // publicVector returns the public inputs of publicAssignment(s, st, out)
 // as the field-element vector gnark's witness holds, in the order gnark

@@ -35,15 +35,15 @@
 // Revocation ids are random uint64 values in [1, 2^64-2]. Non-membership of
 // such an id can be proven in a sparse Merkle tree (SMT) keyed by the id, or
 // in an indexed (sorted, linked-leaf) Merkle tree. With the zkcred hash
-// (Poseidon2: [credential.Compress] 187 R1CS constraints per inner node,
-// [credential.IndexedLeafHash] 265 per leaf):
+// (Poseidon2: [zkhash.Compress] 187 R1CS constraints per inner node,
+// [zkhash.IndexedLeaf] 265 per leaf):
 //
 //   - Constraints per proof. An SMT keyed by a 64-bit id needs depth 64:
 //     64×187 = 11,968 constraints plus the empty-leaf check. The indexed
 //     tree's depth only has to cover the number of revocations: at the
 //     default depth 24 (16.7M leaves), 24×187 + 265 = 4,753 constraints plus
 //     two 64-bit comparisons (lo < id < next, each operand range-checked to
-//     64 bits, a few hundred constraints with gnark's range-check gadget), so
+//     64 bits with 64-bit binary decompositions, a few hundred constraints), so
 //     about 5k, 2.4× fewer; at depth 32 about 6.5k, still 1.8× fewer.
 //   - Witness size. Indexed, depth 24: low leaf (2×32 bytes) + index (8) +
 //     24 siblings (768) = 840 bytes. SMT: 64 siblings = 2,048 bytes.
@@ -57,7 +57,7 @@
 //
 // # Tree layout
 //
-// Leaves are (value, next); the leaf hash is IndexedLeafHash(value, next);
+// Leaves are (value, next); the leaf hash is zkhash.IndexedLeaf(value, next);
 // an empty leaf is 0; a parent is Compress(left, right); an empty subtree is
 // Z_0 = 0, Z_{i+1} = Compress(Z_i, Z_i). Leaf 0 is the sentinel (0, max) at
 // creation. Inserting v sets the low leaf's next to v and appends (v, old

@@ -8,7 +8,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
-	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/zkhash"
 )
 
 // MaxDepth is the largest supported tree depth: leaf indexes are uint64.
@@ -43,7 +43,7 @@ var (
 )
 
 // Tree is an in-memory indexed Merkle tree of depth d over the BN254 scalar
-// field, hashed with [credential.IndexedLeafHash] and [credential.Compress].
+// field, hashed with [zkhash.IndexedLeaf] and [zkhash.Compress].
 //
 // Every leaf is a pair (value, next), where next is the smallest larger value
 // in the tree, or max for the largest. Leaf 0 is the sentinel (0, …) present
@@ -89,12 +89,12 @@ type Witness struct {
 
 // Root recomputes the root the witness leads to.
 func (w *Witness) Root() fr.Element {
-	cur := credential.IndexedLeafHash(w.LowValue, w.LowNext)
+	cur := zkhash.IndexedLeaf(w.LowValue, w.LowNext)
 	for i := range w.Siblings {
 		if i < 64 && (w.Index>>uint(i))&1 == 1 {
-			cur = credential.Compress(w.Siblings[i], cur)
+			cur = zkhash.Compress(w.Siblings[i], cur)
 		} else {
-			cur = credential.Compress(cur, w.Siblings[i])
+			cur = zkhash.Compress(cur, w.Siblings[i])
 		}
 	}
 	return cur
@@ -169,7 +169,7 @@ func newTree(depth int, max fr.Element, set bool) (*Tree, error) {
 		zeros:  emptyHashes()[:depth+1],
 	}
 	t.index.chunks = [][]entry{{{k: key{}, idx: 0}}}
-	t.setNode(0, 0, credential.IndexedLeafHash(fr.Element{}, max))
+	t.setNode(0, 0, zkhash.IndexedLeaf(fr.Element{}, max))
 	t.rehashPaths(0, 0)
 	return t, nil
 }
@@ -238,8 +238,8 @@ func (t *Tree) Insert(v fr.Element) error {
 	t.nexts[li] = s
 	t.values = append(t.values, s)
 	t.nexts = append(t.nexts, oldNext)
-	t.setNode(0, li, credential.IndexedLeafHash(t.values[li], s))
-	t.setNode(0, n, credential.IndexedLeafHash(s, oldNext))
+	t.setNode(0, li, zkhash.IndexedLeaf(t.values[li], s))
+	t.setNode(0, n, zkhash.IndexedLeaf(s, oldNext))
 	t.rehashPaths(li, n)
 	t.index.insert(entry{k: k, idx: n})
 	return nil
@@ -326,9 +326,9 @@ func (t *Tree) node(level int, j uint64) fr.Element {
 func (t *Tree) rehashPaths(a, b uint64) {
 	for l := 0; l < t.depth; l++ {
 		a, b = a>>1, b>>1
-		t.setNode(l+1, a, credential.Compress(t.node(l, 2*a), t.node(l, 2*a+1)))
+		t.setNode(l+1, a, zkhash.Compress(t.node(l, 2*a), t.node(l, 2*a+1)))
 		if b != a {
-			t.setNode(l+1, b, credential.Compress(t.node(l, 2*b), t.node(l, 2*b+1)))
+			t.setNode(l+1, b, zkhash.Compress(t.node(l, 2*b), t.node(l, 2*b+1)))
 		}
 	}
 }
@@ -345,7 +345,7 @@ func (t *Tree) setNode(level int, j uint64, h fr.Element) {
 var emptyHashes = sync.OnceValue(func() []fr.Element {
 	z := make([]fr.Element, MaxDepth+1)
 	for i := 1; i <= MaxDepth; i++ {
-		z[i] = credential.Compress(z[i-1], z[i-1])
+		z[i] = zkhash.Compress(z[i-1], z[i-1])
 	}
 	return z
 })
@@ -392,7 +392,7 @@ func buildTree(depth int, max fr.Element, set bool, stored []fr.Element) (*Tree,
 	leaves := make([]fr.Element, n)
 	parallel(int(n), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			leaves[i] = credential.IndexedLeafHash(t.values[i], t.nexts[i])
+			leaves[i] = zkhash.IndexedLeaf(t.values[i], t.nexts[i])
 		}
 	})
 	t.nodes[0] = leaves
@@ -406,7 +406,7 @@ func buildTree(depth int, max fr.Element, set bool, stored []fr.Element) (*Tree,
 				if 2*j+1 < len(below) {
 					right = below[2*j+1]
 				}
-				up[j] = credential.Compress(below[2*j], right)
+				up[j] = zkhash.Compress(below[2*j], right)
 			}
 		})
 		t.nodes[l+1] = up

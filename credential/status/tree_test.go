@@ -8,7 +8,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
-	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/zkhash"
 )
 
 func u(v uint64) fr.Element {
@@ -37,12 +37,12 @@ func referenceRoot(t *testing.T, depth int, max fr.Element, values []fr.Element)
 				break
 			}
 		}
-		level[i] = credential.IndexedLeafHash(v, next)
+		level[i] = zkhash.IndexedLeaf(v, next)
 	}
 	for len(level) > 1 {
 		up := make([]fr.Element, len(level)/2)
 		for j := range up {
-			up[j] = credential.Compress(level[2*j], level[2*j+1])
+			up[j] = zkhash.Compress(level[2*j], level[2*j+1])
 		}
 		level = up
 	}
@@ -244,7 +244,7 @@ func TestTreeRejects(t *testing.T) {
 
 func TestSetTree(t *testing.T) {
 	const depth = 6
-	members := []fr.Element{{}, u(7), credential.HashString("FR"), credential.HashString("DE")}
+	members := []fr.Element{{}, u(7), zkhash.String("FR"), zkhash.String("DE")}
 	tr, err := NewSetTree(depth, members)
 	if err != nil {
 		t.Fatal(err)
@@ -276,7 +276,7 @@ func TestSetTree(t *testing.T) {
 			t.Fatalf("got %v, want ErrPresent", err)
 		}
 	}
-	for _, x := range []fr.Element{u(1), u(6), credential.HashString("IT")} {
+	for _, x := range []fr.Element{u(1), u(6), zkhash.String("IT")} {
 		w, err := tr.NonMembership(x)
 		if err != nil {
 			t.Fatal(err)

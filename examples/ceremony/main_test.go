@@ -14,6 +14,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -83,7 +84,7 @@ func TestCeremony(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	cred := zkp.Credential{SchemaID: schema.ID(), Slots: slots, RevocationID: 7, Expiry: uint64(now.AddDate(1, 0, 0).Unix())}
-	sig, err := zkKey.Sign(credential.MessageHash(cred.SchemaID, secret.Commitment(), cred.RevocationID, cred.Expiry, cred.Slots))
+	sig, err := zkKey.Sign(zkhash.Message(cred.SchemaID, secret.Commitment(), cred.RevocationID, cred.Expiry, cred.Slots))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestCeremony(t *testing.T) {
 	}
 	st := zkp.Statement{
 		Issuer: issuer, SchemaID: schema.ID(), Now: uint64(now.Unix()), RevocationRoot: revoked.Root(),
-		RequestHash: credential.HashBytes(credential.TagRequest, []byte("request 1")),
+		RequestHash: zkhash.Bytes(zkhash.TagRequest, []byte("request 1")),
 		Predicates:  []zkp.Predicate{{Slot: 0, Op: zkp.OpLe, A: fr.NewElement(cutoff)}},
 	}
 	w, err := revoked.NonMembership(fr.NewElement(cred.RevocationID))
@@ -113,7 +114,7 @@ func TestCeremony(t *testing.T) {
 	if err := zkp.Verify(keys.VerifyingKey, &st, p); err != nil {
 		t.Fatalf("proof with ceremony keys rejected: %v", err)
 	}
-	st.RequestHash = credential.HashBytes(credential.TagRequest, []byte("request 2"))
+	st.RequestHash = zkhash.Bytes(zkhash.TagRequest, []byte("request 2"))
 	if err := zkp.Verify(keys.VerifyingKey, &st, p); !errors.Is(err, zkp.ErrInvalidProof) {
 		t.Fatalf("proof accepted for another request: %v", err)
 	}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
-	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/verifier/internal/strictjson"
 )
 
@@ -419,14 +419,14 @@ func (r *Request) CanonicalBytes() ([]byte, error) {
 }
 
 // Hash returns the request's hash as a field element:
-// credential.HashBytes(credential.TagRequest, CanonicalBytes()). It is the
+// zkhash.Bytes(zkhash.TagRequest, CanonicalBytes()). It is the
 // public input that binds a proof to this one request.
 func (r *Request) Hash() (fr.Element, error) {
 	b, err := r.CanonicalBytes()
 	if err != nil {
 		return fr.Element{}, err
 	}
-	return credential.HashBytes(credential.TagRequest, b), nil
+	return zkhash.Bytes(zkhash.TagRequest, b), nil
 }
 
 // JSON returns the request's canonical JSON (without the version line).

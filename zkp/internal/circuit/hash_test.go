@@ -1,4 +1,4 @@
-package zkp
+package circuit
 
 import (
 	"testing"
@@ -8,10 +8,10 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/test"
 
-	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/zkhash"
 )
 
-// hashCircuit checks that the in-circuit hashes equal credential's native ones.
+// hashCircuit checks that the in-circuit hashes equal package zkhash's native ones.
 type hashCircuit struct {
 	In       [7]frontend.Variable
 	Hashes   [8]frontend.Variable `gnark:",public"` // Hash(tag, In[:n]) for n = 0..7
@@ -40,27 +40,27 @@ func TestHashNativeEqualsCircuit(t *testing.T) {
 		a.In[i] = in[i]
 	}
 	for n := 0; n <= 7; n++ {
-		a.Hashes[n] = credential.Hash(uint64(n+1), in[:n]...)
+		a.Hashes[n] = zkhash.Hash(uint64(n+1), in[:n]...)
 	}
-	a.Compress = credential.Compress(in[0], in[1])
+	a.Compress = zkhash.Compress(in[0], in[1])
 	assert := test.NewAssert(t)
 	assert.NoError(test.IsSolved(&hashCircuit{}, &a, ecc.BN254.ScalarField()))
 
 	// A different tag, or a different length, must give another digest.
 	bad := a
-	bad.Hashes[3] = credential.Hash(99, in[:3]...)
+	bad.Hashes[3] = zkhash.Hash(99, in[:3]...)
 	assert.Error(test.IsSolved(&hashCircuit{}, &bad, ecc.BN254.ScalarField()))
 	bad = a
-	bad.Hashes[2] = credential.Hash(3, append(in[:2:2], fr.Element{})...) // zero padding is not ambiguous
+	bad.Hashes[2] = zkhash.Hash(3, append(in[:2:2], fr.Element{})...) // zero padding is not ambiguous
 	assert.Error(test.IsSolved(&hashCircuit{}, &bad, ecc.BN254.ScalarField()))
 	// Compress is not symmetric, and a changed output fails.
 	bad = a
-	bad.Compress = credential.Compress(in[1], in[0])
+	bad.Compress = zkhash.Compress(in[1], in[0])
 	assert.Error(test.IsSolved(&hashCircuit{}, &bad, ecc.BN254.ScalarField()))
 	bad = a
 	var one fr.Element
 	one.SetOne()
-	c := credential.Compress(in[0], in[1])
+	c := zkhash.Compress(in[0], in[1])
 	bad.Compress = *c.Add(&c, &one)
 	assert.Error(test.IsSolved(&hashCircuit{}, &bad, ecc.BN254.ScalarField()))
 }

@@ -1,4 +1,8 @@
-package zkp
+// Package groth16verify is zkcred's Groth16 verifier for BN254 keys
+// without commitments: gnark's pairing equation with the two fixed G2
+// sides precomputed. Package zkp uses it when a verifying key allows and
+// falls back to gnark otherwise; nothing here is API.
+package groth16verify
 
 import (
 	"errors"
@@ -7,9 +11,11 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+
+	"github.com/zkcred/zkcred/zkp/internal/gnarkwire"
 )
 
-// g16Verifier checks Groth16 proofs for one verifying key with the G2 side
+// Verifier checks Groth16 proofs for one verifying key with the G2 side
 // of the two fixed pairings precomputed. It checks exactly gnark's
 // equation (backend/groth16/bn254.Verify),
 //
@@ -19,21 +25,29 @@ import (
 // precomputed line evaluations for −δ and −γ (bn254.PrecomputeLines), so
 // only e(A, B) runs the full G2 arithmetic: about 0.3 ms less per proof on
 // two cores. The public-input sum uses fixed-base tables of the Kᵢ
-// (newFixedBaseTable). Proof points are decoded by decodeG1 and decodeG2
-// (on the curve, in the prime-order subgroup, canonical encoding), here or
-// earlier by DecodePresentation. The precomputed lines and tables are
+// (newFixedBaseTable). Proof points are decoded by gnarkwire.DecodeG1 and
+// DecodeG2 (on the curve, in the prime-order subgroup, canonical
+// encoding), here or earlier by zkp.DecodePresentation. The precomputed lines and tables are
 // read-only (the lines are copied per call), so one key verifies
 // concurrently. Keys with commitments (gnark's BSB22 extension) are not
-// handled here: newG16Verifier returns nil and Verify falls back to gnark.
+// handled here: [New] returns nil and zkp falls back to gnark.
 // TestGroth16FastVerifierAgreesWithGnark checks both agree.
-type g16Verifier struct {
+type Verifier struct {
+	invalid    error              // wrapped by raw-proof decoding errors
 	k          []bn254.G1Affine   // K₀ … Kₙ
 	tables     [][]bn254.G1Affine // fixed-base tables of K₁ … Kₙ (newFixedBaseTable)
 	alphaBeta  bn254.GT           // e(α, β)
 	gammaDelta [][2][len(bn254.LoopCounter)]bn254.LineEvaluationAff
 }
 
-func newG16Verifier(vk *groth16bn254.VerifyingKey) (*g16Verifier, error) {
+// ProofSize is the size of a compressed BN254 Groth16 proof: A, C in G1
+// and B in G2.
+const ProofSize = 32 + 64 + 32
+
+// New returns the verifier of vk, or nil and no error for a key it does
+// not handle (commitments, or no public-input terms). Errors about the
+// encoding of raw proofs wrap invalid.
+func New(vk *groth16bn254.VerifyingKey, invalid error) (*Verifier, error) {
 	if len(vk.CommitmentKeys) != 0 || len(vk.PublicAndCommitmentCommitted) != 0 || len(vk.G1.K) == 0 {
 		return nil, nil
 	}
@@ -48,7 +62,8 @@ func newG16Verifier(vk *groth16bn254.VerifyingKey) (*g16Verifier, error) {
 	for i := range tables {
 		tables[i] = newFixedBaseTable(&vk.G1.K[i+1])
 	}
-	return &g16Verifier{
+	return &Verifier{
+		invalid:    invalid,
 		k:          vk.G1.K,
 		tables:     tables,
 		alphaBeta:  ab,
@@ -56,15 +71,17 @@ func newG16Verifier(vk *groth16bn254.VerifyingKey) (*g16Verifier, error) {
 	}, nil
 }
 
-var errG16Pairing = errors.New("pairing check failed")
+// ErrPairing is returned by [Verifier.Verify] when the pairing equation
+// does not hold.
+var ErrPairing = errors.New("pairing check failed")
 
-// verify checks a Groth16 proof against the public inputs (without the
+// Verify checks a Groth16 proof against the public inputs (without the
 // constant 1). The proof is either already decoded (proof non-nil) or the
 // 128 raw bytes, which are decoded here with the same checks as
-// decodeGroth16Proof; B, the costly point to decode (G2 square root and
+// zkp's Groth16 proof decoder; B, the costly point to decode (G2 square root and
 // subgroup check), is decoded by the goroutine that then runs e(A, B),
 // while this one decodes C and computes Σ xᵢ·Kᵢ.
-func (v *g16Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Vector) error {
+func (v *Verifier) Verify(proof *groth16bn254.Proof, raw []byte, public fr.Vector) error {
 	if len(public) != len(v.k)-1 {
 		return errors.New("wrong number of public inputs")
 	}
@@ -73,10 +90,10 @@ func (v *g16Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Ve
 	if proof != nil {
 		a, b, c = proof.Ar, &proof.Bs, proof.Krs
 	} else {
-		if len(raw) != groth16ProofSize {
-			return fmt.Errorf("%w: groth16 proof is %d bytes, want %d", ErrInvalidProof, len(raw), groth16ProofSize)
+		if len(raw) != ProofSize {
+			return fmt.Errorf("%w: groth16 proof is %d bytes, want %d", v.invalid, len(raw), ProofSize)
 		}
-		if err := decodeG1(&a, raw[:32], "A"); err != nil {
+		if err := gnarkwire.DecodeG1(&a, raw[:32], "A", v.invalid); err != nil {
 			return err
 		}
 	}
@@ -99,7 +116,7 @@ func (v *g16Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Ve
 		part <- sum
 		if b == nil {
 			b = new(bn254.G2Affine)
-			if err := decodeG2(b, raw[32:96], "B"); err != nil {
+			if err := gnarkwire.DecodeG2(b, raw[32:96], "B", v.invalid); err != nil {
 				ch <- result{err: err}
 				return
 			}
@@ -108,7 +125,7 @@ func (v *g16Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Ve
 		ch <- result{gt, err}
 	}()
 	if proof == nil {
-		if err := decodeG1(&c, raw[96:], "C"); err != nil {
+		if err := gnarkwire.DecodeG1(&c, raw[96:], "C", v.invalid); err != nil {
 			<-ch
 			return err
 		}
@@ -137,7 +154,7 @@ func (v *g16Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Ve
 	fixed.Mul(&fixed, &r.gt)
 	got := bn254.FinalExponentiation(&fixed)
 	if !got.Equal(&v.alphaBeta) {
-		return errG16Pairing
+		return ErrPairing
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package zkp
+package circuit
 
 import (
 	"math/big"
@@ -6,13 +6,10 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr/poseidon2"
 	"github.com/consensys/gnark/frontend"
-	stdhash "github.com/consensys/gnark/std/hash"
-
-	"github.com/zkcred/zkcred/credential"
 )
 
-// hasher is the in-circuit mirror of credential.Hash and credential.Compress
-// (hash suite credential.HashSuite).
+// hasher is the in-circuit mirror of zkhash.Hash and zkhash.Compress
+// (hash suite zkcred-poseidon2-v1).
 type hasher struct {
 	api frontend.API
 	p4  *permutation
@@ -23,10 +20,14 @@ func newHasher(api frontend.API) (*hasher, error) {
 	return &hasher{api: api, p4: &permutation{api, params4()}, p2: &permutation{api, params2()}}, nil
 }
 
-// hash mirrors credential.Hash: a fixed-length sponge whose capacity lane
-// starts at tag + len(in)·2^64.
+// hash mirrors zkhash.Hash: a fixed-length sponge whose capacity lane
+// starts at tag + len(in)·2^64 (the suite's documented IV, computed here
+// rather than exported by zkhash; TestHashNativeEqualsCircuit checks that
+// both agree for every input count up to 7).
 func (h *hasher) hash(tag uint64, in ...frontend.Variable) frontend.Variable {
-	state := []frontend.Variable{credential.HashIV(tag, len(in)), 0, 0, 0}
+	iv := new(big.Int).Lsh(big.NewInt(int64(len(in))), 64)
+	iv.Add(iv, new(big.Int).SetUint64(tag))
+	state := []frontend.Variable{iv, 0, 0, 0}
 	if len(in) == 0 {
 		h.p4.permute(state)
 		return state[1]
@@ -40,7 +41,7 @@ func (h *hasher) hash(tag uint64, in ...frontend.Variable) frontend.Variable {
 	return state[1]
 }
 
-// compress mirrors credential.Compress: Poseidon2 width 2, output lane 1
+// compress mirrors zkhash.Compress: Poseidon2 width 2, output lane 1
 // plus the right input (feed-forward).
 func (h *hasher) compress(l, r frontend.Variable) frontend.Variable {
 	s := []frontend.Variable{l, r}
@@ -49,7 +50,7 @@ func (h *hasher) compress(l, r frontend.Variable) frontend.Variable {
 }
 
 // poseidon2Params are the round constants of one Poseidon2 instance, as
-// gnark-crypto derives them for BN254 (the ones credential's native hash
+// gnark-crypto derives them for BN254 (the ones package zkhash
 // uses), converted once for the circuit builder.
 type poseidon2Params struct {
 	width, full, partial int
@@ -182,17 +183,3 @@ func (c *permutation) mix2(s []frontend.Variable, k []*big.Int, m int) {
 	s[0] = c.api.Add(c.api.Mul(a, 2), b, key(k, 0))
 	s[1] = c.api.Add(a, c.api.Mul(b, m), key(k, 1))
 }
-
-// fieldHasher adapts hash(tag, ...) to gnark's hash.FieldHasher, for
-// std/signature/eddsa, mirroring credential.NewEdDSAHash.
-type fieldHasher struct {
-	h   *hasher
-	tag uint64
-	buf []frontend.Variable
-}
-
-var _ stdhash.FieldHasher = (*fieldHasher)(nil)
-
-func (f *fieldHasher) Write(data ...frontend.Variable) { f.buf = append(f.buf, data...) }
-func (f *fieldHasher) Sum() frontend.Variable          { return f.h.hash(f.tag, f.buf...) }
-func (f *fieldHasher) Reset()                          { f.buf = nil }

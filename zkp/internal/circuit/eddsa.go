@@ -1,4 +1,4 @@
-package zkp
+package circuit
 
 import (
 	"math/big"
@@ -9,12 +9,12 @@ import (
 	"github.com/consensys/gnark/std/algebra/native/twistededwards"
 	"github.com/consensys/gnark/std/math/bits"
 
-	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/zkhash"
 )
 
 // verifyEdDSA asserts that (R, S) is a valid EdDSA signature by A on msg,
 // exactly as gnark-crypto's BN254 twisted-Edwards eddsa with
-// credential.NewEdDSAHash verifies it natively:
+// [zkhash.NewEdDSA] verifies it natively:
 //
 //	h = Hash(TagEdDSA, R.x, R.y, A.x, A.y, msg)
 //	[8]([S]B − [h]A − R) = O,  S < ℓ (the subgroup order, RFC 8032 §5.1.7)
@@ -28,11 +28,11 @@ import (
 //     unique) and compared with ℓ−1; h strictly into 254 bits (canonical).
 //
 // R is asserted on the curve; A is a public input whose subgroup
-// membership the verifier checks natively ([NewIssuerKey]). The twisted
+// membership the verifier checks natively (did.NewZKPublicKey). The twisted
 // Edwards addition and doubling formulas are complete on this curve.
 func verifyEdDSA(api frontend.API, curve twistededwards.Curve, h *hasher, a, r twistededwards.Point, s, msg frontend.Variable) {
 	curve.AssertIsOnCurve(r)
-	hram := h.hash(credential.TagEdDSA, r.X, r.Y, a.X, a.Y, msg)
+	hram := h.hash(zkhash.TagEdDSA, r.X, r.Y, a.X, a.Y, msg)
 
 	params := tenative.GetEdwardsCurve()
 	sBits := bits.ToBinary(api, s, bits.WithNbDigits(params.Order.BitLen()+1)) // 252 bits, even
