@@ -90,18 +90,14 @@ func (r *Reader) Compressed(size int, what string) ([]byte, error) {
 // msb as uncompressed (top two bits 00).
 func isUncompressed(msb byte) bool { return msb>>6 == 0 }
 
+// G1 decodes a compressed G1 point: on the curve (the whole curve is the
+// prime-order group), canonical encoding.
 func (r *Reader) G1(p *bn254.G1Affine, what string) error {
 	b, err := r.Compressed(bn254.SizeOfG1AffineCompressed, what)
 	if err != nil {
 		return err
 	}
-	if _, err := p.SetBytes(b); err != nil {
-		return r.Fail("%s: %v", what, err)
-	}
-	if again := p.Bytes(); !bytes.Equal(again[:], b) {
-		return r.Fail("%s: non-canonical point encoding", what)
-	}
-	return nil
+	return decodePoint(g1Codec{p}, b, what, r.err)
 }
 
 // G2 decodes a compressed G2 point; SetBytes checks the curve and the
@@ -111,11 +107,31 @@ func (r *Reader) G2(p *bn254.G2Affine, what string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.SetBytes(b); err != nil {
-		return r.Fail("%s: %v", what, err)
+	return decodePoint(g2Codec{p}, b, what, r.err)
+}
+
+// codec is a G1 or G2 point as gnark-crypto decodes and re-encodes it.
+type codec interface {
+	SetBytes(b []byte) (int, error)
+	encoded() []byte
+}
+
+type g1Codec struct{ *bn254.G1Affine }
+
+func (c g1Codec) encoded() []byte { b := c.Bytes(); return b[:] }
+
+type g2Codec struct{ *bn254.G2Affine }
+
+func (c g2Codec) encoded() []byte { b := c.Bytes(); return b[:] }
+
+// decodePoint decodes raw into p and requires the canonical encoding;
+// errors wrap sentinel.
+func decodePoint(p codec, raw []byte, name string, sentinel error) error {
+	if _, err := p.SetBytes(raw); err != nil {
+		return fmt.Errorf("%w: %s: %v", sentinel, name, err)
 	}
-	if again := p.Bytes(); !bytes.Equal(again[:], b) {
-		return r.Fail("%s: non-canonical point encoding", what)
+	if !bytes.Equal(p.encoded(), raw) {
+		return fmt.Errorf("%w: %s: non-canonical point encoding", sentinel, name)
 	}
 	return nil
 }
@@ -134,23 +150,20 @@ func (r *Reader) Fr(e *fr.Element, what string) error {
 // SkipG1s checks the flags of n compressed G1 points and skips them,
 // without decoding (a gnark decoder decodes them afterwards, in parallel).
 func (r *Reader) SkipG1s(n int, what string) error {
-	if n < 0 || (len(r.b)-r.off)/bn254.SizeOfG1AffineCompressed < n {
-		return r.Fail("%s: %d points do not fit in the %d bytes left", what, n, len(r.b)-r.off)
-	}
-	for i := 0; i < n; i++ {
-		if _, err := r.Compressed(bn254.SizeOfG1AffineCompressed, what); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.skip(n, bn254.SizeOfG1AffineCompressed, what)
 }
 
+// SkipG2s is SkipG1s for G2 points.
 func (r *Reader) SkipG2s(n int, what string) error {
-	if n < 0 || (len(r.b)-r.off)/bn254.SizeOfG2AffineCompressed < n {
+	return r.skip(n, bn254.SizeOfG2AffineCompressed, what)
+}
+
+func (r *Reader) skip(n, size int, what string) error {
+	if n < 0 || (len(r.b)-r.off)/size < n {
 		return r.Fail("%s: %d points do not fit in the %d bytes left", what, n, len(r.b)-r.off)
 	}
 	for i := 0; i < n; i++ {
-		if _, err := r.Compressed(bn254.SizeOfG2AffineCompressed, what); err != nil {
+		if _, err := r.Compressed(size, what); err != nil {
 			return err
 		}
 	}
@@ -169,24 +182,10 @@ func (r *Reader) End(what string) error {
 // prime-order subgroup (SetBytes checks both), canonical encoding. Errors
 // wrap sentinel.
 func DecodeG1(p *bn254.G1Affine, raw []byte, name string, sentinel error) error {
-	if _, err := p.SetBytes(raw); err != nil {
-		return fmt.Errorf("%w: %s: %v", sentinel, name, err)
-	}
-	if b := p.Bytes(); !bytes.Equal(b[:], raw) {
-		return fmt.Errorf("%w: %s: non-canonical point encoding", sentinel, name)
-	}
-	return nil
+	return decodePoint(g1Codec{p}, raw, name, sentinel)
 }
 
-// DecodeG2 decodes a compressed G2 point into p: on the curve, in the
-// prime-order subgroup (SetBytes checks both), canonical encoding. Errors
-// wrap sentinel.
+// DecodeG2 is DecodeG1 for a compressed G2 point.
 func DecodeG2(p *bn254.G2Affine, raw []byte, name string, sentinel error) error {
-	if _, err := p.SetBytes(raw); err != nil {
-		return fmt.Errorf("%w: %s: %v", sentinel, name, err)
-	}
-	if b := p.Bytes(); !bytes.Equal(b[:], raw) {
-		return fmt.Errorf("%w: %s: non-canonical point encoding", sentinel, name)
-	}
-	return nil
+	return decodePoint(g2Codec{p}, raw, name, sentinel)
 }
