@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // JWKDID returns the did:jwk DID of pub: "did:jwk:" followed by the
@@ -65,7 +67,7 @@ func ParseJWKDID(did string) (*JWK, crypto.PublicKey, error) {
 		return nil, nil, fmt.Errorf("%w: did:jwk value is not UTF-8", ErrInvalidDID)
 	}
 	var jwk JWK
-	if err := unmarshal(b, &jwk); err != nil {
+	if err := strictjson.Unmarshal(b, &jwk); err != nil {
 		return nil, nil, fmt.Errorf("%w: did:jwk JSON: %v", ErrInvalidDID, err)
 	}
 	if err := jwk.Check(); err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/mr-tron/base58"
+
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // Context URLs.
@@ -95,18 +97,20 @@ type Service struct {
 }
 
 // ParseDocument decodes and validates a DID document in JSON. Besides
-// [Document.Validate] it reads JSON with json v2 semantics, rejecting
-// duplicate member names (also after unescaping), case variants of the DID
-// Core names ("ID"), invalid UTF-8 and lone surrogates, @context numbers of
-// magnitude 2^53 or more, nesting beyond json v2's limit (10000), trailing
-// data and input over [MaxDocumentSize]. Errors
+// [Document.Validate] it reads JSON strictly ([strictjson.Unmarshal], with
+// extension members allowed), rejecting duplicate member names (also after
+// unescaping), case variants of the DID Core names ("ID"), invalid UTF-8 and
+// lone surrogates, @context numbers that are not exactly a float64 of
+// magnitude below 2^53, @context values nested [strictjson.MaxDepth] deep,
+// nesting beyond json v2's limit (10000), trailing data and input over
+// [MaxDocumentSize]. Errors
 // wrap [ErrInvalidDocument].
 func ParseDocument(b []byte) (*Document, error) {
 	if len(b) > MaxDocumentSize {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalidDocument, MaxDocumentSize)
 	}
 	var d Document
-	if err := unmarshal(b, &d); err != nil {
+	if err := strictjson.Unmarshal(b, &d); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
 	if err := d.Validate(); err != nil {
@@ -135,7 +139,7 @@ func (d Document) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON implements json.Unmarshaler with exact (case-sensitive)
 // member names. It does not validate; see [ParseDocument].
 func (d *Document) UnmarshalJSON(b []byte) error {
-	m, err := takeMembers(b, documentMembers...)
+	m, err := strictjson.Members(b, documentMembers...)
 	if err != nil {
 		return err
 	}
@@ -143,9 +147,9 @@ func (d *Document) UnmarshalJSON(b []byte) error {
 	if raw, ok := m["@context"]; ok {
 		delete(m, "@context")
 		var one string
-		if unmarshal(raw, &one) == nil && string(raw) != "null" {
+		if strictjson.Unmarshal(raw, &one) == nil && string(raw) != "null" {
 			out.Context = []any{one}
-		} else if err := unmarshal(raw, &out.Context); err != nil || out.Context == nil {
+		} else if err := strictjson.Unmarshal(raw, &out.Context); err != nil || out.Context == nil {
 			return fmt.Errorf("@context: expected a string or an array")
 		}
 	}
@@ -179,7 +183,7 @@ func (vm VerificationMethod) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler with exact member names.
 func (vm *VerificationMethod) UnmarshalJSON(b []byte) error {
-	m, err := takeMembers(b, append([]string{"id", "type", "controller", "publicKeyMultibase", "publicKeyJwk"}, keyMaterialProperties...)...)
+	m, err := strictjson.Members(b, append([]string{"id", "type", "controller", "publicKeyMultibase", "publicKeyJwk"}, keyMaterialProperties...)...)
 	if err != nil {
 		return fmt.Errorf("verificationMethod: %v", err)
 	}
@@ -208,12 +212,12 @@ func (r VerificationReference) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON implements json.Unmarshaler.
 func (r *VerificationReference) UnmarshalJSON(b []byte) error {
 	var id string
-	if err := unmarshal(b, &id); err == nil && string(b) != "null" {
+	if err := strictjson.Unmarshal(b, &id); err == nil && string(b) != "null" {
 		*r = VerificationReference{ID: id}
 		return nil
 	}
 	var vm VerificationMethod
-	if err := unmarshal(b, &vm); err != nil {
+	if err := strictjson.Unmarshal(b, &vm); err != nil {
 		return fmt.Errorf("relationship entry: expected a DID URL or a verification method")
 	}
 	*r = VerificationReference{Method: &vm}
@@ -227,7 +231,7 @@ func (s Service) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler with exact member names.
 func (s *Service) UnmarshalJSON(b []byte) error {
-	m, err := takeMembers(b, "id", "type", "serviceEndpoint")
+	m, err := strictjson.Members(b, "id", "type", "serviceEndpoint")
 	if err != nil {
 		return fmt.Errorf("service: %v", err)
 	}
@@ -479,7 +483,7 @@ func (vm *VerificationMethod) PublicKey() (crypto.PublicKey, error) {
 	default:
 		raw, ok := vm.Extra["publicKeyBase58"]
 		var s string
-		if !ok || unmarshal(raw, &s) != nil {
+		if !ok || strictjson.Unmarshal(raw, &s) != nil {
 			return nil, fmt.Errorf("%w: verification material of %q", ErrUnsupportedKey, truncate(vm.ID, 256))
 		}
 		b, derr := base58.Decode(s)

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // JWK is a public JSON Web Key (RFC 7517) as found in publicKeyJwk and in
@@ -42,7 +44,7 @@ func (j JWK) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	var m map[string]json.RawMessage
-	if err := unmarshal(b, &m); err != nil {
+	if err := strictjson.Unmarshal(b, &m); err != nil {
 		return nil, err
 	}
 	for k, v := range j.Extra {
@@ -55,7 +57,7 @@ func (j JWK) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a JWK with exact (case-sensitive) member names.
 func (j *JWK) UnmarshalJSON(b []byte) error {
-	m, err := takeMembers(b, append([]string{"kty", "crv", "x", "y", "n", "e", "use", "key_ops", "alg", "kid"}, jwkPrivateMembers...)...)
+	m, err := strictjson.Members(b, append([]string{"kty", "crv", "x", "y", "n", "e", "use", "key_ops", "alg", "kid"}, jwkPrivateMembers...)...)
 	if err != nil {
 		return fmt.Errorf("jwk: %v", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // Resolver resolves a DID to its document (DID Core §7.1 resolve).
@@ -76,7 +78,7 @@ func (d *Document) Clone() (*Document, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
 	var c Document
-	if err := unmarshal(b, &c); err != nil {
+	if err := strictjson.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidDocument, err)
 	}
 	return &c, nil
