@@ -68,3 +68,11 @@ var (
 	// unknown format version.
 	ErrUnsupportedVersion = errors.New("credential: unsupported format version")
 )
+
+// truncate shortens s, untrusted, to n bytes for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

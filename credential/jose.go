@@ -21,6 +21,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential/internal/jws"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // VC-JOSE (W3C "Securing Verifiable Credentials using JOSE and COSE",
@@ -149,7 +150,7 @@ func IssueJWT(c *Credential, key crypto.Signer, kid string, now time.Time) (stri
 		return "", err
 	}
 	var payload map[string]json.RawMessage
-	if err := unmarshal(b, &payload); err != nil {
+	if err := strictjson.Unmarshal(b, &payload); err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalidCredential, err)
 	}
 	payload["iss"], _ = json.Marshal(c.Issuer.ID)
@@ -301,7 +302,7 @@ func parseJWT(token string, opts *VerifyOptions) (*parsedJWT, error) {
 	if len(hb) > maxHeaderSize {
 		return nil, fmt.Errorf("%w: %w: header is %d bytes", ErrMalformedJWT, ErrTooLarge, len(hb))
 	}
-	h, err := members(hb, headerNames...)
+	h, err := strictjson.Members(hb, headerNames...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrMalformedJWT, err)
 	}
@@ -312,7 +313,7 @@ func parseJWT(token string, opts *VerifyOptions) (*parsedJWT, error) {
 			return "", false, nil
 		}
 		var s string
-		if err := unmarshal(raw, &s); err != nil || isNull(raw) {
+		if err := strictjson.Unmarshal(raw, &s); err != nil || isNull(raw) {
 			return "", true, fmt.Errorf("%w: header %q must be a string", ErrMalformedJWT, name)
 		}
 		return s, true, nil
@@ -367,7 +368,7 @@ func checkSubject(c *Credential) error {
 		return nil
 	}
 	var sub string
-	if err := unmarshal(raw, &sub); err != nil || isNull(raw) {
+	if err := strictjson.Unmarshal(raw, &sub); err != nil || isNull(raw) {
 		return fmt.Errorf("%w: %w: sub must be a string", ErrInvalidCredential, ErrSubjectMismatch)
 	}
 	if len(c.CredentialSubject) != 1 || c.CredentialSubject[0].ID != sub {
@@ -403,7 +404,7 @@ func (p *parsedJWT) verify(pub crypto.PublicKey, validate bool, issuerDID string
 	if len(payload) > limit {
 		return nil, fmt.Errorf("%w: %w: payload is %d bytes", ErrMalformedJWT, ErrTooLarge, len(payload))
 	}
-	claims, err := members(payload, claimNames...)
+	claims, err := strictjson.Members(payload, claimNames...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrMalformedJWT, err)
 	}
@@ -422,13 +423,13 @@ func (p *parsedJWT) verify(pub crypto.PublicKey, validate bool, issuerDID string
 	}
 	if raw, ok := claims["iss"]; ok {
 		var iss string
-		if unmarshal(raw, &iss) != nil || iss != c.Issuer.ID {
+		if strictjson.Unmarshal(raw, &iss) != nil || iss != c.Issuer.ID {
 			return nil, fmt.Errorf("%w: iss %s is not the issuer %q", ErrInvalidCredential, truncate(string(raw), 128), truncate(c.Issuer.ID, 128))
 		}
 	}
 	if raw, ok := claims["jti"]; ok && c.ID != "" {
 		var jti string
-		if unmarshal(raw, &jti) != nil || jti != c.ID {
+		if strictjson.Unmarshal(raw, &jti) != nil || jti != c.ID {
 			return nil, fmt.Errorf("%w: jti differs from id", ErrInvalidCredential)
 		}
 	}
@@ -515,7 +516,7 @@ func checkTimes(claims map[string]json.RawMessage, now time.Time, opts *VerifyOp
 		}
 		if name == "iat" && opts.AllowStringIssuedAt && strings.HasPrefix(strings.TrimSpace(string(raw)), `"`) {
 			var s string
-			if err := unmarshal(raw, &s); err != nil {
+			if err := strictjson.Unmarshal(raw, &s); err != nil {
 				return 0, true, fmt.Errorf("%w: iat: %v", ErrMalformedJWT, err)
 			}
 			t, err := parseDateTimeStamp(s)

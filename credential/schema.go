@@ -2,6 +2,7 @@ package credential
 
 import (
 	"github.com/zkcred/zkcred/credential/zkhash"
+	"github.com/zkcred/zkcred/did/strictjson"
 
 	"encoding/json"
 	"fmt"
@@ -245,7 +246,7 @@ func (s *Schema) canonical() []byte {
 // (wrapping [ErrInvalidSchema]).
 func (s *Schema) UnmarshalJSON(b []byte) error {
 	var j schemaJSON
-	if err := unmarshal(b, &j, strictOptions); err != nil {
+	if err := strictjson.Unmarshal(b, &j); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidSchema, err)
 	}
 	if j.Format != SchemaFormat {
@@ -473,7 +474,7 @@ func toUint64(v any) (uint64, bool) {
 		return n, err == nil
 	case float64:
 		// Below 2^53 only: the float64 2^53 is also what 2^53+1 rounds to.
-		if x >= 0 && x < maxExactInteger && x == math.Trunc(x) {
+		if x >= 0 && x < 1<<53 && x == math.Trunc(x) {
 			return uint64(x), true
 		}
 	case *big.Int:

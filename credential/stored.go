@@ -12,6 +12,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // StoredFormat is the version of the stored credential's JSON form; see
@@ -247,14 +248,14 @@ func (s *Stored) UnmarshalJSON(b []byte) error {
 	var v struct {
 		Version string `json:"version"`
 	}
-	if err := unmarshal(b, &v); err != nil {
+	if err := strictjson.UnmarshalOpen(b, &v); err != nil {
 		return bad("%v", err)
 	}
 	if v.Version != StoredFormat {
 		return fmt.Errorf("%w: %q, want %q", ErrUnsupportedVersion, truncate(v.Version, 64), StoredFormat)
 	}
 	var j storedJSON
-	if err := unmarshal(b, &j, strictOptions); err != nil {
+	if err := strictjson.Unmarshal(b, &j); err != nil {
 		return bad("%v", err)
 	}
 	if j.Issuer == "" || j.JWT == "" || j.Schema == nil || j.Values == nil || j.Slots == nil ||
@@ -270,7 +271,7 @@ func (s *Stored) UnmarshalJSON(b []byte) error {
 	if !strings.HasPrefix(string(j.Values), "{") {
 		return bad("values must be an object")
 	}
-	if err := unmarshal(j.Values, &n.Values); err != nil {
+	if err := strictjson.Unmarshal(j.Values, &n.Values); err != nil {
 		return bad("values: %v", err)
 	}
 	var err error

@@ -7,8 +7,9 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strings"
 	"time"
+
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // W3C Verifiable Credentials Data Model 2.0 constants.
@@ -107,14 +108,14 @@ func invalid(format string, args ...any) error {
 // UnmarshalJSON decodes the structure of a credential with the strict
 // JSON rules of [ParseCredential], which also validates it.
 func (c *Credential) UnmarshalJSON(b []byte) error {
-	m, err := members(b, knownMembers...)
+	m, err := strictjson.Members(b, knownMembers...)
 	if err != nil {
 		return invalid("%v", err)
 	}
 	var n Credential
 	if raw, ok := m["@context"]; ok {
 		var ctx []any
-		if err := unmarshal(raw, &ctx); err != nil {
+		if err := strictjson.Unmarshal(raw, &ctx); err != nil {
 			return invalid("@context must be an array")
 		}
 		n.Context = ctx
@@ -244,11 +245,11 @@ func (c Credential) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON accepts a URL string or an object with a string "id".
 func (r *IssuerRef) UnmarshalJSON(b []byte) error {
 	var s string
-	if err := unmarshal(b, &s); err == nil && !isNull(b) {
+	if err := strictjson.Unmarshal(b, &s); err == nil && !isNull(b) {
 		*r = IssuerRef{ID: s}
 		return nil
 	}
-	m, err := members(b, "id")
+	m, err := strictjson.Members(b, "id")
 	if err != nil {
 		return invalid("issuer must be a string or an object")
 	}
@@ -285,7 +286,7 @@ func (r IssuerRef) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes a subject object.
 func (s *Subject) UnmarshalJSON(b []byte) error {
 	var n Subject
-	m, err := members(b, "id")
+	m, err := strictjson.Members(b, "id")
 	if err != nil {
 		return invalid("credentialSubject: %v", err)
 	}
@@ -296,7 +297,7 @@ func (s *Subject) UnmarshalJSON(b []byte) error {
 	n.Claims = map[string]any{}
 	for k, raw := range m {
 		var v any
-		if err := unmarshal(raw, &v); err != nil {
+		if err := strictjson.Unmarshal(raw, &v); err != nil {
 			return invalid("credentialSubject.%s: %v", truncate(k, 64), err)
 		}
 		n.Claims[k] = v
@@ -323,7 +324,7 @@ func (s Subject) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes a typed object.
 func (o *Object) UnmarshalJSON(b []byte) error {
 	var n Object
-	m, err := members(b, "id", "type")
+	m, err := strictjson.Members(b, "id", "type")
 	if err != nil {
 		return err
 	}
@@ -339,7 +340,7 @@ func (o *Object) UnmarshalJSON(b []byte) error {
 	delete(m, "type")
 	for k, raw := range m {
 		var v any
-		if err := unmarshal(raw, &v); err != nil {
+		if err := strictjson.Unmarshal(raw, &v); err != nil {
 			return err
 		}
 		if n.Props == nil {
@@ -475,7 +476,7 @@ func validateProof(raw json.RawMessage) error {
 			ProofPurpose       *string         `json:"proofPurpose"`
 			VerificationMethod json.RawMessage `json:"verificationMethod"`
 		}
-		if err := unmarshal(o, &p); err != nil {
+		if err := strictjson.UnmarshalOpen(o, &p); err != nil {
 			return invalid("proof: %v", err)
 		}
 		if t, err := stringOrArray(p.Type); err != nil || len(t) == 0 {
@@ -495,7 +496,7 @@ func validateProof(raw json.RawMessage) error {
 // objects with string id, type and controller, as the official schema does.
 func validateVerificationMethod(raw json.RawMessage) error {
 	var vm string
-	if unmarshal(raw, &vm) == nil && !isNull(raw) {
+	if strictjson.Unmarshal(raw, &vm) == nil && !isNull(raw) {
 		return nil
 	}
 	var vms []struct {
@@ -503,7 +504,7 @@ func validateVerificationMethod(raw json.RawMessage) error {
 		Type       *string `json:"type"`
 		Controller *string `json:"controller"`
 	}
-	if err := unmarshal(raw, &vms); err != nil || len(vms) == 0 {
+	if err := strictjson.UnmarshalOpen(raw, &vms); err != nil || len(vms) == 0 {
 		return invalid("proof verificationMethod must be a string or a non-empty array of objects")
 	}
 	for _, m := range vms {
@@ -550,31 +551,6 @@ func parseDateTimeStamp(s string) (time.Time, error) {
 
 func formatDateTimeStamp(t time.Time) string { return t.Format(time.RFC3339Nano) }
 
-// members decodes a JSON object into its raw members (json v2: no
-// duplicates, even after unescaping), refusing a member whose name differs
-// only in case from one of known (such as "Issuer"), which a
-// case-insensitive reader would take for the known member.
-func members(b []byte, known ...string) (map[string]json.RawMessage, error) {
-	if !bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("{")) {
-		return nil, fmt.Errorf("expected a JSON object")
-	}
-	var m map[string]json.RawMessage
-	if err := unmarshal(b, &m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		m = map[string]json.RawMessage{}
-	}
-	for k := range m {
-		for _, name := range known {
-			if k != name && strings.EqualFold(k, name) {
-				return nil, fmt.Errorf("member %q is a case variant of %q", truncate(k, 64), name)
-			}
-		}
-	}
-	return m, nil
-}
-
 func isNull(b []byte) bool { return bytes.Equal(bytes.TrimSpace(b), []byte("null")) }
 
 func takeString(m map[string]json.RawMessage, name string, dst *string) error {
@@ -582,7 +558,7 @@ func takeString(m map[string]json.RawMessage, name string, dst *string) error {
 	if !ok {
 		return nil
 	}
-	if err := unmarshal(raw, dst); err != nil || isNull(raw) {
+	if err := strictjson.Unmarshal(raw, dst); err != nil || isNull(raw) {
 		return invalid("%s must be a string", name)
 	}
 	return nil
@@ -591,11 +567,11 @@ func takeString(m map[string]json.RawMessage, name string, dst *string) error {
 // stringOrArray decodes a string or a non-empty array of strings.
 func stringOrArray(b []byte) ([]string, error) {
 	var one string
-	if err := unmarshal(b, &one); err == nil && !isNull(b) {
+	if err := strictjson.Unmarshal(b, &one); err == nil && !isNull(b) {
 		return []string{one}, nil
 	}
 	var many []string
-	if err := unmarshal(b, &many); err != nil || len(many) == 0 {
+	if err := strictjson.Unmarshal(b, &many); err != nil || len(many) == 0 {
 		return nil, fmt.Errorf("expected a string or a non-empty array of strings")
 	}
 	return many, nil
@@ -609,7 +585,7 @@ func objectOrArray(b []byte) ([]json.RawMessage, error) {
 		return []json.RawMessage{b}, nil
 	}
 	var many []json.RawMessage
-	if !bytes.HasPrefix(t, []byte("[")) || unmarshal(b, &many) != nil || len(many) == 0 {
+	if !bytes.HasPrefix(t, []byte("[")) || strictjson.Unmarshal(b, &many) != nil || len(many) == 0 {
 		return nil, fmt.Errorf("expected an object or a non-empty array of objects")
 	}
 	for _, o := range many {

@@ -16,9 +16,10 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/go-jose/go-jose/v4"
-	jsonv2 "github.com/go-json-experiment/json"
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // RootType is the JOSE "typ" header of a signed revocation root.
@@ -38,7 +39,7 @@ const RootType = "zkcred-revocation-root+jwt"
 //	 "seq": sequence number (0 for the empty registry, +1 per change),
 //	 "iat": issue time in Unix seconds, "v": 1}
 //
-// Decoding is strict, with json v2 semantics: duplicate members (also after
+// Decoding is strict ([strictjson.Unmarshal]): duplicate members (also after
 // unescaping), case variants of the names ("Root"), unknown or missing
 // members, invalid UTF-8, trailing data, numbers that are not integers of
 // the member's range, a non-canonical root, or values out of range are
@@ -69,14 +70,6 @@ type rootJSON struct {
 // not verify, or whose claims are malformed.
 var ErrInvalidRoot = errors.New("status: invalid signed root")
 
-// unmarshal decodes a strict JSON document into v with json v2 semantics
-// (github.com/go-json-experiment/json): no duplicate member names, even
-// after unescaping; case-sensitive names; valid UTF-8 without lone
-// surrogates; no trailing data; no unknown members.
-func unmarshal(b []byte, v any) error {
-	return jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true))
-}
-
 func (c *RootClaims) marshal() ([]byte, error) {
 	if c.Issuer == "" || c.Depth < 1 || c.Depth > MaxDepth {
 		return nil, fmt.Errorf("%w: incomplete claims", ErrInvalidRoot)
@@ -91,7 +84,7 @@ func (c *RootClaims) marshal() ([]byte, error) {
 
 func parseRootClaims(payload []byte) (*RootClaims, error) {
 	var j rootJSON
-	if err := unmarshal(payload, &j); err != nil {
+	if err := strictjson.Unmarshal(payload, &j); err != nil {
 		return nil, fmt.Errorf("%w: payload: %v", ErrInvalidRoot, err)
 	}
 	if j.V == nil || j.Depth == nil || j.Count == nil || j.Seq == nil || j.Iat == nil || j.Iss == "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential/internal/jws"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // DefaultMaxRootAge is the maximum root age [VerifySignedRoot] accepts when
@@ -73,7 +74,7 @@ func VerifySignedRoot(ctx context.Context, r did.Resolver, token string, opts Ve
 		return nil, fmt.Errorf("%w: %v", ErrInvalidRoot, err)
 	}
 	var hdr map[string]jsontext.Value
-	if err := unmarshal(hb, &hdr); err != nil {
+	if err := strictjson.Unmarshal(hb, &hdr); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrInvalidRoot, err)
 	}
 	obj, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.EdDSA, jose.ES256})

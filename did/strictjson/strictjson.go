@@ -21,11 +21,14 @@
 //   - invalid UTF-8 and lone surrogate escapes ("\ud800"), which other
 //     readers replace with U+FFFD;
 //   - trailing data after the value;
-//   - into a value of type any (claims, @context), a number that is not
-//     exactly a float64 or whose magnitude is 2^53 or more (9007199254740993
-//     would be read as 2^53, so two documents would read the same), and any
-//     value nested [MaxDepth] levels deep or more; an accepted number is kept
-//     as its text, an encoding/json [json.Number];
+//   - into a value of type any (claims, @context), a number of magnitude
+//     2^53 or more once rounded to a float64, infinite ones included
+//     (9007199254740993 would be read as 2^53, so two signed documents
+//     would read the same), and any value nested [MaxDepth] levels deep or
+//     more; an accepted number is kept as its text, an encoding/json
+//     [json.Number], so zkcred reads it exactly (a fraction such as 0.1 is
+//     accepted: claims of other issuers have them, and float64 readers
+//     agree on its nearest value);
 //   - into a float64 or float32, a number that the type cannot represent
 //     exactly (0.1, 2^53+1, 1e400), rather than rounding it;
 //   - into an integer, a fraction, an exponent or a value out of range
@@ -115,8 +118,8 @@ func Members(b []byte, known ...string) (map[string]json.RawMessage, error) {
 }
 
 // unmarshalAny decodes a number inside an interface value as a json.Number,
-// keeping its text, if it is exactly a float64 of magnitude below 2^53,
-// and bounds the nesting of interface values.
+// keeping its text, if its magnitude is below 2^53, and bounds the nesting
+// of interface values.
 func unmarshalAny(dec *jsontext.Decoder, v *any) error {
 	if dec.StackDepth() >= MaxDepth {
 		return fmt.Errorf("strictjson: nesting deeper than %d", MaxDepth)
@@ -129,8 +132,8 @@ func unmarshalAny(dec *jsontext.Decoder, v *any) error {
 		return err
 	}
 	s := tok.String()
-	if f, err := exactFloat(s, 64); err != nil || math.Abs(f) >= maxExactInteger {
-		return fmt.Errorf("strictjson: number %s is not exactly representable (not a float64, or magnitude 2^53 or more)", truncate(s, 32))
+	if f, err := strconv.ParseFloat(s, 64); err != nil || math.Abs(f) >= maxExactInteger {
+		return fmt.Errorf("strictjson: number %s is not exactly representable (magnitude 2^53 or more)", truncate(s, 32))
 	}
 	*v = json.Number(s)
 	return nil
