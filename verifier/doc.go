@@ -76,7 +76,8 @@
 // # Strict JSON
 //
 // Requests, policies, submissions and the presentation envelope are
-// decoded with json v2 semantics (github.com/go-json-experiment/json):
+// decoded by [strictjson.Unmarshal], the strict JSON of every zkcred format
+// (json v2 semantics, github.com/go-json-experiment/json):
 // duplicate member names, also when they differ only by escaping
 // ("\u0069ssuer"), and case variants ("Issuer") are refused, as are
 // unknown members, invalid UTF-8, lone surrogate escapes and trailing

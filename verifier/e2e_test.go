@@ -16,7 +16,7 @@ import (
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
-	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )

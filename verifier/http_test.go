@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/verifier/protocol"
 )
 

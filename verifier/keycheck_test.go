@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/verifier/internal/testenv"
 	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"

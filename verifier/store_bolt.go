@@ -10,7 +10,7 @@ import (
 	json "github.com/go-json-experiment/json"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/verifier/protocol"
 )
 

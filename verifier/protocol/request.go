@@ -13,7 +13,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/zkcred/zkcred/credential/zkhash"
-	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // RequestVersion names the presentation request format and its canonical

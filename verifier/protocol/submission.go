@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/zkcred/zkcred/did"
-	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/zkp"
 )
 

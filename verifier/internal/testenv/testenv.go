@@ -14,7 +14,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/zkcred/zkcred/verifier/internal/strictjson"
+	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/zkp"
 )
 
