@@ -232,7 +232,7 @@ func CheckURL(rawURL string, allowHTTP bool) error {
 // the body is read (at most MaxBytes) only for 200 OK. The deadline of
 // the Config's Timeout, or ctx's if earlier, covers the whole call.
 func (c *Client) Get(ctx context.Context, rawURL, accept string) (*Response, error) {
-	return c.do(ctx, http.MethodGet, rawURL, "", nil, accept)
+	return c.do(ctx, http.MethodGet, rawURL, "", nil, accept, "")
 }
 
 // Post sends body to rawURL with a POST request under the same policy and
@@ -245,10 +245,18 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string) (*Response, err
 // does (a 307 or 308 re-sends body, 301, 302 and 303 become a GET), to the
 // same scheme and host only.
 func (c *Client) Post(ctx context.Context, rawURL, contentType string, body []byte, accept string) (*Response, error) {
-	return c.do(ctx, http.MethodPost, rawURL, contentType, body, accept)
+	return c.do(ctx, http.MethodPost, rawURL, contentType, body, accept, "")
 }
 
-func (c *Client) do(ctx context.Context, method, rawURL, contentType string, body []byte, accept string) (*Response, error) {
+// PostAuthorized is [Client.Post] with authorization as the Authorization
+// header (an OAuth 2.0 access token, "Bearer ...", for an OpenID4VCI
+// credential request). Like the body it goes to rawURL's host only: a
+// redirect to another host is refused.
+func (c *Client) PostAuthorized(ctx context.Context, rawURL, contentType string, body []byte, accept, authorization string) (*Response, error) {
+	return c.do(ctx, http.MethodPost, rawURL, contentType, body, accept, authorization)
+}
+
+func (c *Client) do(ctx context.Context, method, rawURL, contentType string, body []byte, accept, authorization string) (*Response, error) {
 	if err := CheckURL(rawURL, c.cfg.InsecureAllowHTTP); err != nil {
 		return nil, err
 	}
@@ -267,6 +275,9 @@ func (c *Client) do(ctx context.Context, method, rawURL, contentType string, bod
 	}
 	if accept != "" {
 		req.Header.Set("Accept", accept)
+	}
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {

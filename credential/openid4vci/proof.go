@@ -1,0 +1,237 @@
+package openid4vci
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkcred/zkcred/credential/internal/jws"
+)
+
+// Proof profile identifiers (PROFILE.md).
+const (
+	// ProofJWTType is the "typ" of a key proof JWT (OpenID4VCI 1.0 §F.1).
+	ProofJWTType = "openid4vci-proof+jwt"
+	// ProofProfile names the key proof profile that carries the holder
+	// commitment: a jwt key proof whose payload has exactly aud, iat,
+	// nonce and CommitmentClaim (PROFILE.md).
+	ProofProfile = "zkcred-commitment-proof-v1"
+	// CommitmentClaim is the proof JWT claim holding the holder commitment
+	// (credential.HolderSecret.Commitment): base64url without padding of
+	// its 32-byte big-endian canonical encoding.
+	CommitmentClaim = "zkcred_holder_commitment"
+	// MaxProofSize bounds a proof JWT.
+	MaxProofSize = 4 << 10
+)
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// proofHeader is the proof JWT header; its member set is closed.
+type proofHeader struct {
+	Alg string     `json:"alg"`
+	Typ string     `json:"typ"`
+	JWK *publicJWK `json:"jwk"`
+}
+
+// publicJWK is the wallet's public key: OKP Ed25519 or EC P-256, with
+// exactly these members (no "d": a private key is refused).
+type publicJWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Y   string `json:"y,omitempty"`
+}
+
+// proofPayload is the proof JWT payload; its member set is closed.
+type proofPayload struct {
+	Aud        string `json:"aud"`
+	Iat        int64  `json:"iat"`
+	Nonce      string `json:"nonce"`
+	Commitment string `json:"zkcred_holder_commitment"`
+}
+
+// newProof signs a proof JWT with key (ed25519.PrivateKey or
+// *ecdsa.PrivateKey on P-256).
+func newProof(key crypto.Signer, aud, nonce string, commitment fr.Element, iat time.Time) (string, error) {
+	var h proofHeader
+	h.Typ = ProofJWTType
+	switch k := key.Public().(type) {
+	case ed25519.PublicKey:
+		h.Alg, h.JWK = "EdDSA", &publicJWK{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(k)}
+	case *ecdsa.PublicKey:
+		b, err := k.Bytes()
+		if err != nil || k.Curve != elliptic.P256() {
+			return "", fmt.Errorf("%w: proof key must be Ed25519 or P-256", ErrConfig)
+		}
+		h.Alg, h.JWK = "ES256", &publicJWK{Kty: "EC", Crv: "P-256", X: b64.EncodeToString(b[1:33]), Y: b64.EncodeToString(b[33:])}
+	default:
+		return "", fmt.Errorf("%w: proof key must be Ed25519 or P-256", ErrConfig)
+	}
+	c := commitment.Bytes()
+	hb, _ := json.Marshal(h)
+	pb, _ := json.Marshal(proofPayload{Aud: aud, Iat: iat.Unix(), Nonce: nonce, Commitment: b64.EncodeToString(c[:])})
+	input := b64.EncodeToString(hb) + "." + b64.EncodeToString(pb)
+	var sig []byte
+	var err error
+	switch k := key.(type) {
+	case ed25519.PrivateKey:
+		sig = ed25519.Sign(k, []byte(input))
+	case *ecdsa.PrivateKey:
+		d := sha256.Sum256([]byte(input))
+		r, s, e := ecdsa.Sign(rand.Reader, k, d[:])
+		if e != nil {
+			return "", e
+		}
+		sig = make([]byte, 64)
+		r.FillBytes(sig[:32])
+		s.FillBytes(sig[32:])
+	default:
+		sig, err = key.Sign(rand.Reader, []byte(input), crypto.Hash(0))
+		if err != nil {
+			return "", err
+		}
+	}
+	return input + "." + b64.EncodeToString(sig), nil
+}
+
+// verifiedProof is what a checked proof says.
+type verifiedProof struct {
+	commitment fr.Element
+	nonce      string
+	iat        time.Time
+}
+
+// verifyProof checks a proof JWT of profile zkcred-commitment-proof-v1:
+// strict compact JWS, header exactly {alg, typ, jwk} with typ
+// openid4vci-proof+jwt, alg EdDSA with an Ed25519 jwk or ES256 with a
+// P-256 jwk, a valid signature, payload exactly {aud, iat, nonce,
+// zkcred_holder_commitment}, aud the credential issuer, iat within
+// [now-maxAge, now+leeway], and a canonical non-zero commitment. The
+// nonce's validity is checked by the caller. Errors wrap ErrInvalidProof.
+func verifyProof(token, aud string, now time.Time, maxAge, leeway time.Duration) (*verifiedProof, error) {
+	bad := func(f string, a ...any) (*verifiedProof, error) {
+		return nil, fmt.Errorf("%w: "+f, append([]any{ErrInvalidProof}, a...)...)
+	}
+	if len(token) > MaxProofSize {
+		return bad("proof JWT over %d bytes", MaxProofSize)
+	}
+	hb, pb, sig, err := jws.Split(token)
+	if err != nil {
+		return bad("%v", err)
+	}
+	var h proofHeader
+	if err := unmarshalStrict(hb, &h); err != nil {
+		return bad("header: %v", err)
+	}
+	if h.Typ != ProofJWTType {
+		return bad("typ %q, want %q", truncate(h.Typ, 64), ProofJWTType)
+	}
+	if h.JWK == nil {
+		return bad("no jwk header")
+	}
+	input := []byte(token[:strings.LastIndexByte(token, '.')])
+	x, err := b64.DecodeString(h.JWK.X)
+	if err != nil {
+		return bad("jwk x: %v", err)
+	}
+	switch {
+	case h.Alg == "EdDSA" && h.JWK.Kty == "OKP" && h.JWK.Crv == "Ed25519" && h.JWK.Y == "":
+		if len(x) != ed25519.PublicKeySize {
+			return bad("jwk x is %d bytes", len(x))
+		}
+		if len(sig) != ed25519.SignatureSize || !ed25519.Verify(ed25519.PublicKey(x), input, sig) {
+			return bad("signature does not verify")
+		}
+	case h.Alg == "ES256" && h.JWK.Kty == "EC" && h.JWK.Crv == "P-256":
+		y, err := b64.DecodeString(h.JWK.Y)
+		if err != nil || len(x) != 32 || len(y) != 32 {
+			return bad("jwk x, y must be 32 bytes each")
+		}
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+		if err != nil {
+			return bad("jwk: %v", err)
+		}
+		if len(sig) != 64 {
+			return bad("ES256 signature is %d bytes", len(sig))
+		}
+		d := sha256.Sum256(input)
+		if !ecdsa.Verify(pub, d[:], new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])) {
+			return bad("signature does not verify")
+		}
+	default:
+		return bad("alg %q with a %q/%q jwk: want EdDSA with Ed25519 or ES256 with P-256", truncate(h.Alg, 16), truncate(h.JWK.Kty, 16), truncate(h.JWK.Crv, 16))
+	}
+	var p proofPayload
+	if err := unmarshalStrict(pb, &p); err != nil {
+		return bad("payload: %v", err)
+	}
+	if p.Aud != aud {
+		return bad("aud %q is not this issuer", truncate(p.Aud, 128))
+	}
+	iat := time.Unix(p.Iat, 0)
+	if p.Iat <= 0 || iat.After(now.Add(leeway)) || iat.Before(now.Add(-maxAge)) {
+		return bad("iat %d outside [now-%s, now+%s]", p.Iat, maxAge, leeway)
+	}
+	if p.Nonce == "" {
+		return bad("no nonce")
+	}
+	cb, err := b64.DecodeString(p.Commitment)
+	if err != nil || len(cb) != fr.Bytes {
+		return bad("%s is not base64url of 32 bytes", CommitmentClaim)
+	}
+	var c fr.Element
+	if err := c.SetBytesCanonical(cb); err != nil || c.IsZero() {
+		return bad("%s is not a canonical non-zero field element", CommitmentClaim)
+	}
+	return &verifiedProof{commitment: c, nonce: p.Nonce, iat: iat}, nil
+}
+
+// c_nonces are stateless until used: base64url of
+// expiry (8 bytes, Unix seconds) ‖ 16 random bytes ‖ the first 16 bytes of
+// HMAC-SHA256(key, "zkcred-c-nonce-v1" ‖ expiry ‖ random). The issuer
+// stores a nonce only when a proof uses it, until it expires.
+const nonceSize = 8 + 16 + 16
+
+func newNonce(key []byte, r io.Reader, expires time.Time) (string, error) {
+	var b [nonceSize]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(expires.Unix()))
+	if _, err := io.ReadFull(r, b[8:24]); err != nil {
+		return "", fmt.Errorf("%w: randomness: %w", ErrStore, err)
+	}
+	copy(b[24:], nonceMAC(key, b[:24]))
+	return b64.EncodeToString(b[:]), nil
+}
+
+func nonceMAC(key, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("zkcred-c-nonce-v1"))
+	m.Write(body)
+	return m.Sum(nil)[:16]
+}
+
+// checkNonce checks a nonce's MAC and expiry; errors wrap ErrInvalidNonce.
+func checkNonce(key []byte, nonce string, now time.Time) (time.Time, error) {
+	b, err := b64.DecodeString(nonce)
+	if err != nil || len(b) != nonceSize || !hmac.Equal(b[24:], nonceMAC(key, b[:24])) {
+		return time.Time{}, fmt.Errorf("%w: not a c_nonce of this issuer", ErrInvalidNonce)
+	}
+	exp := time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
+	if !now.Before(exp) {
+		return time.Time{}, fmt.Errorf("%w: %w: c_nonce expired", ErrInvalidNonce, ErrExpired)
+	}
+	return exp, nil
+}

@@ -1,0 +1,140 @@
+package openid4vci
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The issuer's state store, a bbolt file (IssuerConfig.StorePath), layout
+// version 1. Secrets (pre-authorized codes, transaction codes, access
+// tokens) are stored as SHA-256 hashes only; a copy of the file does not
+// redeem anything.
+//
+//	meta    "version" → 0x01; "nonce-key" → 32 random bytes (c_nonce MAC key)
+//	offers  offer id → offerState (JSON)
+//	codes   SHA-256(pre-authorized code) → offer id
+//	tokens  SHA-256(access token) → tokenState (JSON)
+//	nonces  SHA-256(c_nonce) → expiry (8 bytes, Unix seconds): used nonces
+//	issued  SHA-256(proof JWT) → issuance (JSON)
+var (
+	bucketMeta   = []byte("meta")
+	bucketOffers = []byte("offers")
+	bucketCodes  = []byte("codes")
+	bucketTokens = []byte("tokens")
+	bucketNonces = []byte("nonces")
+	bucketIssued = []byte("issued")
+	allBuckets   = [][]byte{bucketMeta, bucketOffers, bucketCodes, bucketTokens, bucketNonces, bucketIssued}
+)
+
+const storeVersion = 1
+
+// offerState is an offer as the issuer keeps it.
+type offerState struct {
+	RecordID  string    `json:"recordId"`
+	TxHash    []byte    `json:"txHash,omitempty"` // SHA-256(offer id ‖ 0 ‖ tx code)
+	Expires   time.Time `json:"expires"`
+	Attempts  int       `json:"attempts"`
+	Locked    bool      `json:"locked,omitempty"`
+	Redeemed  bool      `json:"redeemed,omitempty"`
+	Claim     []byte    `json:"claim,omitempty"` // SHA-256 of the proof JWT being issued for
+	Issued    bool      `json:"issued,omitempty"`
+	OfferJSON []byte    `json:"offer"` // served by reference until redeemed
+}
+
+// tokenState is an access token as the issuer keeps it.
+type tokenState struct {
+	OfferID string    `json:"offerId"`
+	Expires time.Time `json:"expires"`
+}
+
+// Issuance is the durable record of one issued credential, kept in the
+// issuer's state store under the hash of the proof JWT it answered.
+type Issuance struct {
+	OfferID      string    `json:"offerId"`
+	RecordID     string    `json:"recordId"`
+	CredentialID string    `json:"credentialId"` // the VC's id, a urn:uuid
+	RevocationID uint64    `json:"revocationId"`
+	StatusIndex  string    `json:"statusIndex,omitempty"` // Bitstring Status List index, if any
+	IssuedAt     time.Time `json:"issuedAt"`
+	// Pending is true between the claim and the signature: a crash there
+	// leaves a pending issuance whose revocation id was drawn but whose
+	// credential was never delivered.
+	Pending    bool            `json:"pending,omitempty"`
+	Credential json.RawMessage `json:"credential,omitempty"` // the stored credential, as sent
+}
+
+func hashOf(parts ...[]byte) []byte {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write(p)
+	}
+	return h.Sum(nil)
+}
+
+func openStore(path string) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrStore, path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		m := tx.Bucket(bucketMeta)
+		if v := m.Get([]byte("version")); v == nil {
+			if err := m.Put([]byte("version"), []byte{storeVersion}); err != nil {
+				return err
+			}
+		} else if len(v) != 1 || v[0] != storeVersion {
+			return fmt.Errorf("store version %v, want %d", v, storeVersion)
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%w: %s: %w", ErrStore, path, err)
+	}
+	return db, nil
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	raw := b.Get(key)
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("%w: corrupt entry: %v", ErrStore, err)
+	}
+	return true, nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, raw)
+}
+
+// sweepNonces deletes up to 64 expired used-nonce entries.
+func sweepNonces(b *bolt.Bucket, now time.Time) {
+	c := b.Cursor()
+	var dead [][]byte
+	n := 0
+	for k, v := c.First(); k != nil && len(dead) < 64 && n < 512; k, v = c.Next() {
+		n++
+		if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < now.Unix() {
+			dead = append(dead, k)
+		}
+	}
+	for _, k := range dead {
+		_ = b.Delete(k)
+	}
+}
