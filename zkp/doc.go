@@ -45,7 +45,7 @@
 // point flag, every header bounded by the shape) before gnark decodes
 // them; constraint systems are recompiled, never decoded. Derived values
 // stored in files (KZG pairing lines, PLONK domain constants) are
-// recomputed and compared. JSON is decoded with json v2 semantics.
+// recomputed and compared. JSON is decoded by [strictjson.Unmarshal].
 //
 // # Costs
 //

@@ -25,6 +25,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/zkp/internal/circuit"
 	"github.com/zkcred/zkcred/zkp/internal/gnarkwire"
 	"github.com/zkcred/zkcred/zkp/internal/groth16verify"
@@ -271,7 +272,7 @@ type keyMeta struct {
 
 func parseMeta(b []byte) (keyMeta, error) {
 	var m keyMeta
-	if err := json.Unmarshal(b, &m, jsonOptions); err != nil {
+	if err := strictjson.Unmarshal(b, &m); err != nil {
 		return m, fmt.Errorf("%w: metadata: %v", ErrInvalidKey, err)
 	}
 	if again, err := json.Marshal(m); err != nil || !bytes.Equal(again, b) {
@@ -570,7 +571,7 @@ func loadManifest(dir string) (map[string]string, error) {
 		return nil, err
 	}
 	var digests map[string]string
-	if err := json.Unmarshal(b, &digests, jsonOptions); err != nil {
+	if err := strictjson.Unmarshal(b, &digests); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidKey, digestsName, err)
 	}
 	if len(digests) != len(keyFiles) {

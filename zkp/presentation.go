@@ -9,6 +9,8 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/go-json-experiment/json"
+
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // PresentationVersion is the wire format version (see FORMAT.md).
@@ -128,12 +130,6 @@ func DecodePresentationFor(vk *VerifyingKey, b []byte) (*Presentation, error) {
 	return decodeBody(b, w, p)
 }
 
-// jsonOptions are the options of every JSON decoder in zkp: json v2
-// semantics (duplicate names, also after unescaping, invalid UTF-8 and
-// lone surrogates refused; names matched case-sensitively; trailing data
-// refused) and unknown members refused.
-var jsonOptions = json.RejectUnknownMembers(true)
-
 // decodeEnvelope decodes the JSON envelope, the version, backend and key
 // fingerprint; the proof is still base64.
 func decodeEnvelope(b []byte) (*wirePresentation, *Presentation, error) {
@@ -141,7 +137,7 @@ func decodeEnvelope(b []byte) (*wirePresentation, *Presentation, error) {
 		return nil, nil, fmt.Errorf("%w: %d bytes, max %d", ErrInvalidPresentation, len(b), MaxPresentationSize)
 	}
 	w := new(wirePresentation)
-	if err := json.Unmarshal(b, w, jsonOptions); err != nil {
+	if err := strictjson.Unmarshal(b, w); err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrInvalidPresentation, err)
 	}
 	if w.Version != PresentationVersion {

@@ -7,9 +7,9 @@ import (
 	"strconv"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	"github.com/go-json-experiment/json"
 
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // CircuitVersion names the presentation circuit's construction. It enters
@@ -296,7 +296,7 @@ func ParseShape(s string) (Shape, error) {
 		return ReferenceShape(), nil
 	}
 	var shape Shape
-	if err := json.Unmarshal([]byte(s), &shape, jsonOptions); err != nil {
+	if err := strictjson.Unmarshal([]byte(s), &shape); err != nil {
 		return Shape{}, fmt.Errorf("%w: %v", ErrInvalidShape, err)
 	}
 	if err := shape.Validate(); err != nil {
