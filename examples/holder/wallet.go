@@ -24,6 +24,7 @@ import (
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
+	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/zkp"
 )
@@ -174,10 +175,10 @@ func (c *command) request(ctx context.Context, issuerURL, attrs string, stdout i
 		}
 		attrs = string(b)
 	}
-	// json v2, as the issuer reads it: one object, no duplicate names,
+	// Strict JSON, as the issuer reads it: one object, no duplicate names,
 	// valid Unicode. The values go to the issuer verbatim (numbers exact).
 	var values map[string]jsontext.Value
-	if err := jsonv2.Unmarshal([]byte(attrs), &values); err != nil || values == nil {
+	if err := strictjson.Unmarshal([]byte(attrs), &values); err != nil || values == nil {
 		return fmt.Errorf("-attrs: not a JSON object with distinct names (%v)", err)
 	}
 	issuerURL = strings.TrimRight(issuerURL, "/")
@@ -238,11 +239,11 @@ func (c *command) entries() ([]*entry, error) {
 		if err != nil {
 			return nil, err
 		}
-		// json v2 with unknown members refused: a wallet file (one a user
+		// Strict JSON (unknown members refused): a wallet file (one a user
 		// could be handed) has one reading (no duplicate or case-variant
 		// names, valid Unicode, no trailing data).
 		var e entry
-		if err := jsonv2.Unmarshal(b, &e, jsonv2.RejectUnknownMembers(true)); err != nil || e.Version != entryVersion || e.Stored == nil {
+		if err := strictjson.Unmarshal(b, &e); err != nil || e.Version != entryVersion || e.Stored == nil {
 			return nil, fmt.Errorf("%s: not a %s file (%v)", n, entryVersion, err)
 		}
 		out = append(out, &e)
