@@ -311,16 +311,16 @@ func (is *Issuer) digits(n int) (string, error) {
 func (is *Issuer) Issued(offerID string) (*Issuance, error) {
 	var out *Issuance
 	err := is.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketIssued).ForEach(func(k, v []byte) error {
-			var r Issuance
-			if _, err := getJSON(tx.Bucket(bucketIssued), k, &r); err != nil {
-				return err
-			}
-			if r.OfferID == offerID && !r.Pending {
-				out = &r
-			}
-			return nil
-		})
+		var st offerState
+		if ok, err := getJSON(tx.Bucket(bucketOffers), []byte(offerID), &st); err != nil || !ok || !st.Issued {
+			return err
+		}
+		var r Issuance
+		ok, err := getJSON(tx.Bucket(bucketIssued), st.Claim, &r)
+		if ok {
+			out = &r
+		}
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStore, err)
