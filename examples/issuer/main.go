@@ -1,13 +1,15 @@
 // Command issuer runs an agency's credential issuer over HTTP: it serves
-// the agency's did:web DID document, issues zkcred person credentials to
-// holders that send a holder commitment and their attributes, publishes
-// the signed revocation root, the revocation snapshot holders compute
-// their non-revocation witnesses from, and the W3C Bitstring Status List
-// credential, and revokes credentials on an authenticated admin request.
+// the agency's did:web DID document, issues zkcred person credentials from
+// the agency's register over OpenID for Verifiable Credential Issuance 1.0
+// (package credential/openid4vci: Pre-Authorized Code flow with a PIN),
+// publishes the signed revocation root, the revocation snapshot holders
+// compute their non-revocation witnesses from, and the W3C Bitstring Status
+// List credential, and on authenticated back-office requests creates
+// credential offers and revokes credentials.
 //
-// It is a demonstration: it issues whatever attributes the holder sends.
-// A real agency authenticates the citizen first and takes the attributes
-// from its own records.
+// "issuer offer" is the back office's command: it asks a running issuer for
+// an offer for one register record and prints the offer URI, its QR code
+// and the PIN to send the citizen on another channel.
 package main
 
 import (
@@ -27,18 +29,30 @@ import (
 )
 
 const usage = `usage: issuer [flags]
+       issuer offer -record ID [-issuer URL] [-data DIR | -admin-token-file FILE] [-qr FILE]
 
-Runs an agency's credential issuer on HTTP (demonstration: it issues the
-attributes a holder sends; a real agency authenticates the citizen first).
+Runs an agency's credential issuer on HTTP. It issues what the agency's
+register (-register, default DATA/register.json) says, over OpenID4VCI 1.0:
 
-  GET  /.well-known/did.json     the agency's DID document (did:web layout)
-  POST /credentials              {"holderCommitment": "<64 hex>", "attributes": {...}}
-                                 -> 201, the holder's stored credential (zkcred-credential-v1)
-  GET  /revocation/root          the signed revocation root (compact JWS)
-  GET  /revocation/snapshot      the revocation snapshot (binary, zkcrrev v1)
-  GET  /status/1                 the Bitstring Status List credential (VC-JWT)
-  POST /revoke                   {"credentialId": "urn:uuid:..."} or {"revocationId": N},
-                                 with "Authorization: Bearer <admin token>"
+  GET  /.well-known/did.json                    the agency's DID document (did:web layout)
+  GET  /.well-known/openid-credential-issuer    OpenID4VCI Credential Issuer Metadata
+  GET  /.well-known/oauth-authorization-server  OAuth 2.0 Authorization Server Metadata
+  GET  /offers/{id}                             a credential offer, by reference
+  POST /token                                   token endpoint (pre-authorized code + PIN)
+  POST /nonce                                   nonce endpoint (c_nonce)
+  POST /credential                              credential endpoint (the holder's stored
+                                                credential, zkcred-credential-v1)
+  GET  /revocation/root                         the signed revocation root (compact JWS)
+  GET  /revocation/snapshot                     the revocation snapshot (binary, zkcrrev v1)
+  GET  /status/1                                the Bitstring Status List credential (VC-JWT)
+  POST /admin/offers                            {"recordId": "citizen-1"} -> 201 {"offerId",
+                                                "uri", "valueUri", "txCode", "expiresAt"}
+  POST /revoke                                  {"offerId": "..."}: revoke what that offer issued
+  (the last two with "Authorization: Bearer <admin token>")
+
+"issuer offer" asks a running issuer for an offer for register record ID
+and prints the offer URI, a QR code of it and the PIN (send the PIN to the
+citizen on another channel than the offer).
 
 The DID is did:web:<domain>. did:web requires HTTPS on a public name: for
 local use, serve plain HTTP on loopback and run the holder and verifier with
@@ -50,6 +64,7 @@ flags:
 const examples = `
 examples:
   issuer -data ./agency -addr 127.0.0.1:8081
+  issuer offer -data ./agency -record citizen-1          # to the issuer at 127.0.0.1:8081
   issuer -data ./agency -domain agency.example -addr :443 -tls-cert cert.pem -tls-key key.pem
   issuer -data ./agency -export ./out     # write did.json, a VC-JWT, the status list; exit
 `
@@ -58,7 +73,13 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "offer" {
+		err = runOffer(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		err = run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger)
+	}
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
@@ -74,6 +95,7 @@ func fatalError(logger *slog.Logger, msg string, args ...any) {
 
 type options struct {
 	addr, data, domain, export     string
+	register                       string
 	tlsCert, tlsKey, adminToken    string
 	slots, depth                   int
 	validFor, rootRefresh, listTTL time.Duration
@@ -89,12 +111,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	o := &options{}
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8081", "listen address")
-	fs.StringVar(&o.data, "data", "", "data directory: keys, revocation registry, issued credentials (required)")
+	fs.StringVar(&o.data, "data", "", "data directory: keys, revocation registry, OpenID4VCI state, register (required)")
 	fs.StringVar(&o.domain, "domain", "", "host[:port] of the did:web DID and of published URLs (default: the listen address)")
 	fs.StringVar(&o.export, "export", "", "write did.json, credential.jwt, statuslist.jwt, root.jwt and snapshot.bin into `DIR` and exit")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (serve HTTPS; published URLs use https)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS key file")
-	fs.StringVar(&o.adminToken, "admin-token-file", "", "file holding the bearer token for POST /revoke, created if missing (default DATA/admin.token)")
+	fs.StringVar(&o.register, "register", "", "the agency's register: a zkcred-register-v1 JSON `FILE` of citizen records (default DATA/register.json, created from a sample if missing)")
+	fs.StringVar(&o.adminToken, "admin-token-file", "", "file holding the bearer token for POST /admin/offers and POST /revoke, created if missing (default DATA/admin.token)")
 	fs.IntVar(&o.slots, "slots", 16, "slots of the credential schema: the circuit shape's slot count")
 	fs.IntVar(&o.depth, "revocation-depth", 24, "revocation tree depth: the circuit shape's revocation depth (fixed when the registry is created)")
 	fs.DurationVar(&o.validFor, "valid-for", 365*24*time.Hour, "validity of issued credentials")

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,8 +16,10 @@ import (
 	"testing"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/openid4vci"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 // buildBinary builds the command in the current directory.
@@ -157,8 +158,10 @@ func call(t *testing.T, method, url, token string, body string) response {
 	return response{res.StatusCode, b}
 }
 
-const attrs = `{"birthDate":"2001-04-02","district":"07","nationality":"DE","vehicleCategory":"B","vehicleRegistered":true,"voterEligible":true,"residentSince":"2015-06-01"}`
-
+// TestServer runs OpenID4VCI against the agency with the library's
+// wallet: the back office creates an offer (admin token required), the
+// wallet redeems it with the PIN (a wrong PIN is invalid_grant) and gets a
+// credential with the register's attributes; the back office revokes it.
 func TestServer(t *testing.T) {
 	data := t.TempDir()
 	a, srv := startAgency(t, data)
@@ -166,9 +169,6 @@ func TestServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cm := secret.Commitment()
-	cb := cm.Bytes()
-	commit := hex.EncodeToString(cb[:])
 
 	// The DID document is served in the did:web layout.
 	res := call(t, "GET", srv.URL+"/.well-known/did.json", "", "")
@@ -177,30 +177,63 @@ func TestServer(t *testing.T) {
 		t.Fatalf("did.json: %d %v %s", res.status, err, res.body)
 	}
 	resolver, _ := did.NewStaticResolver(doc)
-
-	// Issuance: bad inputs are refused with 4xx.
-	for name, body := range map[string]string{
-		"not JSON":          `hello`,
-		"short commitment":  `{"holderCommitment":"00","attributes":` + attrs + `}`,
-		"non-canonical":     `{"holderCommitment":"` + strings.Repeat("ff", 32) + `","attributes":` + attrs + `}`,
-		"unknown field":     `{"holderCommitment":"` + commit + `","attributes":` + attrs + `,"x":1}`,
-		"missing attribute": `{"holderCommitment":"` + commit + `","attributes":{"district":"07"}}`,
-		"trailing data":     `{"holderCommitment":"` + commit + `","attributes":` + attrs + `}{}`,
-	} {
-		if res := call(t, "POST", srv.URL+"/credentials", "", body); res.status < 400 || res.status >= 500 {
-			t.Errorf("%s: %d %s", name, res.status, res.body)
-		}
-	}
-	res = call(t, "POST", srv.URL+"/credentials", "", `{"holderCommitment":"`+commit+`","attributes":`+attrs+`}`)
-	if res.status != http.StatusCreated {
-		t.Fatalf("issue: %d %s", res.status, res.body)
-	}
-	st, err := credential.ParseStored(res.body)
+	token, err := os.ReadFile(filepath.Join(data, "admin.token"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CheckHolder(secret); err != nil {
+
+	// Offers: the admin token is required; the record must exist.
+	for _, tok := range []string{"", "wrong-token-wrong-token"} {
+		if res := call(t, "POST", srv.URL+"/admin/offers", tok, `{"recordId":"citizen-1"}`); res.status != http.StatusUnauthorized {
+			t.Errorf("offer with token %q: %d", tok, res.status)
+		}
+	}
+	if res := call(t, "POST", srv.URL+"/admin/offers", string(token), `{"recordId":"nobody"}`); res.status != http.StatusNotFound {
+		t.Errorf("offer for an unknown record: %d %s", res.status, res.body)
+	}
+	// The pre-OpenID4VCI endpoint is gone: nothing issues what a wallet sends.
+	if res := call(t, "POST", srv.URL+"/credentials", "", `{}`); res.status != http.StatusNotFound {
+		t.Errorf("POST /credentials: %d %s", res.status, res.body)
+	}
+	res = call(t, "POST", srv.URL+"/admin/offers", string(token), `{"recordId":"citizen-1"}`)
+	var offer offerResponse
+	if res.status != http.StatusCreated || unmarshalStrict(res.body, &offer) != nil || offer.TxCode == "" {
+		t.Fatalf("offer: %d %s", res.status, res.body)
+	}
+	if !strings.HasPrefix(offer.URI, "openid-credential-offer://?credential_offer_uri=") ||
+		!strings.HasPrefix(offer.ValueURI, "openid-credential-offer://?credential_offer=") {
+		t.Errorf("offer URIs %q %q", offer.URI, offer.ValueURI)
+	}
+
+	// The wallet side, as examples/holder runs it.
+	fc, err := fetch.New(&fetch.Config{InsecureAllowHTTP: true, InsecureAllowPrivateAddresses: true}) // httptest on loopback
+	if err != nil {
 		t.Fatal(err)
+	}
+	w, err := openid4vci.NewWallet(openid4vci.WalletConfig{Fetch: fc, Resolver: resolver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := w.Offer(t.Context(), offer.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := w.Start(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Redeem(t.Context(), s, "x"+offer.TxCode[1:]); !errors.Is(err, openid4vci.ErrInvalidGrant) {
+		t.Errorf("wrong PIN: %v", err)
+	}
+	if err := w.Redeem(t.Context(), s, offer.TxCode); err != nil {
+		t.Fatal(err)
+	}
+	st, err := w.RequestCredential(t.Context(), s, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Values["district"] != "07" || st.Values["birthDate"] != "2001-04-02" {
+		t.Errorf("issued values %v, want citizen-1's register record", st.Values)
 	}
 	vc, err := st.Verify(t.Context(), resolver, credential.VerifyOptions{})
 	if err != nil {
@@ -215,32 +248,24 @@ func TestServer(t *testing.T) {
 		t.Errorf("status list before revocation: %+v %v", cr, err)
 	}
 
-	// Revocation needs the admin token.
-	token, err := os.ReadFile(filepath.Join(data, "admin.token"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	revoke := `{"credentialId":"` + vc.ID + `"}`
+	// Revocation needs the admin token and an offer that issued.
+	revoke := `{"offerId":"` + offer.OfferID + `"}`
 	for _, tok := range []string{"", "wrong-token-wrong-token"} {
 		if res := call(t, "POST", srv.URL+"/revoke", tok, revoke); res.status != http.StatusUnauthorized {
 			t.Errorf("revoke with token %q: %d", tok, res.status)
 		}
 	}
-	if res := call(t, "POST", srv.URL+"/revoke", string(token), `{"credentialId":"urn:uuid:nope"}`); res.status != http.StatusNotFound {
-		t.Errorf("unknown credential: %d %s", res.status, res.body)
+	if res := call(t, "POST", srv.URL+"/revoke", string(token), `{"offerId":"nope"}`); res.status != http.StatusNotFound {
+		t.Errorf("unknown offer: %d %s", res.status, res.body)
 	}
-	if res := call(t, "POST", srv.URL+"/revoke", string(token), `{"credentialId":"x","revocationId":5}`); res.status != http.StatusBadRequest {
-		t.Errorf("two ids: %d %s", res.status, res.body)
+	if res := call(t, "POST", srv.URL+"/revoke", string(token), `{}`); res.status != http.StatusBadRequest {
+		t.Errorf("no offer id: %d %s", res.status, res.body)
 	}
 	before := call(t, "GET", srv.URL+"/revocation/root", "", "")
 	for range 2 { // idempotent
-		if res := call(t, "POST", srv.URL+"/revoke", string(token), revoke); res.status != 200 {
+		if res := call(t, "POST", srv.URL+"/revoke", string(token), revoke); res.status != 200 || !bytes.Contains(res.body, []byte(vc.ID)) {
 			t.Fatalf("revoke: %d %s", res.status, res.body)
 		}
-	}
-	// By revocation id as well (already revoked: still fine).
-	if res := call(t, "POST", srv.URL+"/revoke", string(token), `{"revocationId":`+jsonUint(st.RevocationID)+`}`); res.status != 200 {
-		t.Errorf("revoke by revocation id: %d %s", res.status, res.body)
 	}
 
 	// The signed root, the snapshot and the status list all show it.
@@ -258,7 +283,8 @@ func TestServer(t *testing.T) {
 		t.Errorf("status list after revocation: %v", err)
 	}
 
-	// A restart keeps the DID document and the revocation.
+	// A restart keeps the DID document, the revocation and the offer
+	// state (the redeemed code stays used).
 	srv.Close()
 	a.Close()
 	a2, srv2 := startAgency(t, data)
@@ -268,10 +294,46 @@ func TestServer(t *testing.T) {
 	if a2.doc.VerificationMethod[1].PublicKeyMultibase != a.doc.VerificationMethod[1].PublicKeyMultibase {
 		t.Error("ZK key changed across restart")
 	}
+	if _, err := a2.oi.Issued(offer.OfferID); err != nil {
+		t.Errorf("issuance record lost across restart: %v", err)
+	}
 	_ = srv2
 }
 
-func jsonUint(n uint64) string { b, _ := json.Marshal(n); return string(b) }
+// TestRegisterFile: -register replaces the sample register, and a record
+// the register rules refuse (an unknown district) gets no offer.
+func TestRegisterFile(t *testing.T) {
+	data := t.TempDir()
+	reg := filepath.Join(t.TempDir(), "register.json")
+	if err := os.WriteFile(reg, []byte(`{"version":"zkcred-register-v1","records":[
+		{"id":"p-1","values":{"birthDate":"1980-01-01","district":"99","nationality":"DE","vehicleCategory":"B","vehicleRegistered":true,"voterEligible":true,"residentSince":"2000-01-01"}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o, err := parseFlags([]string{"-data", data, "-register", reg, "-slots", "8", "-revocation-depth", "6"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := openAgency(o, "agency.example", "https://agency.example", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	h := a.handler()
+	for body, want := range map[string]int{`{"recordId":"p-1"}`: http.StatusUnprocessableEntity, `{"recordId":"citizen-1"}`: http.StatusNotFound} {
+		r := httptest.NewRequest("POST", "/admin/offers", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+string(a.adminToken))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != want {
+			t.Errorf("%s: %d %s, want %d", body, rec.Code, rec.Body, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "register.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the sample register was written although -register was given: %v", err)
+	}
+}
+
 
 // FuzzHandler posts (and gets) arbitrary bodies to arbitrary paths: bad
 // input is a 4xx with a JSON error, never a panic, a 5xx, a redirect or
@@ -288,13 +350,13 @@ func FuzzHandler(f *testing.F) {
 	}
 	f.Cleanup(func() { a.Close() })
 	h := a.handler()
-	commit := "0f" + strings.Repeat("00", 31)
-	f.Add("/credentials", `{"holderCommitment":"`+commit+`","attributes":`+attrs+`}`)
-	f.Add("/credentials", `{"holderCommitment":"`+commit+`","attributes":{"birthDate":"1799-12-31"}}`)
-	f.Add("/credentials", `{"holderCommitment":"`+commit+`","attributes":{"district":7}}`)
-	f.Add("/revoke", `{"revocationId":18446744073709551615}`)
-	f.Add("/revoke", `{"revocationId":-1}`)
-	f.Add("/revoke", `{"credentialId":"urn:uuid:x"}`)
+	f.Add("/admin/offers", `{"recordId":"citizen-1"}`)
+	f.Add("/admin/offers", `{"recordId":"nobody"}`)
+	f.Add("/revoke", `{"offerId":"x"}`)
+	f.Add("/token", `grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Apre-authorized_code&pre-authorized_code=x&tx_code=1`)
+	f.Add("/credential", `{"credential_configuration_id":"zkcred_person","proofs":{"jwt":["a.b.c"]}}`)
+	f.Add("/nonce", ``)
+	f.Add("/offers/x", ``)
 	f.Add("/nope", ``)
 	f.Add("//revoke", `{}`)
 	f.Fuzz(func(t *testing.T, path, body string) {

@@ -12,48 +12,38 @@ import (
 	"testing"
 )
 
-// TestDecodeBodyStrict: request bodies have one reading. encoding/json,
-// which read them before, let the last duplicate win (also after
-// unescaping), matched names case-insensitively, turned lone surrogates
-// into U+FFFD and rounded numbers past 2^53.
+// TestDecodeBodyStrict: back-office request bodies have one reading.
+// encoding/json would let the last duplicate win (also after unescaping),
+// match names case-insensitively and turn lone surrogates into U+FFFD.
 func TestDecodeBodyStrict(t *testing.T) {
-	commit := `"` + strings.Repeat("00", 32) + `"`
 	for name, body := range map[string]string{
 		// Duplicate member names, plain and escaped.
-		"duplicate":           `{"holderCommitment":"11","holderCommitment":` + commit + `,"attributes":{}}`,
-		"escaped duplicate":   `{"holderCommitment":"11","holder\u0043ommitment":` + commit + `,"attributes":{}}`,
-		"duplicate attribute": `{"holderCommitment":` + commit + `,"attributes":{"district":"07","district":"08"}}`,
-		"escaped dup attr":    `{"holderCommitment":` + commit + `,"attributes":{"district":"07","\u0064istrict":"08"}}`,
+		"duplicate":         `{"recordId":"citizen-1","recordId":"citizen-2"}`,
+		"escaped duplicate": `{"recordId":"citizen-1","record\u0049d":"citizen-2"}`,
 		// Case variants of member names.
-		"case variant":     `{"HOLDERCOMMITMENT":` + commit + `,"Attributes":{}}`,
-		"one case variant": `{"holderCommitment":` + commit + `,"Attributes":{}}`,
+		"case variant": `{"RECORDID":"citizen-1"}`,
 		// Strings that are not Unicode.
-		"lone surrogate":     `{"holderCommitment":` + commit + `,"attributes":{"name":"\ud800"}}`,
-		"low surrogate only": `{"holderCommitment":` + commit + `,"attributes":{"name":"\udc00"}}`,
-		"invalid UTF-8":      "{\"holderCommitment\":" + commit + ",\"attributes\":{\"name\":\"\xff\"}}",
-		// Numbers a float64 reader would round.
-		"2^53+1 attribute": `{"holderCommitment":` + commit + `,"attributes":{"n":9007199254740993}}`,
-		"2^53 attribute":   `{"holderCommitment":` + commit + `,"attributes":{"n":9007199254740992}}`,
+		"lone surrogate": `{"recordId":"\ud800"}`,
+		"invalid UTF-8":  "{\"recordId\":\"\xff\"}",
 		// Structure.
-		"unknown member": `{"holderCommitment":` + commit + `,"attributes":{},"x":1}`,
-		"trailing data":  `{"holderCommitment":` + commit + `,"attributes":{}}{}`,
-		"deep nesting":   `{"holderCommitment":` + commit + `,"attributes":{"a":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `}}`,
+		"unknown member": `{"recordId":"citizen-1","x":1}`,
+		"trailing data":  `{"recordId":"citizen-1"}{}`,
+		"not a string":   `{"recordId":7}`,
 	} {
-		r := httptest.NewRequest("POST", "/credentials", strings.NewReader(body))
+		r := httptest.NewRequest("POST", "/admin/offers", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
-		var req issueRequest
+		var req offerRequest
 		if err := decodeBody(r, &req); err == nil {
 			t.Errorf("%s: accepted: %+v", name, req)
 		}
 	}
-	// What is accepted keeps numbers exact.
-	r := httptest.NewRequest("POST", "/credentials", strings.NewReader(`{"holderCommitment":`+commit+`,"attributes":{"n":9007199254740991,"district":"07"}}`))
+	r := httptest.NewRequest("POST", "/admin/offers", strings.NewReader(`{"recordId":"citizen-1"}`))
 	r.Header.Set("Content-Type", "application/json; charset=UTF-8")
-	var req issueRequest
-	if err := decodeBody(r, &req); err != nil || req.Attributes["n"] != json.Number("9007199254740991") || req.Attributes["district"] != "07" {
+	var req offerRequest
+	if err := decodeBody(r, &req); err != nil || req.RecordID != "citizen-1" {
 		t.Errorf("accepted body: %+v %v", req, err)
 	}
-	for _, body := range []string{`{"revocationId":"5"}`, `{"revocationId":5.0}`, `{"revocationId":1e1}`, `{"revocationId":-1}`, `{"revocationId":18446744073709551616}`, `{"RevocationId":5}`} {
+	for _, body := range []string{`{"offerId":5}`, `{"OfferId":"x"}`, `{"credentialId":"urn:uuid:x"}`, `{"revocationId":5}`} {
 		r := httptest.NewRequest("POST", "/revoke", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		var rr revokeRequest
@@ -75,7 +65,7 @@ func TestDecodeBodyContentType(t *testing.T) {
 		"text/plain":                       false,
 		"":                                 false,
 	} {
-		r := httptest.NewRequest("POST", "/revoke", strings.NewReader(`{"credentialId":"x"}`))
+		r := httptest.NewRequest("POST", "/revoke", strings.NewReader(`{"offerId":"x"}`))
 		r.Header.Set("Content-Type", ct)
 		var rr revokeRequest
 		if err := decodeBody(r, &rr); (err == nil) != ok {
@@ -128,13 +118,16 @@ func TestUnroutedJSON(t *testing.T) {
 	}{
 		{"GET", "/nope", 404, ""},
 		{"POST", "/", 405, "GET, HEAD"},
-		{"GET", "/credentials", 405, "POST"},
+		{"POST", "/credentials", 404, ""}, // the pre-OpenID4VCI endpoint is gone
+		{"GET", "/token", 405, "POST"},
+		{"GET", "/admin/offers", 405, "POST"},
 		{"DELETE", "/revoke", 405, "POST"},
+		{"POST", "/.well-known/openid-credential-issuer", 405, "GET, HEAD"},
 		{"PUT", "/.well-known/did.json", 405, "GET, HEAD"},
 		{"GET", "//revocation/root", 404, ""},
 		{"GET", "/status/../revocation/root", 404, ""},
 		{"GET", "/status/1/", 404, ""},
-		{"OPTIONS", "/credentials", 405, "POST"},
+		{"OPTIONS", "/credential", 405, "POST"},
 	} {
 		r := httptest.NewRequest(tc.method, "/", nil)
 		r.URL.Path = tc.path
@@ -151,8 +144,11 @@ func TestUnroutedJSON(t *testing.T) {
 		}
 	}
 	// A body over the limit is 413, in JSON.
-	r := httptest.NewRequest("POST", "/credentials", strings.NewReader(`{"holderCommitment":"`+strings.Repeat("0", maxBody)+`"}`))
+	a := fuzzAgency(t, t.TempDir())
+	h = a.handler()
+	r := httptest.NewRequest("POST", "/admin/offers", strings.NewReader(`{"recordId":"`+strings.Repeat("0", maxBody)+`"}`))
 	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+string(a.adminToken))
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	if w.Code != http.StatusRequestEntityTooLarge || w.Header().Get("Content-Type") != "application/json" {
