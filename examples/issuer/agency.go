@@ -6,9 +6,8 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,34 +21,43 @@ import (
 	"strings"
 	"time"
 
-	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/openid4vci"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/credential/status/registry"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/strictjson"
 )
 
-// File layout of the data directory, version 1:
+// File layout of the data directory, version 2:
 //
-//	keys.json    {"version": "zkcred-issuer-keys-v1", "jose": <base64 Ed25519 seed>, "zk": <base64 ZK key seed>}, mode 0600
-//	registry.db  the credential/status revocation registry (its own bbolt layout)
-//	issued.db    bbolt: bucket "credentials": credential id → JSON issuedRecord;
-//	             bucket "revocation": revocation id (8 bytes big-endian) → credential id
-//	admin.token  the bearer token of POST /revoke, mode 0600
+//	keys.json      {"version": "zkcred-issuer-keys-v1", "jose": <base64 Ed25519 seed>, "zk": <base64 ZK key seed>}, mode 0600
+//	registry.db    the credential/status revocation registry (its own bbolt layout)
+//	openid4vci.db  the openid4vci.Issuer's state: offers, codes, access tokens,
+//	               used nonces, issuances (its own bbolt layout)
+//	register.json  the agency's register (openid4vci.RegisterFileFormat), created
+//	               from the sample register.json beside this file if missing and
+//	               -register is not given, mode 0600
+//	admin.token    the bearer token of POST /admin/offers and POST /revoke, mode 0600
+//
+// Version 1 had issued.db (credentials issued by POST /credentials); it is
+// no longer read.
 const keysVersion = "zkcred-issuer-keys-v1"
+
+// sampleRegister is the register a new data directory starts with: a few
+// fictional citizens.
+//
+//go:embed register.json
+var sampleRegister []byte
+
+// districts are the district codes the agency's register may hold
+// (openid4vci.Rules.Allowed): a record with another district is refused.
+var districts = []string{"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"}
 
 // statusList is the name of the one Bitstring Status List this agency publishes.
 const statusList = "1"
 
 const maxBody = 64 << 10
-
-var (
-	bucketCredentials = []byte("credentials")
-	bucketRevocation  = []byte("revocation")
-)
 
 type agency struct {
 	did, baseURL     string
@@ -59,7 +67,8 @@ type agency struct {
 	schema           *credential.Schema
 	store            *registry.BoltStore
 	reg              *registry.Registry
-	issued           *bolt.DB
+	register         *openid4vci.MemoryRegister
+	oi               *openid4vci.Issuer // OpenID4VCI issuance
 	adminToken       []byte
 	validFor, listTT time.Duration
 	logger           *slog.Logger
@@ -69,14 +78,6 @@ type keyFile struct {
 	Version string `json:"version"`
 	JOSE    []byte `json:"jose"`
 	ZK      []byte `json:"zk"`
-}
-
-// issuedRecord is what the agency remembers of an issued credential: what
-// it needs to revoke it, not the holder's attributes.
-type issuedRecord struct {
-	RevocationID uint64    `json:"revocationId"`
-	StatusIndex  uint64    `json:"statusIndex"`
-	IssuedAt     time.Time `json:"issuedAt"`
 }
 
 // loadKeys reads the agency's keys from dir, creating them on first use.
@@ -199,24 +200,46 @@ func openAgency(o *options, domain, baseURL string, logger *slog.Logger) (_ *age
 	if _, err := a.reg.RefreshRoot(); err != nil {
 		return nil, err
 	}
-	if a.issued, err = bolt.Open(filepath.Join(o.data, "issued.db"), 0o600, &bolt.Options{Timeout: time.Second}); err != nil {
-		return nil, fmt.Errorf("issued.db: %w", err)
-	}
-	err = a.issued.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketCredentials, bucketRevocation} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
+	regFile := o.register
+	if regFile == "" {
+		regFile = filepath.Join(o.data, "register.json")
+		if err := writeNew(regFile, sampleRegister); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, err
 		}
-		return nil
+	}
+	if a.register, err = openid4vci.LoadRegisterFile(regFile); err != nil {
+		return nil, err
+	}
+	a.oi, err = openid4vci.NewIssuer(openid4vci.IssuerConfig{
+		CredentialIssuer:  baseURL,
+		InsecureAllowHTTP: strings.HasPrefix(baseURL, "http://"), // -tls-cert not given: local use
+		Issuer:            a.issuer,
+		Schema:            schema,
+		Types:             []string{"ZkcredPersonCredential"},
+		Display:           []openid4vci.Display{{Name: "zkcred example agency", Locale: "en"}},
+		CredentialDisplay: []openid4vci.Display{{Name: "Person credential", Locale: "en", Description: "Birth date, district, nationality, driving licence and voter eligibility, as the agency's register holds them"}},
+		Register:          a.register,
+		Rules: openid4vci.Rules{
+			PastDates: []string{"birthDate", "residentSince"},
+			Allowed:   map[string][]string{"district": districts},
+		},
+		Registry:      a.reg,
+		StatusList:    statusList,
+		StatusListURL: a.statusListURL(),
+		StorePath:     filepath.Join(o.data, "openid4vci.db"),
+		ValidFor:      o.validFor,
+		Logger:        logger,
 	})
-	return a, err
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 func (a *agency) Close() error {
 	var errs []error
-	if a.issued != nil {
-		errs = append(errs, a.issued.Close())
+	if a.oi != nil {
+		errs = append(errs, a.oi.Close())
 	}
 	if a.store != nil {
 		errs = append(errs, a.store.Close())
@@ -242,8 +265,18 @@ func (a *agency) refreshRoots(ctx context.Context, every time.Duration) {
 	}
 }
 
-// issue issues a credential bound to commitment with the given attributes.
-func (a *agency) issue(commitment fr.Element, attrs map[string]any) (*credential.Stored, string, error) {
+// issueSample issues a credential outside OpenID4VCI, for -export: to a
+// fresh holder secret that is discarded, from the first register record.
+// It is not recorded (nobody holds it, so nobody revokes it).
+func (a *agency) issueSample(recordID string) (*credential.Stored, string, error) {
+	rec, err := a.register.Record(context.Background(), recordID)
+	if err != nil {
+		return nil, "", err
+	}
+	secret, err := credential.GenerateHolderSecret(rand.Reader)
+	if err != nil {
+		return nil, "", err
+	}
 	rev, err := a.reg.NewRevocationID()
 	if err != nil {
 		return nil, "", err
@@ -252,70 +285,43 @@ func (a *agency) issue(commitment fr.Element, attrs map[string]any) (*credential
 	if err != nil {
 		return nil, "", err
 	}
-	index, err := status.ParseStatusListIndex(entry.StatusListIndex)
-	if err != nil {
-		return nil, "", err
-	}
 	var u [16]byte
 	rand.Read(u[:])
 	u[6], u[8] = u[6]&0x0f|0x40, u[8]&0x3f|0x80
-	h := hex.EncodeToString(u[:])
+	h := fmt.Sprintf("%x", u[:])
 	id := "urn:uuid:" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-	now := time.Now()
 	st, err := a.issuer.Issue(credential.IssueRequest{
-		ID: id, Schema: a.schema, Values: attrs, HolderCommitment: commitment,
-		ValidUntil: now.Add(a.validFor), Status: []credential.Object{entry.Object()},
+		ID: id, Schema: a.schema, Values: rec.Values, HolderCommitment: secret.Commitment(),
+		ValidUntil: time.Now().Add(a.validFor), Status: []credential.Object{entry.Object()},
 		RevocationID: rev, Types: []string{"ZkcredPersonCredential"},
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rec, _ := json.Marshal(issuedRecord{RevocationID: rev, StatusIndex: index, IssuedAt: now.UTC().Truncate(time.Second)})
-	err = a.issued.Update(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bucketCredentials).Put([]byte(id), rec); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketRevocation).Put(binary.BigEndian.AppendUint64(nil, rev), []byte(id))
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return st, id, nil
+	return st, id, err
 }
 
-var errUnknownCredential = errors.New("issuer: unknown credential")
-
-// revoke revokes a credential by credential id or revocation id: it adds
-// the revocation id to the revocation tree (signing a new root) and sets
-// its bit in the status list. It is idempotent.
-func (a *agency) revoke(credentialID string, revocationID uint64) (*issuedRecord, string, error) {
-	var rec issuedRecord
-	err := a.issued.View(func(tx *bolt.Tx) error {
-		if credentialID == "" {
-			v := tx.Bucket(bucketRevocation).Get(binary.BigEndian.AppendUint64(nil, revocationID))
-			if v == nil {
-				return errUnknownCredential
-			}
-			credentialID = string(v)
-		}
-		v := tx.Bucket(bucketCredentials).Get([]byte(credentialID))
-		if v == nil {
-			return errUnknownCredential
-		}
-		return unmarshalStrict(v, &rec)
-	})
+// revoke revokes the credential issued for an offer: it adds its
+// revocation id to the revocation tree (signing a new root) and sets its
+// bit in the status list. It is idempotent. Errors wrap
+// openid4vci.ErrUnknownRecord when nothing was issued for the offer.
+func (a *agency) revoke(offerID string) (*openid4vci.Issuance, error) {
+	iss, err := a.oi.Issued(offerID)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	if !a.reg.IsRevoked(rec.RevocationID) {
-		if _, err := a.reg.Revoke(rec.RevocationID); err != nil && !errors.Is(err, status.ErrRevoked) {
-			return nil, "", err
+	if !a.reg.IsRevoked(iss.RevocationID) {
+		if _, err := a.reg.Revoke(iss.RevocationID); err != nil && !errors.Is(err, status.ErrRevoked) {
+			return nil, err
 		}
 	}
-	if err := a.reg.SetStatus(statusList, rec.StatusIndex, true); err != nil {
-		return nil, "", err
+	if iss.StatusIndex != "" {
+		index, err := status.ParseStatusListIndex(iss.StatusIndex)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.reg.SetStatus(statusList, index, true); err != nil {
+			return nil, err
+		}
 	}
-	return &rec, credentialID, nil
+	return iss, nil
 }
 
 // handler serves the agency's endpoints. Any other path (404), another
@@ -332,8 +338,17 @@ func (a *agency) handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "zkcred issuer %s\n\n%s", a.did, strings.SplitN(usage, "\nThe DID", 2)[0])
 	})
-	mux.HandleFunc("POST /credentials", a.handleIssue)
-	mux.HandleFunc("POST /revoke", a.handleRevoke)
+	// OpenID4VCI: metadata, offers by reference, token, nonce, credential.
+	oh := a.oi.Handler()
+	for _, p := range []string{
+		"GET " + openid4vci.PathIssuerMetadata, "GET " + openid4vci.PathASMetadata,
+		"GET " + openid4vci.PathOffers + "{id}", "POST " + openid4vci.PathToken,
+		"POST " + openid4vci.PathNonce, "POST " + openid4vci.PathCredential,
+	} {
+		mux.Handle(p, oh)
+	}
+	mux.HandleFunc("POST /admin/offers", a.admin(a.handleCreateOffer))
+	mux.HandleFunc("POST /revoke", a.admin(a.handleRevoke))
 	mux.HandleFunc("GET /revocation/root", func(w http.ResponseWriter, r *http.Request) {
 		write(w, "application/"+status.RootType, []byte(a.reg.SignedRoot()))
 	})
@@ -428,17 +443,14 @@ func (a *agency) fail(w http.ResponseWriter, r *http.Request, code int, err erro
 	writeJSON(w, code, map[string]string{"error": msg})
 }
 
-// Every JSON document the issuer reads (request bodies, keys.json and its
-// own issued.db records) goes through unmarshalStrict: the library's strict
-// JSON (did/strictjson, json v2 semantics), so duplicate member names are
-// refused, also when they differ only by escaping ("holder\u0043ommitment");
-// names match case-sensitively ("HOLDERCOMMITMENT" is not
-// "holderCommitment"); invalid UTF-8, lone surrogate escapes ("\ud800") and
-// trailing data are refused; and so are unknown members. A number inside an
-// attribute (an interface value) is kept exactly, as a json.Number, and
-// refused at magnitude 2^53 or more, which a float64 reader would round
-// (credential reads stored values the same way). encoding/json does none of
-// this: it let the last of two "district" members win.
+// Every JSON document the issuer reads itself (back-office request bodies,
+// keys.json) goes through unmarshalStrict: the library's strict JSON
+// (did/strictjson, json v2 semantics), so duplicate member names are
+// refused, also when they differ only by escaping ("record\u0049d");
+// names match case-sensitively ("RECORDID" is not "recordId"); invalid
+// UTF-8, lone surrogate escapes ("\ud800") and trailing data are refused;
+// and so are unknown members. The register
+// file is read by openid4vci.LoadRegisterFile under the same rules.
 func unmarshalStrict(b []byte, v any) error { return strictjson.Unmarshal(b, v) }
 
 var errContentType = errors.New("content type must be application/json")
@@ -474,86 +486,90 @@ func decodeBody(r *http.Request, v any) error {
 	return unmarshalStrict(b, v)
 }
 
-// issueRequest is the body of POST /credentials.
-type issueRequest struct {
-	HolderCommitment string         `json:"holderCommitment"` // 64 hex digits: a canonical field element
-	Attributes       map[string]any `json:"attributes"`
+// admin wraps a back-office handler: it requires the admin bearer token.
+func (a *agency) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(tok), a.adminToken) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="issuer admin"`)
+			a.fail(w, r, http.StatusUnauthorized, errors.New("admin token required"))
+			return
+		}
+		h(w, r)
+	}
 }
 
-func (a *agency) handleIssue(w http.ResponseWriter, r *http.Request) {
-	var req issueRequest
+// offerRequest is the body of POST /admin/offers.
+type offerRequest struct {
+	RecordID string `json:"recordId"`
+}
+
+// offerResponse is the answer of POST /admin/offers: what the back office
+// gives the citizen. The offer (URI or a QR code of it) may travel on any
+// channel; the txCode (PIN) must go on another one.
+type offerResponse struct {
+	OfferID   string    `json:"offerId"`
+	URI       string    `json:"uri"`      // openid-credential-offer://?credential_offer_uri=...
+	ValueURI  string    `json:"valueUri"` // openid-credential-offer://?credential_offer=...
+	TxCode    string    `json:"txCode"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+func (a *agency) handleCreateOffer(w http.ResponseWriter, r *http.Request) {
+	var req offerRequest
 	if err := decodeBody(r, &req); err != nil {
 		a.failBody(w, r, err)
 		return
 	}
-	raw, err := hex.DecodeString(req.HolderCommitment)
-	if err != nil || len(raw) != fr.Bytes {
-		a.fail(w, r, http.StatusBadRequest, errors.New("holderCommitment must be 64 hex digits"))
-		return
-	}
-	var c fr.Element
-	if err := c.SetBytesCanonical(raw); err != nil {
-		a.fail(w, r, http.StatusBadRequest, errors.New("holderCommitment is not a canonical field element"))
-		return
-	}
-	st, id, err := a.issue(c, req.Attributes)
+	o, err := a.oi.CreateOffer(r.Context(), req.RecordID)
 	switch {
-	case errors.Is(err, credential.ErrSchemaMismatch), errors.Is(err, credential.ErrInvalidCredential):
+	case errors.Is(err, openid4vci.ErrUnknownRecord):
+		a.fail(w, r, http.StatusNotFound, err)
+		return
+	case errors.Is(err, openid4vci.ErrInvalidRecord):
 		a.fail(w, r, http.StatusUnprocessableEntity, err)
 		return
 	case err != nil:
 		a.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	a.logger.InfoContext(r.Context(), "issuer: credential issued", "id", id)
-	b, err := json.Marshal(st)
-	if err != nil {
-		a.fail(w, r, http.StatusInternalServerError, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusCreated)
-	w.Write(b)
+	a.logger.InfoContext(r.Context(), "issuer: offer created", "offer", o.ID, "record", req.RecordID, "expires", o.ExpiresAt)
+	writeJSON(w, http.StatusCreated, offerResponse{OfferID: o.ID, URI: o.URI, ValueURI: o.ValueURI, TxCode: o.TxCode, ExpiresAt: o.ExpiresAt})
 }
 
-// revokeRequest is the body of POST /revoke: one of the two ids. json v2
-// reads revocationId exactly: no fraction, exponent, sign or string.
+// revokeRequest is the body of POST /revoke: the offer whose credential
+// to revoke (the offerId POST /admin/offers returned).
 type revokeRequest struct {
-	CredentialID string `json:"credentialId,omitempty"`
-	RevocationID uint64 `json:"revocationId,omitempty"`
+	OfferID string `json:"offerId"`
 }
 
 func (a *agency) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(tok), a.adminToken) != 1 {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="issuer admin"`)
-		a.fail(w, r, http.StatusUnauthorized, errors.New("admin token required"))
-		return
-	}
 	var req revokeRequest
 	if err := decodeBody(r, &req); err != nil {
 		a.failBody(w, r, err)
 		return
 	}
-	revID := req.RevocationID
-	if (req.CredentialID == "") == (revID == 0) {
-		a.fail(w, r, http.StatusBadRequest, errors.New("give exactly one of credentialId and revocationId"))
+	if req.OfferID == "" {
+		a.fail(w, r, http.StatusBadRequest, errors.New("offerId is required"))
 		return
 	}
-	rec, id, err := a.revoke(req.CredentialID, revID)
+	iss, err := a.revoke(req.OfferID)
 	switch {
-	case errors.Is(err, errUnknownCredential):
-		a.fail(w, r, http.StatusNotFound, err)
+	case errors.Is(err, openid4vci.ErrUnknownRecord):
+		a.fail(w, r, http.StatusNotFound, errors.New("no credential was issued for this offer"))
 		return
 	case err != nil:
 		a.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
 	root := a.reg.Root()
-	a.logger.InfoContext(r.Context(), "issuer: credential revoked", "id", id, "sequence", root.Sequence)
-	writeJSON(w, http.StatusOK, map[string]any{"credentialId": id, "revocationId": rec.RevocationID, "statusListIndex": rec.StatusIndex, "sequence": root.Sequence})
+	a.logger.InfoContext(r.Context(), "issuer: credential revoked", "id", iss.CredentialID, "offer", req.OfferID, "sequence", root.Sequence)
+	writeJSON(w, http.StatusOK, map[string]any{"credentialId": iss.CredentialID, "revocationId": iss.RevocationID, "statusListIndex": iss.StatusIndex, "sequence": root.Sequence})
 }
+
+// sampleRecord is the register record -export issues its sample
+// credential from.
+const sampleRecord = "citizen-1"
 
 // export writes the agency's public artifacts and one sample credential
 // (issued to a fresh, discarded holder secret) into dir.
@@ -561,14 +577,7 @@ func (a *agency) export(dir string, stdout io.Writer) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	secret, err := credential.GenerateHolderSecret(rand.Reader)
-	if err != nil {
-		return err
-	}
-	st, id, err := a.issue(secret.Commitment(), map[string]any{
-		"birthDate": "1990-05-17", "district": "07", "nationality": "DE", "vehicleCategory": "B",
-		"vehicleRegistered": true, "voterEligible": true, "residentSince": "2015-06-01",
-	})
+	st, id, err := a.issueSample(sampleRecord)
 	if err != nil {
 		return err
 	}
