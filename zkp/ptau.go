@@ -476,8 +476,11 @@ func (pr *ptauReader) readLayout(o *PtauOptions) (*Ptau, *ptauRaw, error) {
 	if k == 0 {
 		k = p.filePower
 	}
-	if k > p.filePower || k > MaxPtauPower {
-		return nil, nil, pr.fail("power %d asked of a file of power %d (at most %d is decoded: set PtauOptions.Power)", k, p.filePower, MaxPtauPower)
+	if k > p.filePower {
+		return nil, nil, pr.fail("power %d asked of a file of power %d", k, p.filePower)
+	}
+	if k > MaxPtauPower {
+		return nil, nil, pr.fail("a file of power %d: at most %d is decoded (set PtauOptions.Power)", k, MaxPtauPower)
 	}
 	p.power = k
 
