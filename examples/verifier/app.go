@@ -15,6 +15,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/did/fetch"
+	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/verifier"
 	"github.com/zkcred/zkcred/verifier/protocol"
 )
@@ -180,7 +181,7 @@ func (a *app) recordPresentation(w http.ResponseWriter, r *http.Request) {
 		at.Result = bytes.Clone(rec.body.Bytes())
 	} else {
 		var e verifier.ErrorBody
-		if json.Unmarshal(rec.body.Bytes(), &e) != nil {
+		if strictjson.Unmarshal(rec.body.Bytes(), &e) != nil {
 			e = verifier.ErrorBody{Code: verifier.CodeInternal, Message: http.StatusText(rec.status)}
 		}
 		at.Error = &e
