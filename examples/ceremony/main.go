@@ -5,15 +5,23 @@
 // public beacon, and the resulting keys are written to an output directory
 // (loadable with zkp.LoadKeys).
 //
+// With -ptau FILE, phase 1 is not run: it is replaced by a public Powers of
+// Tau ceremony's result, a snarkjs .ptau file (for production, the
+// Perpetual Powers of Tau's powersOfTau28_hez_final_XX.ptau with XX at
+// least the circuit's log₂ domain size, its BLAKE2b-512 pinned with
+// -ptau-b2sum), and the agency runs only phase 2.
+//
 // In a real ceremony each contributor runs on its own machine and the
 // files travel between them; this program plays all contributors in turn
 // to show and test the flow.
 package main
 
 import (
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
 
@@ -22,12 +30,15 @@ import (
 	"github.com/zkcred/zkcred/zkp"
 )
 
-const usage = `usage: ceremony [-shape reference|default|tiny] [-contributors N] [-beacon TEXT] -transcript DIR -out DIR
+const usage = `usage: ceremony [-shape reference|default|tiny] [-contributors N] [-ptau FILE [-ptau-b2sum HEX]] -beacon TEXT -transcript DIR -out DIR
 
 Runs a Groth16 multi-party setup for a zkcred circuit shape and writes the keys.
+With -ptau, phase 1 comes from a public Powers of Tau file (snarkjs .ptau) and
+only phase 2 is run; -ptau-b2sum pins the file's BLAKE2b-512 (as b2sum prints it).
 
-example:
+examples:
   ceremony -shape reference -contributors 3 -beacon "drand round 123456" -transcript ./transcript -out ./keys
+  ceremony -shape reference -ptau powersOfTau28_hez_final_14.ptau -ptau-b2sum eeefbcf7… -beacon "drand round 123456" -transcript ./transcript -out ./keys
 `
 
 func main() {
@@ -46,10 +57,12 @@ func run(args []string, stdout io.Writer) error {
 	beacon := fs.String("beacon", "", "public random beacon value to seal each phase (required)")
 	transcript := fs.String("transcript", "", "directory for the contribution files (required)")
 	out := fs.String("out", "", "directory for the keys (required)")
+	ptauFile := fs.String("ptau", "", "snarkjs .ptau file to take phase 1 from (phase 1 is then not run)")
+	ptauB2 := fs.String("ptau-b2sum", "", "BLAKE2b-512 the -ptau file must have, in hex")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *transcript == "" || *out == "" || *beacon == "" || *n < 1 || fs.NArg() != 0 {
+	if *transcript == "" || *out == "" || *beacon == "" || *n < 1 || fs.NArg() != 0 || (*ptauB2 != "" && *ptauFile == "") {
 		fs.Usage()
 		return fmt.Errorf("missing or bad arguments")
 	}
@@ -75,34 +88,17 @@ func run(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "shape %s, domain size %d, %d contributors\n", shape, c.DomainSize(), *n)
 
-	// Phase 1: each contributor reads the previous file and writes its own.
-	cur, err := c.InitialPhase1()
+	var commons []byte
+	if *ptauFile != "" {
+		commons, err = phase1FromPtau(c, *ptauFile, *ptauB2, *transcript, stdout)
+	} else {
+		commons, err = runPhase1(c, *n, *beacon, *transcript, stdout)
+	}
 	if err != nil {
 		return err
 	}
-	for i := 1; i <= *n; i++ {
-		if cur, err = c.ContributePhase1(cur); err != nil {
-			return err
-		}
-		if err := os.WriteFile(phaseFile(*transcript, 1, i), cur, 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "phase 1: contribution %d written\n", i)
-	}
-	// Anyone can verify phase 1 from the files alone.
-	p1, err := readAll(*transcript, 1, *n)
-	if err != nil {
-		return err
-	}
-	commons, err := c.VerifyPhase1([]byte(*beacon+"/phase1"), p1...)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(*transcript, "phase1-sealed.bin"), commons, 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "phase 1: transcript verified and sealed")
 
+	var cur []byte
 	if cur, err = c.InitialPhase2(commons); err != nil {
 		return err
 	}
@@ -148,4 +144,73 @@ func readAll(dir string, phase, n int) ([][]byte, error) {
 		out[i] = b
 	}
 	return out, nil
+}
+
+// runPhase1 runs phase 1 with n contributors and returns the sealed result.
+func runPhase1(c *zkp.Ceremony, n int, beacon, transcript string, stdout io.Writer) ([]byte, error) {
+	// Phase 1: each contributor reads the previous file and writes its own.
+	cur, err := c.InitialPhase1()
+	if err != nil {
+		return nil, err
+	}
+	for i := 1; i <= n; i++ {
+		if cur, err = c.ContributePhase1(cur); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(phaseFile(transcript, 1, i), cur, 0o644); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(stdout, "phase 1: contribution %d written\n", i)
+	}
+	// Anyone can verify phase 1 from the files alone.
+	p1, err := readAll(transcript, 1, n)
+	if err != nil {
+		return nil, err
+	}
+	commons, err := c.VerifyPhase1([]byte(beacon+"/phase1"), p1...)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(transcript, "phase1-sealed.bin"), commons, 0o644); err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(stdout, "phase 1: transcript verified and sealed")
+	return commons, nil
+}
+
+// phase1FromPtau reads a public Powers of Tau file, checks it (and its
+// pinned hash), and returns the phase-1 result for the circuit's domain.
+// Only the powers the domain needs are decoded.
+func phase1FromPtau(c *zkp.Ceremony, file, b2sum, transcript string, stdout io.Writer) ([]byte, error) {
+	opts := &zkp.PtauOptions{Power: bits.Len64(c.DomainSize()) - 1}
+	if b2sum != "" {
+		pin, err := hex.DecodeString(b2sum)
+		if err != nil {
+			return nil, fmt.Errorf("-ptau-b2sum: %v", err)
+		}
+		opts.BLAKE2b = pin
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p, err := zkp.ReadPtau(f, opts)
+	if err != nil {
+		return nil, err
+	}
+	h := p.Hash()
+	power, _ := p.FilePower()
+	fmt.Fprintf(stdout, "phase 1: from %s: power %d, %d contributions, blake2b %x\n", filepath.Base(file), power, p.Contributions(), h)
+	if b2sum == "" {
+		fmt.Fprintln(stdout, "phase 1: warning: no -ptau-b2sum: compare the hash above with the published one")
+	}
+	commons, err := c.Phase1FromPtau(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(transcript, "phase1-sealed.bin"), commons, 0o644); err != nil {
+		return nil, err
+	}
+	return commons, nil
 }

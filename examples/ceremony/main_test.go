@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"golang.org/x/crypto/blake2b"
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
@@ -27,6 +29,7 @@ func TestCommandLine(t *testing.T) {
 		"unknown shape":   {"-shape", "huge", "-beacon", "b", "-transcript", dir, "-out", dir},
 		"unknown flag":    {"-frobnicate"},
 		"stray argument":  {"-beacon", "b", "-transcript", dir, "-out", dir, "extra"},
+		"pin, no ptau":    {"-ptau-b2sum", "00", "-beacon", "b", "-transcript", dir, "-out", dir},
 	} {
 		var out bytes.Buffer
 		if err := run(args, &out); err == nil {
@@ -57,11 +60,22 @@ func TestCeremony(t *testing.T) {
 	if len(files) != 4 {
 		t.Errorf("transcript has %d contribution files, want 4", len(files))
 	}
+	proveWithKeys(t, keysDir, out.String())
+	if _, err := os.Stat(filepath.Join(dir, "t", "phase1-sealed.bin")); err != nil {
+		t.Error(err)
+	}
+}
+
+// proveWithKeys loads the keys a ceremony wrote, checks they are the ones
+// its output names, and proves "born on or before the cutoff" with them: the
+// proof verifies, and not for another request.
+func proveWithKeys(t *testing.T, keysDir, out string) {
+	t.Helper()
 	keys, err := zkp.LoadKeys(keysDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if keys.VerifyingKey.Shape() != tinyShape || !strings.Contains(out.String(), keys.VerifyingKey.Fingerprint().String()) {
+	if keys.VerifyingKey.Shape() != tinyShape || !strings.Contains(out, keys.VerifyingKey.Fingerprint().String()) {
 		t.Fatalf("loaded key %v %s does not match the ceremony's output", keys.VerifyingKey.Shape(), keys.VerifyingKey.Fingerprint())
 	}
 
@@ -118,7 +132,53 @@ func TestCeremony(t *testing.T) {
 	if err := zkp.Verify(keys.VerifyingKey, &st, p); !errors.Is(err, zkp.ErrInvalidProof) {
 		t.Fatalf("proof accepted for another request: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "t", "phase1-sealed.bin")); err != nil {
-		t.Error(err)
+}
+
+// ptauInterop is the power-14 snarkjs file zkp's TestPtauSnarkjsKeys makes
+// and caches (zkp/testdata/ptau/README.md).
+const ptauInterop = "../../zkp/testdata/ptau/out/pot14_0002.ptau"
+
+// TestCeremonyFromPtau runs phase 2 only, from a snarkjs .ptau file: a file
+// too small for the circuit and a malformed pin are errors; with
+// ZKCRED_CEREMONY=1 and the power-14 file of zkp's interop test, a
+// one-contributor phase 2 with the file's hash pinned gives keys that prove.
+func TestCeremonyFromPtau(t *testing.T) {
+	dir := t.TempDir()
+	args := func(ptau, pin string) []string {
+		a := []string{"-shape", "tiny", "-contributors", "1", "-beacon", "test beacon", "-transcript", filepath.Join(dir, "t"), "-out", filepath.Join(dir, "keys"), "-ptau", ptau}
+		if pin != "" {
+			a = append(a, "-ptau-b2sum", pin)
+		}
+		return a
 	}
+	var out bytes.Buffer
+	err := run(args("../../zkp/testdata/ptau/pot3_0002.ptau", ""), &out)
+	if err == nil || !strings.Contains(err.Error(), "of a file of power 3") {
+		t.Fatalf("power-3 ptau for a 2^13 domain: %v", err)
+	}
+	if err := run(args("../../zkp/testdata/ptau/pot3_0002.ptau", "not hex"), &out); err == nil || !strings.Contains(err.Error(), "-ptau-b2sum") {
+		t.Fatalf("bad pin: %v", err)
+	}
+	if os.Getenv("ZKCRED_CEREMONY") == "" {
+		t.Skip("set ZKCRED_CEREMONY=1 to run phase 2 from a snarkjs ptau (about a minute on 2 cores)")
+	}
+	b, err := os.ReadFile(ptauInterop)
+	if err != nil {
+		t.Skip("no snarkjs ptau of power 14: run zkp's TestPtauSnarkjsKeys first (needs npm ci in zkp/testdata/ptau)")
+	}
+	h := blake2b.Sum512(b)
+	pin := hex.EncodeToString(h[:])
+	out.Reset()
+	if err := run(args(ptauInterop, pin), &out); err != nil {
+		t.Fatalf("ceremony from ptau: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"phase 1: from pot14_0002.ptau: power 14, 2 contributions, blake2b " + pin, "phase 2: transcript verified and sealed"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "t", "phase1-[0-9]*.bin")); len(files) != 0 {
+		t.Errorf("phase 1 contributions written: %v", files)
+	}
+	proveWithKeys(t, filepath.Join(dir, "keys"), out.String())
 }
