@@ -1,6 +1,7 @@
 // Command holder is a command-line zkcred wallet: it creates the holder
-// secret credentials are bound to, requests credentials from an issuer,
-// lists them, and answers a verifier's presentation request with a
+// secret credentials are bound to, receives credentials from an issuer
+// over OpenID for Verifiable Credential Issuance 1.0 (an offer URI and the
+// PIN the agency sent on another channel), lists them, and answers a verifier's presentation request with a
 // zero-knowledge proof computed on this machine (the issuer never learns
 // who presents, the verifier learns only what the request asks).
 package main
@@ -27,11 +28,13 @@ A zkcred wallet on the command line.
 
 commands:
   init                          create the holder secret in the wallet
-  request -issuer URL -attrs J  request a credential (J: JSON object or @file)
+  receive -offer URI -pin PIN   receive a credential over OpenID4VCI: URI is the
+                                openid-credential-offer:// link (or QR code text)
+                                the agency gave you, PIN the code it sent separately
   list                          list the wallet's credentials
   present -request URL          answer a verifier's request with a proof
 
-Every command takes -wallet DIR. request and present fetch issuer and
+Every command takes -wallet DIR. receive and present fetch issuer and
 verifier URLs (and resolve did:web) over HTTPS to public addresses only,
 following redirects to the same host only; -insecure-local allows plain
 HTTP and loopback or private addresses: for local development only.
@@ -41,8 +44,8 @@ if none exist (whoever runs it can forge proofs: never in production).
 
 examples:
   holder init -wallet ./alice
-  holder request -wallet ./alice -issuer http://127.0.0.1:8081 -insecure-local \
-    -attrs '{"birthDate":"2001-04-02","district":"07","nationality":"DE","vehicleCategory":"B","vehicleRegistered":true,"voterEligible":true,"residentSince":"2015-06-01"}'
+  holder receive -wallet ./alice -insecure-local -pin 123456 \
+    -offer 'openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A8081%2Foffers%2F...'
   holder list -wallet ./alice
   holder present -wallet ./alice -keys ./keys -insecure-local -request http://127.0.0.1:8082/requests/<id>
 `
@@ -96,7 +99,7 @@ func newCommand(name string, stderr io.Writer) *command {
 		c.fs.PrintDefaults()
 	}
 	c.fs.StringVar(&c.wallet, "wallet", defaultWallet(), "wallet directory")
-	if name == "request" || name == "present" {
+	if name == "receive" || name == "present" {
 		c.fs.BoolVar(&c.insecureLocal, "insecure-local", false, "INSECURE, development only: fetch and resolve did:web over http:// and from loopback/private addresses")
 	}
 	return c
@@ -122,17 +125,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return c.init(stdout)
-	case "request":
-		issuer := c.fs.String("issuer", "", "issuer base URL, e.g. http://127.0.0.1:8081 (required)")
-		attrs := c.fs.String("attrs", "", "attributes: a JSON object, or @FILE (required)")
+	case "receive":
+		offer := c.fs.String("offer", "", "the credential offer: openid-credential-offer://?credential_offer_uri=... or ?credential_offer=... (required)")
+		pin := c.fs.String("pin", "", "the transaction code (PIN) the issuer sent on another channel")
 		if err := c.parse(args); err != nil {
 			return err
 		}
-		if *issuer == "" || *attrs == "" {
+		if *offer == "" {
 			c.fs.Usage()
-			return fmt.Errorf("%w: -issuer and -attrs are required", errUsage)
+			return fmt.Errorf("%w: -offer is required", errUsage)
 		}
-		return c.request(ctx, *issuer, *attrs, stdout)
+		return c.receive(ctx, *offer, *pin, stdout)
 	case "list":
 		if err := c.parse(args); err != nil {
 			return err

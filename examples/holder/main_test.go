@@ -159,12 +159,42 @@ func post(t *testing.T, u, token string, body []byte) (int, []byte) {
 	return res.StatusCode, b
 }
 
+// aliceAttrs are the attributes of citizen-1 in the issuer's sample
+// register (examples/issuer/register.json).
 const aliceAttrs = `{"birthDate":"2001-04-02","district":"07","nationality":"DE","vehicleCategory":"B","vehicleRegistered":true,"voterEligible":true,"residentSince":"2015-06-01"}`
 
+// createOffer runs the issuer's back-office command for register record
+// and returns the offer id, the offer URI and the PIN it printed.
+func createOffer(t *testing.T, issuerBin, issuerURL, data, record string) (id, uri, pin string) {
+	t.Helper()
+	out, err := exec.Command(issuerBin, "offer", "-issuer", issuerURL, "-data", data, "-record", record).CombinedOutput()
+	if err != nil {
+		t.Fatalf("issuer offer: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) > 1 && f[0] == "offer":
+			id = f[1]
+		case len(f) == 1 && strings.HasPrefix(f[0], "openid-credential-offer://"):
+			uri = f[0]
+		case len(f) > 1 && f[0] == "PIN":
+			pin = f[1]
+		}
+	}
+	if id == "" || uri == "" || pin == "" {
+		t.Fatalf("issuer offer printed no offer id, URI or PIN:\n%s", out)
+	}
+	return id, uri, pin
+}
+
 // TestEndToEnd runs the three programs together on loopback: the issuer
-// and verifier binaries, and this wallet. Issue, present, accept; replay
-// and double vote are refused; revoke, and the wallet refuses to present
-// while a proof made before the revocation is rejected by the verifier.
+// and verifier binaries, and this wallet. The agency's back office offers
+// a credential for a register record (issuer offer), the wallet receives
+// it over OpenID4VCI with the PIN (a wrong PIN is refused), presents,
+// and is accepted; replay and double vote are refused; revoke, and the
+// wallet refuses to present while a proof made before the revocation is
+// rejected by the verifier.
 func TestEndToEnd(t *testing.T) {
 	if _, err := testKeys(); err != nil {
 		t.Fatal(err)
@@ -189,8 +219,25 @@ func TestEndToEnd(t *testing.T) {
 	if out, err := exec.Command(holderBin, "init", "-wallet", wallet).CombinedOutput(); err != nil || !bytes.Contains(out, []byte("holder commitment")) {
 		t.Fatalf("holder init: %v\n%s", err, out)
 	}
-	if out, err := holder(t, "request", "-wallet", wallet, "-issuer", issuerURL, "-insecure-local", "-attrs", aliceAttrs); err != nil {
-		t.Fatalf("holder request: %v\n%s", err, out)
+	offerID, offerURI, pin := createOffer(t, issuerBin, issuerURL, agencyData, "citizen-1")
+	wrong := "0" + pin[1:]
+	if wrong == pin {
+		wrong = "1" + pin[1:]
+	}
+	if _, err := holder(t, "receive", "-wallet", wallet, "-insecure-local", "-offer", offerURI, "-pin", wrong); err == nil || !strings.Contains(err.Error(), "invalid_grant") {
+		t.Errorf("holder receive with a wrong PIN: %v", err)
+	}
+	// Without -insecure-local the wallet will not fetch from loopback over http.
+	if _, err := holder(t, "receive", "-wallet", wallet, "-offer", offerURI, "-pin", pin); err == nil {
+		t.Error("holder receive fetched a loopback http offer without -insecure-local")
+	}
+	// The built binary, as a citizen runs it.
+	if out, err := exec.Command(holderBin, "receive", "-wallet", wallet, "-insecure-local", "-offer", offerURI, "-pin", pin).CombinedOutput(); err != nil || !bytes.Contains(out, []byte("stored credential")) {
+		t.Fatalf("holder receive: %v\n%s", err, out)
+	}
+	// The code is single-use.
+	if _, err := holder(t, "receive", "-wallet", wallet, "-insecure-local", "-offer", offerURI, "-pin", pin); err == nil {
+		t.Error("a redeemed offer gave a second credential")
 	}
 	list, err := holder(t, "list", "-wallet", wallet)
 	if err != nil || !strings.Contains(list, issuerDID) || !strings.Contains(list, `"district":"07"`) {
@@ -256,10 +303,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e entry
-	es, _ := (&command{wallet: wallet}).entries()
-	e = *es[0]
-	body := []byte(`{"credentialId":"` + e.ID + `"}`)
+	body := []byte(`{"offerId":"` + offerID + `"}`)
 	if status, _ := post(t, issuerURL+"/revoke", "", body); status != http.StatusUnauthorized {
 		t.Errorf("revoke without token: %d", status)
 	}
@@ -328,7 +372,7 @@ func TestCommandLine(t *testing.T) {
 	for _, args := range [][]string{
 		{"nope"},
 		{"init", "extra"},
-		{"request", "-wallet", wallet},
+		{"receive", "-wallet", wallet},
 		{"present", "-wallet", wallet, "-request", "http://x"},
 	} {
 		if _, err := holder(t, args...); !errors.Is(err, errUsage) {
@@ -344,8 +388,12 @@ func TestCommandLine(t *testing.T) {
 	if _, err := holder(t, "init", "-wallet", wallet); err == nil {
 		t.Error("second init overwrote the secret")
 	}
-	if _, err := holder(t, "request", "-wallet", wallet, "-issuer", "http://127.0.0.1:1", "-attrs", "{"); err == nil {
-		t.Error("bad -attrs accepted")
+	if _, err := holder(t, "receive", "-wallet", wallet, "-offer", "openid-credential-offer://?credential_offer=%7B"); err == nil {
+		t.Error("bad -offer accepted")
+	}
+	// The old issuance command is gone: the wallet receives over OpenID4VCI only.
+	if _, err := holder(t, "request", "-wallet", wallet, "-issuer", "http://127.0.0.1:1", "-attrs", "{}"); !errors.Is(err, errUsage) {
+		t.Errorf("holder request: %v, want a usage error", err)
 	}
 	// The key directory: missing keys are an error unless -unsafe-setup.
 	missing := filepath.Join(t.TempDir(), "keys")

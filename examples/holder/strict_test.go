@@ -7,37 +7,54 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/openid4vci"
 	"github.com/zkcred/zkcred/did/fetch"
 )
 
-// TestAttrsStrict: -attrs (a JSON object or a file) is read with json v2,
-// as the issuer reads it: encoding/json let the last duplicate win and
-// turned lone surrogates into U+FFFD.
-func TestAttrsStrict(t *testing.T) {
+// TestReceiveOffer: receive refuses offers that do not parse before it
+// fetches anything, and fetches an offer by reference (an issuer URL from
+// a QR code) under did/fetch's policy: without -insecure-local no plain
+// http and no loopback.
+func TestReceiveOffer(t *testing.T) {
 	wallet := filepath.Join(t.TempDir(), "w")
 	if _, err := holder(t, "init", "-wallet", wallet); err != nil {
 		t.Fatal(err)
 	}
-	for name, attrs := range map[string]string{
-		"duplicate":         `{"district":"07","district":"08"}`,
-		"escaped duplicate": `{"district":"07","\u0064istrict":"08"}`,
-		"lone surrogate":    `{"name":"\ud800"}`,
-		"invalid UTF-8":     "{\"name\":\"\xff\"}",
-		"trailing data":     `{"district":"07"}{}`,
-		"not an object":     `null`,
+	var hits atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer plain.Close()
+	byValue := func(j string) string { return "openid-credential-offer://?credential_offer=" + url.QueryEscape(j) }
+	byRef := func(u string) string { return "openid-credential-offer://?credential_offer_uri=" + url.QueryEscape(u) }
+	const grant = `"grants":{"urn:ietf:params:oauth:grant-type:pre-authorized_code":{"pre-authorized_code":"c","tx_code":{"length":6}}}`
+	for name, tc := range map[string]struct {
+		offer string
+		want  error
+	}{
+		"not an offer URI":        {"https://agency.example/offers/1", openid4vci.ErrInvalidOffer},
+		"not JSON":                {byValue(`{`), openid4vci.ErrInvalidOffer},
+		"duplicate member":        {byValue(`{"credential_issuer":"https://a.example","credential_issuer":"https://b.example","credential_configuration_ids":["x"],` + grant + `}`), openid4vci.ErrInvalidOffer},
+		"no configuration":        {byValue(`{"credential_issuer":"https://a.example","credential_configuration_ids":[],` + grant + `}`), openid4vci.ErrInvalidOffer},
+		"by reference, http":      {byRef(plain.URL + "/offers/1"), fetch.ErrInvalidURL},
+		"by reference, loopback":  {byRef(srv.URL + "/offers/1"), fetch.ErrForbiddenAddress},
+		"issuer on http (strict)": {byValue(`{"credential_issuer":"` + plain.URL + `","credential_configuration_ids":["x"],` + grant + `}`), fetch.ErrInvalidURL},
 	} {
-		_, err := holder(t, "request", "-wallet", wallet, "-issuer", "http://127.0.0.1:1", "-insecure-local", "-attrs", attrs)
-		if err == nil || !strings.Contains(err.Error(), "-attrs") {
-			t.Errorf("%s: %v, want an -attrs error", name, err)
+		_, err := holder(t, "receive", "-wallet", wallet, "-pin", "123456", "-offer", tc.offer)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
 		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("servers reached %d times", n)
 	}
 }
 

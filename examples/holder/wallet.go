@@ -17,10 +17,9 @@ import (
 	"strings"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/openid4vci"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
@@ -163,45 +162,46 @@ func (e *httpError) Error() string {
 	return fmt.Sprintf("%s %s: %d %s", e.method, e.url, e.status, msg)
 }
 
-func (c *command) request(ctx context.Context, issuerURL, attrs string, stdout io.Writer) error {
+// receive runs OpenID4VCI with the library's wallet client
+// (credential/openid4vci) over the wallet's fetch policy: it resolves the
+// offer (fetching it when by reference), reads the issuer's metadata,
+// redeems the pre-authorized code with the PIN, and requests the
+// credential with a key proof that carries the holder commitment (the
+// secret stays here). The client checks the credential is bound to our
+// secret and verifies both signatures against the issuer's DID document
+// before it is stored.
+func (c *command) receive(ctx context.Context, offerURI, pin string, stdout io.Writer) error {
 	secret, err := c.secret()
 	if err != nil {
 		return err
 	}
-	if strings.HasPrefix(attrs, "@") {
-		b, err := os.ReadFile(attrs[1:])
-		if err != nil {
-			return err
-		}
-		attrs = string(b)
-	}
-	// Strict JSON, as the issuer reads it: one object, no duplicate names,
-	// valid Unicode. The values go to the issuer verbatim (numbers exact).
-	var values map[string]jsontext.Value
-	if err := strictjson.Unmarshal([]byte(attrs), &values); err != nil || values == nil {
-		return fmt.Errorf("-attrs: not a JSON object with distinct names (%v)", err)
-	}
-	issuerURL = strings.TrimRight(issuerURL, "/")
-	cm := secret.Commitment()
-	cb := cm.Bytes()
-	body, err := jsonv2.Marshal(map[string]any{"holderCommitment": hex.EncodeToString(cb[:]), "attributes": values})
+	cl, err := c.httpClient()
 	if err != nil {
-		return err
-	}
-	b, err := c.fetch(ctx, "POST", issuerURL+"/credentials", "application/json", body)
-	if err != nil {
-		return err
-	}
-	st, err := credential.ParseStored(b)
-	if err != nil {
-		return err
-	}
-	// Check everything before keeping it: bound to our secret, JWT and ZK
-	// signature by keys in the issuer's DID document.
-	if err := st.CheckHolder(secret); err != nil {
 		return err
 	}
 	res, err := c.resolver()
+	if err != nil {
+		return err
+	}
+	w, err := openid4vci.NewWallet(openid4vci.WalletConfig{Fetch: cl, Resolver: res})
+	if err != nil {
+		return err
+	}
+	offer, err := w.Offer(ctx, offerURI)
+	if err != nil {
+		return fmt.Errorf("credential offer: %w", err)
+	}
+	s, err := w.Start(ctx, offer)
+	if err != nil {
+		return err
+	}
+	if g := offer.Grants.PreAuthorizedCode; g != nil && g.TxCode != nil && pin == "" {
+		return fmt.Errorf("%w: the offer asks for the PIN the issuer sent you on another channel: -pin", errUsage)
+	}
+	if err := w.Redeem(ctx, s, pin); err != nil {
+		return err
+	}
+	st, err := w.RequestCredential(ctx, s, secret)
 	if err != nil {
 		return err
 	}
@@ -213,6 +213,7 @@ func (c *command) request(ctx context.Context, issuerURL, attrs string, stdout i
 	if id == "" || strings.ContainsAny(id, `/\.`) {
 		return fmt.Errorf("issued credential has an unusable id %q", vc.ID)
 	}
+	issuerURL := offer.CredentialIssuer
 	e, err := json.MarshalIndent(entry{Version: entryVersion, IssuerURL: issuerURL, ID: vc.ID, Stored: st}, "", "  ")
 	if err != nil {
 		return err
@@ -223,7 +224,8 @@ func (c *command) request(ctx context.Context, issuerURL, attrs string, stdout i
 	if err := os.WriteFile(filepath.Join(c.wallet, "credentials", id+".json"), e, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "stored credential %s from %s (valid until %s)\n", vc.ID, st.Issuer, vc.ValidUntil.Format(time.DateOnly))
+	attrs, _ := json.Marshal(st.Values)
+	fmt.Fprintf(stdout, "stored credential %s from %s (%s), valid until %s\n  attributes %s\n", vc.ID, st.Issuer, issuerURL, vc.ValidUntil.Format(time.DateOnly), attrs)
 	return nil
 }
 
