@@ -95,4 +95,16 @@
 // (recording a pending [Issuance]), signs, and records the credential under
 // the SHA-256 of the proof JWT. Nothing is signed before every check has
 // passed, and a credential is delivered only once it is recorded.
+//
+// One offer gives one credential. The back office may make several offers
+// for one record (a citizen's new phone); each credential has its own
+// revocation id ([Issuer.Issued]), revoked through the status registry.
+//
+// # Performance
+//
+// BenchmarkIssuance (the whole issuer side of one issuance, no HTTP: six
+// bbolt transactions with fsync, register read and validation, proof check,
+// both signatures) measured about 60 credentials/s with the in-memory
+// register and 44/s with PostgreSQL, sequentially, on 2 shared cores of an
+// AMD EPYC.
 package openid4vci

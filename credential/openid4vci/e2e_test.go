@@ -187,7 +187,7 @@ func TestToken(t *testing.T) {
 	t.Run("unknown code and grant type", func(t *testing.T) {
 		for body, want := range map[string]error{
 			"grant_type=" + url.QueryEscape(GrantPreAuthorizedCode) + "&pre-authorized_code=nope&tx_code=123456": ErrInvalidGrant,
-			"grant_type=authorization_code&code=x":                                                              ErrUnsupportedGrantType,
+			"grant_type=authorization_code&code=x": ErrUnsupportedGrantType,
 			"grant_type=" + url.QueryEscape(GrantPreAuthorizedCode) + "&pre-authorized_code=a&pre-authorized_code=b": ErrInvalidRequest,
 		} {
 			resp, err := e.fetch.Post(ctx, e.url+PathToken, "application/x-www-form-urlencoded", []byte(body), "")
@@ -386,4 +386,39 @@ func TestRegisterValidation(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestConcurrentRequestsIssueOnce: parallel credential requests with
+// different proofs on one offer issue exactly one credential.
+func TestConcurrentRequestsIssueOnce(t *testing.T) {
+	e := newEnv(t, nil, nil)
+	ctx := context.Background()
+	o, s := e.session(t, "citizen-1")
+	if err := e.wallet.Redeem(ctx, s, o.TxCode); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	secret := newSecret(t)
+	proofs := make([]string, n)
+	for i := range proofs {
+		proofs[i] = e.proof(t, s, secret, e.clock.now())
+	}
+	errs := make(chan error, n)
+	for _, p := range proofs {
+		go func() {
+			_, err := e.wallet.sendCredentialRequest(ctx, s, p, secret)
+			errs <- err
+		}()
+	}
+	ok := 0
+	for range n {
+		if err := <-errs; err == nil {
+			ok++
+		} else if !errors.Is(err, ErrRequestDenied) {
+			t.Errorf("unexpected refusal: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d credentials issued for one offer", ok)
+	}
 }
