@@ -34,10 +34,14 @@
 //   - into an integer, a fraction, an exponent or a value out of range
 //     (json v2).
 //
-// encoding/json does none of the first five: it lets the last of two
-// duplicates win, matches names case-insensitively and replaces lone
-// surrogates, so that it and another decoder read different values from the
-// same bytes.
+// encoding/json lets the last of two duplicates win, matches names
+// case-insensitively, accepts unknown members and replaces invalid UTF-8
+// and lone surrogates with U+FFFD, so that it and another decoder read
+// different values from the same bytes.
+//
+// A type's own UnmarshalJSON method gets its raw value, already checked for
+// duplicates, UTF-8 and surrogates, but none of the options: it must decode
+// the value with this package too (as did's and credential's do).
 //
 // [Members] adds the one rule json v2 cannot apply to formats with
 // extension members (verifiable credentials, DID documents, JWKs): a member

@@ -25,6 +25,26 @@ func TestStrictFloat(t *testing.T) {
 	}
 }
 
+// TestStrictInt: integers refuse fractions, exponents and out-of-range
+// values (json v2), so 18.0 and 1e1 are not spellings of an integer.
+func TestStrictInt(t *testing.T) {
+	var n int8
+	var u uint64
+	for _, bad := range []string{"18.0", "1e1", "128", "-129", "0.5", `"1"`} {
+		if err := Unmarshal([]byte(bad), &n); err == nil {
+			t.Errorf("int8 %s accepted as %d", bad, n)
+		}
+	}
+	for _, bad := range []string{"-1", "18446744073709551616", "1E2"} {
+		if err := Unmarshal([]byte(bad), &u); err == nil {
+			t.Errorf("uint64 %s accepted as %d", bad, u)
+		}
+	}
+	if err := Unmarshal([]byte("18446744073709551615"), &u); err != nil || u != 1<<64-1 {
+		t.Errorf("uint64 max: %v, %d", err, u)
+	}
+}
+
 func TestStrictFloat32(t *testing.T) {
 	var f float32
 	for _, ok := range []string{"0", "16777216", "0.5", "3e1"} {
