@@ -383,7 +383,9 @@ func (is *Issuer) redeem(code, pin string, hasPIN bool) (token string, expires t
 		if err := putJSON(tx.Bucket(bucketOffers), id, st); err != nil {
 			return err
 		}
-		return putJSON(tx.Bucket(bucketTokens), hashOf([]byte(token)), tokenState{OfferID: string(id), Expires: expires})
+		th := hashOf([]byte(token))
+		sweep(tx.Bucket(bucketTokens), th, tokenExpired(now))
+		return putJSON(tx.Bucket(bucketTokens), th, tokenState{OfferID: string(id), Expires: expires})
 	})
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("%w: %w", ErrStore, err)
@@ -514,7 +516,7 @@ func (is *Issuer) issue(ctx context.Context, offerID string, req *credentialRequ
 			refusal = fmt.Errorf("%w: the offer's credential was already issued", ErrRequestDenied)
 			return nil
 		}
-		sweepNonces(nb, now)
+		sweep(nb, nk, nonceExpired(now))
 		if err := nb.Put(nk, be64(uint64(nonceExp.Unix()))); err != nil {
 			return err
 		}

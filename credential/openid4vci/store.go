@@ -20,6 +20,9 @@ import (
 //	codes   SHA-256(pre-authorized code) → offer id
 //	tokens  SHA-256(access token) → tokenState (JSON)
 //	nonces  SHA-256(c_nonce) → expiry (8 bytes, Unix seconds): used nonces
+//
+// Expired access tokens and used nonces are swept a few at a time by each
+// insertion (see sweep).
 //	issued  SHA-256(proof JWT) → issuance (JSON)
 var (
 	bucketMeta   = []byte("meta")
@@ -123,18 +126,41 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, raw)
 }
 
-// sweepNonces deletes up to 64 expired used-nonce entries.
-func sweepNonces(b *bolt.Bucket, now time.Time) {
+// sweep examines up to 16 entries of b from key start on (keys are
+// SHA-256 hashes, so start, a fresh hash, is a uniformly random point) and
+// deletes those expired says are dead. Every insertion sweeps once, so the
+// expired entries of the buckets of used nonces and access tokens stay a
+// bounded fraction instead of growing forever.
+func sweep(b *bolt.Bucket, start []byte, expired func(v []byte) bool) {
 	c := b.Cursor()
 	var dead [][]byte
-	n := 0
-	for k, v := c.First(); k != nil && len(dead) < 64 && n < 512; k, v = c.Next() {
-		n++
-		if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < now.Unix() {
-			dead = append(dead, k)
+	k, v := c.Seek(start)
+	for i := 0; i < 16; i++ {
+		if k == nil {
+			k, v = c.First()
+			if k == nil {
+				break
+			}
 		}
+		if expired(v) {
+			dead = append(dead, append([]byte(nil), k...))
+		}
+		k, v = c.Next()
 	}
 	for _, k := range dead {
 		_ = b.Delete(k)
+	}
+}
+
+// nonceExpired reads a used-nonce entry.
+func nonceExpired(now time.Time) func([]byte) bool {
+	return func(v []byte) bool { return len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < now.Unix() }
+}
+
+// tokenExpired reads an access-token entry.
+func tokenExpired(now time.Time) func([]byte) bool {
+	return func(v []byte) bool {
+		var t tokenState
+		return json.Unmarshal(v, &t) == nil && t.Expires.Before(now)
 	}
 }
