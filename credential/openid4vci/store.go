@@ -11,19 +11,22 @@ import (
 )
 
 // The issuer's state store, a bbolt file (IssuerConfig.StorePath), layout
-// version 1. Secrets (pre-authorized codes, transaction codes, access
-// tokens) are stored as SHA-256 hashes only; a copy of the file does not
-// redeem anything.
+// version 1. Pre-authorized codes and access tokens are keyed by their
+// SHA-256 only, and a transaction code is kept as SHA-256(offer id ‖ 0 ‖
+// code). The file is still sensitive: an outstanding offer's JSON (its
+// pre-authorized code included) is kept until it is redeemed, to serve it
+// by reference, and a short numeric transaction code is quickly found from
+// its hash; whoever copies the file can redeem outstanding offers.
 //
 //	meta    "version" → 0x01; "nonce-key" → 32 random bytes (c_nonce MAC key)
 //	offers  offer id → offerState (JSON)
 //	codes   SHA-256(pre-authorized code) → offer id
 //	tokens  SHA-256(access token) → tokenState (JSON)
 //	nonces  SHA-256(c_nonce) → expiry (8 bytes, Unix seconds): used nonces
+//	issued  SHA-256(proof JWT) → Issuance (JSON)
 //
 // Expired access tokens and used nonces are swept a few at a time by each
 // insertion (see sweep).
-//	issued  SHA-256(proof JWT) → issuance (JSON)
 var (
 	bucketMeta   = []byte("meta")
 	bucketOffers = []byte("offers")
