@@ -373,13 +373,13 @@ func (is *Issuer) redeem(code, pin string, hasPIN bool) (token string, expires t
 				st.Attempts++
 				refusal = fmt.Errorf("%w: wrong transaction code (%d of %d tries)", ErrInvalidGrant, st.Attempts, is.cfg.MaxTxCodeAttempts)
 				if st.Attempts >= is.cfg.MaxTxCodeAttempts {
-					st.Locked = true
+					st.Locked, st.OfferJSON = true, nil
 					refusal = fmt.Errorf("%w: %w", ErrInvalidGrant, ErrOfferLocked)
 				}
 				return putJSON(tx.Bucket(bucketOffers), id, st)
 			}
 		}
-		st.Redeemed = true
+		st.Redeemed, st.OfferJSON = true, nil
 		if err := putJSON(tx.Bucket(bucketOffers), id, st); err != nil {
 			return err
 		}

@@ -282,3 +282,25 @@ func TestPost(t *testing.T) {
 		t.Fatalf("plain http: %+v %v", r, err)
 	}
 }
+
+// TestPostAuthorized: the Authorization header reaches the server, also
+// after a same-host 307; Post sends none.
+func TestPostAuthorized(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/old" {
+			http.Redirect(w, r, "/new", http.StatusTemporaryRedirect)
+			return
+		}
+		fmt.Fprint(w, r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	tlsConf := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	c := newClient(t, &Config{TLSConfig: tlsConf, InsecureAllowPrivateAddresses: true})
+	r, err := c.PostAuthorized(context.Background(), srv.URL+"/old", "application/json", []byte("{}"), "", "Bearer abc")
+	if err != nil || string(r.Body) != "Bearer abc" {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if r, err := c.Post(context.Background(), srv.URL+"/new", "application/json", nil, ""); err != nil || len(r.Body) != 0 {
+		t.Fatalf("Post sent an Authorization header: %+v %v", r, err)
+	}
+}
