@@ -20,6 +20,7 @@ import (
 	"github.com/zkcred/zkcred/credential/openid4vci"
 	"github.com/zkcred/zkcred/credential/status/registry"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 // TestInterop runs a maintained third-party OpenID4VCI client, the
@@ -65,6 +66,179 @@ func TestInterop(t *testing.T) {
 		want = append(want, offerKind(i, o))
 	}
 	checkSteps(t, res, want...)
+}
+
+// TestInteropReverse runs our wallet client against a third-party issuer:
+// testdata/interop/issuer.mjs, an HTTP server whose protocol work is done
+// by @openid4vc/openid4vci's Openid4vciIssuer and @openid4vc/oauth2's
+// Oauth2AuthorizationServer. Our [openid4vci.Wallet] parses its offers (by
+// value and by reference), reads its metadata, redeems the code (a wrong
+// PIN is refused), gets a c_nonce and requests the credential with a key
+// proof the library verifies as a standard jwt proof. The credential
+// itself was issued beforehand by the test for the wallet's commitment (a
+// third-party issuer cannot sign a zkcred credential); the wallet checks
+// it as it would any other. It skips when node or the npm packages are
+// not installed.
+func TestInteropReverse(t *testing.T) {
+	node := nodeInterop(t)
+
+	// The credential the third-party issuer hands out.
+	secret, err := credential.GenerateHolderSecret(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "did:web:agency.example"
+	_, joseKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := make([]byte, credential.ZKPrivateKeySize)
+	rand.Read(seed)
+	zkKey, err := credential.NewZKPrivateKey(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := &did.Document{Context: []any{did.ContextDIDv1}, ID: id}
+	for _, k := range []struct {
+		id  string
+		pub any
+	}{{id + "#jose-1", joseKey.Public()}, {id + "#zk-1", zkKey.Public()}} {
+		vm, err := did.NewMultikeyMethod(k.id, id, k.pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := doc.AddVerificationMethod(vm, did.AssertionMethod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resolver, err := did.NewStaticResolver(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := &credential.Issuer{DID: id, JOSEKey: joseKey, JOSEKeyID: id + "#jose-1", ZKKey: zkKey, ZKKeyID: id + "#zk-1"}
+	st, err := iss.Issue(credential.IssueRequest{
+		ID: "urn:uuid:6f1c1d3e-2b7a-4c55-9d0e-0a4b8c1f2e3d", Schema: credential.PersonSchema(),
+		Values: map[string]any{"birthDate": "1990-05-17", "district": "07", "nationality": "DE", "vehicleCategory": "B",
+			"vehicleRegistered": true, "voterEligible": true, "residentSince": "2015-06-01"},
+		HolderCommitment: secret.Commitment(), ValidUntil: time.Now().Add(time.Hour), RevocationID: 7,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stJSON, err := st.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	credFile := filepath.Join(t.TempDir(), "credential.json")
+	if err := os.WriteFile(credFile, stJSON, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// The third-party issuer.
+	const pin = "493817"
+	cmd := exec.Command(node, "issuer.mjs", "-credential", credFile, "-tx-code", pin)
+	cmd.Dir = interopDir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("issuer.mjs stderr:\n%s", stderr.String())
+		}
+	})
+	var started struct {
+		Issuer        string `json:"issuer"`
+		OfferURI      string `json:"offer_uri"`
+		OfferValueURI string `json:"offer_value_uri"`
+	}
+	lines := make(chan error, 1)
+	go func() { lines <- json.NewDecoder(out).Decode(&started) }()
+	select {
+	case err := <-lines:
+		if err != nil {
+			if strings.Contains(stderr.String(), "cannot load") {
+				t.Skipf("interop: the npm packages do not load: %s", stderr.String())
+			}
+			t.Fatalf("issuer.mjs did not start: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("issuer.mjs did not start:\n%s", stderr.String())
+	}
+
+	// Our wallet, with the policy holder -insecure-local uses (loopback http).
+	fc, err := fetch.New(&fetch.Config{InsecureAllowHTTP: true, InsecureAllowPrivateAddresses: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := openid4vci.NewWallet(openid4vci.WalletConfig{Fetch: fc, Resolver: resolver})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	pass := func(step string, err error) bool {
+		t.Helper()
+		if err != nil {
+			t.Errorf("FAIL %s: %v", step, err)
+			return false
+		}
+		t.Logf("PASS %s", step)
+		return true
+	}
+	byValue, err := w.Offer(ctx, started.OfferValueURI)
+	if pass("wallet_offer_by_value", err) && (byValue.CredentialIssuer != started.Issuer || byValue.Grants.PreAuthorizedCode == nil || byValue.Grants.PreAuthorizedCode.TxCode == nil) {
+		t.Errorf("offer by value: %+v", byValue)
+	}
+	offer, err := w.Offer(ctx, started.OfferURI)
+	if !pass("wallet_offer_by_reference", err) {
+		return
+	}
+	s, err := w.Start(ctx, offer)
+	if !pass("wallet_metadata", err) {
+		return
+	}
+	err = w.Redeem(ctx, s, "000000")
+	if !errors.Is(err, openid4vci.ErrInvalidGrant) {
+		t.Errorf("FAIL wallet_token_wrong_pin: %v, want invalid_grant", err)
+	} else {
+		t.Logf("PASS wallet_token_wrong_pin (%v)", err)
+	}
+	if !pass("wallet_token", w.Redeem(ctx, s, pin)) {
+		return
+	}
+	_, err = w.Nonce(ctx, s)
+	pass("wallet_nonce", err)
+	got, err := w.RequestCredential(ctx, s, secret)
+	if pass("wallet_credential", err) {
+		b, _ := got.MarshalJSON()
+		if !bytes.Equal(b, stJSON) {
+			t.Errorf("the wallet stored another credential than the issuer sent")
+		}
+	}
+
+	// What the third-party issuer saw.
+	res, err := fc.Get(ctx, started.Issuer+"/_result", "application/json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var result interopResult
+	if err := json.Unmarshal(res.Body, &result); err != nil {
+		t.Fatalf("issuer.mjs /_result: %v\n%s", err, res.Body)
+	}
+	checkSteps(t, &result, "serve_issuer_metadata", "serve_as_metadata", "serve_offer_by_reference",
+		"token_refused_invalid_grant", "token", "nonce", "proof_verified", "credential")
+	for _, st := range result.Steps {
+		if st.Name == "proof_verified" && !bytes.Contains(st.Detail, []byte(`"commitment_matches":true`)) {
+			t.Errorf("the key proof's %s claim is not the credential's commitment: %s", openid4vci.CommitmentClaim, st.Detail)
+		}
+	}
 }
 
 // newInteropIssuer returns an issuer at issuerURL (did:web of its host)
