@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/openid4vci"
 	"github.com/zkcred/zkcred/credential/status"

@@ -334,7 +334,6 @@ func TestRegisterFile(t *testing.T) {
 	}
 }
 
-
 // FuzzHandler posts (and gets) arbitrary bodies to arbitrary paths: bad
 // input is a 4xx with a JSON error, never a panic, a 5xx, a redirect or
 // ServeMux's plain text.
