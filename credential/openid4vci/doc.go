@@ -94,7 +94,11 @@
 // consumes the nonce and claims the offer in one store transaction
 // (recording a pending [Issuance]), signs, and records the credential under
 // the SHA-256 of the proof JWT. Nothing is signed before every check has
-// passed, and a credential is delivered only once it is recorded.
+// passed, and a credential is delivered only once it is recorded. (The
+// revocation id and status index are drawn before the claim: those of a
+// request that loses a race for the same offer stay unused, and a crash
+// between claim and record leaves the offer spent with a pending
+// [Issuance]; the back office makes a new offer.)
 //
 // One offer gives one credential. The back office may make several offers
 // for one record (a citizen's new phone); each credential has its own

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/skip2/go-qrcode"
 	bolt "go.etcd.io/bbolt"
@@ -85,7 +86,11 @@ type IssuerConfig struct {
 	// MaxTxCodeAttempts wrong transaction codes lock an offer.
 	MaxTxCodeAttempts int
 	// TxCodeLength is the number of digits of the transaction code (4 to 12).
-	TxCodeLength int
+	// TxCodeDescription is shown by the wallet where it asks for the code
+	// (at most 300 characters); empty means "The code the agency sent you
+	// separately".
+	TxCodeLength      int
+	TxCodeDescription string
 	// ValidFor is the validity of a credential whose record has no
 	// ValidUntil.
 	ValidFor time.Duration
@@ -162,6 +167,12 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	}
 	if cfg.TxCodeLength < 4 || cfg.TxCodeLength > 12 {
 		return bad("TxCodeLength %d outside 4..12", cfg.TxCodeLength)
+	}
+	if cfg.TxCodeDescription == "" {
+		cfg.TxCodeDescription = "The code the agency sent you separately"
+	}
+	if utf8.RuneCountInString(cfg.TxCodeDescription) > 300 {
+		return bad("TxCodeDescription over 300 characters")
 	}
 	if cfg.ConfigurationID == "" {
 		cfg.ConfigurationID = DefaultConfigurationID
@@ -264,7 +275,7 @@ func (is *Issuer) CreateOffer(ctx context.Context, recordID string) (*Offer, err
 		CredentialConfigurationIDs: []string{is.cfg.ConfigurationID},
 		Grants: Grants{PreAuthorizedCode: &PreAuthorizedCodeGrant{
 			Code:   code,
-			TxCode: &TxCode{InputMode: "numeric", Length: len(pin), Description: "The code the agency sent you separately"},
+			TxCode: &TxCode{InputMode: "numeric", Length: len(pin), Description: is.cfg.TxCodeDescription},
 		}},
 	}
 	if o.JSON, err = marshal(o.Offer); err != nil {
