@@ -33,6 +33,8 @@
 // the sentinel leaf 0, so the in-set operator also asserts v+1 ≠ 0 (a slot
 // value r−1 is in no set). Setup named Unsafe is for development only: use
 // [Ceremony] (Groth16) or [SetupPLONK] with a ceremony SRS in production.
+// Both can start from a public powers-of-tau file ([ReadPtau]): PLONK keys
+// from [Ptau.SRS], and a Groth16 phase 2 from [Ceremony.Phase1FromPtau].
 //
 // # Untrusted bytes
 //
