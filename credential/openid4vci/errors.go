@@ -3,14 +3,13 @@ package openid4vci
 import (
 	"errors"
 	"fmt"
-	"net/http"
 )
 
-// Sentinel errors. Every error this package returns for refused input
-// wraps one of them (test with [errors.Is]); the issuer answers each with
-// the OpenID4VCI or OAuth 2.0 error code named below, and the wallet turns
-// an issuer's error response into a [*ServerError] that wraps the sentinel
-// of its code.
+// Sentinel errors, shared by both sides. Every error this package and
+// package issuer return for refused input wraps one of them (test with
+// [errors.Is]); the issuer answers each with the OpenID4VCI or OAuth 2.0
+// error code named below, and the wallet turns an issuer's error response
+// into a [*ServerError] that wraps the sentinel of its code.
 var (
 	// ErrInvalidRequest (invalid_request, 400): a malformed token request
 	// (wrong content type, a repeated parameter, a missing
@@ -25,7 +24,7 @@ var (
 	// offer. [ErrOfferLocked] and [ErrExpired] are wrapped with it.
 	ErrInvalidGrant = errors.New("openid4vci: invalid grant")
 	// ErrOfferLocked is returned, with [ErrInvalidGrant], once an offer had
-	// IssuerConfig.MaxTxCodeAttempts wrong transaction codes: even the right
+	// issuer.Config.MaxTxCodeAttempts wrong transaction codes: even the right
 	// one is then refused. The back office creates a new offer.
 	ErrOfferLocked = errors.New("openid4vci: offer locked after too many wrong transaction codes")
 	// ErrExpired is returned, with [ErrInvalidGrant], [ErrInvalidToken] or
@@ -59,17 +58,17 @@ var (
 	// another proof, or the record no longer validates ([ErrInvalidRecord]
 	// or [ErrUnknownRecord] are wrapped with it).
 	ErrRequestDenied = errors.New("openid4vci: credential request denied")
-	// ErrUnknownRecord is returned by a [Register] for an id it does not
-	// hold.
+	// ErrUnknownRecord is returned by an issuer.Register for an id it
+	// does not hold.
 	ErrUnknownRecord = errors.New("openid4vci: unknown register record")
 	// ErrInvalidRecord is returned when a register record does not
-	// validate against the schema and the [Rules]: a value of the wrong
+	// validate against the schema and the issuer.Rules: a value of the wrong
 	// type or out of range, an unknown enum value or district, a date in
 	// the future, a missing or unknown attribute, a validity in the past.
 	// It wraps credential.ErrSchemaMismatch where the schema refused.
 	ErrInvalidRecord = errors.New("openid4vci: invalid register record")
-	// ErrConfig is returned by [NewIssuer], [NewWallet] and the register
-	// constructors for an invalid configuration.
+	// ErrConfig is returned by [NewWallet], [NewProof], issuer.New and the
+	// register constructors for an invalid configuration.
 	ErrConfig = errors.New("openid4vci: invalid configuration")
 	// ErrStore is returned when the issuer's state store or the register's
 	// database fails (server_error, 500).
@@ -84,34 +83,6 @@ var (
 	// error).
 	ErrInvalidCredential = errors.New("openid4vci: invalid credential")
 )
-
-// wireError maps an error to its OAuth / OpenID4VCI error code and HTTP
-// status.
-func wireError(err error) (code string, status int) {
-	switch {
-	case errors.Is(err, ErrInvalidGrant):
-		return "invalid_grant", http.StatusBadRequest
-	case errors.Is(err, ErrUnsupportedGrantType):
-		return "unsupported_grant_type", http.StatusBadRequest
-	case errors.Is(err, ErrInvalidToken):
-		return "invalid_token", http.StatusUnauthorized
-	case errors.Is(err, ErrInvalidNonce):
-		return "invalid_nonce", http.StatusBadRequest
-	case errors.Is(err, ErrInvalidProof):
-		return "invalid_proof", http.StatusBadRequest
-	case errors.Is(err, ErrUnsupportedFormat):
-		return "unsupported_credential_format", http.StatusBadRequest
-	case errors.Is(err, ErrUnknownConfiguration):
-		return "unknown_credential_configuration", http.StatusBadRequest
-	case errors.Is(err, ErrInvalidCredentialRequest):
-		return "invalid_credential_request", http.StatusBadRequest
-	case errors.Is(err, ErrRequestDenied):
-		return "credential_request_denied", http.StatusBadRequest
-	case errors.Is(err, ErrInvalidRequest):
-		return "invalid_request", http.StatusBadRequest
-	}
-	return "server_error", http.StatusInternalServerError
-}
 
 // codeErrors maps error codes back to sentinels, for [ServerError].
 var codeErrors = map[string]error{

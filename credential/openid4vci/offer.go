@@ -1,14 +1,14 @@
 package openid4vci
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"strings"
 	"unicode/utf8"
 
-	jsonv2 "github.com/go-json-experiment/json"
-
 	"github.com/zkcred/zkcred/did/fetch"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // Protocol identifiers.
@@ -71,7 +71,11 @@ type TxCode struct {
 // credential_configuration_ids, empty or repeated ids, no Pre-Authorized
 // Code grant or an empty code, a tx_code with an input_mode other than
 // numeric or text, a negative length or a description over 300 characters.
-// Unknown members are ignored: the offer is an extensible object.
+// The JSON is decoded with strictjson.UnmarshalOpen: unknown members are
+// ignored (the offer is an extensible object), but a member whose name is a
+// case variant of a known one ("Credential_Issuer"), which a
+// case-insensitive reader would take for it, is refused, in the offer, its
+// grants, the Pre-Authorized Code grant and its tx_code.
 func ParseOffer(s string) (offer *CredentialOffer, offerURI string, err error) {
 	if len(s) > MaxOfferSize {
 		return nil, "", fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidOffer, len(s), MaxOfferSize)
@@ -109,7 +113,10 @@ func parseOfferJSON(b []byte) (*CredentialOffer, error) {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrInvalidOffer, len(b), MaxOfferSize)
 	}
 	var o CredentialOffer
-	if err := jsonv2.Unmarshal(b, &o); err != nil {
+	if err := strictjson.UnmarshalOpen(b, &o); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidOffer, err)
+	}
+	if err := checkCaseVariants(b); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidOffer, err)
 	}
 	if err := o.check(); err != nil {
@@ -117,6 +124,35 @@ func parseOfferJSON(b []byte) (*CredentialOffer, error) {
 	}
 	return &o, nil
 }
+
+// checkCaseVariants refuses case variants of the offer's known member
+// names, level by level (b already decoded strictly).
+func checkCaseVariants(b []byte) error {
+	m, err := strictjson.Members(b, "credential_issuer", "credential_configuration_ids", "grants")
+	if err != nil {
+		return err
+	}
+	g, ok := m["grants"]
+	if !ok || isNull(g) {
+		return nil
+	}
+	if m, err = strictjson.Members(g, GrantPreAuthorizedCode, "authorization_code"); err != nil {
+		return err
+	}
+	pa, ok := m[GrantPreAuthorizedCode]
+	if !ok || isNull(pa) {
+		return nil
+	}
+	if m, err = strictjson.Members(pa, "pre-authorized_code", "tx_code", "authorization_server"); err != nil {
+		return err
+	}
+	if tc, ok := m["tx_code"]; ok && !isNull(tc) {
+		_, err = strictjson.Members(tc, "input_mode", "length", "description")
+	}
+	return err
+}
+
+func isNull(raw []byte) bool { return string(bytes.TrimSpace(raw)) == "null" }
 
 // check validates an offer as ParseOffer documents.
 func (o *CredentialOffer) check() error {

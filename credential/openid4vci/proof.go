@@ -5,14 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"strings"
 	"time"
@@ -20,6 +17,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/zkcred/zkcred/credential/internal/jws"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // Proof profile identifiers (PROFILE.md).
@@ -64,9 +62,13 @@ type proofPayload struct {
 	Commitment string `json:"zkcred_holder_commitment"`
 }
 
-// newProof signs a proof JWT with key (ed25519.PrivateKey or
-// *ecdsa.PrivateKey on P-256).
-func newProof(key crypto.Signer, aud, nonce string, commitment fr.Element, iat time.Time) (string, error) {
+// NewProof signs a key proof JWT of profile zkcred-commitment-proof-v1
+// (PROFILE.md) with key (ed25519.PrivateKey, *ecdsa.PrivateKey on P-256,
+// or another crypto.Signer of an Ed25519 key): audience aud (the
+// Credential Issuer Identifier), the issuer's c_nonce, the holder
+// commitment and issued-at time iat. Errors wrap [ErrConfig] for a key of
+// another type.
+func NewProof(key crypto.Signer, aud, nonce string, commitment fr.Element, iat time.Time) (string, error) {
 	var h proofHeader
 	h.Typ = ProofJWTType
 	switch k := key.Public().(type) {
@@ -108,22 +110,24 @@ func newProof(key crypto.Signer, aud, nonce string, commitment fr.Element, iat t
 	return input + "." + b64.EncodeToString(sig), nil
 }
 
-// verifiedProof is what a checked proof says.
-type verifiedProof struct {
-	commitment fr.Element
-	nonce      string
-	iat        time.Time
+// VerifiedProof is what a checked key proof says.
+type VerifiedProof struct {
+	Commitment fr.Element // the holder commitment, canonical and non-zero
+	Nonce      string     // the c_nonce, not checked by VerifyProof
+	IssuedAt   time.Time
 }
 
-// verifyProof checks a proof JWT of profile zkcred-commitment-proof-v1:
+// VerifyProof checks a proof JWT of profile zkcred-commitment-proof-v1:
 // strict compact JWS, header exactly {alg, typ, jwk} with typ
 // openid4vci-proof+jwt, alg EdDSA with an Ed25519 jwk or ES256 with a
 // P-256 jwk, a valid signature, payload exactly {aud, iat, nonce,
 // zkcred_holder_commitment}, aud the credential issuer, iat within
 // [now-maxAge, now+leeway], and a canonical non-zero commitment. The
-// nonce's validity is checked by the caller. Errors wrap ErrInvalidProof.
-func verifyProof(token, aud string, now time.Time, maxAge, leeway time.Duration) (*verifiedProof, error) {
-	bad := func(f string, a ...any) (*verifiedProof, error) {
+// nonce's validity is checked by the caller. Header and payload are
+// decoded with did/strictjson (unknown, duplicate and case-variant members
+// refused; iat an exact integer). Errors wrap [ErrInvalidProof].
+func VerifyProof(token, aud string, now time.Time, maxAge, leeway time.Duration) (*VerifiedProof, error) {
+	bad := func(f string, a ...any) (*VerifiedProof, error) {
 		return nil, fmt.Errorf("%w: "+f, append([]any{ErrInvalidProof}, a...)...)
 	}
 	if len(token) > MaxProofSize {
@@ -134,7 +138,7 @@ func verifyProof(token, aud string, now time.Time, maxAge, leeway time.Duration)
 		return bad("%v", err)
 	}
 	var h proofHeader
-	if err := unmarshalStrict(hb, &h); err != nil {
+	if err := strictjson.Unmarshal(hb, &h); err != nil {
 		return bad("header: %v", err)
 	}
 	if h.Typ != ProofJWTType {
@@ -176,7 +180,7 @@ func verifyProof(token, aud string, now time.Time, maxAge, leeway time.Duration)
 		return bad("alg %q with a %q/%q jwk: want EdDSA with Ed25519 or ES256 with P-256", truncate(h.Alg, 16), truncate(h.JWK.Kty, 16), truncate(h.JWK.Crv, 16))
 	}
 	var p proofPayload
-	if err := unmarshalStrict(pb, &p); err != nil {
+	if err := strictjson.Unmarshal(pb, &p); err != nil {
 		return bad("payload: %v", err)
 	}
 	if p.Aud != aud {
@@ -197,41 +201,5 @@ func verifyProof(token, aud string, now time.Time, maxAge, leeway time.Duration)
 	if err := c.SetBytesCanonical(cb); err != nil || c.IsZero() {
 		return bad("%s is not a canonical non-zero field element", CommitmentClaim)
 	}
-	return &verifiedProof{commitment: c, nonce: p.Nonce, iat: iat}, nil
-}
-
-// c_nonces are stateless until used: base64url of
-// expiry (8 bytes, Unix seconds) ‖ 16 random bytes ‖ the first 16 bytes of
-// HMAC-SHA256(key, "zkcred-c-nonce-v1" ‖ expiry ‖ random). The issuer
-// stores a nonce only when a proof uses it, until it expires.
-const nonceSize = 8 + 16 + 16
-
-func newNonce(key []byte, r io.Reader, expires time.Time) (string, error) {
-	var b [nonceSize]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(expires.Unix()))
-	if _, err := io.ReadFull(r, b[8:24]); err != nil {
-		return "", fmt.Errorf("%w: randomness: %w", ErrStore, err)
-	}
-	copy(b[24:], nonceMAC(key, b[:24]))
-	return b64.EncodeToString(b[:]), nil
-}
-
-func nonceMAC(key, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("zkcred-c-nonce-v1"))
-	m.Write(body)
-	return m.Sum(nil)[:16]
-}
-
-// checkNonce checks a nonce's MAC and expiry; errors wrap ErrInvalidNonce.
-func checkNonce(key []byte, nonce string, now time.Time) (time.Time, error) {
-	b, err := b64.DecodeString(nonce)
-	if err != nil || len(b) != nonceSize || !hmac.Equal(b[24:], nonceMAC(key, b[:24])) {
-		return time.Time{}, fmt.Errorf("%w: not a c_nonce of this issuer", ErrInvalidNonce)
-	}
-	exp := time.Unix(int64(binary.BigEndian.Uint64(b[:8])), 0)
-	if !now.Before(exp) {
-		return time.Time{}, fmt.Errorf("%w: %w: c_nonce expired", ErrInvalidNonce, ErrExpired)
-	}
-	return exp, nil
+	return &VerifiedProof{Commitment: c, Nonce: p.Nonce, IssuedAt: iat}, nil
 }

@@ -34,14 +34,14 @@ func TestVerifyProof(t *testing.T) {
 	com := b64.EncodeToString(cb[:])
 	hdr := `{"alg":"EdDSA","typ":"openid4vci-proof+jwt","jwk":{"kty":"OKP","crv":"Ed25519","x":"` + x + `"}}`
 	pl := `{"aud":"` + testAud + `","iat":1800000000,"nonce":"n","zkcred_holder_commitment":"` + com + `"}`
-	if p, err := verifyProof(rawProof(key, hdr, pl), testAud, now, 5*time.Minute, 30*time.Second); err != nil || !p.commitment.Equal(&c) || p.nonce != "n" {
+	if p, err := VerifyProof(rawProof(key, hdr, pl), testAud, now, 5*time.Minute, 30*time.Second); err != nil || !p.Commitment.Equal(&c) || p.Nonce != "n" {
 		t.Fatalf("valid proof: %v", err)
 	}
 	// ES256 proofs verify too.
 	ek, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if p, err := newProof(ek, testAud, "n", c, now); err != nil {
+	if p, err := NewProof(ek, testAud, "n", c, now); err != nil {
 		t.Fatal(err)
-	} else if _, err := verifyProof(p, testAud, now, 5*time.Minute, 30*time.Second); err != nil {
+	} else if _, err := VerifyProof(p, testAud, now, 5*time.Minute, 30*time.Second); err != nil {
 		t.Fatalf("ES256 proof: %v", err)
 	}
 	rs := b64.EncodeToString(fr.Modulus().Bytes()) // r itself: not canonical
@@ -79,7 +79,7 @@ func TestVerifyProof(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := verifyProof(rawProof(key, tc.header, tc.payload), testAud, now, 5*time.Minute, 30*time.Second); !errors.Is(err, ErrInvalidProof) {
+			if _, err := VerifyProof(rawProof(key, tc.header, tc.payload), testAud, now, 5*time.Minute, 30*time.Second); !errors.Is(err, ErrInvalidProof) {
 				t.Fatalf("accepted or wrong error: %v", err)
 			}
 		})
@@ -87,7 +87,7 @@ func TestVerifyProof(t *testing.T) {
 	t.Run("bad signature", func(t *testing.T) {
 		p := rawProof(key, hdr, pl)
 		p = p[:len(p)-2] + "AA"
-		if _, err := verifyProof(p, testAud, now, 5*time.Minute, 30*time.Second); !errors.Is(err, ErrInvalidProof) {
+		if _, err := VerifyProof(p, testAud, now, 5*time.Minute, 30*time.Second); !errors.Is(err, ErrInvalidProof) {
 			t.Fatal(err)
 		}
 	})
@@ -100,35 +100,10 @@ func TestVerifyProof(t *testing.T) {
 		if last&1 == 1 {
 			p = p[:len(p)-1] + string(b64Alphabet[last&^1+2])
 		}
-		if _, err := verifyProof(p, testAud, now, 5*time.Minute, 30*time.Second); !errors.Is(err, ErrInvalidProof) {
+		if _, err := VerifyProof(p, testAud, now, 5*time.Minute, 30*time.Second); !errors.Is(err, ErrInvalidProof) {
 			t.Fatal(err)
 		}
 	})
-}
-
-func TestParseCredentialRequestRejects(t *testing.T) {
-	for name, c := range map[string]struct {
-		ct, body string
-		want     error
-	}{
-		"not JSON content type": {"text/plain", `{}`, ErrInvalidCredentialRequest},
-		"draft format":          {"application/json", `{"format":"zkcred_vc+jwt","proof":{"proof_type":"jwt","jwt":"a.b.c"}}`, ErrUnsupportedFormat},
-		"singular proof":        {"application/json", `{"credential_configuration_id":"x","proof":{"proof_type":"jwt","jwt":"a.b.c"}}`, ErrInvalidCredentialRequest},
-		"two proofs":            {"application/json", `{"credential_configuration_id":"x","proofs":{"jwt":["a.b.c","a.b.c"]}}`, ErrInvalidCredentialRequest},
-		"other proof type":      {"application/json", `{"credential_configuration_id":"x","proofs":{"di_vp":[{}]}}`, ErrInvalidCredentialRequest},
-		"duplicate member":      {"application/json", `{"credential_configuration_id":"x","credential_configuration_id":"y","proofs":{"jwt":["a.b.c"]}}`, ErrInvalidCredentialRequest},
-		"escaped duplicate":     {"application/json", `{"credential_configuration_id":"x","credential_configuration_\u0069d":"y","proofs":{"jwt":["a.b.c"]}}`, ErrInvalidCredentialRequest},
-		"response encryption":   {"application/json", `{"credential_configuration_id":"x","proofs":{"jwt":["a.b.c"]},"credential_response_encryption":{}}`, ErrInvalidCredentialRequest},
-		"no configuration":      {"application/json", `{"proofs":{"jwt":["a.b.c"]}}`, ErrInvalidCredentialRequest},
-		"trailing data":         {"application/json", `{"credential_configuration_id":"x","proofs":{"jwt":["a.b.c"]}} {}`, ErrInvalidCredentialRequest},
-	} {
-		if _, err := parseCredentialRequest(c.ct, []byte(c.body)); !errors.Is(err, c.want) {
-			t.Errorf("%s: %v, want %v", name, err, c.want)
-		}
-	}
-	if _, err := parseCredentialRequest("application/json; charset=utf-8", []byte(`{"credential_configuration_id":"x","proofs":{"jwt":["a.b.c"]}}`)); err != nil {
-		t.Errorf("valid request: %v", err)
-	}
 }
 
 func TestParseOffer(t *testing.T) {

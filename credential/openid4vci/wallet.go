@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // WalletConfig configures [NewWallet].
@@ -87,19 +87,9 @@ type Session struct {
 	expires       time.Time
 }
 
-// IssuerMetadata is the part of the Credential Issuer Metadata the wallet
-// uses.
-type IssuerMetadata struct {
-	CredentialIssuer     string                              `json:"credential_issuer"`
-	AuthorizationServers []string                            `json:"authorization_servers,omitempty"`
-	CredentialEndpoint   string                              `json:"credential_endpoint"`
-	NonceEndpoint        string                              `json:"nonce_endpoint,omitempty"`
-	Display              []Display                           `json:"display,omitempty"`
-	Configurations       map[string]*CredentialConfiguration `json:"credential_configurations_supported"`
-}
-
-// getJSONDoc fetches a JSON document and decodes it with json v2 (no
-// duplicate members; unknown members ignored: metadata is extensible).
+// getJSONDoc fetches a JSON document and decodes it with
+// strictjson.UnmarshalOpen (no duplicate members, exact names and numbers;
+// unknown members ignored: metadata is extensible).
 func (w *Wallet) getJSONDoc(ctx context.Context, u string, v any) error {
 	resp, err := w.cfg.Fetch.Get(ctx, u, "application/json")
 	if err != nil {
@@ -108,7 +98,7 @@ func (w *Wallet) getJSONDoc(ctx context.Context, u string, v any) error {
 	if resp.StatusCode != 200 {
 		return fmt.Errorf("%w: %s answered %s", ErrInvalidRequest, truncate(u, 128), truncate(resp.Status, 64))
 	}
-	if err := jsonv2.Unmarshal(resp.Body, v); err != nil {
+	if err := strictjson.UnmarshalOpen(resp.Body, v); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrInvalidRequest, truncate(u, 128), err)
 	}
 	return nil
@@ -194,18 +184,20 @@ func (w *Wallet) post(ctx context.Context, u, contentType string, body []byte, v
 	return decodeAnswer(resp, v)
 }
 
+// decodeAnswer decodes an issuer's answer with strictjson.UnmarshalOpen:
+// responses may carry extension members.
 func decodeAnswer(resp *fetch.Response, v any) error {
 	if resp.StatusCode != 200 {
 		var e struct {
 			Error       string `json:"error"`
 			Description string `json:"error_description"`
 		}
-		if jsonv2.Unmarshal(resp.Body, &e) != nil || e.Error == "" {
+		if strictjson.UnmarshalOpen(resp.Body, &e) != nil || e.Error == "" {
 			return &ServerError{Status: resp.StatusCode, Code: "", Description: "no error object"}
 		}
 		return &ServerError{Status: resp.StatusCode, Code: e.Error, Description: e.Description}
 	}
-	if err := jsonv2.Unmarshal(resp.Body, v); err != nil {
+	if err := strictjson.UnmarshalOpen(resp.Body, v); err != nil {
 		return fmt.Errorf("%w: response: %v", ErrInvalidRequest, err)
 	}
 	return nil
@@ -221,7 +213,7 @@ func (w *Wallet) Redeem(ctx context.Context, s *Session, pin string) error {
 	if g.TxCode != nil {
 		form.Set("tx_code", pin)
 	}
-	var t tokenResponse
+	var t TokenResponse
 	if err := w.post(ctx, s.TokenEndpoint, "application/x-www-form-urlencoded", []byte(form.Encode()), &t); err != nil {
 		return err
 	}
@@ -237,7 +229,7 @@ func (w *Wallet) Redeem(ctx context.Context, s *Session, pin string) error {
 
 // Nonce fetches a fresh c_nonce from the issuer's nonce endpoint.
 func (w *Wallet) Nonce(ctx context.Context, s *Session) (string, error) {
-	var n nonceResponse
+	var n NonceResponse
 	if err := w.post(ctx, s.Metadata.NonceEndpoint, "application/x-www-form-urlencoded", nil, &n); err != nil {
 		return "", err
 	}
@@ -266,15 +258,23 @@ func (w *Wallet) RequestCredential(ctx context.Context, s *Session, secret *cred
 	if err != nil {
 		return nil, err
 	}
-	proof, err := newProof(key, s.Offer.CredentialIssuer, nonce, secret.Commitment(), w.cfg.Clock())
+	proof, err := NewProof(key, s.Offer.CredentialIssuer, nonce, secret.Commitment(), w.cfg.Clock())
 	if err != nil {
 		return nil, err
 	}
-	return w.sendCredentialRequest(ctx, s, proof, secret)
+	return w.RequestCredentialWithProof(ctx, s, proof, secret)
 }
 
-func (w *Wallet) sendCredentialRequest(ctx context.Context, s *Session, proof string, secret *credential.HolderSecret) (*credential.Stored, error) {
-	body, err := marshal(credentialRequest{ConfigurationID: s.Configuration, Proofs: &proofsJSON{JWT: []string{proof}}})
+// RequestCredentialWithProof is [Wallet.RequestCredential] with a key
+// proof the caller made ([NewProof] with its own key, over a c_nonce from
+// [Wallet.Nonce]): it sends the credential request and checks the
+// credential as RequestCredential does. Sending the same proof again is an
+// idempotent retry.
+func (w *Wallet) RequestCredentialWithProof(ctx context.Context, s *Session, proof string, secret *credential.HolderSecret) (*credential.Stored, error) {
+	if s.accessToken == "" {
+		return nil, fmt.Errorf("%w: the session has no access token (Redeem first)", ErrInvalidToken)
+	}
+	body, err := marshal(CredentialRequest{ConfigurationID: s.Configuration, Proofs: &Proofs{JWT: []string{proof}}})
 	if err != nil {
 		return nil, err
 	}

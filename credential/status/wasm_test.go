@@ -10,7 +10,9 @@ import (
 // walletSide are the packages a wallet links: the prover and everything a
 // holder needs to hold a credential and compute its witness. They must
 // build for GOOS=js GOARCH=wasm (the browser wallet) and import no store.
-// The issuer's registry (bbolt) is the one package beneath them left out.
+// The issuer's registry (bbolt) and the OpenID4VCI issuer (bbolt, pgx) are
+// the packages beneath them left out; credential/openid4vci, the wallet's
+// half of issuance, is in.
 var walletSide = []string{
 	"github.com/zkcred/zkcred/zkp",
 	"github.com/zkcred/zkcred/credential/...",
@@ -20,7 +22,8 @@ var walletSide = []string{
 // notWalletSide are the packages the patterns above match that a wallet
 // never links.
 var notWalletSide = map[string]bool{
-	"github.com/zkcred/zkcred/credential/status/registry": true,
+	"github.com/zkcred/zkcred/credential/status/registry":   true,
+	"github.com/zkcred/zkcred/credential/openid4vci/issuer": true,
 }
 
 // storeModules are the import path prefixes of the stores: bbolt has no

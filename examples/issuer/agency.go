@@ -23,6 +23,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/openid4vci"
+	"github.com/zkcred/zkcred/credential/openid4vci/issuer"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/credential/status/registry"
 	"github.com/zkcred/zkcred/did"
@@ -33,9 +34,9 @@ import (
 //
 //	keys.json      {"version": "zkcred-issuer-keys-v1", "jose": <base64 Ed25519 seed>, "zk": <base64 ZK key seed>}, mode 0600
 //	registry.db    the credential/status revocation registry (its own bbolt layout)
-//	openid4vci.db  the openid4vci.Issuer's state: offers, codes, access tokens,
+//	openid4vci.db  the issuer.Issuer's state: offers, codes, access tokens,
 //	               used nonces, issuances (its own bbolt layout)
-//	register.json  the agency's register (openid4vci.RegisterFileFormat), created
+//	register.json  the agency's register (issuer.RegisterFileFormat), created
 //	               from the sample register.json beside this file if missing and
 //	               -register is not given, mode 0600
 //	admin.token    the bearer token of POST /admin/offers and POST /revoke, mode 0600
@@ -51,7 +52,7 @@ const keysVersion = "zkcred-issuer-keys-v1"
 var sampleRegister []byte
 
 // districts are the district codes the agency's register may hold
-// (openid4vci.Rules.Allowed): a record with another district is refused.
+// (issuer.Rules.Allowed): a record with another district is refused.
 var districts = []string{"01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12"}
 
 // statusList is the name of the one Bitstring Status List this agency publishes.
@@ -67,8 +68,8 @@ type agency struct {
 	schema           *credential.Schema
 	store            *registry.BoltStore
 	reg              *registry.Registry
-	register         *openid4vci.MemoryRegister
-	oi               *openid4vci.Issuer // OpenID4VCI issuance
+	register         *issuer.MemoryRegister
+	oi               *issuer.Issuer // OpenID4VCI issuance
 	adminToken       []byte
 	validFor, listTT time.Duration
 	logger           *slog.Logger
@@ -207,10 +208,10 @@ func openAgency(o *options, domain, baseURL string, logger *slog.Logger) (_ *age
 			return nil, err
 		}
 	}
-	if a.register, err = openid4vci.LoadRegisterFile(regFile); err != nil {
+	if a.register, err = issuer.LoadRegisterFile(regFile); err != nil {
 		return nil, err
 	}
-	a.oi, err = openid4vci.NewIssuer(openid4vci.IssuerConfig{
+	a.oi, err = issuer.New(issuer.Config{
 		CredentialIssuer:  baseURL,
 		InsecureAllowHTTP: strings.HasPrefix(baseURL, "http://"), // -tls-cert not given: local use
 		Issuer:            a.issuer,
@@ -219,7 +220,7 @@ func openAgency(o *options, domain, baseURL string, logger *slog.Logger) (_ *age
 		Display:           []openid4vci.Display{{Name: "zkcred example agency", Locale: "en"}},
 		CredentialDisplay: []openid4vci.Display{{Name: "Person credential", Locale: "en", Description: "Birth date, district, nationality, driving licence and voter eligibility, as the agency's register holds them"}},
 		Register:          a.register,
-		Rules: openid4vci.Rules{
+		Rules: issuer.Rules{
 			PastDates: []string{"birthDate", "residentSince"},
 			Allowed:   map[string][]string{"district": districts},
 		},
@@ -302,7 +303,7 @@ func (a *agency) issueSample(recordID string) (*credential.Stored, string, error
 // revocation id to the revocation tree (signing a new root) and sets its
 // bit in the status list. It is idempotent. Errors wrap
 // openid4vci.ErrUnknownRecord when nothing was issued for the offer.
-func (a *agency) revoke(offerID string) (*openid4vci.Issuance, error) {
+func (a *agency) revoke(offerID string) (*issuer.Issuance, error) {
 	iss, err := a.oi.Issued(offerID)
 	if err != nil {
 		return nil, err
@@ -450,7 +451,7 @@ func (a *agency) fail(w http.ResponseWriter, r *http.Request, code int, err erro
 // names match case-sensitively ("RECORDID" is not "recordId"); invalid
 // UTF-8, lone surrogate escapes ("\ud800") and trailing data are refused;
 // and so are unknown members. The register
-// file is read by openid4vci.LoadRegisterFile under the same rules.
+// file is read by issuer.LoadRegisterFile under the same rules.
 func unmarshalStrict(b []byte, v any) error { return strictjson.Unmarshal(b, v) }
 
 var errContentType = errors.New("content type must be application/json")

@@ -1,4 +1,4 @@
-package openid4vci
+package issuer
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/zkcred/zkcred/credential/openid4vci"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // PostgreSQL register schema, version 1 (created by [OpenPostgresRegister]
@@ -18,7 +21,8 @@ import (
 //	                valid_from timestamptz, valid_until timestamptz)
 //
 // attributes is the JSON object of the record's values, kept as text (not
-// jsonb) so numbers keep their exact text; it is decoded strictly.
+// jsonb) so numbers keep their exact text; it is decoded with
+// did/strictjson (a number of magnitude 2^53 or more is refused).
 var pgRegisterSchema = `CREATE TABLE IF NOT EXISTS zkcred_register (
 	id          text PRIMARY KEY,
 	attributes  text NOT NULL,
@@ -37,19 +41,19 @@ var _ Register = (*PostgresRegister)(nil)
 
 // OpenPostgresRegister connects to the database named by dsn (a libpq
 // connection string or URL) and creates the table if needed. Errors wrap
-// [ErrConfig] or [ErrStore].
+// [openid4vci.ErrConfig] or [openid4vci.ErrStore].
 func OpenPostgresRegister(ctx context.Context, dsn string) (*PostgresRegister, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("%w: PostgreSQL DSN: %v", ErrConfig, err)
+		return nil, fmt.Errorf("%w: PostgreSQL DSN: %v", openid4vci.ErrConfig, err)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		return nil, fmt.Errorf("%w: %w", openid4vci.ErrStore, err)
 	}
 	if _, err := pool.Exec(ctx, pgRegisterSchema); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("%w: creating zkcred_register: %w", ErrStore, err)
+		return nil, fmt.Errorf("%w: creating zkcred_register: %w", openid4vci.ErrStore, err)
 	}
 	return &PostgresRegister{pool: pool}, nil
 }
@@ -60,18 +64,18 @@ func (p *PostgresRegister) Close() { p.pool.Close() }
 // Put inserts or replaces a record.
 func (p *PostgresRegister) Put(ctx context.Context, r Record) error {
 	if r.ID == "" || len(r.ID) > 256 {
-		return fmt.Errorf("%w: register id must be 1 to 256 bytes", ErrConfig)
+		return fmt.Errorf("%w: register id must be 1 to 256 bytes", openid4vci.ErrConfig)
 	}
 	attrs, err := marshal(r.Values)
 	if err != nil {
-		return fmt.Errorf("%w: values: %v", ErrConfig, err)
+		return fmt.Errorf("%w: values: %v", openid4vci.ErrConfig, err)
 	}
 	_, err = p.pool.Exec(ctx, `INSERT INTO zkcred_register (id, attributes, subject_id, valid_from, valid_until)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (id) DO UPDATE SET attributes = $2, subject_id = $3, valid_from = $4, valid_until = $5`,
 		r.ID, string(attrs), r.SubjectID, nullTime(r.ValidFrom), nullTime(r.ValidUntil))
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStore, err)
+		return fmt.Errorf("%w: %w", openid4vci.ErrStore, err)
 	}
 	return nil
 }
@@ -83,7 +87,7 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-// Record reads record id, or returns an error wrapping [ErrUnknownRecord].
+// Record reads record id, or returns an error wrapping [openid4vci.ErrUnknownRecord].
 func (p *PostgresRegister) Record(ctx context.Context, id string) (Record, error) {
 	var attrs string
 	var from, until *time.Time
@@ -91,13 +95,13 @@ func (p *PostgresRegister) Record(ctx context.Context, id string) (Record, error
 	err := p.pool.QueryRow(ctx, `SELECT attributes, subject_id, valid_from, valid_until FROM zkcred_register WHERE id = $1`, id).
 		Scan(&attrs, &r.SubjectID, &from, &until)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Record{}, fmt.Errorf("%w: %q", ErrUnknownRecord, truncate(id, 64))
+		return Record{}, fmt.Errorf("%w: %q", openid4vci.ErrUnknownRecord, truncate(id, 64))
 	}
 	if err != nil {
-		return Record{}, fmt.Errorf("%w: %w", ErrStore, err)
+		return Record{}, fmt.Errorf("%w: %w", openid4vci.ErrStore, err)
 	}
-	if err := unmarshalStrict([]byte(attrs), &r.Values); err != nil || r.Values == nil {
-		return Record{}, fmt.Errorf("%w: record %q: attributes are not a JSON object: %v", ErrInvalidRecord, truncate(id, 64), err)
+	if err := strictjson.Unmarshal([]byte(attrs), &r.Values); err != nil || r.Values == nil {
+		return Record{}, fmt.Errorf("%w: record %q: attributes are not a JSON object: %v", openid4vci.ErrInvalidRecord, truncate(id, 64), err)
 	}
 	if from != nil {
 		r.ValidFrom = *from

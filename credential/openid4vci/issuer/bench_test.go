@@ -1,4 +1,4 @@
-package openid4vci
+package issuer
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/zkcred/zkcred/credential/openid4vci"
 )
 
 // BenchmarkIssuance measures the issuer's whole issuance per credential,
@@ -48,11 +50,11 @@ func benchIssuance(b *testing.B, pg *PostgresRegister) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		p, err := newProof(key, e.url, n, secret.Commitment(), e.clock.now())
+		p, err := openid4vci.NewProof(key, e.url, n, secret.Commitment(), e.clock.now())
 		if err != nil {
 			b.Fatal(err)
 		}
-		req := &credentialRequest{ConfigurationID: DefaultConfigurationID, Proofs: &proofsJSON{JWT: []string{p}}}
+		req := &openid4vci.CredentialRequest{ConfigurationID: DefaultConfigurationID, Proofs: &openid4vci.Proofs{JWT: []string{p}}}
 		if _, err := e.is.issue(ctx, o.ID, req); err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package openid4vci
+package issuer
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zkcred/zkcred/credential/openid4vci"
 )
 
 // PostgreSQL for the register tests: ZKCRED_PG_DSN if set, else a
@@ -121,8 +123,16 @@ func TestPostgresRegister(t *testing.T) {
 	if got.Values["district"] != "07" || !got.ValidUntil.Equal(r.ValidUntil) || !got.ValidFrom.IsZero() {
 		t.Fatalf("record %+v", got)
 	}
-	if _, err := p.Record(ctx, "nobody"); !errors.Is(err, ErrUnknownRecord) {
+	if _, err := p.Record(ctx, "nobody"); !errors.Is(err, openid4vci.ErrUnknownRecord) {
 		t.Fatalf("unknown record: %v", err)
+	}
+	// A number a float64 reader would round (2^53+1 reads as 2^53) is
+	// refused by did/strictjson.
+	if _, err := p.pool.Exec(ctx, `INSERT INTO zkcred_register (id, attributes) VALUES ('big', '{"birthDate":"1990-05-17","extra":9007199254740993}')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Record(ctx, "big"); !errors.Is(err, openid4vci.ErrInvalidRecord) {
+		t.Fatalf("2^53+1 in attributes: %v", err)
 	}
 	// End to end with the PostgreSQL register, and its validation.
 	for _, id := range []string{"citizen-2", "citizen-3"} {
@@ -136,7 +146,7 @@ func TestPostgresRegister(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := newEnv(t, p, nil)
-	if _, err := e.is.CreateOffer(ctx, "bad"); !errors.Is(err, ErrInvalidRecord) {
+	if _, err := e.is.CreateOffer(ctx, "bad"); !errors.Is(err, openid4vci.ErrInvalidRecord) {
 		t.Fatalf("future birthdate: %v", err)
 	}
 	o, s := e.session(t, "citizen-1")

@@ -1,4 +1,4 @@
-package openid4vci
+package issuer
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -16,6 +17,8 @@ import (
 	"github.com/zkcred/zkcred/credential/status/registry"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
+
+	"github.com/zkcred/zkcred/credential/openid4vci"
 )
 
 const agencyDID = "did:example:agency"
@@ -45,7 +48,7 @@ type env struct {
 	url      string
 	clock    *testClock
 	register *MemoryRegister
-	wallet   *Wallet
+	wallet   *openid4vci.Wallet
 	fetch    *fetch.Client
 	resolver *did.StaticResolver
 }
@@ -90,7 +93,7 @@ func issuerKeys(t testing.TB) (*credential.Issuer, *did.StaticResolver) {
 
 // newEnv starts an issuer (register: citizen-1 .. citizen-3 valid) on
 // loopback TLS; mod may change the config.
-func newEnv(t testing.TB, register Register, mod func(*IssuerConfig)) *env {
+func newEnv(t testing.TB, register Register, mod func(*Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	e := &env{clock: &testClock{}}
@@ -114,12 +117,12 @@ func newEnv(t testing.TB, register Register, mod func(*IssuerConfig)) *env {
 	}
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.url = "https://" + e.srv.Listener.Addr().String()
-	cfg := IssuerConfig{
+	cfg := Config{
 		CredentialIssuer: e.url, Issuer: iss, Schema: credential.PersonSchema(),
 		Types:             []string{"ZkcredPersonCredential"},
-		Display:           []Display{{Name: "Agency", Locale: "en"}},
-		CredentialDisplay: []Display{{Name: "Person credential", Locale: "en"}},
-		ClaimDisplay:      map[string][]Display{"birthDate": {{Name: "Date of birth", Locale: "en"}}},
+		Display:           []openid4vci.Display{{Name: "Agency", Locale: "en"}},
+		CredentialDisplay: []openid4vci.Display{{Name: "Person credential", Locale: "en"}},
+		ClaimDisplay:      map[string][]openid4vci.Display{"birthDate": {{Name: "Date of birth", Locale: "en"}}},
 		Register:          register, Rules: testRules, Registry: reg,
 		StatusList: "revocation", StatusListURL: e.url + "/status/revocation",
 		StorePath: filepath.Join(dir, "issuer.db"), Clock: e.clock.now,
@@ -127,7 +130,7 @@ func newEnv(t testing.TB, register Register, mod func(*IssuerConfig)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	if e.is, err = NewIssuer(cfg); err != nil {
+	if e.is, err = New(cfg); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.is.Close() })
@@ -139,14 +142,14 @@ func newEnv(t testing.TB, register Register, mod func(*IssuerConfig)) *env {
 	if e.fetch, err = fetch.New(&fetch.Config{TLSConfig: &tls.Config{RootCAs: roots}, InsecureAllowPrivateAddresses: true}); err != nil {
 		t.Fatal(err)
 	}
-	if e.wallet, err = NewWallet(WalletConfig{Fetch: e.fetch, Resolver: res}); err != nil {
+	if e.wallet, err = openid4vci.NewWallet(openid4vci.WalletConfig{Fetch: e.fetch, Resolver: res}); err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
 // session creates an offer for id and starts a wallet session on it.
-func (e *env) session(t testing.TB, id string) (*Offer, *Session) {
+func (e *env) session(t testing.TB, id string) (*Offer, *openid4vci.Session) {
 	t.Helper()
 	ctx := context.Background()
 	o, err := e.is.CreateOffer(ctx, id)
@@ -171,4 +174,20 @@ func newSecret(t testing.TB) *credential.HolderSecret {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// decodeAnswer returns the *openid4vci.ServerError of an error answer, as
+// the wallet makes it, or nil for a 200.
+func decodeAnswer(resp *fetch.Response) error {
+	if resp.StatusCode == 200 {
+		return nil
+	}
+	var e struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if err := json.Unmarshal(resp.Body, &e); err != nil {
+		return err
+	}
+	return &openid4vci.ServerError{Status: resp.StatusCode, Code: e.Error, Description: e.Description}
 }

@@ -1,4 +1,4 @@
-package openid4vci
+package issuer
 
 import (
 	"context"
@@ -19,10 +19,11 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/openid4vci"
 	"github.com/zkcred/zkcred/credential/status/registry"
 )
 
-// Defaults of [IssuerConfig].
+// Defaults of [Config].
 const (
 	DefaultConfigurationID   = "zkcred_person"
 	DefaultOfferTTL          = 30 * time.Minute
@@ -34,17 +35,9 @@ const (
 	DefaultProofLeeway       = 30 * time.Second
 )
 
-// Display is a display object of the metadata (name, locale, description;
-// OpenID4VCI 1.0 §12.2.4).
-type Display struct {
-	Name        string `json:"name"`
-	Locale      string `json:"locale,omitempty"`
-	Description string `json:"description,omitempty"`
-}
-
-// IssuerConfig configures [NewIssuer]. Zero durations and counts mean the
+// Config configures [New]. Zero durations and counts mean the
 // Default* constants.
-type IssuerConfig struct {
+type Config struct {
 	// CredentialIssuer is the Credential Issuer Identifier: an https URL
 	// with a host and no path, query or fragment ("https://agency.example").
 	// It is also the authorization server's issuer, and the base URL of
@@ -64,9 +57,9 @@ type IssuerConfig struct {
 	Types []string
 	// Display describes the issuer, CredentialDisplay the credential and
 	// ClaimDisplay each attribute, in the metadata. All optional.
-	Display           []Display
-	CredentialDisplay []Display
-	ClaimDisplay      map[string][]Display
+	Display           []openid4vci.Display
+	CredentialDisplay []openid4vci.Display
+	ClaimDisplay      map[string][]openid4vci.Display
 	// Register is the source of truth; required. Rules are its checks.
 	Register Register
 	Rules    Rules
@@ -107,7 +100,7 @@ type IssuerConfig struct {
 // ([Issuer.CreateOffer]) and [Issuer.Handler] serves the protocol. It is
 // safe for concurrent use. Close it to release its store.
 type Issuer struct {
-	cfg      IssuerConfig
+	cfg      Config
 	db       *bolt.DB
 	nonceKey []byte
 	metadata []byte // credential issuer metadata JSON
@@ -115,11 +108,11 @@ type Issuer struct {
 	log      *slog.Logger
 }
 
-// NewIssuer validates cfg and opens the state store. Errors wrap
-// [ErrConfig] or [ErrStore].
-func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
+// New validates cfg and opens the state store. Errors wrap
+// [openid4vci.ErrConfig] or [openid4vci.ErrStore].
+func New(cfg Config) (*Issuer, error) {
 	bad := func(f string, a ...any) (*Issuer, error) {
-		return nil, fmt.Errorf("%w: "+f, append([]any{ErrConfig}, a...)...)
+		return nil, fmt.Errorf("%w: "+f, append([]any{openid4vci.ErrConfig}, a...)...)
 	}
 	if err := checkIssuerURL(cfg.CredentialIssuer, cfg.InsecureAllowHTTP); err != nil {
 		return bad("CredentialIssuer: %v", err)
@@ -208,7 +201,7 @@ func NewIssuer(cfg IssuerConfig) (*Issuer, error) {
 	})
 	if err != nil {
 		is.db.Close()
-		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		return nil, fmt.Errorf("%w: %w", openid4vci.ErrStore, err)
 	}
 	return is, nil
 }
@@ -223,7 +216,7 @@ type Offer struct {
 	// CredentialIssuer + "/offers/" + ID until it is redeemed or expires.
 	ID string
 	// Offer is the Credential Offer object; JSON its encoding.
-	Offer CredentialOffer
+	Offer openid4vci.CredentialOffer
 	JSON  []byte
 	// URI is the offer by reference:
 	// openid-credential-offer://?credential_offer_uri=<https URL>.
@@ -244,8 +237,8 @@ func (o *Offer) QRCode(size int) ([]byte, error) {
 }
 
 // CreateOffer creates an offer for register record recordID: it checks
-// that the record exists and validates (errors wrap [ErrUnknownRecord] or
-// [ErrInvalidRecord]; the record is checked again at issuance), draws a
+// that the record exists and validates (errors wrap [openid4vci.ErrUnknownRecord] or
+// [openid4vci.ErrInvalidRecord]; the record is checked again at issuance), draws a
 // pre-authorized code and a numeric transaction code, and stores them
 // (hashed) with the offer, single-use, for OfferTTL.
 func (is *Issuer) CreateOffer(ctx context.Context, recordID string) (*Offer, error) {
@@ -270,19 +263,19 @@ func (is *Issuer) CreateOffer(ctx context.Context, recordID string) (*Offer, err
 		return nil, err
 	}
 	o := &Offer{ID: id, TxCode: pin, ExpiresAt: now.Add(is.cfg.OfferTTL).UTC().Truncate(time.Second)}
-	o.Offer = CredentialOffer{
+	o.Offer = openid4vci.CredentialOffer{
 		CredentialIssuer:           is.cfg.CredentialIssuer,
 		CredentialConfigurationIDs: []string{is.cfg.ConfigurationID},
-		Grants: Grants{PreAuthorizedCode: &PreAuthorizedCodeGrant{
+		Grants: openid4vci.Grants{PreAuthorizedCode: &openid4vci.PreAuthorizedCodeGrant{
 			Code:   code,
-			TxCode: &TxCode{InputMode: "numeric", Length: len(pin), Description: is.cfg.TxCodeDescription},
+			TxCode: &openid4vci.TxCode{InputMode: "numeric", Length: len(pin), Description: is.cfg.TxCodeDescription},
 		}},
 	}
 	if o.JSON, err = marshal(o.Offer); err != nil {
 		return nil, err
 	}
-	o.URI = OfferScheme + "://?credential_offer_uri=" + url.QueryEscape(is.cfg.CredentialIssuer+"/offers/"+id)
-	o.ValueURI = OfferScheme + "://?credential_offer=" + url.QueryEscape(string(o.JSON))
+	o.URI = openid4vci.OfferScheme + "://?credential_offer_uri=" + url.QueryEscape(is.cfg.CredentialIssuer+"/offers/"+id)
+	o.ValueURI = openid4vci.OfferScheme + "://?credential_offer=" + url.QueryEscape(string(o.JSON))
 	st := offerState{RecordID: recordID, TxHash: hashOf([]byte(id), []byte{0}, []byte(pin)), Expires: o.ExpiresAt, OfferJSON: o.JSON}
 	err = is.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx.Bucket(bucketOffers), []byte(id), st); err != nil {
@@ -291,7 +284,7 @@ func (is *Issuer) CreateOffer(ctx context.Context, recordID string) (*Offer, err
 		return tx.Bucket(bucketCodes).Put(hashOf([]byte(code)), []byte(id))
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		return nil, fmt.Errorf("%w: %w", openid4vci.ErrStore, err)
 	}
 	return o, nil
 }
@@ -300,7 +293,7 @@ func (is *Issuer) CreateOffer(ctx context.Context, recordID string) (*Offer, err
 func (is *Issuer) random(n int) (string, error) {
 	b := make([]byte, n)
 	if _, err := io.ReadFull(is.cfg.Rand, b); err != nil {
-		return "", fmt.Errorf("%w: randomness: %w", ErrStore, err)
+		return "", fmt.Errorf("%w: randomness: %w", openid4vci.ErrStore, err)
 	}
 	return b64.EncodeToString(b), nil
 }
@@ -310,14 +303,14 @@ func (is *Issuer) digits(n int) (string, error) {
 	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil)
 	v, err := rand.Int(is.cfg.Rand, max)
 	if err != nil {
-		return "", fmt.Errorf("%w: randomness: %w", ErrStore, err)
+		return "", fmt.Errorf("%w: randomness: %w", openid4vci.ErrStore, err)
 	}
 	s := v.String()
 	return strings.Repeat("0", n-len(s)) + s, nil
 }
 
 // Issued returns the issuance record of the credential issued for an
-// offer, or an error wrapping [ErrUnknownRecord] if none was issued. The
+// offer, or an error wrapping [openid4vci.ErrUnknownRecord] if none was issued. The
 // back office revokes with its RevocationID (and StatusIndex).
 func (is *Issuer) Issued(offerID string) (*Issuance, error) {
 	var out *Issuance
@@ -334,10 +327,10 @@ func (is *Issuer) Issued(offerID string) (*Issuance, error) {
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		return nil, fmt.Errorf("%w: %w", openid4vci.ErrStore, err)
 	}
 	if out == nil {
-		return nil, fmt.Errorf("%w: no credential issued for offer %q", ErrUnknownRecord, truncate(offerID, 64))
+		return nil, fmt.Errorf("%w: no credential issued for offer %q", openid4vci.ErrUnknownRecord, truncate(offerID, 64))
 	}
 	return out, nil
 }
@@ -356,7 +349,7 @@ func (is *Issuer) redeem(code, pin string, hasPIN bool) (token string, expires t
 	err = is.db.Update(func(tx *bolt.Tx) error {
 		id := tx.Bucket(bucketCodes).Get(hashOf([]byte(code)))
 		if id == nil {
-			refusal = fmt.Errorf("%w: unknown pre-authorized code", ErrInvalidGrant)
+			refusal = fmt.Errorf("%w: unknown pre-authorized code", openid4vci.ErrInvalidGrant)
 			return nil
 		}
 		id = append([]byte(nil), id...)
@@ -366,26 +359,26 @@ func (is *Issuer) redeem(code, pin string, hasPIN bool) (token string, expires t
 		}
 		switch {
 		case st.Locked:
-			refusal = fmt.Errorf("%w: %w", ErrInvalidGrant, ErrOfferLocked)
+			refusal = fmt.Errorf("%w: %w", openid4vci.ErrInvalidGrant, openid4vci.ErrOfferLocked)
 			return nil
 		case st.Redeemed:
-			refusal = fmt.Errorf("%w: pre-authorized code already used", ErrInvalidGrant)
+			refusal = fmt.Errorf("%w: pre-authorized code already used", openid4vci.ErrInvalidGrant)
 			return nil
 		case !now.Before(st.Expires):
-			refusal = fmt.Errorf("%w: %w: pre-authorized code expired", ErrInvalidGrant, ErrExpired)
+			refusal = fmt.Errorf("%w: %w: pre-authorized code expired", openid4vci.ErrInvalidGrant, openid4vci.ErrExpired)
 			return nil
 		}
 		if st.TxHash != nil {
 			if !hasPIN {
-				refusal = fmt.Errorf("%w: the offer requires a tx_code", ErrInvalidRequest)
+				refusal = fmt.Errorf("%w: the offer requires a tx_code", openid4vci.ErrInvalidRequest)
 				return nil
 			}
 			if subtle.ConstantTimeCompare(hashOf(id, []byte{0}, []byte(pin)), st.TxHash) != 1 {
 				st.Attempts++
-				refusal = fmt.Errorf("%w: wrong transaction code (%d of %d tries)", ErrInvalidGrant, st.Attempts, is.cfg.MaxTxCodeAttempts)
+				refusal = fmt.Errorf("%w: wrong transaction code (%d of %d tries)", openid4vci.ErrInvalidGrant, st.Attempts, is.cfg.MaxTxCodeAttempts)
 				if st.Attempts >= is.cfg.MaxTxCodeAttempts {
 					st.Locked, st.OfferJSON = true, nil
-					refusal = fmt.Errorf("%w: %w", ErrInvalidGrant, ErrOfferLocked)
+					refusal = fmt.Errorf("%w: %w", openid4vci.ErrInvalidGrant, openid4vci.ErrOfferLocked)
 				}
 				return putJSON(tx.Bucket(bucketOffers), id, st)
 			}
@@ -399,7 +392,7 @@ func (is *Issuer) redeem(code, pin string, hasPIN bool) (token string, expires t
 		return putJSON(tx.Bucket(bucketTokens), th, tokenState{OfferID: string(id), Expires: expires})
 	})
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("%w: %w", ErrStore, err)
+		return "", time.Time{}, fmt.Errorf("%w: %w", openid4vci.ErrStore, err)
 	}
 	if refusal != nil {
 		return "", time.Time{}, refusal
@@ -425,10 +418,10 @@ func (is *Issuer) tokenOffer(token string) (string, error) {
 		return "", err
 	}
 	if !ok {
-		return "", fmt.Errorf("%w: unknown access token", ErrInvalidToken)
+		return "", fmt.Errorf("%w: unknown access token", openid4vci.ErrInvalidToken)
 	}
 	if !is.cfg.Clock().Before(st.Expires) {
-		return "", fmt.Errorf("%w: %w: access token expired", ErrInvalidToken, ErrExpired)
+		return "", fmt.Errorf("%w: %w: access token expired", openid4vci.ErrInvalidToken, openid4vci.ErrExpired)
 	}
 	return st.OfferID, nil
 }
@@ -436,9 +429,9 @@ func (is *Issuer) tokenOffer(token string) (string, error) {
 // issue runs the credential endpoint for a parsed request: see the
 // package documentation, "Issuance". It returns the stored credential's
 // JSON, identical for a retried request with the same proof JWT.
-func (is *Issuer) issue(ctx context.Context, offerID string, req *credentialRequest) ([]byte, error) {
+func (is *Issuer) issue(ctx context.Context, offerID string, req *openid4vci.CredentialRequest) ([]byte, error) {
 	if req.ConfigurationID != is.cfg.ConfigurationID {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownConfiguration, truncate(req.ConfigurationID, 64))
+		return nil, fmt.Errorf("%w: %q", openid4vci.ErrUnknownConfiguration, truncate(req.ConfigurationID, 64))
 	}
 	proofJWT := req.Proofs.JWT[0]
 	ph := hashOf([]byte(proofJWT))
@@ -454,19 +447,19 @@ func (is *Issuer) issue(ctx context.Context, offerID string, req *credentialRequ
 	}
 	if found {
 		if prev.OfferID != offerID {
-			return nil, fmt.Errorf("%w: proof already used", ErrInvalidProof)
+			return nil, fmt.Errorf("%w: proof already used", openid4vci.ErrInvalidProof)
 		}
 		if prev.Pending {
-			return nil, fmt.Errorf("%w: issuance for this proof did not complete; fetch a new nonce and retry", ErrInvalidNonce)
+			return nil, fmt.Errorf("%w: issuance for this proof did not complete; fetch a new nonce and retry", openid4vci.ErrInvalidNonce)
 		}
 		return prev.Credential, nil
 	}
 	now := is.cfg.Clock()
-	p, err := verifyProof(proofJWT, is.cfg.CredentialIssuer, now, is.cfg.NonceTTL+is.cfg.ProofLeeway, is.cfg.ProofLeeway)
+	p, err := openid4vci.VerifyProof(proofJWT, is.cfg.CredentialIssuer, now, is.cfg.NonceTTL+is.cfg.ProofLeeway, is.cfg.ProofLeeway)
 	if err != nil {
 		return nil, err
 	}
-	nonceExp, err := checkNonce(is.nonceKey, p.nonce, now)
+	nonceExp, err := checkNonce(is.nonceKey, p.Nonce, now)
 	if err != nil {
 		return nil, err
 	}
@@ -481,15 +474,15 @@ func (is *Issuer) issue(ctx context.Context, offerID string, req *credentialRequ
 		return nil, err
 	}
 	if st.Issued || st.Claim != nil {
-		return nil, fmt.Errorf("%w: the offer's credential was already issued", ErrRequestDenied)
+		return nil, fmt.Errorf("%w: the offer's credential was already issued", openid4vci.ErrRequestDenied)
 	}
 	rec, err := is.cfg.Register.Record(ctx, st.RecordID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRequestDenied, err)
+		return nil, fmt.Errorf("%w: %w", openid4vci.ErrRequestDenied, err)
 	}
 	values, from, until, err := validate(rec, is.cfg.Schema, &is.cfg.Rules, now, is.cfg.ValidFor)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRequestDenied, err)
+		return nil, fmt.Errorf("%w: %w", openid4vci.ErrRequestDenied, err)
 	}
 	// Every check has passed; draw the ids and claim the offer.
 	revID, err := is.cfg.Registry.NewRevocationID()
@@ -514,9 +507,9 @@ func (is *Issuer) issue(ctx context.Context, offerID string, req *credentialRequ
 	var refusal error
 	err = is.db.Update(func(tx *bolt.Tx) error {
 		nb := tx.Bucket(bucketNonces)
-		nk := hashOf([]byte(p.nonce))
+		nk := hashOf([]byte(p.Nonce))
 		if nb.Get(nk) != nil {
-			refusal = fmt.Errorf("%w: c_nonce already used", ErrInvalidNonce)
+			refusal = fmt.Errorf("%w: c_nonce already used", openid4vci.ErrInvalidNonce)
 			return nil
 		}
 		var cur offerState
@@ -524,7 +517,7 @@ func (is *Issuer) issue(ctx context.Context, offerID string, req *credentialRequ
 			return err
 		}
 		if cur.Issued || cur.Claim != nil {
-			refusal = fmt.Errorf("%w: the offer's credential was already issued", ErrRequestDenied)
+			refusal = fmt.Errorf("%w: the offer's credential was already issued", openid4vci.ErrRequestDenied)
 			return nil
 		}
 		sweep(nb, nk, nonceExpired(now))
@@ -544,7 +537,7 @@ func (is *Issuer) issue(ctx context.Context, offerID string, req *credentialRequ
 		return nil, refusal
 	}
 	stored, err := is.cfg.Issuer.Issue(credential.IssueRequest{
-		ID: credID, Schema: is.cfg.Schema, Values: values, HolderCommitment: p.commitment,
+		ID: credID, Schema: is.cfg.Schema, Values: values, HolderCommitment: p.Commitment,
 		SubjectID: rec.SubjectID, ValidFrom: from, ValidUntil: until, Status: statusObj,
 		RevocationID: revID, Types: is.cfg.Types,
 	})
@@ -589,7 +582,7 @@ func (is *Issuer) issue(ctx context.Context, offerID string, req *credentialRequ
 func (is *Issuer) uuidURN() (string, error) {
 	var b [16]byte
 	if _, err := io.ReadFull(is.cfg.Rand, b[:]); err != nil {
-		return "", fmt.Errorf("%w: randomness: %w", ErrStore, err)
+		return "", fmt.Errorf("%w: randomness: %w", openid4vci.ErrStore, err)
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80

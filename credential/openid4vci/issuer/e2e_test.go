@@ -1,4 +1,4 @@
-package openid4vci
+package issuer
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/zkcred/zkcred/credential"
+
+	"github.com/zkcred/zkcred/credential/openid4vci"
 )
 
 type randReader struct{}
@@ -65,7 +67,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A second request on the same offer with a new proof is refused.
-	if _, err := e.wallet.RequestCredential(ctx, s, secret); !errors.Is(err, ErrRequestDenied) {
+	if _, err := e.wallet.RequestCredential(ctx, s, secret); !errors.Is(err, openid4vci.ErrRequestDenied) {
 		t.Fatalf("second credential for one offer: %v", err)
 	}
 }
@@ -81,11 +83,11 @@ func TestIdempotentRetry(t *testing.T) {
 	}
 	secret := newSecret(t)
 	proof := e.proof(t, s, secret, e.clock.now())
-	st1, err := e.wallet.sendCredentialRequest(ctx, s, proof, secret)
+	st1, err := e.wallet.RequestCredentialWithProof(ctx, s, proof, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st2, err := e.wallet.sendCredentialRequest(ctx, s, proof, secret)
+	st2, err := e.wallet.RequestCredentialWithProof(ctx, s, proof, secret)
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
@@ -96,20 +98,20 @@ func TestIdempotentRetry(t *testing.T) {
 	if err := e.wallet.Redeem(ctx, s2, o2.TxCode); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.wallet.sendCredentialRequest(ctx, s2, proof, secret); !errors.Is(err, ErrInvalidProof) {
+	if _, err := e.wallet.RequestCredentialWithProof(ctx, s2, proof, secret); !errors.Is(err, openid4vci.ErrInvalidProof) {
 		t.Fatalf("proof replayed on another offer: %v", err)
 	}
 }
 
 // proof returns a proof JWT for s with a fresh nonce.
-func (e *env) proof(t testing.TB, s *Session, secret *credential.HolderSecret, iat time.Time) string {
+func (e *env) proof(t testing.TB, s *openid4vci.Session, secret *credential.HolderSecret, iat time.Time) string {
 	t.Helper()
 	n, err := e.wallet.Nonce(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	p, err := newProof(key, e.url, n, secret.Commitment(), iat)
+	p, err := openid4vci.NewProof(key, e.url, n, secret.Commitment(), iat)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +121,7 @@ func (e *env) proof(t testing.TB, s *Session, secret *credential.HolderSecret, i
 // TestToken covers the token endpoint: wrong PIN counted and lock, reused
 // code, expired offer, missing PIN.
 func TestToken(t *testing.T) {
-	e := newEnv(t, nil, func(c *IssuerConfig) { c.MaxTxCodeAttempts = 3 })
+	e := newEnv(t, nil, func(c *Config) { c.MaxTxCodeAttempts = 3 })
 	ctx := context.Background()
 	wrong := func(pin string) string {
 		if pin == "000000" {
@@ -130,7 +132,7 @@ func TestToken(t *testing.T) {
 	t.Run("wrong PIN then right PIN", func(t *testing.T) {
 		o, s := e.session(t, "citizen-1")
 		for range 2 {
-			if err := e.wallet.Redeem(ctx, s, wrong(o.TxCode)); !errors.Is(err, ErrInvalidGrant) {
+			if err := e.wallet.Redeem(ctx, s, wrong(o.TxCode)); !errors.Is(err, openid4vci.ErrInvalidGrant) {
 				t.Fatalf("wrong PIN: %v", err)
 			}
 		}
@@ -138,26 +140,26 @@ func TestToken(t *testing.T) {
 			t.Fatalf("right PIN after 2 wrong ones: %v", err)
 		}
 		// Reused code.
-		if err := e.wallet.Redeem(ctx, s, o.TxCode); !errors.Is(err, ErrInvalidGrant) {
+		if err := e.wallet.Redeem(ctx, s, o.TxCode); !errors.Is(err, openid4vci.ErrInvalidGrant) {
 			t.Fatalf("reused code: %v", err)
 		}
 		// The offer by reference is gone once redeemed.
-		if _, err := e.wallet.Offer(ctx, o.URI); !errors.Is(err, ErrInvalidOffer) {
+		if _, err := e.wallet.Offer(ctx, o.URI); !errors.Is(err, openid4vci.ErrInvalidOffer) {
 			t.Fatalf("offer by reference after redemption: %v", err)
 		}
 	})
 	t.Run("locked after 3 wrong PINs", func(t *testing.T) {
 		o, s := e.session(t, "citizen-1")
 		for range 3 {
-			if err := e.wallet.Redeem(ctx, s, wrong(o.TxCode)); !errors.Is(err, ErrInvalidGrant) {
+			if err := e.wallet.Redeem(ctx, s, wrong(o.TxCode)); !errors.Is(err, openid4vci.ErrInvalidGrant) {
 				t.Fatalf("wrong PIN: %v", err)
 			}
 		}
-		if err := e.wallet.Redeem(ctx, s, o.TxCode); !errors.Is(err, ErrInvalidGrant) {
+		if err := e.wallet.Redeem(ctx, s, o.TxCode); !errors.Is(err, openid4vci.ErrInvalidGrant) {
 			t.Fatalf("right PIN on a locked offer: %v", err)
 		}
 		// On the Go side the lock is its own sentinel.
-		if _, _, err := e.is.redeem(o.Offer.Grants.PreAuthorizedCode.Code, o.TxCode, true); !errors.Is(err, ErrOfferLocked) {
+		if _, _, err := e.is.redeem(o.Offer.Grants.PreAuthorizedCode.Code, o.TxCode, true); !errors.Is(err, openid4vci.ErrOfferLocked) {
 			t.Fatalf("locked: %v", err)
 		}
 	})
@@ -166,35 +168,35 @@ func TestToken(t *testing.T) {
 		e.clock.advance(DefaultOfferTTL + time.Second)
 		defer e.clock.advance(-DefaultOfferTTL - time.Second)
 		err := e.wallet.Redeem(ctx, s, o.TxCode)
-		if !errors.Is(err, ErrInvalidGrant) || !strings.Contains(err.Error(), "expired") {
+		if !errors.Is(err, openid4vci.ErrInvalidGrant) || !strings.Contains(err.Error(), "expired") {
 			t.Fatalf("expired offer: %v", err)
 		}
-		if _, _, err := e.is.redeem(o.Offer.Grants.PreAuthorizedCode.Code, o.TxCode, true); !errors.Is(err, ErrExpired) {
+		if _, _, err := e.is.redeem(o.Offer.Grants.PreAuthorizedCode.Code, o.TxCode, true); !errors.Is(err, openid4vci.ErrExpired) {
 			t.Fatalf("expired: %v", err)
 		}
 	})
 	t.Run("missing PIN", func(t *testing.T) {
 		o, _ := e.session(t, "citizen-1")
-		form := url.Values{"grant_type": {GrantPreAuthorizedCode}, "pre-authorized_code": {o.Offer.Grants.PreAuthorizedCode.Code}}
-		resp, err := e.fetch.Post(ctx, e.url+PathToken, "application/x-www-form-urlencoded", []byte(form.Encode()), "")
+		form := url.Values{"grant_type": {openid4vci.GrantPreAuthorizedCode}, "pre-authorized_code": {o.Offer.Grants.PreAuthorizedCode.Code}}
+		resp, err := e.fetch.Post(ctx, e.url+openid4vci.PathToken, "application/x-www-form-urlencoded", []byte(form.Encode()), "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := decodeAnswer(resp, &struct{}{}); !errors.Is(err, ErrInvalidRequest) {
+		if err := decodeAnswer(resp); !errors.Is(err, openid4vci.ErrInvalidRequest) {
 			t.Fatalf("missing PIN: %v", err)
 		}
 	})
 	t.Run("unknown code and grant type", func(t *testing.T) {
 		for body, want := range map[string]error{
-			"grant_type=" + url.QueryEscape(GrantPreAuthorizedCode) + "&pre-authorized_code=nope&tx_code=123456": ErrInvalidGrant,
-			"grant_type=authorization_code&code=x": ErrUnsupportedGrantType,
-			"grant_type=" + url.QueryEscape(GrantPreAuthorizedCode) + "&pre-authorized_code=a&pre-authorized_code=b": ErrInvalidRequest,
+			"grant_type=" + url.QueryEscape(openid4vci.GrantPreAuthorizedCode) + "&pre-authorized_code=nope&tx_code=123456": openid4vci.ErrInvalidGrant,
+			"grant_type=authorization_code&code=x": openid4vci.ErrUnsupportedGrantType,
+			"grant_type=" + url.QueryEscape(openid4vci.GrantPreAuthorizedCode) + "&pre-authorized_code=a&pre-authorized_code=b": openid4vci.ErrInvalidRequest,
 		} {
-			resp, err := e.fetch.Post(ctx, e.url+PathToken, "application/x-www-form-urlencoded", []byte(body), "")
+			resp, err := e.fetch.Post(ctx, e.url+openid4vci.PathToken, "application/x-www-form-urlencoded", []byte(body), "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := decodeAnswer(resp, &struct{}{}); !errors.Is(err, want) {
+			if err := decodeAnswer(resp); !errors.Is(err, want) {
 				t.Errorf("%s: %v, want %v", body, err, want)
 			}
 		}
@@ -205,7 +207,7 @@ func TestToken(t *testing.T) {
 func TestCredentialRefusals(t *testing.T) {
 	e := newEnv(t, nil, nil)
 	ctx := context.Background()
-	redeemed := func(t *testing.T) *Session {
+	redeemed := func(t *testing.T) *openid4vci.Session {
 		o, s := e.session(t, "citizen-1")
 		if err := e.wallet.Redeem(ctx, s, o.TxCode); err != nil {
 			t.Fatal(err)
@@ -220,12 +222,12 @@ func TestCredentialRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, key, _ := ed25519.GenerateKey(rand.Reader)
-		p1, _ := newProof(key, e.url, n, secret.Commitment(), e.clock.now())
-		if _, err := e.wallet.sendCredentialRequest(ctx, s1, p1, secret); err != nil {
+		p1, _ := openid4vci.NewProof(key, e.url, n, secret.Commitment(), e.clock.now())
+		if _, err := e.wallet.RequestCredentialWithProof(ctx, s1, p1, secret); err != nil {
 			t.Fatal(err)
 		}
-		p2, _ := newProof(key, e.url, n, secret.Commitment(), e.clock.now().Add(time.Second))
-		if _, err := e.wallet.sendCredentialRequest(ctx, s2, p2, secret); !errors.Is(err, ErrInvalidNonce) {
+		p2, _ := openid4vci.NewProof(key, e.url, n, secret.Commitment(), e.clock.now().Add(time.Second))
+		if _, err := e.wallet.RequestCredentialWithProof(ctx, s2, p2, secret); !errors.Is(err, openid4vci.ErrInvalidNonce) {
 			t.Fatalf("replayed nonce: %v", err)
 		}
 	})
@@ -238,17 +240,17 @@ func TestCredentialRefusals(t *testing.T) {
 		defer e.clock.advance(-DefaultNonceTTL - time.Second)
 		s := redeemed(t) // a fresh access token
 		_, key, _ := ed25519.GenerateKey(rand.Reader)
-		p, _ := newProof(key, e.url, n, secret.Commitment(), e.clock.now())
-		_, err = e.wallet.sendCredentialRequest(ctx, s, p, secret)
-		if !errors.Is(err, ErrInvalidNonce) || !strings.Contains(err.Error(), "expired") {
+		p, _ := openid4vci.NewProof(key, e.url, n, secret.Commitment(), e.clock.now())
+		_, err = e.wallet.RequestCredentialWithProof(ctx, s, p, secret)
+		if !errors.Is(err, openid4vci.ErrInvalidNonce) || !strings.Contains(err.Error(), "expired") {
 			t.Fatalf("expired nonce: %v", err)
 		}
 	})
 	t.Run("forged nonce", func(t *testing.T) {
 		s := redeemed(t)
 		_, key, _ := ed25519.GenerateKey(rand.Reader)
-		p, _ := newProof(key, e.url, b64.EncodeToString(make([]byte, nonceSize)), secret.Commitment(), e.clock.now())
-		if _, err := e.wallet.sendCredentialRequest(ctx, s, p, secret); !errors.Is(err, ErrInvalidNonce) {
+		p, _ := openid4vci.NewProof(key, e.url, b64.EncodeToString(make([]byte, nonceSize)), secret.Commitment(), e.clock.now())
+		if _, err := e.wallet.RequestCredentialWithProof(ctx, s, p, secret); !errors.Is(err, openid4vci.ErrInvalidNonce) {
 			t.Fatalf("forged nonce: %v", err)
 		}
 	})
@@ -256,8 +258,8 @@ func TestCredentialRefusals(t *testing.T) {
 		s := redeemed(t)
 		n, _ := e.wallet.Nonce(ctx, s)
 		_, key, _ := ed25519.GenerateKey(rand.Reader)
-		p, _ := newProof(key, "https://other.example", n, secret.Commitment(), e.clock.now())
-		if _, err := e.wallet.sendCredentialRequest(ctx, s, p, secret); !errors.Is(err, ErrInvalidProof) {
+		p, _ := openid4vci.NewProof(key, "https://other.example", n, secret.Commitment(), e.clock.now())
+		if _, err := e.wallet.RequestCredentialWithProof(ctx, s, p, secret); !errors.Is(err, openid4vci.ErrInvalidProof) {
 			t.Fatalf("aud: %v", err)
 		}
 	})
@@ -265,7 +267,7 @@ func TestCredentialRefusals(t *testing.T) {
 		s := redeemed(t)
 		for _, iat := range []time.Time{e.clock.now().Add(-time.Hour), e.clock.now().Add(time.Hour)} {
 			p := e.proof(t, s, secret, iat)
-			if _, err := e.wallet.sendCredentialRequest(ctx, s, p, secret); !errors.Is(err, ErrInvalidProof) {
+			if _, err := e.wallet.RequestCredentialWithProof(ctx, s, p, secret); !errors.Is(err, openid4vci.ErrInvalidProof) {
 				t.Fatalf("iat %v: %v", iat, err)
 			}
 		}
@@ -279,10 +281,10 @@ func TestCredentialRefusals(t *testing.T) {
 		var m map[string]any
 		json.Unmarshal(pl, &m)
 		ob := other.Bytes()
-		m[CommitmentClaim] = b64.EncodeToString(ob[:])
+		m[openid4vci.CommitmentClaim] = b64.EncodeToString(ob[:])
 		nb, _ := json.Marshal(m)
 		forged := parts[0] + "." + b64.EncodeToString(nb) + "." + parts[2]
-		if _, err := e.wallet.sendCredentialRequest(ctx, s, forged, secret); !errors.Is(err, ErrInvalidProof) {
+		if _, err := e.wallet.RequestCredentialWithProof(ctx, s, forged, secret); !errors.Is(err, openid4vci.ErrInvalidProof) {
 			t.Fatalf("swapped commitment: %v", err)
 		}
 	})
@@ -291,14 +293,17 @@ func TestCredentialRefusals(t *testing.T) {
 		// is not behind it refuses the credential.
 		s := redeemed(t)
 		p := e.proof(t, s, secret, e.clock.now())
-		if _, err := e.wallet.sendCredentialRequest(ctx, s, p, newSecret(t)); !errors.Is(err, ErrInvalidCredential) {
+		if _, err := e.wallet.RequestCredentialWithProof(ctx, s, p, newSecret(t)); !errors.Is(err, openid4vci.ErrInvalidCredential) {
 			t.Fatalf("credential of another commitment accepted: %v", err)
 		}
 	})
 	t.Run("no or bad access token", func(t *testing.T) {
-		s := redeemed(t)
-		s.accessToken = "bm9wZQ"
-		if _, err := e.wallet.RequestCredential(ctx, s, secret); !errors.Is(err, ErrInvalidToken) {
+		body := `{"credential_configuration_id":"zkcred_person","proofs":{"jwt":["a.b.c"]}}`
+		resp, err := e.fetch.PostAuthorized(ctx, e.url+openid4vci.PathCredential, "application/json", []byte(body), "application/json", "Bearer bm9wZQ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := decodeAnswer(resp); !errors.Is(err, openid4vci.ErrInvalidToken) {
 			t.Fatalf("bad token: %v", err)
 		}
 	})
@@ -306,14 +311,14 @@ func TestCredentialRefusals(t *testing.T) {
 		s := redeemed(t)
 		e.clock.advance(DefaultAccessTokenTTL + time.Second)
 		defer e.clock.advance(-DefaultAccessTokenTTL - time.Second)
-		if _, err := e.wallet.RequestCredential(ctx, s, secret); !errors.Is(err, ErrInvalidToken) {
+		if _, err := e.wallet.RequestCredential(ctx, s, secret); !errors.Is(err, openid4vci.ErrInvalidToken) {
 			t.Fatalf("expired token: %v", err)
 		}
 	})
 	t.Run("unknown configuration", func(t *testing.T) {
 		s := redeemed(t)
 		s.Configuration = "other"
-		if _, err := e.wallet.RequestCredential(ctx, s, secret); !errors.Is(err, ErrUnknownConfiguration) {
+		if _, err := e.wallet.RequestCredential(ctx, s, secret); !errors.Is(err, openid4vci.ErrUnknownConfiguration) {
 			t.Fatalf("unknown configuration: %v", err)
 		}
 	})
@@ -332,8 +337,8 @@ func TestRegisterValidation(t *testing.T) {
 		want error
 	}{
 		// Rules of the register.
-		{"future birthdate", map[string]any{"birthDate": future}, ErrInvalidRecord},
-		{"unknown district", map[string]any{"district": "99"}, ErrInvalidRecord},
+		{"future birthdate", map[string]any{"birthDate": future}, openid4vci.ErrInvalidRecord},
+		{"unknown district", map[string]any{"district": "99"}, openid4vci.ErrInvalidRecord},
 		// Types of the schema.
 		{"birthdate not a date", map[string]any{"birthDate": "17/05/1990"}, credential.ErrSchemaMismatch},
 		{"birthdate before 1800", map[string]any{"birthDate": "1799-12-31"}, credential.ErrSchemaMismatch},
@@ -354,13 +359,13 @@ func TestRegisterValidation(t *testing.T) {
 			if err := e.register.Put(r); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.is.CreateOffer(ctx, r.ID); !errors.Is(err, c.want) || !errors.Is(err, ErrInvalidRecord) {
+			if _, err := e.is.CreateOffer(ctx, r.ID); !errors.Is(err, c.want) || !errors.Is(err, openid4vci.ErrInvalidRecord) {
 				t.Fatalf("CreateOffer: %v, want %v", err, c.want)
 			}
 		})
 	}
 	t.Run("unknown record", func(t *testing.T) {
-		if _, err := e.is.CreateOffer(ctx, "nobody"); !errors.Is(err, ErrUnknownRecord) {
+		if _, err := e.is.CreateOffer(ctx, "nobody"); !errors.Is(err, openid4vci.ErrUnknownRecord) {
 			t.Fatal(err)
 		}
 	})
@@ -373,10 +378,10 @@ func TestRegisterValidation(t *testing.T) {
 		}
 		r.Values["district"] = "99"
 		e.register.Put(r)
-		if _, err := e.wallet.RequestCredential(ctx, s, newSecret(t)); !errors.Is(err, ErrRequestDenied) {
+		if _, err := e.wallet.RequestCredential(ctx, s, newSecret(t)); !errors.Is(err, openid4vci.ErrRequestDenied) {
 			t.Fatalf("invalid record issued: %v", err)
 		}
-		if _, err := e.is.Issued(o.ID); !errors.Is(err, ErrUnknownRecord) {
+		if _, err := e.is.Issued(o.ID); !errors.Is(err, openid4vci.ErrUnknownRecord) {
 			t.Fatalf("an issuance was recorded: %v", err)
 		}
 		// Fixed in the register: the same offer now issues.
@@ -406,7 +411,7 @@ func TestConcurrentRequestsIssueOnce(t *testing.T) {
 	errs := make(chan error, n)
 	for _, p := range proofs {
 		go func() {
-			_, err := e.wallet.sendCredentialRequest(ctx, s, p, secret)
+			_, err := e.wallet.RequestCredentialWithProof(ctx, s, p, secret)
 			errs <- err
 		}()
 	}
@@ -414,7 +419,7 @@ func TestConcurrentRequestsIssueOnce(t *testing.T) {
 	for range n {
 		if err := <-errs; err == nil {
 			ok++
-		} else if !errors.Is(err, ErrRequestDenied) {
+		} else if !errors.Is(err, openid4vci.ErrRequestDenied) {
 			t.Errorf("unexpected refusal: %v", err)
 		}
 	}

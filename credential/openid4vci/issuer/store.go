@@ -1,4 +1,4 @@
-package openid4vci
+package issuer
 
 import (
 	"crypto/sha256"
@@ -8,9 +8,12 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/zkcred/zkcred/credential/openid4vci"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
-// The issuer's state store, a bbolt file (IssuerConfig.StorePath), layout
+// The issuer's state store, a bbolt file (Config.StorePath), layout
 // version 1. Pre-authorized codes and access tokens are keyed by their
 // SHA-256 only, and a transaction code is kept as SHA-256(offer id ‖ 0 ‖
 // code). The file is still sensitive: an outstanding offer's JSON (its
@@ -85,7 +88,7 @@ func hashOf(parts ...[]byte) []byte {
 func openStore(path string) (*bolt.DB, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrStore, path, err)
+		return nil, fmt.Errorf("%w: %s: %w", openid4vci.ErrStore, path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range allBuckets {
@@ -105,18 +108,22 @@ func openStore(path string) (*bolt.DB, error) {
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("%w: %s: %w", ErrStore, path, err)
+		return nil, fmt.Errorf("%w: %s: %w", openid4vci.ErrStore, path, err)
 	}
 	return db, nil
 }
 
+// getJSON reads an entry written by putJSON, with did/strictjson: a
+// duplicate, unknown or case-variant member is a corrupt entry, as
+// encoding/json would let the last duplicate win and match names
+// case-insensitively.
 func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
 	raw := b.Get(key)
 	if raw == nil {
 		return false, nil
 	}
-	if err := json.Unmarshal(raw, v); err != nil {
-		return false, fmt.Errorf("%w: corrupt entry: %v", ErrStore, err)
+	if err := strictjson.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("%w: corrupt entry: %v", openid4vci.ErrStore, err)
 	}
 	return true, nil
 }
@@ -164,6 +171,6 @@ func nonceExpired(now time.Time) func([]byte) bool {
 func tokenExpired(now time.Time) func([]byte) bool {
 	return func(v []byte) bool {
 		var t tokenState
-		return json.Unmarshal(v, &t) == nil && t.Expires.Before(now)
+		return strictjson.Unmarshal(v, &t) == nil && t.Expires.Before(now)
 	}
 }

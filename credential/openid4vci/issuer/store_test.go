@@ -1,4 +1,4 @@
-package openid4vci
+package issuer
 
 import (
 	"encoding/binary"

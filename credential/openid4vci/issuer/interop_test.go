@@ -1,4 +1,4 @@
-package openid4vci_test
+package issuer
 
 import (
 	"bytes"
@@ -243,7 +243,7 @@ func TestInteropReverse(t *testing.T) {
 
 // newInteropIssuer returns an issuer at issuerURL (did:web of its host)
 // whose register holds citizen-1.
-func newInteropIssuer(t *testing.T, issuerURL string) *openid4vci.Issuer {
+func newInteropIssuer(t *testing.T, issuerURL string) *Issuer {
 	t.Helper()
 	dir := t.TempDir()
 	host := strings.TrimPrefix(issuerURL, "https://")
@@ -270,14 +270,14 @@ func newInteropIssuer(t *testing.T, issuerURL string) *openid4vci.Issuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	register, err := openid4vci.NewMemoryRegister(openid4vci.Record{ID: "citizen-1", Values: map[string]any{
+	register, err := NewMemoryRegister(Record{ID: "citizen-1", Values: map[string]any{
 		"birthDate": "1990-05-17", "district": "07", "nationality": "DE", "vehicleCategory": "B",
 		"vehicleRegistered": true, "voterEligible": true, "residentSince": "2015-06-01",
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	is, err := openid4vci.NewIssuer(openid4vci.IssuerConfig{
+	is, err := New(Config{
 		CredentialIssuer: issuerURL,
 		Issuer: &credential.Issuer{DID: id, JOSEKey: joseKey, JOSEKeyID: id + "#jose-1",
 			ZKKey: zkKey, ZKKeyID: id + "#zk-1"},

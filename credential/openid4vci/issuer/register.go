@@ -1,9 +1,8 @@
-package openid4vci
+package issuer
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -11,10 +10,9 @@ import (
 	"sync"
 	"time"
 
-	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
-
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/openid4vci"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // Register is the agency's source of truth: the attributes of the people
@@ -22,7 +20,7 @@ import (
 // says, to the holder of the offer made for that record.
 //
 // Record returns the record with the given id, or an error wrapping
-// [ErrUnknownRecord] if there is none (a person removed from the register
+// [openid4vci.ErrUnknownRecord] if there is none (a person removed from the register
 // gets no credential). It must be safe for concurrent use.
 type Register interface {
 	Record(ctx context.Context, id string) (Record, error)
@@ -41,7 +39,7 @@ type Record struct {
 	SubjectID string `json:"subjectId,omitempty"`
 	// ValidFrom and ValidUntil bound the credential's validity. Zero
 	// ValidFrom means the issuance time; zero ValidUntil means the
-	// issuance time plus IssuerConfig.ValidFor.
+	// issuance time plus Config.ValidFor.
 	ValidFrom  time.Time `json:"validFrom,omitzero"`
 	ValidUntil time.Time `json:"validUntil,omitzero"`
 }
@@ -59,15 +57,15 @@ type Rules struct {
 }
 
 // validate checks r against schema and rules at now and returns the
-// canonical values and the validity. Errors wrap [ErrInvalidRecord].
+// canonical values and the validity. Errors wrap [openid4vci.ErrInvalidRecord].
 func validate(r Record, schema *credential.Schema, rules *Rules, now time.Time, validFor time.Duration) (map[string]any, time.Time, time.Time, error) {
 	var zero time.Time
 	bad := func(f string, a ...any) (map[string]any, time.Time, time.Time, error) {
-		return nil, zero, zero, fmt.Errorf("%w: record %q: "+f, append([]any{ErrInvalidRecord, truncate(r.ID, 64)}, a...)...)
+		return nil, zero, zero, fmt.Errorf("%w: record %q: "+f, append([]any{openid4vci.ErrInvalidRecord, truncate(r.ID, 64)}, a...)...)
 	}
 	canon, err := schema.Canonical(r.Values)
 	if err != nil {
-		return nil, zero, zero, fmt.Errorf("%w: record %q: %w", ErrInvalidRecord, truncate(r.ID, 64), err)
+		return nil, zero, zero, fmt.Errorf("%w: record %q: %w", openid4vci.ErrInvalidRecord, truncate(r.ID, 64), err)
 	}
 	today := now.UTC().Format(time.DateOnly)
 	for _, name := range rules.PastDates {
@@ -120,12 +118,12 @@ type MemoryRegister struct {
 var _ Register = (*MemoryRegister)(nil)
 
 // NewMemoryRegister returns a register holding copies of records. Errors
-// wrap [ErrConfig] (an empty or repeated id).
+// wrap [openid4vci.ErrConfig] (an empty or repeated id).
 func NewMemoryRegister(records ...Record) (*MemoryRegister, error) {
 	m := &MemoryRegister{records: map[string]Record{}}
 	for _, r := range records {
 		if _, ok := m.records[r.ID]; ok {
-			return nil, fmt.Errorf("%w: repeated register id %q", ErrConfig, truncate(r.ID, 64))
+			return nil, fmt.Errorf("%w: repeated register id %q", openid4vci.ErrConfig, truncate(r.ID, 64))
 		}
 		if err := m.Put(r); err != nil {
 			return nil, err
@@ -134,11 +132,11 @@ func NewMemoryRegister(records ...Record) (*MemoryRegister, error) {
 	return m, nil
 }
 
-// Put adds or replaces a record (a copy). Errors wrap [ErrConfig] (an
+// Put adds or replaces a record (a copy). Errors wrap [openid4vci.ErrConfig] (an
 // empty id or one over 256 bytes).
 func (m *MemoryRegister) Put(r Record) error {
 	if r.ID == "" || len(r.ID) > 256 {
-		return fmt.Errorf("%w: register id must be 1 to 256 bytes", ErrConfig)
+		return fmt.Errorf("%w: register id must be 1 to 256 bytes", openid4vci.ErrConfig)
 	}
 	r.Values = maps.Clone(r.Values)
 	m.mu.Lock()
@@ -148,13 +146,13 @@ func (m *MemoryRegister) Put(r Record) error {
 }
 
 // Record returns a copy of the record id, or an error wrapping
-// [ErrUnknownRecord].
+// [openid4vci.ErrUnknownRecord].
 func (m *MemoryRegister) Record(_ context.Context, id string) (Record, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	r, ok := m.records[id]
 	if !ok {
-		return Record{}, fmt.Errorf("%w: %q", ErrUnknownRecord, truncate(id, 64))
+		return Record{}, fmt.Errorf("%w: %q", openid4vci.ErrUnknownRecord, truncate(id, 64))
 	}
 	r.Values = maps.Clone(r.Values)
 	return r, nil
@@ -173,49 +171,27 @@ const maxRegisterFile = 256 << 20
 //	 "records": [{"id": "citizen-1", "values": {"birthDate": "1990-05-17", ...},
 //	              "validUntil": "2027-12-31T00:00:00Z"}]}
 //
-// decoded strictly (json v2: no duplicate or unknown members, numbers kept
-// exact as json.Number). Values are checked against the schema at issuance,
-// not here. Errors wrap [ErrConfig].
+// decoded with did/strictjson (no duplicate, unknown or case-variant
+// members; numbers kept exact as json.Number, and a number of magnitude
+// 2^53 or more refused). Values are checked against the schema at issuance,
+// not here. Errors wrap [openid4vci.ErrConfig].
 func LoadRegisterFile(path string) (*MemoryRegister, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: register file: %w", ErrConfig, err)
+		return nil, fmt.Errorf("%w: register file: %w", openid4vci.ErrConfig, err)
 	}
 	if len(b) > maxRegisterFile {
-		return nil, fmt.Errorf("%w: register file over %d bytes", ErrConfig, maxRegisterFile)
+		return nil, fmt.Errorf("%w: register file over %d bytes", openid4vci.ErrConfig, maxRegisterFile)
 	}
 	var f struct {
 		Version string   `json:"version"`
 		Records []Record `json:"records"`
 	}
-	if err := unmarshalStrict(b, &f); err != nil {
-		return nil, fmt.Errorf("%w: register file %s: %v", ErrConfig, path, err)
+	if err := strictjson.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%w: register file %s: %v", openid4vci.ErrConfig, path, err)
 	}
 	if f.Version != RegisterFileFormat {
-		return nil, fmt.Errorf("%w: register file version %q, want %q", ErrConfig, truncate(f.Version, 64), RegisterFileFormat)
+		return nil, fmt.Errorf("%w: register file version %q, want %q", openid4vci.ErrConfig, truncate(f.Version, 64), RegisterFileFormat)
 	}
 	return NewMemoryRegister(f.Records...)
 }
-
-// unmarshalStrict decodes with json v2 semantics, unknown members refused,
-// numbers inside interface values kept as json.Number.
-func unmarshalStrict(b []byte, v any) error {
-	return jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true), exactNumbers)
-}
-
-// exactNumbers decodes numbers in `any` as json.Number (their text) and
-// bounds the nesting of values decoded into interfaces.
-var exactNumbers = jsonv2.WithUnmarshalers(jsonv2.UnmarshalFromFunc(func(dec *jsontext.Decoder, v *any) error {
-	if dec.StackDepth() >= 32 {
-		return errors.New("nesting deeper than 32")
-	}
-	if dec.PeekKind() != '0' {
-		return errors.ErrUnsupported
-	}
-	tok, err := dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	*v = json.Number(tok.String())
-	return nil
-}))

@@ -1,4 +1,4 @@
-package openid4vci_test
+package issuer_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/openid4vci"
+	"github.com/zkcred/zkcred/credential/openid4vci/issuer"
 	"github.com/zkcred/zkcred/credential/status/registry"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
@@ -40,18 +41,18 @@ func Example() {
 	store, _ := registry.OpenBoltStore(filepath.Join(dir, "registry.db"))
 	defer store.Close()
 	revocation, _ := registry.Open(store, registry.Config{Depth: 8, Issuer: id, KeyID: id + "#jose-1", Signer: jose})
-	register, _ := openid4vci.NewMemoryRegister(openid4vci.Record{ID: "citizen-1", Values: map[string]any{
+	register, _ := issuer.NewMemoryRegister(issuer.Record{ID: "citizen-1", Values: map[string]any{
 		"birthDate": "1990-05-17", "district": "07", "nationality": "DE", "vehicleCategory": "B",
 		"vehicleRegistered": true, "voterEligible": true, "residentSince": "2015-06-01",
 	}})
 
 	srv := httptest.NewUnstartedServer(nil)
-	issuer, err := openid4vci.NewIssuer(openid4vci.IssuerConfig{
+	agency, err := issuer.New(issuer.Config{
 		CredentialIssuer: "https://" + srv.Listener.Addr().String(),
 		Issuer:           &credential.Issuer{DID: id, JOSEKey: jose, JOSEKeyID: id + "#jose-1", ZKKey: zk, ZKKeyID: id + "#zk-1"},
 		Schema:           credential.PersonSchema(),
 		Register:         register,
-		Rules:            openid4vci.Rules{PastDates: []string{"birthDate"}, Allowed: map[string][]string{"district": {"07"}}},
+		Rules:            issuer.Rules{PastDates: []string{"birthDate"}, Allowed: map[string][]string{"district": {"07"}}},
 		Registry:         revocation,
 		StorePath:        filepath.Join(dir, "issuer.db"),
 	})
@@ -59,14 +60,14 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	defer issuer.Close()
-	srv.Config.Handler = issuer.Handler()
+	defer agency.Close()
+	srv.Config.Handler = agency.Handler()
 	srv.StartTLS()
 	defer srv.Close()
 
 	// The back office makes an offer: the URI goes in a QR code, the PIN
 	// by letter.
-	offer, _ := issuer.CreateOffer(ctx, "citizen-1")
+	offer, _ := agency.CreateOffer(ctx, "citizen-1")
 
 	// The wallet (here trusting the test server's certificate on loopback).
 	roots := x509.NewCertPool()
