@@ -76,6 +76,11 @@ func TestVerifyProof(t *testing.T) {
 		{"padded commitment", hdr, strings.Replace(pl, com, com+"=", 1)},
 		{"unknown claim", hdr, strings.Replace(pl, `"aud"`, `"exp":1,"aud"`, 1)},
 		{"trailing data", hdr, pl + "{}"},
+		// did/strictjson: 2^53+1 (a float64 reader sees 2^53), a case
+		// variant of a claim, a duplicate claim.
+		{"iat 2^53+1", hdr, strings.Replace(pl, "1800000000", "9007199254740993", 1)},
+		{"case-variant claim", hdr, strings.Replace(pl, `"nonce"`, `"Nonce"`, 1)},
+		{"duplicate aud", hdr, strings.Replace(pl, `"iat"`, `"aud":"`+testAud+`","iat"`, 1)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,6 +134,14 @@ func TestParseOffer(t *testing.T) {
 		"issuer with query":  strings.Replace(string(b), testAud, testAud+"?x", 1),
 		"repeated id":        strings.Replace(string(b), `["zkcred_person"]`, `["a","a"]`, 1),
 		"too large":          `{"credential_issuer":"` + strings.Repeat("a", MaxOfferSize) + `"}`,
+		// Case variants of known members, which a case-insensitive reader
+		// would take for them (did/strictjson.Members), at every level.
+		"case-variant issuer":  strings.Replace(string(b), `{"credential_issuer"`, `{"Credential_Issuer":"https://evil.example","credential_issuer"`, 1),
+		"case-variant grants":  strings.Replace(string(b), `"grants"`, `"GRANTS":{},"grants"`, 1),
+		"case-variant code":    strings.Replace(string(b), `"pre-authorized_code"`, `"Pre-Authorized_Code":"x","pre-authorized_code"`, 1),
+		"case-variant tx_code": strings.Replace(string(b), `"input_mode"`, `"Input_Mode":"text","input_mode"`, 1),
+		"escaped duplicate id": strings.Replace(string(b), `"credential_configuration_ids"`, `"credential_configuration_ids":["x"],"credential_configuration_\u0069ds"`, 1),
+		"duplicate in tx_code": strings.Replace(string(b), `"length":6`, `"length":6,"length":4`, 1),
 	} {
 		if _, _, err := ParseOffer(s); !errors.Is(err, ErrInvalidOffer) {
 			t.Errorf("%s: %v", name, err)
