@@ -28,7 +28,7 @@ var (
 	pgStopM sync.Mutex
 )
 
-const startPostgres = "../../verifier/testdata/start-postgres.sh"
+const startPostgres = "../../../verifier/testdata/start-postgres.sh"
 
 func TestMain(m *testing.M) {
 	flag.Parse()
