@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/zkcred/zkcred/credential/internal/jws"
 	"github.com/zkcred/zkcred/did/strictjson"
@@ -45,13 +46,15 @@ type proofHeader struct {
 	JWK *publicJWK `json:"jwk"`
 }
 
-// publicJWK is the wallet's public key: OKP Ed25519 or EC P-256, with
-// exactly these members (no "d": a private key is refused).
+// publicJWK is the wallet's public key: OKP Ed25519 {kty, crv, x} or EC
+// P-256 {kty, crv, x, y}, with exactly these members (no "d": a private
+// key is refused). Y is kept raw so that its presence is known: an OKP key
+// with a "y" member, even "" or null, is refused.
 type publicJWK struct {
-	Kty string `json:"kty"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y,omitempty"`
+	Kty string         `json:"kty"`
+	Crv string         `json:"crv"`
+	X   string         `json:"x"`
+	Y   jsontext.Value `json:"y,omitzero"`
 }
 
 // proofPayload is the proof JWT payload; its member set is closed.
@@ -79,7 +82,7 @@ func NewProof(key crypto.Signer, aud, nonce string, commitment fr.Element, iat t
 		if err != nil || k.Curve != elliptic.P256() {
 			return "", fmt.Errorf("%w: proof key must be Ed25519 or P-256", ErrConfig)
 		}
-		h.Alg, h.JWK = "ES256", &publicJWK{Kty: "EC", Crv: "P-256", X: b64.EncodeToString(b[1:33]), Y: b64.EncodeToString(b[33:])}
+		h.Alg, h.JWK = "ES256", &publicJWK{Kty: "EC", Crv: "P-256", X: b64.EncodeToString(b[1:33]), Y: jsontext.Value(`"` + b64.EncodeToString(b[33:]) + `"`)}
 	default:
 		return "", fmt.Errorf("%w: proof key must be Ed25519 or P-256", ErrConfig)
 	}
@@ -153,7 +156,7 @@ func VerifyProof(token, aud string, now time.Time, maxAge, leeway time.Duration)
 		return bad("jwk x: %v", err)
 	}
 	switch {
-	case h.Alg == "EdDSA" && h.JWK.Kty == "OKP" && h.JWK.Crv == "Ed25519" && h.JWK.Y == "":
+	case h.Alg == "EdDSA" && h.JWK.Kty == "OKP" && h.JWK.Crv == "Ed25519" && len(h.JWK.Y) == 0:
 		if len(x) != ed25519.PublicKeySize {
 			return bad("jwk x is %d bytes", len(x))
 		}
@@ -161,7 +164,11 @@ func VerifyProof(token, aud string, now time.Time, maxAge, leeway time.Duration)
 			return bad("signature does not verify")
 		}
 	case h.Alg == "ES256" && h.JWK.Kty == "EC" && h.JWK.Crv == "P-256":
-		y, err := b64.DecodeString(h.JWK.Y)
+		var ys string
+		if len(h.JWK.Y) == 0 || strictjson.Unmarshal(h.JWK.Y, &ys) != nil {
+			return bad("jwk y must be a string")
+		}
+		y, err := b64.DecodeString(ys)
 		if err != nil || len(x) != 32 || len(y) != 32 {
 			return bad("jwk x, y must be 32 bytes each")
 		}

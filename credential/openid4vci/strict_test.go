@@ -59,6 +59,11 @@ func TestVerifyProof(t *testing.T) {
 		{"alg none", strings.Replace(hdr, "EdDSA", "none", 1), pl},
 		{"alg ES256 with an Ed25519 key", strings.Replace(hdr, "EdDSA", "ES256", 1), pl},
 		{"private key in jwk", strings.Replace(hdr, `"x":`, `"d":"AAAA","x":`, 1), pl},
+		// An OKP key is exactly {kty, crv, x} (PROFILE.md): a "y" member
+		// is refused whatever its value, "" and null included.
+		{"OKP jwk with empty y", strings.Replace(hdr, `"x":`, `"y":"","x":`, 1), pl},
+		{"OKP jwk with null y", strings.Replace(hdr, `"x":`, `"y":null,"x":`, 1), pl},
+		{"OKP jwk with a y", strings.Replace(hdr, `"x":`, `"y":"`+x+`","x":`, 1), pl},
 		{"duplicate typ", strings.Replace(hdr, `"jwk"`, `"typ":"openid4vci-proof+jwt","jwk"`, 1), pl},
 		{"case-variant member", strings.Replace(hdr, `"typ"`, `"Typ"`, 1), pl},
 		// Payload: closed member set, aud, iat window, commitment.
