@@ -5,7 +5,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -114,11 +116,19 @@ func wellKnown(id, suffix string) string {
 }
 
 // Start fetches the issuer's metadata and authorization server metadata
-// for offer and picks the offered configuration of format [Format]. The
-// metadata's credential_issuer must equal the offer's, and the
-// authorization server's issuer its identifier (errors wrap
-// [ErrInvalidOffer]); a configuration of another format is
-// [ErrUnsupportedFormat].
+// for offer and picks the offered configuration of format [Format].
+//
+// Every URL the wallet later sends a secret to is tied to the credential
+// issuer's metadata (PROFILE.md, "Endpoints"): the metadata's
+// credential_issuer must equal the offer's; the offer's
+// authorization_server, if any, must be exactly one of the metadata's
+// authorization_servers, or the credential issuer itself when the metadata
+// lists none (OpenID4VCI 1.0 §4.1.1); the authorization server metadata's
+// issuer must equal the identifier it was fetched for (RFC 8414 §3.3); the
+// credential and nonce endpoints must be on the credential issuer's
+// origin (scheme, host and port) and the token endpoint on the
+// authorization server's. Errors wrap [ErrInvalidOffer]; a configuration
+// of another format is [ErrUnsupportedFormat].
 func (w *Wallet) Start(ctx context.Context, offer *CredentialOffer) (*Session, error) {
 	if err := offer.check(); err != nil {
 		return nil, err
@@ -130,11 +140,14 @@ func (w *Wallet) Start(ctx context.Context, offer *CredentialOffer) (*Session, e
 	if m.CredentialIssuer != offer.CredentialIssuer {
 		return nil, fmt.Errorf("%w: metadata names credential_issuer %q", ErrInvalidOffer, truncate(m.CredentialIssuer, 128))
 	}
-	if err := checkIssuerURL(m.CredentialEndpoint, true); err != nil {
+	if err := checkEndpoint(m.CredentialEndpoint, offer.CredentialIssuer); err != nil {
 		return nil, fmt.Errorf("%w: credential_endpoint: %v", ErrInvalidOffer, err)
 	}
 	if m.NonceEndpoint == "" {
 		return nil, fmt.Errorf("%w: the issuer has no nonce_endpoint", ErrInvalidOffer)
+	}
+	if err := checkEndpoint(m.NonceEndpoint, offer.CredentialIssuer); err != nil {
+		return nil, fmt.Errorf("%w: nonce_endpoint: %v", ErrInvalidOffer, err)
 	}
 	s := &Session{Offer: offer, Metadata: &m}
 	for _, id := range offer.CredentialConfigurationIDs {
@@ -151,11 +164,9 @@ func (w *Wallet) Start(ctx context.Context, offer *CredentialOffer) (*Session, e
 	if s.Configuration == "" {
 		return nil, fmt.Errorf("%w: no offered configuration is in the metadata", ErrInvalidOffer)
 	}
-	as := offer.CredentialIssuer
-	if g := offer.Grants.PreAuthorizedCode; g.AuthorizationServer != "" {
-		as = g.AuthorizationServer
-	} else if len(m.AuthorizationServers) > 0 {
-		as = m.AuthorizationServers[0]
+	as, err := authorizationServer(offer, &m)
+	if err != nil {
+		return nil, err
 	}
 	var a struct {
 		Issuer        string `json:"issuer"`
@@ -165,13 +176,75 @@ func (w *Wallet) Start(ctx context.Context, offer *CredentialOffer) (*Session, e
 		return nil, err
 	}
 	if a.Issuer != as {
-		return nil, fmt.Errorf("%w: authorization server metadata names issuer %q", ErrInvalidOffer, truncate(a.Issuer, 128))
+		return nil, fmt.Errorf("%w: authorization server metadata names issuer %q, fetched for %q", ErrInvalidOffer, truncate(a.Issuer, 128), truncate(as, 128))
 	}
-	if err := checkIssuerURL(a.TokenEndpoint, true); err != nil {
+	if err := checkEndpoint(a.TokenEndpoint, as); err != nil {
 		return nil, fmt.Errorf("%w: token_endpoint: %v", ErrInvalidOffer, err)
 	}
 	s.TokenEndpoint = a.TokenEndpoint
 	return s, nil
+}
+
+// authorizationServer returns the authorization server of offer's
+// Pre-Authorized Code grant: the offer's authorization_server if it is
+// exactly one of the metadata's authorization_servers (or the credential
+// issuer when the metadata lists none), else the metadata's first, else
+// the credential issuer (OpenID4VCI 1.0 §4.1.1, §12.2.4).
+func authorizationServer(offer *CredentialOffer, m *IssuerMetadata) (string, error) {
+	listed := m.AuthorizationServers
+	if len(listed) == 0 {
+		listed = []string{offer.CredentialIssuer}
+	}
+	for _, as := range listed {
+		if err := checkIssuerURL(as, true); err != nil {
+			return "", fmt.Errorf("%w: metadata authorization_servers: %v", ErrInvalidOffer, err)
+		}
+	}
+	g := offer.Grants.PreAuthorizedCode
+	if g.AuthorizationServer == "" {
+		return listed[0], nil
+	}
+	if !slices.Contains(listed, g.AuthorizationServer) {
+		return "", fmt.Errorf("%w: authorization_server %q is not one of the credential issuer's authorization_servers", ErrInvalidOffer, truncate(g.AuthorizationServer, 128))
+	}
+	return g.AuthorizationServer, nil
+}
+
+// checkEndpoint checks an endpoint the wallet sends a secret to (a
+// pre-authorized code and PIN, an access token, a key proof): an
+// identifier-like URL (checkIssuerURL; it may have a path) on the origin
+// of base, the credential issuer or authorization server identifier whose
+// metadata named it: the same scheme, host and port, compared after
+// lowercasing the scheme and host and making the default port explicit.
+// The scheme itself (https, or http under fetch.Config.InsecureAllowHTTP)
+// and the address are the fetch policy's.
+func checkEndpoint(endpoint, base string) error {
+	if err := checkIssuerURL(endpoint, true); err != nil {
+		return err
+	}
+	if origin(endpoint) != origin(base) {
+		return fmt.Errorf("%q is not on the origin of %q", truncate(endpoint, 128), truncate(base, 128))
+	}
+	return nil
+}
+
+// origin returns scheme://host:port of an absolute URL, lowercased, with
+// the scheme's default port made explicit; "" if it does not parse.
+func origin(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	scheme, port := strings.ToLower(u.Scheme), u.Port()
+	if port == "" {
+		switch scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // post sends body and decodes a 200 JSON answer into v; an error answer

@@ -31,8 +31,9 @@ const maxRequestBody = 64 << 10
 //	POST /credential                             Credential Endpoint (§8)
 //
 // inside http.MaxBytesHandler (64 KiB). Errors are JSON
-// {"error": code, "error_description": ...} with the status of [wireError]
-// (the spec's codes); token, nonce and credential responses carry
+// {"error": code, "error_description": text} with the status of
+// [wireError] (the spec's codes) and a fixed text per code ([describe]);
+// a server_error has no description; token, nonce and credential responses carry
 // Cache-Control: no-store.
 func (is *Issuer) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -66,19 +67,22 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	writeRaw(w, code, b, true)
 }
 
-// fail writes the error response of err.
+// fail writes the error response of err: its code ([wireError]) and a
+// fixed description ([describe]), never err's text. err itself is logged:
+// server errors at warn, refusals at info. Errors carry no secrets (codes,
+// PINs, tokens) nor attribute values; they may name a register record id.
 func (is *Issuer) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, st := wireError(err)
 	if st >= 500 {
-		is.log.ErrorContext(r.Context(), "openid4vci: request failed", "path", r.URL.Path, "err", err)
+		is.log.WarnContext(r.Context(), "openid4vci: request failed", "path", r.URL.Path, "err", err)
 		writeJSON(w, st, map[string]string{"error": code})
 		return
 	}
-	is.log.DebugContext(r.Context(), "openid4vci: request refused", "path", r.URL.Path, "err", err)
+	is.log.InfoContext(r.Context(), "openid4vci: request refused", "path", r.URL.Path, "code", code, "err", err)
 	if st == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	}
-	writeJSON(w, st, map[string]string{"error": code, "error_description": err.Error()})
+	writeJSON(w, st, map[string]string{"error": code, "error_description": describe(err)})
 }
 
 func (is *Issuer) handleOffer(w http.ResponseWriter, r *http.Request) {

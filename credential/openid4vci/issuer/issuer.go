@@ -91,8 +91,11 @@ type Config struct {
 	// codes, tokens, nonces and ids; nil means crypto/rand.
 	Clock func() time.Time
 	Rand  io.Reader
-	// Logger receives refusals at debug level and store failures at error
-	// level; nil discards. Secrets are never logged.
+	// Logger receives each refused request at info level and each server
+	// error (store, register, signing) at warn level, with the full error;
+	// nil discards. Codes, PINs, tokens and attribute values are never
+	// logged (a register record id may be); the client gets only the error
+	// code and a fixed description.
 	Logger *slog.Logger
 }
 
@@ -237,11 +240,15 @@ func (o *Offer) QRCode(size int) ([]byte, error) {
 }
 
 // CreateOffer creates an offer for register record recordID: it checks
-// that the record exists and validates (errors wrap [openid4vci.ErrUnknownRecord] or
+// that the record exists and validates (errors wrap [openid4vci.ErrUnknownRecord],
+// also for an id that is not valid UTF-8, or
 // [openid4vci.ErrInvalidRecord]; the record is checked again at issuance), draws a
 // pre-authorized code and a numeric transaction code, and stores them
 // (hashed) with the offer, single-use, for OfferTTL.
 func (is *Issuer) CreateOffer(ctx context.Context, recordID string) (*Offer, error) {
+	if !utf8.ValidString(recordID) {
+		return nil, fmt.Errorf("%w: record id is not valid UTF-8", openid4vci.ErrUnknownRecord)
+	}
 	now := is.cfg.Clock()
 	rec, err := is.cfg.Register.Record(ctx, recordID)
 	if err != nil {
@@ -375,7 +382,7 @@ func (is *Issuer) redeem(code, pin string, hasPIN bool) (token string, expires t
 			}
 			if subtle.ConstantTimeCompare(hashOf(id, []byte{0}, []byte(pin)), st.TxHash) != 1 {
 				st.Attempts++
-				refusal = fmt.Errorf("%w: wrong transaction code (%d of %d tries)", openid4vci.ErrInvalidGrant, st.Attempts, is.cfg.MaxTxCodeAttempts)
+				refusal = &wrongTxCodeError{st.Attempts, is.cfg.MaxTxCodeAttempts}
 				if st.Attempts >= is.cfg.MaxTxCodeAttempts {
 					st.Locked, st.OfferJSON = true, nil
 					refusal = fmt.Errorf("%w: %w", openid4vci.ErrInvalidGrant, openid4vci.ErrOfferLocked)
@@ -478,7 +485,16 @@ func (is *Issuer) issue(ctx context.Context, offerID string, req *openid4vci.Cre
 	}
 	rec, err := is.cfg.Register.Record(ctx, st.RecordID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", openid4vci.ErrRequestDenied, err)
+		// Only the register's refusals deny the request; anything else
+		// (a database outage) is a server error.
+		if !errors.Is(err, openid4vci.ErrStore) &&
+			(errors.Is(err, openid4vci.ErrUnknownRecord) || errors.Is(err, openid4vci.ErrInvalidRecord)) {
+			return nil, fmt.Errorf("%w: %w", openid4vci.ErrRequestDenied, err)
+		}
+		if !errors.Is(err, openid4vci.ErrStore) {
+			err = fmt.Errorf("%w: register: %w", openid4vci.ErrStore, err)
+		}
+		return nil, err
 	}
 	values, from, until, err := validate(rec, is.cfg.Schema, &is.cfg.Rules, now, is.cfg.ValidFor)
 	if err != nil {

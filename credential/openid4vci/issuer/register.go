@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/openid4vci"
@@ -57,7 +58,9 @@ type Rules struct {
 }
 
 // validate checks r against schema and rules at now and returns the
-// canonical values and the validity. Errors wrap [openid4vci.ErrInvalidRecord].
+// canonical values and the validity. Errors wrap [openid4vci.ErrInvalidRecord]
+// (and credential.ErrSchemaMismatch where the schema refused); they name
+// the record and the attribute, never a value, since they are logged.
 func validate(r Record, schema *credential.Schema, rules *Rules, now time.Time, validFor time.Duration) (map[string]any, time.Time, time.Time, error) {
 	var zero time.Time
 	bad := func(f string, a ...any) (map[string]any, time.Time, time.Time, error) {
@@ -65,7 +68,17 @@ func validate(r Record, schema *credential.Schema, rules *Rules, now time.Time, 
 	}
 	canon, err := schema.Canonical(r.Values)
 	if err != nil {
-		return nil, zero, zero, fmt.Errorf("%w: record %q: %w", openid4vci.ErrInvalidRecord, truncate(r.ID, 64), err)
+		// The schema's error may quote the value: name the attribute only.
+		for _, a := range schema.Attributes {
+			v, ok := r.Values[a.Name]
+			if !ok {
+				return bad("%w: missing attribute %q", credential.ErrSchemaMismatch, a.Name)
+			}
+			if _, err := a.Encode(v); err != nil {
+				return bad("%w: attribute %q (%s) does not fit the schema", credential.ErrSchemaMismatch, a.Name, a.Type)
+			}
+		}
+		return bad("%w: an attribute the schema does not have", credential.ErrSchemaMismatch)
 	}
 	today := now.UTC().Format(time.DateOnly)
 	for _, name := range rules.PastDates {
@@ -74,7 +87,7 @@ func validate(r Record, schema *credential.Schema, rules *Rules, now time.Time, 
 			return bad("rule names %q, which is not a date attribute", name)
 		}
 		if v > today { // YYYY-MM-DD compares as text
-			return bad("%s %s is in the future", name, v)
+			return bad("%s is in the future", name)
 		}
 	}
 	for name, allowed := range rules.Allowed {
@@ -90,7 +103,7 @@ func validate(r Record, schema *credential.Schema, rules *Rules, now time.Time, 
 			s = string(b)
 		}
 		if !slices.Contains(allowed, s) {
-			return bad("%s %q is not a known value", name, truncate(s, 64))
+			return bad("%s is not one of its allowed values", name)
 		}
 	}
 	from, until := r.ValidFrom, r.ValidUntil
@@ -133,15 +146,29 @@ func NewMemoryRegister(records ...Record) (*MemoryRegister, error) {
 }
 
 // Put adds or replaces a record (a copy). Errors wrap [openid4vci.ErrConfig] (an
-// empty id or one over 256 bytes).
+// empty id, one over 256 bytes or one that is not valid UTF-8).
 func (m *MemoryRegister) Put(r Record) error {
-	if r.ID == "" || len(r.ID) > 256 {
-		return fmt.Errorf("%w: register id must be 1 to 256 bytes", openid4vci.ErrConfig)
+	if err := checkRecordID(r.ID); err != nil {
+		return err
 	}
 	r.Values = maps.Clone(r.Values)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.records[r.ID] = r
+	return nil
+}
+
+// checkRecordID checks a record id for a register: 1 to 256 bytes of
+// valid UTF-8. Invalid UTF-8 is refused rather than stored: the issuer's
+// state and a JSON encoder would not keep it byte for byte. Errors wrap
+// [openid4vci.ErrConfig].
+func checkRecordID(id string) error {
+	if id == "" || len(id) > 256 {
+		return fmt.Errorf("%w: register id must be 1 to 256 bytes", openid4vci.ErrConfig)
+	}
+	if !utf8.ValidString(id) {
+		return fmt.Errorf("%w: register id is not valid UTF-8", openid4vci.ErrConfig)
+	}
 	return nil
 }
 

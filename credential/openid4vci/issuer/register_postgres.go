@@ -61,12 +61,14 @@ func OpenPostgresRegister(ctx context.Context, dsn string) (*PostgresRegister, e
 // Close closes the connection pool.
 func (p *PostgresRegister) Close() { p.pool.Close() }
 
-// Put inserts or replaces a record.
+// Put inserts or replaces a record. Errors wrap [openid4vci.ErrConfig] (an
+// empty id, one over 256 bytes, an id or a value that is not valid UTF-8)
+// or [openid4vci.ErrStore].
 func (p *PostgresRegister) Put(ctx context.Context, r Record) error {
-	if r.ID == "" || len(r.ID) > 256 {
-		return fmt.Errorf("%w: register id must be 1 to 256 bytes", openid4vci.ErrConfig)
+	if err := checkRecordID(r.ID); err != nil {
+		return err
 	}
-	attrs, err := marshal(r.Values)
+	attrs, err := marshalState(r.Values) // refuses invalid UTF-8
 	if err != nil {
 		return fmt.Errorf("%w: values: %v", openid4vci.ErrConfig, err)
 	}
@@ -87,8 +89,13 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-// Record reads record id, or returns an error wrapping [openid4vci.ErrUnknownRecord].
+// Record reads record id, or returns an error wrapping
+// [openid4vci.ErrUnknownRecord] (also for an id that is not valid UTF-8,
+// which [PostgresRegister.Put] never stores).
 func (p *PostgresRegister) Record(ctx context.Context, id string) (Record, error) {
+	if checkRecordID(id) != nil {
+		return Record{}, fmt.Errorf("%w: not a valid record id", openid4vci.ErrUnknownRecord)
+	}
 	var attrs string
 	var from, until *time.Time
 	r := Record{ID: id}

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/zkcred/zkcred/credential/openid4vci"
@@ -128,12 +131,22 @@ func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
 	return true, nil
 }
 
+// putJSON writes v as JSON with go-json-experiment/json, which refuses
+// invalid UTF-8 where encoding/json would silently replace it with U+FFFD
+// (an offer for record "x\xff" would then issue record "x\ufffd"). The
+// options keep the bytes encoding/json wrote for valid data (layout
+// version 1): legacy omitempty, nil slices as null, HTML and JS escaping.
 func putJSON(b *bolt.Bucket, key []byte, v any) error {
-	raw, err := json.Marshal(v)
+	raw, err := marshalState(v)
 	if err != nil {
 		return err
 	}
 	return b.Put(key, raw)
+}
+
+func marshalState(v any) ([]byte, error) {
+	return jsonv2.Marshal(v, jsonv2.Deterministic(true), jsonv2.FormatNilSliceAsNull(true), jsonv2.FormatNilMapAsNull(true),
+		jsontext.EscapeForHTML(true), jsontext.EscapeForJS(true), jsonv1.OmitEmptyWithLegacySemantics(true))
 }
 
 // sweep examines up to 16 entries of b from key start on (keys are
