@@ -55,34 +55,34 @@ func IsHolderScope(scope string) bool { return strings.HasPrefix(scope, holderSc
 type Compiled struct {
 	// Credentials are the credential queries the answer may use, in query
 	// order: those named by credential_sets, or all without them.
-	Credentials []CompiledCredential
+	Credentials []CompiledCredential `json:"credentials"`
 	// Sets are the credential sets; without credential_sets in the query,
 	// one required set whose only option names every credential query.
-	Sets []Requirement
+	Sets []Requirement `json:"sets"`
 	// Linked, if not empty, is the nullifier scope shared by the linked
 	// credential queries: HolderScope(nonce), or the nullifier scope they
 	// all name.
-	Linked string
+	Linked string `json:"linked,omitempty"`
 }
 
 // CompiledCredential is one credential query as zkcred policies.
 type CompiledCredential struct {
-	ID       string
-	Multiple bool
+	ID       string `json:"id"`
+	Multiple bool   `json:"multiple,omitempty"`
 	// Alternatives holds one policy per claim set, in the query's order
 	// (the verifier's preference), or one without claim_sets. A
 	// presentation answers the query if it satisfies one of them.
-	Alternatives []protocol.Policy
+	Alternatives []protocol.Policy `json:"alternatives"`
 	// Linked: the presentation's nullifier (scope Compiled.Linked) must
 	// equal those of the other linked presentations of the response.
-	Linked bool
+	Linked bool `json:"linked,omitempty"`
 }
 
 // Requirement is a credential set: one option (a list of credential query
 // ids, all answered) must be answered if Required.
 type Requirement struct {
-	Required bool
-	Options  [][]string
+	Required bool       `json:"required"`
+	Options  [][]string `json:"options"`
 }
 
 // Compile maps each credential query that the answer may use to zkcred
@@ -170,8 +170,9 @@ func (q *Query) Compile(nonce string) (*Compiled, error) {
 	return c, nil
 }
 
-// compile maps a validated FormatZKP query to its policies, and returns
-// its own nullifier scope.
+// compile maps a FormatZKP query, whose structure validate checked, to its
+// policies, and returns its own nullifier scope. Errors wrap
+// ErrInvalidQuery.
 func (cq *CredentialQuery) compile() (CompiledCredential, string, error) {
 	bad := func(err error) error {
 		return fmt.Errorf("%w: credential query %q: %w", ErrInvalidQuery, cq.ID, err)

@@ -228,6 +228,9 @@ func (q *Query) Validate() error {
 		}
 		ids[c.ID] = true
 		if err := c.validate(); err != nil {
+			if errors.Is(err, ErrInvalidQuery) {
+				return err
+			}
 			return invalid("credential query %q: %v", c.ID, err)
 		}
 	}
@@ -398,7 +401,11 @@ func (c *CredentialQuery) validateZK() error {
 			}
 		}
 	}
-	return nil
+	// Every alternative must be a valid zkcred policy (operators, operand
+	// fields, limits), so that a wallet refuses what a verifier could not
+	// compile.
+	_, _, err := c.compile()
+	return err
 }
 
 // Attribute returns the credential attribute a FormatZKP claims query
