@@ -212,7 +212,7 @@ func VerifyRequestObject(ctx context.Context, ar *AuthorizationRequest, token st
 	if len(token) > MaxRequestObjectSize {
 		return nil, invalid("larger than %d bytes", MaxRequestObjectSize)
 	}
-	seg, err := splitCompact(token, 3)
+	seg, err := splitCompact(token, 3, 2) // an empty signature is refused below, after alg
 	if err != nil {
 		return nil, invalid("%v", err)
 	}
@@ -228,6 +228,9 @@ func VerifyRequestObject(ctx context.Context, ar *AuthorizationRequest, token st
 	}
 	if h.Alg != string(jose.EdDSA) && h.Alg != string(jose.ES256) {
 		return nil, invalid("alg %.20q not allowed (EdDSA, ES256)", h.Alg)
+	}
+	if len(seg[2]) == 0 {
+		return nil, fmt.Errorf("%w: %w: empty signature", ErrInvalidRequestObject, ErrUnsignedRequest)
 	}
 	if h.Typ != RequestObjectType {
 		return nil, invalid("typ %.40q, want %s", h.Typ, RequestObjectType)
