@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier/protocol"
+	"github.com/zkcred/zkcred/verifier/protocol/dcql"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -30,7 +30,9 @@ const (
 	responseURI = "https://verifier.example/openid4vp/response"
 	requestURI  = "https://verifier.example/openid4vp/request/abc"
 	encKid      = "enc-1"
-	dcqlJSON    = `{"credentials":[{"id":"pid","format":"zkcred_vc","meta":{"schema":"pid"}}]}`
+	// dcqlJSON is verifier/protocol/dcql's testdata/queries/ballot.json
+	// with the credential query id "pid".
+	dcqlJSON = `{"credentials":[{"id":"pid","format":"zkcred_zkp","meta":{"zkcred_profile":"zkcred-dcql-predicates-v1","zkcred_schema":{"name":"zkcred/person","version":1,"id":"0c4f1d5e7a9b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5"},"zkcred_max_root_age":86400,"zkcred_nullifier_scope":"election-2027-referendum-1"},"trusted_authorities":[{"type":"zkcred_did","values":["did:web:agency.example"]}],"require_cryptographic_holder_binding":true,"claims":[{"path":["credentialSubject","birthDate"],"zkcred_predicate":{"op":"ageAtLeast","years":18}},{"path":["credentialSubject","nationality"],"values":["FR"]}]}]}`
 )
 
 var (
@@ -107,7 +109,7 @@ func testRequestObject(t testing.TB) *RequestObject {
 		ResponseURI:  responseURI,
 		Nonce:        base64.RawURLEncoding.EncodeToString(testNonce),
 		State:        "state-1",
-		DCQLQuery:    json.RawMessage(dcqlJSON),
+		DCQLQuery:    testQuery(t),
 		ClientMetadata: &ClientMetadata{
 			JWKS:                                &JWKS{Keys: []did.JWK{jwk}},
 			EncryptedResponseEncValuesSupported: []string{EncA128GCM},
@@ -119,26 +121,33 @@ func testRequestObject(t testing.TB) *RequestObject {
 	}
 }
 
-// testZKRequest is the zkcred request the fixed DCQL query compiles to.
+func testQuery(t testing.TB) *dcql.Query {
+	t.Helper()
+	q, err := dcql.Parse([]byte(dcqlJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// testZKRequest is the zkcred request for the policy ro's DCQL query
+// compiles to (credential query "pid", its only alternative).
 func testZKRequest(t testing.TB, ro *RequestObject) *protocol.Request {
 	t.Helper()
 	nonce, err := base64.RawURLEncoding.DecodeString(ro.Nonce)
 	if err != nil {
 		t.Fatal(err)
 	}
-	years := 18
+	c, err := ro.DCQLQuery.Compile(ro.Nonce)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &protocol.Request{
-		Version:  protocol.RequestVersion,
-		ID:       ro.Nonce,
-		Nonce:    nonce,
-		Audience: ro.ClientID,
-		Policy: protocol.Policy{
-			Issuers:    []string{"did:web:agency.example"},
-			Schema:     protocol.SchemaRef{Name: "pid", Version: 1, ID: protocol.FieldHex(zkhash.String("pid"))},
-			Predicates: []protocol.Predicate{{Attribute: "birthDate", Op: protocol.OpAgeAtLeast, Years: &years}},
-			Scope:      "referendum-2026-12",
-			MaxRootAge: 86400,
-		},
+		Version:   protocol.RequestVersion,
+		ID:        ro.Nonce,
+		Nonce:     nonce,
+		Audience:  ro.ClientID,
+		Policy:    c.Credentials[0].Alternatives[0],
 		Date:      testNow.Format(time.DateOnly),
 		IssuedAt:  ro.IssuedAt,
 		ExpiresAt: ro.ExpiresAt,

@@ -2,6 +2,7 @@ package openid4vp
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/verifier/protocol"
+	"github.com/zkcred/zkcred/verifier/protocol/dcql"
 )
 
 // HandoverVersion names the handover binding format (PROFILE.md, "Handover
@@ -31,6 +33,11 @@ type Handover struct {
 	// Origin is the verifier's web origin over the Digital Credentials
 	// API; empty when ResponseURI is set.
 	Origin string
+	// DCQLQuery is the request's DCQL query and CredentialQueryID the id of
+	// the credential query this presentation answers: one proof per
+	// presentation, each bound to the whole query and to its place in it.
+	DCQLQuery         *dcql.Query
+	CredentialQueryID string
 	// TransactionData are the request's transaction_data items, as
 	// received, in request order.
 	TransactionData []string
@@ -40,10 +47,12 @@ type Handover struct {
 	Request *protocol.Request
 }
 
-// NewHandover returns the handover of a verified Request Object ro and the
-// zkcred request req it compiles to.
-func NewHandover(ro *RequestObject, req *protocol.Request) *Handover {
+// NewHandover returns the handover of the presentation answering the
+// credential query credentialQueryID of a verified Request Object ro with
+// the zkcred request req (whose policy is one that query compiles to).
+func NewHandover(ro *RequestObject, credentialQueryID string, req *protocol.Request) *Handover {
 	return &Handover{ClientID: ro.ClientID, Nonce: ro.Nonce, ResponseURI: ro.ResponseURI,
+		DCQLQuery: ro.DCQLQuery, CredentialQueryID: credentialQueryID,
 		TransactionData: ro.TransactionData, Request: req}
 }
 
@@ -53,6 +62,8 @@ type handoverJSON struct {
 	Nonce       string   `json:"nonce"`
 	ResponseURI string   `json:"response_uri"`
 	Origin      string   `json:"origin"`
+	DCQLHash    string   `json:"dcql_query_hash"`
+	QueryID     string   `json:"credential_query_id"`
 	TDHashes    []string `json:"transaction_data_hashes"`
 	RequestHash string   `json:"request_hash"`
 }
@@ -61,9 +72,13 @@ type handoverJSON struct {
 // HandoverVersion, a newline, then the JSON object
 //
 //	{"client_id":…,"nonce":…,"response_uri":…,"origin":…,
+//	 "dcql_query_hash":…,"credential_query_id":…,
 //	 "transaction_data_hashes":[…],"request_hash":…}
 //
 // in this order, without white space or HTML escaping, where
+// dcql_query_hash is the base64url (unpadded) SHA-256 of the query's
+// canonical JSON (dcql.Query.JSON), credential_query_id one of its
+// credential query ids,
 // transaction_data_hashes are the base64url (unpadded) SHA-256 hashes of
 // the items as received ([TransactionDataHash]), in request order ([] when
 // none), and request_hash is the 64 lowercase hex digits of
@@ -97,6 +112,21 @@ func (h *Handover) CanonicalBytes() ([]byte, error) {
 	if h.Request.ID != h.Nonce || h.Request.Audience != h.ClientID {
 		return nil, bad("the zkcred request's id and audience must be the nonce and client_id")
 	}
+	if h.DCQLQuery == nil {
+		return nil, bad("no DCQL query")
+	}
+	ids, err := credentialQueryIDs(h.DCQLQuery)
+	if err != nil {
+		return nil, err
+	}
+	if !ids[h.CredentialQueryID] {
+		return nil, bad("credential query %.80q is not in the DCQL query", h.CredentialQueryID)
+	}
+	dq, err := h.DCQLQuery.JSON()
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	dh := sha256.Sum256(dq)
 	rh, err := h.Request.Hash()
 	if err != nil {
 		return nil, fmt.Errorf("%w: handover: %w", ErrInvalidRequest, err)
@@ -105,7 +135,8 @@ func (h *Handover) CanonicalBytes() ([]byte, error) {
 		return nil, fmt.Errorf("%w: at most %d items", ErrInvalidTransactionData, MaxTransactionData)
 	}
 	v := handoverJSON{ClientID: h.ClientID, Nonce: h.Nonce, ResponseURI: h.ResponseURI,
-		Origin: h.Origin, TDHashes: []string{}, RequestHash: protocol.FieldHex(rh)}
+		Origin: h.Origin, DCQLHash: base64.RawURLEncoding.EncodeToString(dh[:]),
+		QueryID: h.CredentialQueryID, TDHashes: []string{}, RequestHash: protocol.FieldHex(rh)}
 	for i, s := range h.TransactionData {
 		if _, err := ParseTransactionData(s); err != nil {
 			return nil, fmt.Errorf("transaction_data %d: %w", i, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/strictjson"
+	"github.com/zkcred/zkcred/verifier/protocol/dcql"
 )
 
 // Protocol constants of OpenID4VP 1.0 and RFC 9101.
@@ -81,14 +82,62 @@ type RequestObject struct {
 	// Nonce is fresh, random, at least 128 bits, URL-safe ASCII.
 	Nonce string `json:"nonce"`
 	State string `json:"state,omitempty"`
-	// DCQLQuery is the DCQL query, a JSON object, kept raw until package
-	// verifier/protocol/dcql lands.
-	DCQLQuery      json.RawMessage `json:"dcql_query"`
+	// DCQLQuery is the DCQL query with zkcred's profile (package dcql).
+	DCQLQuery      *dcql.Query     `json:"dcql_query"`
 	ClientMetadata *ClientMetadata `json:"client_metadata,omitempty"`
 	// TransactionData holds base64url items (see [TransactionData.Encode]).
 	TransactionData []string `json:"transaction_data,omitempty"`
 	IssuedAt        int64    `json:"iat"`
 	ExpiresAt       int64    `json:"exp"`
+}
+
+// requestWire is the JSON form of a RequestObject: the DCQL query raw, so
+// that package dcql parses it strictly (unknown members refused) while the
+// Request Object around it ignores unknown parameters.
+type requestWire struct {
+	Issuer          string          `json:"iss,omitempty"`
+	Audience        string          `json:"aud"`
+	ClientID        string          `json:"client_id"`
+	ResponseType    string          `json:"response_type"`
+	ResponseMode    string          `json:"response_mode"`
+	ResponseURI     string          `json:"response_uri"`
+	Nonce           string          `json:"nonce"`
+	State           string          `json:"state,omitempty"`
+	DCQLQuery       json.RawMessage `json:"dcql_query"`
+	ClientMetadata  *ClientMetadata `json:"client_metadata,omitempty"`
+	TransactionData []string        `json:"transaction_data,omitempty"`
+	IssuedAt        int64           `json:"iat"`
+	ExpiresAt       int64           `json:"exp"`
+}
+
+// MarshalJSON implements json.Marshaler: the DCQL query as dcql.Query.JSON
+// writes it.
+func (ro *RequestObject) MarshalJSON() ([]byte, error) {
+	w := requestWire{ro.Issuer, ro.Audience, ro.ClientID, ro.ResponseType, ro.ResponseMode,
+		ro.ResponseURI, ro.Nonce, ro.State, nil, ro.ClientMetadata, ro.TransactionData,
+		ro.IssuedAt, ro.ExpiresAt}
+	if ro.DCQLQuery == nil {
+		return nil, fmt.Errorf("%w: no dcql_query", ErrInvalidRequest)
+	}
+	q, err := ro.DCQLQuery.JSON()
+	if err != nil {
+		return nil, fmt.Errorf("%w: dcql_query: %w", ErrInvalidRequest, err)
+	}
+	w.DCQLQuery = q
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON implements json.Unmarshaler with the rules of
+// [VerifyRequestObject] for a payload: unknown parameters ignored, case
+// variants and duplicates of known ones refused, the DCQL query parsed by
+// dcql.Parse. It does not [RequestObject.Check] the values.
+func (ro *RequestObject) UnmarshalJSON(b []byte) error {
+	r, err := parseRequestObject(b)
+	if err != nil {
+		return err
+	}
+	*ro = *r
+	return nil
 }
 
 // ClientMetadata is the client_metadata parameter (OpenID4VP 1.0 §5.1).
@@ -125,11 +174,20 @@ func parseRequestObject(b []byte) (*RequestObject, error) {
 			return nil, fmt.Errorf("%w: %s not allowed in this profile's request object", ErrInvalidRequest, k)
 		}
 	}
-	var ro RequestObject
-	if err := strictjson.UnmarshalOpen(b, &ro); err != nil {
+	var w requestWire
+	if err := strictjson.UnmarshalOpen(b, &w); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}
-	return &ro, nil
+	if len(w.DCQLQuery) == 0 {
+		return nil, fmt.Errorf("%w: dcql_query required", ErrInvalidRequest)
+	}
+	q, err := dcql.Parse(w.DCQLQuery)
+	if err != nil {
+		return nil, fmt.Errorf("%w: dcql_query: %w", ErrInvalidRequest, err)
+	}
+	return &RequestObject{w.Issuer, w.Audience, w.ClientID, w.ResponseType, w.ResponseMode,
+		w.ResponseURI, w.Nonce, w.State, q, w.ClientMetadata, w.TransactionData,
+		w.IssuedAt, w.ExpiresAt}, nil
 }
 
 // Prefix splits a client_id into its Client Identifier Prefix (with the
@@ -241,29 +299,17 @@ func (ro *RequestObject) Check(allowHTTP bool) error {
 	return nil
 }
 
-// credentialQueryIDs reads the ids of the credential queries of a DCQL
-// query: the least a Wallet must know to check transaction data. The full
-// query is parsed by package dcql.
-func credentialQueryIDs(q json.RawMessage) (map[string]bool, error) {
-	var dq struct {
-		Credentials []struct {
-			ID string `json:"id"`
-		} `json:"credentials"`
+// credentialQueryIDs validates the DCQL query and returns the ids of its
+// credential queries, which transaction data refer to.
+func credentialQueryIDs(q *dcql.Query) (map[string]bool, error) {
+	if q == nil {
+		return nil, fmt.Errorf("%w: dcql_query required", ErrInvalidRequest)
 	}
-	if len(q) == 0 || q[0] != '{' {
-		return nil, fmt.Errorf("%w: dcql_query must be a JSON object", ErrInvalidRequest)
-	}
-	if err := strictjson.UnmarshalOpen(q, &dq); err != nil {
-		return nil, fmt.Errorf("%w: dcql_query: %v", ErrInvalidRequest, err)
-	}
-	if len(dq.Credentials) == 0 || len(dq.Credentials) > MaxCredentialQueries {
-		return nil, fmt.Errorf("%w: dcql_query must have 1 to %d credential queries", ErrInvalidRequest, MaxCredentialQueries)
+	if err := q.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: dcql_query: %w", ErrInvalidRequest, err)
 	}
 	ids := map[string]bool{}
-	for _, c := range dq.Credentials {
-		if !nonceOK(c.ID, maxShortString) || ids[c.ID] {
-			return nil, fmt.Errorf("%w: dcql_query credential id %.80q empty, invalid or repeated", ErrInvalidRequest, c.ID)
-		}
+	for _, c := range q.Credentials {
 		ids[c.ID] = true
 	}
 	return ids, nil

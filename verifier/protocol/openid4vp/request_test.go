@@ -19,6 +19,7 @@ import (
 
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
+	"github.com/zkcred/zkcred/verifier/protocol/dcql"
 )
 
 func TestGoldenRequestObject(t *testing.T) {
@@ -46,11 +47,11 @@ func TestGoldenRequestObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := HandoverHash(NewHandover(got, testZKRequest(t, got)))
+	h, err := HandoverHash(NewHandover(got, "pid", testZKRequest(t, got)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cb, _ := NewHandover(got, testZKRequest(t, got)).CanonicalBytes()
+	cb, _ := NewHandover(got, "pid", testZKRequest(t, got)).CanonicalBytes()
 	golden(t, "handover.txt", fmt.Appendf(nil, "%s\nhash %s\n", cb, h.Text(16)))
 }
 
@@ -255,6 +256,8 @@ func TestRejectRequestObject(t *testing.T) {
 		{"direct_post.jwt without a key", ar, with(func(h, p map[string]any) { delete(p["client_metadata"].(map[string]any), "jwks") }), nil, ErrInvalidRequest, CodeInvalidRequest},
 		{"no vp_formats_supported", ar, with(func(h, p map[string]any) { delete(p["client_metadata"].(map[string]any), "vp_formats_supported") }), nil, ErrInvalidRequest, CodeInvalidRequest},
 		{"dcql_query not an object", ar, with(func(h, p map[string]any) { p["dcql_query"] = "pid" }), nil, ErrInvalidRequest, CodeInvalidRequest},
+		{"dcql_query with an unknown member", ar, with(func(h, p map[string]any) { p["dcql_query"].(map[string]any)["x"] = 1 }), nil, ErrInvalidRequest, CodeInvalidRequest},
+		{"no dcql_query", ar, with(func(h, p map[string]any) { delete(p, "dcql_query") }), nil, ErrInvalidRequest, CodeInvalidRequest},
 
 		// Transaction data.
 		{"unknown transaction data type", ar, with(func(h, p map[string]any) {
@@ -263,7 +266,9 @@ func TestRejectRequestObject(t *testing.T) {
 		{"ballot with an unknown member", ar, with(func(h, p map[string]any) {
 			p["transaction_data"] = []string{b64e(`{"type":"zkcred_ballot","credential_ids":["pid"],"ballot_id":"b","choice":"yes","amount":1}`)}
 		}), nil, ErrInvalidTransactionData, CodeInvalidTransactionData},
-		{"ballot naming another credential query", ar, with(func(h, p map[string]any) { p["transaction_data"] = []string{ballot(t, "yes")[:0] + mustEncode(t, &TransactionData{Type: TypeBallot, CredentialIDs: []string{"mdl"}, BallotID: "b", Choice: "yes"})} }), nil, ErrInvalidTransactionData, CodeInvalidTransactionData},
+		{"ballot naming another credential query", ar, with(func(h, p map[string]any) {
+			p["transaction_data"] = []string{ballot(t, "yes")[:0] + mustEncode(t, &TransactionData{Type: TypeBallot, CredentialIDs: []string{"mdl"}, BallotID: "b", Choice: "yes"})}
+		}), nil, ErrInvalidTransactionData, CodeInvalidTransactionData},
 		{"empty transaction_data", ar, with(func(h, p map[string]any) { p["transaction_data"] = []string{} }), nil, ErrInvalidTransactionData, CodeInvalidTransactionData},
 	}
 	for _, tc := range tests {
@@ -341,7 +346,7 @@ func TestDevOptIns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Nonce != dev.Nonce || len(got.TransactionData) != 2 || string(got.DCQLQuery) != dcqlJSON {
+	if got.Nonce != dev.Nonce || len(got.TransactionData) != 2 || mustJSON(t, got.DCQLQuery) != dcqlJSON {
 		t.Fatalf("by-value round trip: %+v", got)
 	}
 	// An unsigned request for a prefix that requires signing.
@@ -390,3 +395,12 @@ func TestRejectAuthorizationRequestURI(t *testing.T) {
 }
 
 func urlq(s string) string { return strings.NewReplacer(":", "%3A", "/", "%2F", "#", "%23").Replace(s) }
+
+func mustJSON(t testing.TB, q *dcql.Query) string {
+	t.Helper()
+	b, err := q.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -331,9 +331,13 @@ func (ro *RequestObject) ByValueURI(allowHTTP bool) (string, error) {
 	if err := ro.Check(allowHTTP); err != nil {
 		return "", err
 	}
+	dq, err := ro.DCQLQuery.JSON()
+	if err != nil {
+		return "", fmt.Errorf("%w: dcql_query: %w", ErrInvalidRequest, err)
+	}
 	q := url.Values{"client_id": {ro.ClientID}, "response_type": {ro.ResponseType},
 		"response_mode": {ro.ResponseMode}, "response_uri": {ro.ResponseURI}, "nonce": {ro.Nonce},
-		"dcql_query": {string(ro.DCQLQuery)}}
+		"dcql_query": {string(dq)}}
 	if ro.State != "" {
 		q.Set("state", ro.State)
 	}
