@@ -7,6 +7,9 @@
 // zkcred-openid4vp-handover-v1) and response encryption for
 // direct_post.jwt. PROFILE.md says what is standard and what is zkcred's.
 //
+// The DCQL query is a dcql.Query (package verifier/protocol/dcql), parsed
+// strictly inside the otherwise open Request Object.
+//
 // A verifier signs a Request Object and publishes it at a request_uri:
 //
 //	jwt, err := openid4vp.SignRequestObject(ro, key, clientDID+"#key-1", false)
@@ -17,7 +20,12 @@
 //	ar, err := openid4vp.ParseAuthorizationRequest(link, false)
 //	jwt, err := openid4vp.FetchRequestObject(ctx, fetchClient, ar)
 //	ro, err := openid4vp.VerifyRequestObject(ctx, ar, jwt, resolver, nil)
-//	h, err := openid4vp.HandoverHash(openid4vp.NewHandover(ro, zkcredRequest))
+//	h, err := openid4vp.HandoverHash(openid4vp.NewHandover(ro, "pid", zkcredRequest))
+//
+// where zkcredRequest is the protocol.Request built for the presentation
+// answering credential query "pid" (its policy from dcql.Query.Compile, its
+// id the nonce, its audience the client_id): h is the request hash the
+// proof binds.
 //
 // and answers with [EncryptResponse] (direct_post.jwt), which the verifier
 // reads with [DecryptResponse].
