@@ -128,8 +128,8 @@ func ParseAuthorizationRequest(uri string, allowHTTP bool) (*AuthorizationReques
 // status (200) and the content type (application/oauth-authz-req+jwt) and
 // returns the body; errors wrap [ErrFetch].
 func FetchRequestObject(ctx context.Context, c *fetch.Client, ar *AuthorizationRequest) (string, error) {
-	if ar.RequestURI == "" {
-		return "", fmt.Errorf("%w: no request_uri", ErrInvalidRequest)
+	if ar == nil || c == nil || ar.RequestURI == "" {
+		return "", fmt.Errorf("%w: no request_uri or fetch client", ErrInvalidRequest)
 	}
 	rsp, err := c.Get(ctx, ar.RequestURI, RequestObjectMediaType)
 	if err != nil {
@@ -201,6 +201,9 @@ func VerifyRequestObject(ctx context.Context, ar *AuthorizationRequest, token st
 	}
 	invalid := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidRequestObject}, a...)...)
+	}
+	if ar == nil || r == nil {
+		return nil, fmt.Errorf("%w: no authorization request or resolver", ErrInvalidRequest)
 	}
 	prefix, clientDID, err := Prefix(ar.ClientID)
 	if err != nil {
@@ -296,6 +299,9 @@ func VerifyRequestObject(ctx context.Context, ar *AuthorizationRequest, token st
 func VerifyUnsignedRequest(ar *AuthorizationRequest, opts *VerifyOptions) (*RequestObject, error) {
 	if opts == nil {
 		opts = &VerifyOptions{}
+	}
+	if ar == nil {
+		return nil, fmt.Errorf("%w: no authorization request", ErrInvalidRequest)
 	}
 	prefix, _, err := Prefix(ar.ClientID)
 	if err != nil {
