@@ -12,11 +12,13 @@ import (
 // build for GOOS=js GOARCH=wasm (the browser wallet) and import no store.
 // The issuer's registry (bbolt) and the OpenID4VCI issuer (bbolt, pgx) are
 // the packages beneath them left out; credential/openid4vci, the wallet's
-// half of issuance, is in.
+// half of issuance, and verifier/protocol/... (requests, DCQL, OpenID4VP),
+// the wallet's half of presentation, are in.
 var walletSide = []string{
 	"github.com/zkcred/zkcred/zkp",
 	"github.com/zkcred/zkcred/credential/...",
 	"github.com/zkcred/zkcred/did/...",
+	"github.com/zkcred/zkcred/verifier/protocol/...",
 }
 
 // notWalletSide are the packages the patterns above match that a wallet
