@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
@@ -40,29 +42,78 @@ type Holding struct {
 // wrap [ErrCannotAnswer], zkp.ErrUnsatisfied (naming the failing
 // predicate) or the error of the package that refused an input.
 func (h *Holding) Answer(keys *zkp.Keys, req *Request, audience string) ([]byte, error) {
-	c := h.Credential
-	switch {
-	case keys == nil || req == nil:
-		return nil, fmt.Errorf("%w: no keys or request", ErrCannotAnswer)
-	case req.Audience != audience:
-		return nil, fmt.Errorf("%w: the request is for audience %.200q, not %.200q (a relayed request?)", ErrCannotAnswer, req.Audience, audience)
-	case c == nil || h.Secret == nil || h.IssuerKey == nil || h.Revocation == nil:
-		return nil, fmt.Errorf("%w: incomplete holding", ErrCannotAnswer)
-	case !slices.Contains(req.Issuers, c.Issuer):
-		return nil, fmt.Errorf("%w: issuer %s is not among the request's issuers", ErrCannotAnswer, c.Issuer)
-	case c.Schema == nil || c.Schema.Name != req.Schema.Name || c.Schema.Version != req.Schema.Version:
-		return nil, fmt.Errorf("%w: the request asks for schema %.80q version %d", ErrCannotAnswer, req.Schema.Name, req.Schema.Version)
+	return h.answer(keys, req, audience, nil)
+}
+
+// AnswerBound is [Holding.Answer] for a request that reached the wallet
+// through another protocol, which binds the proof to its own hash: the
+// proof's public request hash (zkp.Statement.RequestHash) is requestHash
+// instead of req.Hash(). For OpenID4VP, requestHash is the handover hash
+// (openid4vp.HandoverHash) of the presentation, which covers req.Hash()
+// with the OpenID4VP parameters; the verifier checks the proof against the
+// same value (verifier.Verifier's OpenID4VP path). Everything else,
+// refusals included, is as for Answer.
+func (h *Holding) AnswerBound(keys *zkp.Keys, req *Request, audience string, requestHash fr.Element) ([]byte, error) {
+	return h.answer(keys, req, audience, &requestHash)
+}
+
+// CheckBound reports, without proving, whether [Holding.AnswerBound] with
+// the same arguments would prove: it makes every check of AnswerBound and
+// zkp.Check (signature, expiry, non-revocation, predicates) for a circuit
+// of the given shape. A wallet calls it to choose a credential and to ask
+// for consent before any proving work. Errors are AnswerBound's.
+func (h *Holding) CheckBound(shape zkp.Shape, req *Request, audience string, requestHash fr.Element) error {
+	st, w, err := h.prepare(shape, req, audience, &requestHash)
+	if err != nil {
+		return err
 	}
-	if err := c.CheckHolder(h.Secret); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCannotAnswer, err)
+	return zkp.Check(shape, st, w)
+}
+
+func (h *Holding) answer(keys *zkp.Keys, req *Request, audience string, requestHash *fr.Element) ([]byte, error) {
+	if keys == nil || keys.VerifyingKey == nil {
+		return nil, fmt.Errorf("%w: no keys", ErrCannotAnswer)
 	}
-	compiled, err := req.Compile(c.Schema, keys.VerifyingKey.Shape())
+	st, w, err := h.prepare(keys.VerifyingKey.Shape(), req, audience, requestHash)
 	if err != nil {
 		return nil, err
 	}
+	pres, err := zkp.Prove(keys, st, w)
+	if err != nil {
+		return nil, err
+	}
+	return NewSubmission(h.Credential.ZKKeyID, pres)
+}
+
+// prepare makes the checks of Answer and returns the statement and
+// witness to prove.
+func (h *Holding) prepare(shape zkp.Shape, req *Request, audience string, requestHash *fr.Element) (*zkp.Statement, *zkp.Witness, error) {
+	c := h.Credential
+	switch {
+	case req == nil:
+		return nil, nil, fmt.Errorf("%w: no request", ErrCannotAnswer)
+	case req.Audience != audience:
+		return nil, nil, fmt.Errorf("%w: the request is for audience %.200q, not %.200q (a relayed request?)", ErrCannotAnswer, req.Audience, audience)
+	case c == nil || h.Secret == nil || h.IssuerKey == nil || h.Revocation == nil:
+		return nil, nil, fmt.Errorf("%w: incomplete holding", ErrCannotAnswer)
+	case !slices.Contains(req.Issuers, c.Issuer):
+		return nil, nil, fmt.Errorf("%w: issuer %s is not among the request's issuers", ErrCannotAnswer, c.Issuer)
+	case c.Schema == nil || c.Schema.Name != req.Schema.Name || c.Schema.Version != req.Schema.Version:
+		return nil, nil, fmt.Errorf("%w: the request asks for schema %.80q version %d", ErrCannotAnswer, req.Schema.Name, req.Schema.Version)
+	}
+	if err := c.CheckHolder(h.Secret); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrCannotAnswer, err)
+	}
+	compiled, err := req.Compile(c.Schema, shape)
+	if err != nil {
+		return nil, nil, err
+	}
+	if requestHash != nil {
+		compiled.RequestHash = *requestHash
+	}
 	rw, err := status.NonRevocationWitness(h.Revocation, c.RevocationID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCannotAnswer, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrCannotAnswer, err)
 	}
 	w := &zkp.Witness{
 		Credential: zkp.Credential{
@@ -78,7 +129,7 @@ func (h *Holding) Answer(keys *zkp.Keys, req *Request, audience string) ([]byte,
 			continue
 		}
 		if p.Slot < 0 || p.Slot >= len(c.Slots) {
-			return nil, fmt.Errorf("%w: predicate slot %d outside the credential", ErrCannotAnswer, p.Slot)
+			return nil, nil, fmt.Errorf("%w: predicate slot %d outside the credential", ErrCannotAnswer, p.Slot)
 		}
 		v := c.Slots[p.Slot]
 		if p.Op == zkp.OpInSet {
@@ -88,13 +139,9 @@ func (h *Holding) Answer(keys *zkp.Keys, req *Request, audience string) ([]byte,
 		}
 		if err != nil {
 			// The value is (not) in the set when it must not (must) be.
-			return nil, fmt.Errorf("%w: predicate %d (%s %s): %w", zkp.ErrUnsatisfied, compiled.Order[i],
+			return nil, nil, fmt.Errorf("%w: predicate %d (%s %s): %w", zkp.ErrUnsatisfied, compiled.Order[i],
 				req.Predicates[compiled.Order[i]].Attribute, req.Predicates[compiled.Order[i]].Op, err)
 		}
 	}
-	pres, err := zkp.Prove(keys, compiled.Statement(h.IssuerKey, h.Revocation.Root()), w)
-	if err != nil {
-		return nil, err
-	}
-	return NewSubmission(c.ZKKeyID, pres)
+	return compiled.Statement(h.IssuerKey, h.Revocation.Root()), w, nil
 }
