@@ -45,6 +45,16 @@ var (
 	// ErrDuplicateRequest is returned by a [Store] when a request with the
 	// same id or nonce already exists.
 	ErrDuplicateRequest = errors.New("verifier: duplicate request id or nonce")
+	// ErrUnavailable is returned by the OpenID4VP path when a check could
+	// not be made now (the store failed, or a DID document or key could not
+	// be fetched): "could not check, retry", not a rejection. It wraps the
+	// cause ([ErrStore] among others).
+	ErrUnavailable = errors.New("verifier: could not check now, retry")
+	// ErrUnsatisfiedQuery is returned when an OpenID4VP response does not
+	// satisfy its DCQL query's credential sets, answers a query that was
+	// not asked, or answers linked queries with presentations of different
+	// holders (wrapping dcql.ErrNotSatisfied or dcql.ErrDifferentHolders).
+	ErrUnsatisfiedQuery = errors.New("verifier: response does not satisfy the query")
 	// ErrStore is returned when the state store fails (I/O, database
 	// unavailable). It is the only error callers may retry.
 	ErrStore = errors.New("verifier: store failure")

@@ -35,6 +35,7 @@ const (
 	CodeNotFound              = "not_found"
 	CodeMethodNotAllowed      = "method_not_allowed"
 	CodeUnavailable           = "unavailable"
+	CodeUnsatisfiedQuery      = "unsatisfied_query"
 	CodeInternal              = "internal"
 )
 
@@ -55,6 +56,8 @@ func ErrorCode(err error) (status int, code string) {
 		return http.StatusRequestEntityTooLarge, CodeTooLarge
 	case errors.Is(err, errWrongContentType):
 		return http.StatusUnsupportedMediaType, CodeUnsupportedMediaType
+	case errors.Is(err, ErrUnavailable):
+		return http.StatusServiceUnavailable, CodeUnavailable
 	case errors.Is(err, errNotFound):
 		return http.StatusNotFound, CodeNotFound
 	case errors.Is(err, errMethodNotAllowed):
@@ -77,6 +80,8 @@ func ErrorCode(err error) (status int, code string) {
 		return http.StatusUnprocessableEntity, CodeStaleRoot
 	case errors.Is(err, ErrInvalidProof):
 		return http.StatusUnprocessableEntity, CodeInvalidProof
+	case errors.Is(err, ErrUnsatisfiedQuery):
+		return http.StatusUnprocessableEntity, CodeUnsatisfiedQuery
 	case errors.Is(err, ErrStore):
 		return http.StatusServiceUnavailable, CodeUnavailable
 	}
@@ -94,6 +99,17 @@ type ErrorBody struct {
 //	POST /requests                     body: Policy JSON -> 201, the Request
 //	GET  /requests/{id}                -> 200, the Request (what a wallet reads)
 //	POST /requests/{id}/presentations  body: Submission JSON -> 200, the Result
+//	GET  /openid4vp/requests/{id}      -> 200, the signed Request Object
+//	                                      (application/oauth-authz-req+jwt)
+//	POST /openid4vp/response           form: response (direct_post.jwt) or
+//	                                      vp_token and state -> 200, the
+//	                                      ResponseResult
+//
+// The OpenID4VP endpoints answer errors as OpenID4VP does, {"error",
+// "error_description"}, plus "zkcred_code" (the code of [ErrorCode]):
+// error temporarily_unavailable with status 503 when a check could not be
+// made now ([ErrUnavailable]: retry), server_error for other 5xx, and
+// invalid_request with the status of ErrorCode for a rejection.
 //
 // POST /requests creates a request for any policy that fits the configured
 // schemas, key and Config.TrustedIssuers: expose it to the service's own
@@ -116,6 +132,11 @@ func (v *Verifier) Handler() http.Handler {
 	route("POST /requests", v.createRequest)
 	route("GET /requests/{id}", v.getRequest)
 	route("POST /requests/{id}/presentations", v.postPresentation)
+	// OpenID4VP: request_uri and response_uri.
+	mux.HandleFunc("GET "+OpenID4VPRequestPath+"{id}", v.getRequestObject)
+	routes["GET "+OpenID4VPRequestPath+"{id}"] = true
+	mux.HandleFunc("POST "+OpenID4VPResponsePath, v.postAuthorizationResponse)
+	routes["POST "+OpenID4VPResponsePath] = true
 	unrouted := v.handle(func(r *http.Request) (int, any, error) { return 0, nil, errNotFound })
 	return http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// ServeMux answers unmatched requests itself (plain-text 404 and

@@ -2,12 +2,17 @@ package verifier
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zkcred/zkcred/credential"
@@ -66,6 +71,27 @@ type Config struct {
 	// Logger receives one line per verification outcome, without the
 	// presentation itself (nil: discard).
 	Logger *slog.Logger
+
+	// OpenID4VP (see [Verifier.NewAuthorizationRequest]); all empty when
+	// the verifier speaks only zkcred's own request format.
+
+	// ClientDID is this verifier's DID: the client_id of its OpenID4VP
+	// requests is "decentralized_identifier:" + ClientDID. If set,
+	// SigningKey, SigningKeyID and BaseURL are required.
+	ClientDID string
+	// SigningKey signs Request Objects (Ed25519 or P-256); SigningKeyID is
+	// its DID URL, a verification method of ClientDID's document in
+	// authentication. It must be kept secret.
+	SigningKey   crypto.Signer
+	SigningKeyID string
+	// EncryptionKey (P-256) decrypts direct_post.jwt responses; its public
+	// key is published in each request's client_metadata with kid
+	// EncryptionKeyID. Nil: direct_post only. It must be kept secret.
+	EncryptionKey   *ecdsa.PrivateKey
+	EncryptionKeyID string
+	// BaseURL is the https URL (no trailing slash) under which Handler is
+	// reachable: request_uri and response_uri are built from it.
+	BaseURL string
 }
 
 // Verifier issues presentation requests and verifies the presentations
@@ -110,6 +136,20 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ClientDID != "" {
+		if _, err := did.Parse(cfg.ClientDID); err != nil {
+			return nil, fmt.Errorf("verifier: config: ClientDID: %w", err)
+		}
+		if cfg.SigningKey == nil || cfg.SigningKeyID == "" || cfg.BaseURL == "" {
+			return nil, fmt.Errorf("verifier: config: ClientDID needs SigningKey, SigningKeyID and BaseURL")
+		}
+		if u, err := url.Parse(cfg.BaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(cfg.BaseURL, "/") {
+			return nil, fmt.Errorf("verifier: config: BaseURL %.200q must be an https URL without query, fragment or trailing slash", cfg.BaseURL)
+		}
+		if cfg.EncryptionKey != nil && (cfg.EncryptionKey.Curve != elliptic.P256() || cfg.EncryptionKeyID == "") {
+			return nil, fmt.Errorf("verifier: config: EncryptionKey must be P-256, with an EncryptionKeyID")
+		}
 	}
 	cfg.TrustedIssuers = slices.Clone(cfg.TrustedIssuers)
 	cfg.Schemas = slices.Clone(cfg.Schemas)
@@ -198,6 +238,9 @@ func (v *Verifier) Request(ctx context.Context, id string) (*protocol.Request, e
 	s, err := v.cfg.Store.GetRequest(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if isOpenID4VP(s.Body) {
+		return nil, fmt.Errorf("%w: %s is an OpenID4VP request", ErrUnknownRequest, id)
 	}
 	r, err := protocol.ParseRequest(s.Body)
 	if err != nil {

@@ -102,6 +102,9 @@ func (v *Verifier) VerifyID(ctx context.Context, id string, submission []byte) (
 
 func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, submission []byte) (*Result, error) {
 	now := v.cfg.Now()
+	if isOpenID4VP(stored.Body) {
+		return nil, fmt.Errorf("%w: %s is an OpenID4VP request (see VerifyResponse)", ErrUnknownRequest, stored.ID)
+	}
 	req, err := protocol.ParseRequest(stored.Body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: stored request %s does not parse: %v", ErrStore, stored.ID, err)
@@ -217,6 +220,12 @@ func (v *Verifier) revocationRoot(ctx context.Context, req *protocol.Request, is
 	if err != nil {
 		return nil, fmt.Errorf("%w: fetching the revocation root of %s: %w", ErrStaleRoot, issuer, err)
 	}
+	return v.verifyRoot(ctx, req, issuer, token)
+}
+
+// verifyRoot checks a signed root token of issuer as revocationRoot
+// describes; the OpenID4VP path gives it the root the holder carries.
+func (v *Verifier) verifyRoot(ctx context.Context, req *protocol.Request, issuer, token string) (*status.RootClaims, error) {
 	minSeq, err := v.cfg.Store.RootFloor(ctx, issuer)
 	if err != nil {
 		return nil, err
