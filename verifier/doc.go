@@ -46,6 +46,22 @@
 // protection is keyed on the nonce and the nullifier, never on proof bytes
 // (Groth16 proofs can be re-randomized).
 //
+// # OpenID4VP
+//
+// With Config.ClientDID, SigningKey and BaseURL set, the verifier also
+// speaks OpenID for Verifiable Presentations 1.0 with a DCQL query
+// (profile: verifier/protocol/openid4vp/PROFILE.md):
+// [Verifier.NewAuthorizationRequest] returns the openid4vp:// link (and QR
+// code content) of a signed Request Object that the Handler serves at its
+// request_uri, and [Verifier.VerifyResponse] (the Handler's response_uri)
+// checks the response. Each proof binds the OpenID4VP handover hash
+// (client_id, nonce, response_uri, DCQL query, transaction data, the
+// zkcred request) as its request hash, and carries the issuer's signed
+// revocation root, so this path never calls Config.Roots: the agency is
+// not contacted per presentation. A check that could not be made now gives
+// [ErrUnavailable] (HTTP 503, temporarily_unavailable), distinct from a
+// rejection.
+//
 // # Revocation rollback
 //
 // Each signed revocation root carries a sequence number. The highest

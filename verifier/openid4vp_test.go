@@ -368,7 +368,25 @@ func TestOpenID4VPRequestChecks(t *testing.T) {
 		t.Error("consent asked for a refused request")
 	}
 
-	// The request_uri serves the signed object with its media type.
+	// A revoked credential is skipped and the next one tried; with only
+	// the revoked one, nothing is proven, consent is not asked.
+	revoked := o.held(t, secret, aliceData)
+	o.agency.revoke(t, revoked.Credential.RevocationID, testEpoch)
+	revoked.SignedRoot = o.agency.signedRoot(t)
+	good := o.held(t, secret, aliceData)
+	if _, err := openid4vp.Answer(ctx, o.walletConfig(t, []openid4vp.Held{revoked}, &consented), ar.URI); !errors.Is(err, openid4vp.ErrNoCredential) || consented {
+		t.Errorf("only a revoked credential: %v (consent asked: %v), want ErrNoCredential", err, consented)
+	}
+	if ans, err := openid4vp.Answer(ctx, o.walletConfig(t, []openid4vp.Held{revoked, good}, &consented), ar.URI); err != nil {
+		t.Errorf("revoked then valid: %v %+v", err, ans)
+	}
+
+	// The request_uri serves the signed object with its media type (a
+	// fresh request: an answered one is no longer served).
+	ar, err = o.v.NewAuthorizationRequest(ctx, AuthorizationRequestOptions{DCQL: voteQuery(t, o.agency.did)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	rsp, err := o.fetch.Get(ctx, ar.RequestURI, openid4vp.RequestObjectMediaType)
 	if err != nil || rsp.StatusCode != 200 || rsp.Header.Get("Content-Type") != openid4vp.RequestObjectMediaType {
 		t.Errorf("request_uri: %v %+v", err, rsp)

@@ -30,6 +30,12 @@
 // and answers with [EncryptResponse] (direct_post.jwt), which the verifier
 // reads with [DecryptResponse].
 //
+// [Answer] runs all of the wallet's side (fetch, verify, choose held
+// credentials by the DCQL query, consent, prove, post); each vp_token value
+// is a [Presentation] carrying the issuer's signed revocation root. The
+// verifier's side is verifier.Verifier.NewAuthorizationRequest, its
+// Handler and VerifyResponse.
+//
 // # Strict parsing
 //
 // Compact JWS and JWE are checked segment by segment (exact count,
