@@ -157,7 +157,7 @@ func isNull(raw []byte) bool { return string(bytes.TrimSpace(raw)) == "null" }
 // check validates an offer as ParseOffer documents.
 func (o *CredentialOffer) check() error {
 	bad := func(f string, a ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrInvalidOffer}, a...)...) }
-	if err := checkIssuerURL(o.CredentialIssuer, true); err != nil {
+	if err := CheckIdentifier(o.CredentialIssuer, true); err != nil {
 		return bad("credential_issuer: %v", err)
 	}
 	if len(o.CredentialConfigurationIDs) == 0 || len(o.CredentialConfigurationIDs) > 64 {
@@ -175,7 +175,7 @@ func (o *CredentialOffer) check() error {
 		return bad("no pre-authorized code grant")
 	}
 	if g.AuthorizationServer != "" {
-		if err := checkIssuerURL(g.AuthorizationServer, true); err != nil {
+		if err := CheckIdentifier(g.AuthorizationServer, true); err != nil {
 			return bad("authorization_server: %v", err)
 		}
 	}
@@ -193,12 +193,13 @@ func (o *CredentialOffer) check() error {
 	return nil
 }
 
-// checkIssuerURL checks a credential issuer or authorization server
-// identifier: an absolute https URL (or http when allowHTTP) with a host,
-// no query, no fragment, no user information. The wallet parses with
-// allowHTTP and leaves the scheme to its fetch policy, which refuses http
-// unless fetch.Config.InsecureAllowHTTP.
-func checkIssuerURL(s string, allowHTTP bool) error {
+// CheckIdentifier checks a Credential Issuer Identifier or authorization
+// server identifier: an absolute https URL (or http when allowHTTP) with a
+// host, no query, no fragment, no user information. Issuer and wallet use
+// the same rule; the wallet parses with allowHTTP and leaves the scheme to
+// its fetch policy, which refuses http unless
+// fetch.Config.InsecureAllowHTTP.
+func CheckIdentifier(s string, allowHTTP bool) error {
 	if err := fetch.CheckURL(s, allowHTTP); err != nil {
 		return err
 	}

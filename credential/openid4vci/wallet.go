@@ -196,7 +196,7 @@ func authorizationServer(offer *CredentialOffer, m *IssuerMetadata) (string, err
 		listed = []string{offer.CredentialIssuer}
 	}
 	for _, as := range listed {
-		if err := checkIssuerURL(as, true); err != nil {
+		if err := CheckIdentifier(as, true); err != nil {
 			return "", fmt.Errorf("%w: metadata authorization_servers: %v", ErrInvalidOffer, err)
 		}
 	}
@@ -212,14 +212,14 @@ func authorizationServer(offer *CredentialOffer, m *IssuerMetadata) (string, err
 
 // checkEndpoint checks an endpoint the wallet sends a secret to (a
 // pre-authorized code and PIN, an access token, a key proof): an
-// identifier-like URL (checkIssuerURL; it may have a path) on the origin
+// identifier-like URL (CheckIdentifier; it may have a path) on the origin
 // of base, the credential issuer or authorization server identifier whose
 // metadata named it: the same scheme, host and port, compared after
 // lowercasing the scheme and host and making the default port explicit.
 // The scheme itself (https, or http under fetch.Config.InsecureAllowHTTP)
 // and the address are the fetch policy's.
 func checkEndpoint(endpoint, base string) error {
-	if err := checkIssuerURL(endpoint, true); err != nil {
+	if err := CheckIdentifier(endpoint, true); err != nil {
 		return err
 	}
 	if origin(endpoint) != origin(base) {

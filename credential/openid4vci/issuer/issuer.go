@@ -117,7 +117,7 @@ func New(cfg Config) (*Issuer, error) {
 	bad := func(f string, a ...any) (*Issuer, error) {
 		return nil, fmt.Errorf("%w: "+f, append([]any{openid4vci.ErrConfig}, a...)...)
 	}
-	if err := checkIssuerURL(cfg.CredentialIssuer, cfg.InsecureAllowHTTP); err != nil {
+	if err := openid4vci.CheckIdentifier(cfg.CredentialIssuer, cfg.InsecureAllowHTTP); err != nil {
 		return bad("CredentialIssuer: %v", err)
 	}
 	if u, _ := url.Parse(cfg.CredentialIssuer); u.Path != "" {

@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/zkcred/zkcred/credential/openid4vci"
-	"github.com/zkcred/zkcred/did/fetch"
 )
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -23,20 +20,6 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "..."
-}
-
-// checkIssuerURL checks a Credential Issuer Identifier: an absolute https
-// URL (or http when allowHTTP) with a host, no query, no fragment, no user
-// information, as the wallet checks it (openid4vci.ParseOffer).
-func checkIssuerURL(s string, allowHTTP bool) error {
-	if err := fetch.CheckURL(s, allowHTTP); err != nil {
-		return err
-	}
-	u, _ := url.Parse(s)
-	if u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(s, "#") || strings.HasSuffix(s, "?") {
-		return fmt.Errorf("%q has a query or fragment", truncate(s, 128))
-	}
-	return nil
 }
 
 // wireError maps an error to its OAuth / OpenID4VCI error code and HTTP
