@@ -269,17 +269,21 @@ func storedRequestObject(s *StoredRequest) (*openid4vp.RequestObject, error) {
 // (dcql.HolderScope) are not recorded; a query's own nullifier scope is,
 // as for Verify.
 //
+// Config.OnResponse, if set, is told the outcome (see
+// [Verifier.AuthorizationResult]).
+//
 // A check that could not be made (the store, or a DID document that could
 // not be fetched) gives an error wrapping [ErrUnavailable]: retry later.
 //
-// Only the first issuer's revocation floor (in issuer order) is raised
-// and rechecked atomically with the answer; the others are checked
-// against the floor but not raised (Store.Answer records one issuer).
+// The revocation floor of every issuer of the response is rechecked and
+// raised atomically with the answer (Store.Answer): if any issuer's root
+// is below its floor by then, nothing is recorded.
 func (v *Verifier) VerifyResponse(ctx context.Context, resp *openid4vp.Response, encrypted bool) (*ResponseResult, error) {
 	res, err := v.verifyResponse(ctx, resp, encrypted)
 	if err != nil && transient(err) {
 		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
+	v.notifyResponse(ctx, resp, res, err)
 	return res, err
 }
 
@@ -363,14 +367,8 @@ func (v *Verifier) verifyResponse(ctx context.Context, resp *openid4vp.Response,
 		record = &AnswerRecord{}
 	}
 	record.RequestID, record.At = stored.ID, now
-	if issuers := slices.Sorted(func(yield func(string) bool) {
-		for iss := range floors {
-			if !yield(iss) {
-				return
-			}
-		}
-	}); len(issuers) > 0 {
-		record.Issuer, record.RootSequence = issuers[0], floors[issuers[0]]
+	for iss, seq := range floors {
+		record.Roots = append(record.Roots, AnswerRoot{Issuer: iss, Sequence: seq})
 	}
 	if err := v.cfg.Store.Answer(ctx, record); err != nil {
 		return nil, err

@@ -92,6 +92,15 @@ type Config struct {
 	// BaseURL is the https URL (no trailing slash) under which Handler is
 	// reachable: request_uri and response_uri are built from it.
 	BaseURL string
+	// InsecureHTTPBaseURL, development only, lets BaseURL be http:// (a
+	// loopback verifier; its wallets must allow http too).
+	InsecureHTTPBaseURL bool
+	// OnResponse, if set, is called once per response VerifyResponse
+	// checks for a request this verifier issued: with the result when
+	// accepted, with the error (res nil) when refused. It lets the page
+	// that showed a cross-device QR code learn the outcome (see also
+	// [Verifier.AuthorizationResult]). It must not block for long.
+	OnResponse func(ctx context.Context, requestID string, res *ResponseResult, err error)
 }
 
 // Verifier issues presentation requests and verifies the presentations
@@ -144,7 +153,7 @@ func New(cfg Config) (*Verifier, error) {
 		if cfg.SigningKey == nil || cfg.SigningKeyID == "" || cfg.BaseURL == "" {
 			return nil, fmt.Errorf("verifier: config: ClientDID needs SigningKey, SigningKeyID and BaseURL")
 		}
-		if u, err := url.Parse(cfg.BaseURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(cfg.BaseURL, "/") {
+		if u, err := url.Parse(cfg.BaseURL); err != nil || (u.Scheme != "https" && (!cfg.InsecureHTTPBaseURL || u.Scheme != "http")) || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(cfg.BaseURL, "/") {
 			return nil, fmt.Errorf("verifier: config: BaseURL %.200q must be an https URL without query, fragment or trailing slash", cfg.BaseURL)
 		}
 		if cfg.EncryptionKey != nil && (cfg.EncryptionKey.Curve != elliptic.P256() || cfg.EncryptionKeyID == "") {
