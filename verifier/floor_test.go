@@ -180,3 +180,70 @@ func TestPostgresV1Upgrade(t *testing.T) {
 		t.Fatalf("schema version %d (%v), want %d", v, err, pgSchemaVersion)
 	}
 }
+
+// An answer with roots of several issuers raises every floor in its
+// transaction; one issuer rolled back refuses the whole answer, and nothing
+// of it (request, nullifier, any floor) is recorded.
+func TestStoreRootFloorsSeveralIssuers(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func() Store) {
+		s, ctx := open(), context.Background()
+		const a, b = "did:web:a.example", "did:web:b.example"
+		newReq := func() *StoredRequest {
+			r := newStoredRequest(t, time.Now().Add(time.Hour))
+			if err := s.CreateRequest(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		r := newReq()
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r.ID, At: time.Now(),
+			Roots: []AnswerRoot{{b, 7}, {a, 3}}}); err != nil {
+			t.Fatal(err)
+		}
+		if fa, fb := floorOf(t, s, a), floorOf(t, s, b); fa != 3 || fb != 7 {
+			t.Fatalf("floors %d, %d; want 3, 7", fa, fb)
+		}
+		// b rolled back (6 < 7): refused, a's floor not raised to 10, the
+		// nullifier not recorded, the request not answered.
+		r = newReq()
+		null := randBytes(t, 32)
+		rec := &AnswerRecord{RequestID: r.ID, At: time.Now(), Scope: "vote", Nullifier: null,
+			Roots: []AnswerRoot{{a, 10}, {b, 6}}}
+		if err := s.Answer(ctx, rec); !errors.Is(err, ErrStaleRoot) {
+			t.Fatalf("b rolled back: %v, want ErrStaleRoot", err)
+		}
+		if fa, fb := floorOf(t, s, a), floorOf(t, s, b); fa != 3 || fb != 7 {
+			t.Fatalf("refused answer moved floors to %d, %d", fa, fb)
+		}
+		if got, _ := s.GetRequest(ctx, r.ID); !got.AnsweredAt.IsZero() {
+			t.Fatal("refused answer marked the request answered")
+		}
+		// Issuer (the single-root fields) and Roots combine; an issuer
+		// named twice needs each sequence at its floor and rises to the
+		// highest.
+		rec.Roots = []AnswerRoot{{b, 9}}
+		rec.Issuer, rec.RootSequence = a, 10
+		if err := s.Answer(ctx, rec); err != nil {
+			t.Fatalf("retry at fresh roots: %v (nothing of the refused answer may be recorded)", err)
+		}
+		if fa, fb := floorOf(t, s, a), floorOf(t, s, b); fa != 10 || fb != 9 {
+			t.Fatalf("floors %d, %d; want 10, 9", fa, fb)
+		}
+		r = newReq()
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r.ID, At: time.Now(),
+			Roots: []AnswerRoot{{a, 12}, {a, 9}}}); !errors.Is(err, ErrStaleRoot) {
+			t.Fatalf("a at 12 and 9: %v, want ErrStaleRoot", err)
+		}
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: r.ID, At: time.Now(),
+			Roots: []AnswerRoot{{a, 12}, {a, 10}}}); err != nil {
+			t.Fatal(err)
+		}
+		if fa := floorOf(t, s, a); fa != 12 {
+			t.Fatalf("floor %d, want 12", fa)
+		}
+		if err := s.Answer(ctx, &AnswerRecord{RequestID: newReq().ID, At: time.Now(),
+			Roots: []AnswerRoot{{"", 1}}}); err == nil {
+			t.Fatal("empty root issuer accepted")
+		}
+	})
+}

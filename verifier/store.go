@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/zkcred/zkcred/verifier/protocol"
@@ -31,16 +33,17 @@ type Store interface {
 
 	// Answer atomically records an accepted answer: it marks request
 	// a.RequestID answered at a.At, records a.Nullifier in a.Scope if the
-	// scope is not empty, and raises the revocation-root floor of a.Issuer
-	// to a.RootSequence (if a.Issuer is not empty): all of it happens, in
-	// one transaction, or none of it does. The floor is never lowered, and
-	// concurrent raises keep the highest. It returns an error wrapping
-	// [ErrUnknownRequest] if the request does not exist,
-	// [ErrExpiredRequest] if a.At is not before its expiry, [ErrReplay] if
-	// it was already answered, [ErrStaleRoot] if a.RootSequence is below
-	// the issuer's floor (another answer, possibly by another instance,
-	// accepted a newer root meanwhile) or [ErrDuplicateNullifier] if the
-	// nullifier is already recorded in scope.
+	// scope is not empty, and raises the revocation-root floor of every
+	// issuer of the answer (a.Issuer if not empty, and each of a.Roots) to
+	// its root sequence: all of it happens, in one transaction, or none of
+	// it does. A floor is never lowered, and concurrent raises keep the
+	// highest. It returns an error wrapping [ErrUnknownRequest] if the
+	// request does not exist, [ErrExpiredRequest] if a.At is not before its
+	// expiry, [ErrReplay] if it was already answered, [ErrStaleRoot] if any
+	// issuer's root sequence is below that issuer's floor (another answer,
+	// possibly by another instance, accepted a newer root meanwhile) or
+	// [ErrDuplicateNullifier] if the nullifier is already recorded in
+	// scope.
 	Answer(ctx context.Context, a *AnswerRecord) error
 
 	// RootFloor returns the highest revocation-root sequence recorded by
@@ -79,6 +82,48 @@ type AnswerRecord struct {
 	// was checked against; the store raises Issuer's floor to it.
 	Issuer       string
 	RootSequence uint64
+	// Roots are further issuers' roots of the same answer (an OpenID4VP
+	// response with credentials of several issuers); each is checked and
+	// raised like Issuer's, in the same transaction. An issuer named more
+	// than once must have each of its sequences at or above its floor, which
+	// rises to the highest.
+	Roots []AnswerRoot
+}
+
+// AnswerRoot is one issuer's revocation root of an [AnswerRecord].
+type AnswerRoot struct {
+	Issuer   string
+	Sequence uint64
+}
+
+// answerFloor is what Answer checks and raises for one issuer: every
+// sequence must be at least the floor (min is), and the floor rises to max.
+type answerFloor struct {
+	issuer   string
+	min, max uint64
+}
+
+// floors returns a's issuers in order (a fixed lock order), each with the
+// lowest and highest of its sequences.
+func (a *AnswerRecord) floors() []answerFloor {
+	var out []answerFloor
+	add := func(iss string, seq uint64) {
+		for i := range out {
+			if out[i].issuer == iss {
+				out[i].min, out[i].max = min(out[i].min, seq), max(out[i].max, seq)
+				return
+			}
+		}
+		out = append(out, answerFloor{iss, seq, seq})
+	}
+	if a.Issuer != "" {
+		add(a.Issuer, a.RootSequence)
+	}
+	for _, r := range a.Roots {
+		add(r.Issuer, r.Sequence)
+	}
+	slices.SortFunc(out, func(x, y answerFloor) int { return strings.Compare(x.issuer, y.issuer) })
+	return out
 }
 
 // Stores keep times to the nanosecond (bbolt as int64 Unix nanoseconds), so
@@ -95,6 +140,7 @@ const (
 	maxIDLen        = 128
 	maxBodyLen      = 1 << 20
 	maxIssuerLen    = 2048
+	maxAnswerRoots  = 64
 )
 
 // storeSentinels are the outcomes a store reports as such; anything else is
@@ -107,6 +153,14 @@ func checkAnswer(a *AnswerRecord) error {
 	}
 	if len(a.Issuer) > maxIssuerLen {
 		return fmt.Errorf("%w: issuer too long", protocol.ErrInvalidRequest)
+	}
+	if len(a.Roots) > maxAnswerRoots {
+		return fmt.Errorf("%w: more than %d issuer roots", protocol.ErrInvalidRequest, maxAnswerRoots)
+	}
+	for _, r := range a.Roots {
+		if r.Issuer == "" || len(r.Issuer) > maxIssuerLen {
+			return fmt.Errorf("%w: root issuer empty or too long", protocol.ErrInvalidRequest)
+		}
 	}
 	return checkNullifier(a.Scope, a.Nullifier)
 }

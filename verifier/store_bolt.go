@@ -200,17 +200,17 @@ func (s *BoltStore) Answer(ctx context.Context, a *AnswerRecord) error {
 		if now.UnixNano() >= rec.Exp {
 			return ErrExpiredRequest
 		}
-		if a.Issuer != "" {
-			floors := tx.Bucket(bucketRootFloors)
-			floor, err := boltFloor(floors, a.Issuer)
+		floors := tx.Bucket(bucketRootFloors)
+		for _, f := range a.floors() {
+			floor, err := boltFloor(floors, f.issuer)
 			if err != nil {
 				return err
 			}
-			if a.RootSequence < floor {
-				return staleFloor(a.Issuer, a.RootSequence, floor)
+			if f.min < floor {
+				return staleFloor(f.issuer, f.min, floor)
 			}
-			if a.RootSequence > floor || floors.Get([]byte(a.Issuer)) == nil {
-				if err := floors.Put([]byte(a.Issuer), binary.BigEndian.AppendUint64(nil, a.RootSequence)); err != nil {
+			if f.max > floor || floors.Get([]byte(f.issuer)) == nil {
+				if err := floors.Put([]byte(f.issuer), binary.BigEndian.AppendUint64(nil, f.max)); err != nil {
 					return err
 				}
 			}

@@ -180,8 +180,9 @@ func (s *PostgresStore) GetRequest(ctx context.Context, id string) (*StoredReque
 // the same request waits, then sees answered_at set), and the nullifier
 // INSERT ... ON CONFLICT DO NOTHING waits for any concurrent insert of the
 // same (scope, nullifier) and inserts nothing if that one committed. The
-// root floor upsert locks the issuer's row, so concurrent raises serialize,
-// and its WHERE refuses (no row) a sequence below the committed floor.
+// root floor upserts lock each issuer's row (in issuer order, so two answers
+// naming the same issuers cannot deadlock), so concurrent raises serialize,
+// and the WHERE refuses (no row) a sequence below the committed floor.
 func (s *PostgresStore) Answer(ctx context.Context, a *AnswerRecord) error {
 	if err := checkAnswer(a); err != nil {
 		return err
@@ -208,19 +209,20 @@ func (s *PostgresStore) Answer(ctx context.Context, a *AnswerRecord) error {
 				return ErrExpiredRequest
 			}
 		}
-		if a.Issuer != "" {
+		for _, f := range a.floors() {
+			// pgSeq preserves order, so GREATEST keeps the highest floor.
 			tag, err := tx.Exec(ctx, `INSERT INTO zkcred_root_floors (issuer, sequence) VALUES ($1, $2)
-				ON CONFLICT (issuer) DO UPDATE SET sequence = EXCLUDED.sequence
-				WHERE zkcred_root_floors.sequence <= EXCLUDED.sequence`, a.Issuer, pgSeq(a.RootSequence))
+				ON CONFLICT (issuer) DO UPDATE SET sequence = GREATEST(zkcred_root_floors.sequence, EXCLUDED.sequence)
+				WHERE zkcred_root_floors.sequence <= $3`, f.issuer, pgSeq(f.max), pgSeq(f.min))
 			if err != nil {
 				return err
 			}
 			if tag.RowsAffected() == 0 {
-				floor, err := s.rootFloor(ctx, tx, a.Issuer)
+				floor, err := s.rootFloor(ctx, tx, f.issuer)
 				if err != nil {
 					return err
 				}
-				return staleFloor(a.Issuer, a.RootSequence, floor)
+				return staleFloor(f.issuer, f.min, floor)
 			}
 		}
 		if scope == "" {
