@@ -32,7 +32,10 @@ commands:
                                 openid-credential-offer:// link (or QR code text)
                                 the agency gave you, PIN the code it sent separately
   list                          list the wallet's credentials
-  present -request URL          answer a verifier's request with a proof
+  present -request URI          answer a verifier's request with a proof: URI is
+                                an OpenID4VP link (openid4vp://..., or the QR
+                                code text) or zkcred's own request URL
+                                (http(s)://.../requests/<id>)
 
 Every command takes -wallet DIR. receive and present fetch issuer and
 verifier URLs (and resolve did:web) over HTTPS to public addresses only,
@@ -41,12 +44,17 @@ HTTP and loopback or private addresses: for local development only.
 present needs the circuit keys the verifier uses: -keys DIR (written by
 zkp Keys.Save or a ceremony); -unsafe-setup creates development keys there
 if none exist (whoever runs it can forge proofs: never in production).
+For an OpenID4VP request present prints in plain words what will be
+proven, what shown, which transaction data (a ballot choice, a consent
+text) the proof commits to and to whom it goes, and proves only after you
+answer y (-yes answers for you, for scripts).
 
 examples:
   holder init -wallet ./alice
   holder receive -wallet ./alice -insecure-local -pin 123456 \
     -offer 'openid-credential-offer://?credential_offer_uri=http%3A%2F%2F127.0.0.1%3A8081%2Foffers%2F...'
   holder list -wallet ./alice
+  holder present -wallet ./alice -keys ./keys -insecure-local -request 'openid4vp://?client_id=...&request_uri=...'
   holder present -wallet ./alice -keys ./keys -insecure-local -request http://127.0.0.1:8082/requests/<id>
 `
 
@@ -72,6 +80,9 @@ func fatalError(logger *slog.Logger, msg string, args ...any) {
 	logger.Error(msg, args...)
 	os.Exit(1)
 }
+
+// stdin is where present reads the holder's consent (a variable for tests).
+var stdin io.Reader = os.Stdin
 
 // errUsage is returned for bad command lines (after printing usage).
 var errUsage = errors.New("bad arguments")
@@ -143,7 +154,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return c.list(stdout)
 	case "present":
 		p := presentFlags{}
-		c.fs.StringVar(&p.requestURL, "request", "", "URL of the verifier's request, e.g. http://127.0.0.1:8082/requests/<id> (required)")
+		c.fs.StringVar(&p.requestURL, "request", "", "the verifier's request: an OpenID4VP link openid4vp://... or zkcred's own request URL http(s)://.../requests/<id> (required)")
+		c.fs.BoolVar(&p.yes, "yes", false, "consent without asking (OpenID4VP; for scripts and tests)")
 		c.fs.StringVar(&p.keys, "keys", "", "circuit key directory shared with the verifier (required)")
 		c.fs.BoolVar(&p.unsafeSetup, "unsafe-setup", false, "UNSAFE, development only: create keys in -keys if there are none")
 		c.fs.StringVar(&p.credential, "credential", "", "credential id to use (default: the first that fits)")
@@ -155,6 +167,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if p.requestURL == "" || p.keys == "" {
 			c.fs.Usage()
 			return fmt.Errorf("%w: -request and -keys are required", errUsage)
+		}
+		if isOpenID4VP(p.requestURL) {
+			return c.presentOpenID4VP(ctx, &p, stdin, stdout, stderr)
 		}
 		return c.present(ctx, &p, stdout, stderr)
 	case "-h", "-help", "--help", "help":

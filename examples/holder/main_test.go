@@ -282,6 +282,8 @@ func TestEndToEnd(t *testing.T) {
 	if bytes.Contains(out, []byte("2001-04-02")) {
 		t.Errorf("the result shows the birth date:\n%s", out)
 	}
+	// The same wallet answers an OpenID4VP request (in-process verifier).
+	t.Run("OpenID4VP", func(t *testing.T) { testOpenID4VP(t, wallet, issuerDID) })
 
 	// The same request again: replay. A new request in the same scope:
 	// duplicate nullifier (one vote per person).

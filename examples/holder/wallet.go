@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -48,6 +49,10 @@ const (
 	maxResponse  = 64 << 20
 	fetchTimeout = 60 * time.Second
 )
+
+// testTLSConfig, if set (by tests), is the TLS configuration of the
+// wallet's HTTP client (a test verifier's certificate authority).
+var testTLSConfig *tls.Config
 
 func (c *command) secretPath() string { return filepath.Join(c.wallet, "secret") }
 
@@ -110,7 +115,7 @@ func (c *command) resolver() (did.Resolver, error) {
 func (c *command) httpClient() (*fetch.Client, error) {
 	if c.client == nil {
 		cl, err := fetch.New(&fetch.Config{
-			Timeout: fetchTimeout, MaxBytes: maxResponse,
+			Timeout: fetchTimeout, MaxBytes: maxResponse, TLSConfig: testTLSConfig,
 			InsecureAllowHTTP: c.insecureLocal, InsecureAllowPrivateAddresses: c.insecureLocal,
 		})
 		if err != nil {
@@ -274,6 +279,7 @@ type presentFlags struct {
 	requestURL, keys, credential, shape string
 	audience                            string // expected request audience; default: origin of requestURL
 	unsafeSetup                         bool
+	yes                                 bool // OpenID4VP: consent without asking
 }
 
 // loadKeys loads the circuit keys from dir, or with unsafe creates
@@ -366,33 +372,40 @@ func (c *command) present(ctx context.Context, p *presentFlags, stdout, stderr i
 // checked against the signed root (which must be fresh enough for the
 // request).
 func (c *command) holding(ctx context.Context, res did.Resolver, e *entry, secret *credential.HolderSecret, maxAge time.Duration) (*protocol.Holding, error) {
+	h, _, err := c.heldWithRoot(ctx, res, e, secret, maxAge)
+	return h, err
+}
+
+// heldWithRoot is holding that also returns the issuer's signed root
+// token the tree was checked against.
+func (c *command) heldWithRoot(ctx context.Context, res did.Resolver, e *entry, secret *credential.HolderSecret, maxAge time.Duration) (*protocol.Holding, string, error) {
 	st := e.Stored
 	zk, err := did.ResolveZKKey(ctx, res, st.ZKKeyID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	tok, err := c.fetch(ctx, "GET", e.IssuerURL+"/revocation/root", "", nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	claims, err := status.VerifySignedRoot(ctx, res, strings.TrimSpace(string(tok)), status.VerifyRootOptions{Issuer: st.Issuer, MaxAge: maxAge})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	snapB, err := c.fetch(ctx, "GET", e.IssuerURL+"/revocation/snapshot", "", nil)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	snap, err := status.ReadSnapshot(bytes.NewReader(snapB), status.DefaultMaxSnapshotIDs)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if snap.Root != claims.Root || snap.Sequence != claims.Sequence || snap.Depth != claims.Depth {
-		return nil, fmt.Errorf("the issuer's snapshot (sequence %d) does not match its signed root (sequence %d): retry", snap.Sequence, claims.Sequence)
+		return nil, "", fmt.Errorf("the issuer's snapshot (sequence %d) does not match its signed root (sequence %d): retry", snap.Sequence, claims.Sequence)
 	}
 	tree, err := snap.Tree()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &protocol.Holding{Credential: st, Secret: secret, IssuerKey: zk, Revocation: tree}, nil
+	return &protocol.Holding{Credential: st, Secret: secret, IssuerKey: zk, Revocation: tree}, strings.TrimSpace(string(tok)), nil
 }
