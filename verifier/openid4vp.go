@@ -145,7 +145,7 @@ func (v *Verifier) NewAuthorizationRequest(ctx context.Context, opts Authorizati
 			}
 		}
 	}
-	jwt, err := openid4vp.SignRequestObject(ro, v.cfg.SigningKey, v.cfg.SigningKeyID, false)
+	jwt, err := openid4vp.SignRequestObject(ro, v.cfg.SigningKey, v.cfg.SigningKeyID, v.cfg.InsecureHTTPBaseURL)
 	if err != nil {
 		return nil, bad("%w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,6 +100,8 @@ type outcome struct {
 // behind a load balancer, the page sees only its own instance's answers).
 type app struct {
 	v        *verifier.Verifier
+	schema   *credential.Schema
+	oidErr   error // why OpenID4VP is off (no -base-url, no -insecure-local)
 	api      http.Handler
 	config   []byte
 	logger   *slog.Logger
@@ -112,11 +115,13 @@ type pageConfig struct {
 	Issuers []string           `json:"issuers"`
 	Schema  protocol.SchemaRef `json:"schema"`
 	Key     string             `json:"key"`
+	// ClientID is the verifier's DID (OpenID4VP client), empty when off.
+	ClientID string `json:"clientId,omitempty"`
 }
 
-func newApp(v *verifier.Verifier, schema *credential.Schema, issuers []string, key string, logger *slog.Logger) *app {
-	cfg, _ := json.Marshal(pageConfig{Issuers: issuers, Schema: protocol.SchemaRef{Name: schema.Name, Version: schema.Version}, Key: key})
-	return &app{v: v, api: v.Handler(), config: cfg, logger: logger, outcomes: map[string]*outcome{}, changed: make(chan struct{})}
+func newApp(v *verifier.Verifier, schema *credential.Schema, issuers []string, key, clientDID string, logger *slog.Logger) *app {
+	cfg, _ := json.Marshal(pageConfig{Issuers: issuers, Schema: protocol.SchemaRef{Name: schema.Name, Version: schema.Version}, Key: key, ClientID: clientDID})
+	return &app{v: v, schema: schema, api: v.Handler(), config: cfg, logger: logger, outcomes: map[string]*outcome{}, changed: make(chan struct{})}
 }
 
 func (a *app) handler() http.Handler {
@@ -124,6 +129,8 @@ func (a *app) handler() http.Handler {
 	mux.Handle("/", a.api)
 	mux.HandleFunc("POST /requests/{id}/presentations", a.recordPresentation)
 	mux.HandleFunc("GET /requests/{id}/outcome", a.getOutcome)
+	mux.HandleFunc("POST /openid4vp/create", a.createOpenID4VP)
+	mux.HandleFunc("GET /openid4vp/requests/{id}/outcome", a.getOutcome)
 	mux.HandleFunc("GET /{$}", a.static("web/index.html", "text/html; charset=utf-8"))
 	mux.HandleFunc("GET /app.js", a.static("web/app.js", "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /app.css", a.static("web/app.css", "text/css; charset=utf-8"))
@@ -186,7 +193,11 @@ func (a *app) recordPresentation(w http.ResponseWriter, r *http.Request) {
 		}
 		at.Error = &e
 	}
-	id := r.PathValue("id")
+	a.record(r.PathValue("id"), at)
+}
+
+// record keeps an attempt at request id for the page.
+func (a *app) record(id string, at attempt) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o := a.outcomes[id]
@@ -210,7 +221,13 @@ func (a *app) recordPresentation(w http.ResponseWriter, r *http.Request) {
 // are recorded.
 func (a *app) getOutcome(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, err := a.v.Request(r.Context(), id); err != nil {
+	var err error
+	if strings.HasPrefix(r.URL.Path, verifier.OpenID4VPRequestPath) {
+		_, err = a.v.AuthorizationResult(r.Context(), id)
+	} else {
+		_, err = a.v.Request(r.Context(), id)
+	}
+	if err != nil {
 		status, code := verifier.ErrorCode(err)
 		writeJSON(w, status, verifier.ErrorBody{Code: code, Message: err.Error()})
 		return

@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -38,6 +39,16 @@ Runs a zkcred verifier: the request API of verifier.Handler and a web page.
   POST /requests/{id}/presentations       the wallet's submission -> the result
   GET  /requests/{id}/outcome[?wait=1]    the outcome so far (the page polls it)
 
+OpenID4VP 1.0 (what the page uses; verifier/protocol/openid4vp/PROFILE.md):
+  POST /openid4vp/create                  body: a policy -> 201, {id, uri: the openid4vp:// link}
+  GET  /openid4vp/requests/{id}           the signed Request Object (request_uri)
+  POST /openid4vp/response                the wallet's response (response_uri)
+  GET  /openid4vp/requests/{id}/outcome[?wait=1]  the outcome so far (the page polls it)
+  GET  /.well-known/did.json              the verifier's did:web document (signing key)
+
+The verifier's OpenID4VP identity is did:web of -base-url; its signing
+and encryption keys are created in -data on first use.
+
 POST /requests is open to whoever reaches the server (the page uses it),
 limited to the -issuer DIDs: keep the default loopback address, or put the
 server behind the service's own authentication. The page's outcomes are
@@ -54,8 +65,8 @@ flags:
 
 const examples = `
 examples:
-  verifier -keys ./keys -issuer http://127.0.0.1:8081 -insecure-local -store bolt:verifier.db
-  verifier -keys ./keys -issuer https://agency.example -pg postgres://user@db/zkcred -addr :8082 -audience https://shop.example
+  verifier -keys ./keys -issuer http://127.0.0.1:8081 -insecure-local -store bolt:verifier.db -data ./verifier-data
+  verifier -keys ./keys -issuer https://agency.example -pg postgres://user@db/zkcred -addr :8082 -audience https://shop.example -base-url https://shop.example
 `
 
 func main() {
@@ -84,6 +95,7 @@ func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
 
 type options struct {
 	addr, store, pg, keys, audience, shape string
+	data, baseURL                          string
 	issuers                                stringList
 	insecureLocal, unsafeSetup             bool
 	requestTTL                             time.Duration
@@ -101,6 +113,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8082", "listen address")
 	fs.StringVar(&o.store, "store", "bolt:verifier.db", "embedded store: bolt:PATH")
 	fs.StringVar(&o.pg, "pg", "", "PostgreSQL DSN: use a shared PostgreSQL store instead of -store")
+	fs.StringVar(&o.data, "data", "verifier-data", "directory of the verifier's OpenID4VP keys (created on first use)")
+	fs.StringVar(&o.baseURL, "base-url", "", "public https URL of this server: its did:web DID and the OpenID4VP request_uri/response_uri (default with -insecure-local: http://<listen address>)")
 	fs.StringVar(&o.keys, "keys", "", "circuit key directory shared with holders (required)")
 	fs.BoolVar(&o.unsafeSetup, "unsafe-setup", false, "UNSAFE, development only: create keys in -keys if there are none")
 	fs.StringVar(&o.shape, "shape", "", "circuit shape for -unsafe-setup: default, reference or shape JSON (testing)")
@@ -197,20 +211,61 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 	if o.audience == "" {
 		o.audience = base
 	}
-	v, err := verifier.New(verifier.Config{
+	cfg := verifier.Config{
 		Store: store, Audience: o.audience, Resolver: resolver, Roots: roots, Key: vk,
 		Schemas: []*credential.Schema{schema}, TrustedIssuers: roots.dids(), RequestTTL: o.requestTTL, Logger: logger,
-	})
+	}
+	// OpenID4VP: the verifier is did:web of its base URL, signs its
+	// Request Objects with the key it publishes there and takes
+	// direct_post.jwt responses encrypted to its P-256 key.
+	var oid *oidKeys
+	oidBase := strings.TrimRight(o.baseURL, "/")
+	if oidBase == "" && o.insecureLocal {
+		oidBase = base
+	}
+	var oidErr error
+	if oidBase == "" {
+		oidErr = errors.New("OpenID4VP is off: give -base-url (or -insecure-local)")
+		logger.Warn("verifier: " + oidErr.Error())
+	} else {
+		if oid, err = loadOIDKeys(o.data, oidBase); err != nil {
+			return err
+		}
+		cfg.ClientDID, cfg.SigningKey, cfg.SigningKeyID = oid.clientDID, oid.signing, oid.sigKID
+		cfg.EncryptionKey, cfg.EncryptionKeyID = oid.enc, "enc-1"
+		cfg.BaseURL, cfg.InsecureHTTPBaseURL = oidBase, o.insecureLocal
+	}
+	var app *app
+	cfg.OnResponse = func(ctx context.Context, id string, res *verifier.ResponseResult, err error) {
+		app.onResponse(ctx, id, res, err)
+	}
+	v, err := verifier.New(cfg)
 	if err != nil {
 		return err
 	}
-	app := newApp(v, schema, roots.dids(), vk.Fingerprint().String(), logger)
-	srv := verifier.NewServer(o.addr, app.handler())
+	app = newApp(v, schema, roots.dids(), vk.Fingerprint().String(), cfg.ClientDID, logger)
+	app.oidErr = oidErr
+	h := app.handler()
+	if oid != nil {
+		docPath, err := did.WebDocumentPath(oid.clientDID)
+		if err != nil {
+			return err
+		}
+		docH, err := did.DocumentHandler(oid.doc)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET "+docPath, docH)
+		mux.Handle("/", h)
+		h = mux
+	}
+	srv := verifier.NewServer(o.addr, h)
 	// Requests (the page's long polls included) end when ctx does.
 	srv.BaseContext = func(net.Listener) context.Context { return ctx }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("verifier: listening", "url", base, "audience", o.audience, "issuers", o.issuers,
+	logger.Info("verifier: listening", "url", base, "did", cfg.ClientDID, "audience", o.audience, "issuers", o.issuers,
 		"key", vk.Fingerprint().String(), "shape", vk.Shape().String())
 	if ready != nil {
 		ready(base)

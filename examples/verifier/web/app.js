@@ -1,7 +1,9 @@
 "use strict";
-// The verifier page: creates a request with POST /requests, shows it, and
-// long-polls GET /requests/{id}/outcome until a presentation is accepted
-// or the request expires. All text goes in with textContent.
+// The verifier page: creates an OpenID4VP request with POST
+// /openid4vp/create, shows its openid4vp:// link (same device) and QR code
+// (cross device), and long-polls GET /openid4vp/requests/{id}/outcome
+// until a response is accepted or the request expires. All text goes in
+// with textContent.
 (function () {
   const $ = (id) => document.getElementById(id);
   let config = null;
@@ -27,7 +29,7 @@
   }
 
   async function createRequest(kind) {
-    const res = await fetch("/requests", {
+    const res = await fetch("/openid4vp/create", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(policy(kind)),
     });
     const body = await res.json();
@@ -42,13 +44,19 @@
     const head = document.createElement("p");
     head.className = ok ? "accepted" : "rejected";
     if (ok) {
-      const r = at.result;
-      const preds = (r.predicates || []).map((p) => p.attribute + " " + p.op + " " +
-        JSON.stringify(p.years ?? p.value ?? p.values ?? [p.min, p.max])).join(", ");
-      let text = "Accepted: proven " + (preds || "a valid credential") + " from " + r.issuer;
-      if (r.disclosed) text += "; disclosed " + JSON.stringify(r.disclosed);
-      if (r.nullifier) text += "; nullifier " + r.nullifier.slice(0, 16) + "…";
-      head.textContent = text;
+      // An OpenID4VP result: per credential query id, the presentations.
+      const parts = [];
+      for (const [qid, list] of Object.entries(at.result.presentations || {})) {
+        for (const r of list) {
+          const preds = (r.predicates || []).map((p) => p.attribute + " " + p.op + " " +
+            JSON.stringify(p.years ?? p.value ?? p.values ?? [p.min, p.max])).join(", ");
+          let text = "proven " + (preds || "a valid credential") + " from " + r.issuer + " (" + qid + ")";
+          if (r.disclosed) text += "; disclosed " + JSON.stringify(r.disclosed);
+          if (r.nullifier) text += "; nullifier " + r.nullifier.slice(0, 16) + "…";
+          parts.push(text);
+        }
+      }
+      head.textContent = "Accepted: " + parts.join("; ");
     } else {
       head.textContent = "Rejected (" + at.status + " " + at.error.code + "): " + at.error.message;
     }
@@ -66,7 +74,7 @@
     while (polling === me && Date.now() / 1000 < req.expiresAt) {
       let out;
       try {
-        const res = await fetch("/requests/" + req.id + "/outcome?wait=1&after=" + seen);
+        const res = await fetch("/openid4vp/requests/" + req.id + "/outcome?wait=1&after=" + seen);
         out = await res.json();
         if (!res.ok) throw new Error(out.code + ": " + out.message);
       } catch (e) {
@@ -88,39 +96,34 @@
   }
 
   function show(req) {
-    const url = location.origin + "/requests/" + req.id;
-    $("request-url").textContent = url;
+    const link = $("openid4vp-link");
+    link.textContent = req.uri;
+    link.href = req.uri;
     const qr = $("request-qr");
     delete qr.dataset.loaded;
     qr.addEventListener("load", () => { qr.dataset.loaded = "true"; }, { once: true });
-    qr.src = "/qr.svg?data=" + encodeURIComponent(url);
-    $("request-cmd").textContent = url;
-    $("request").textContent = JSON.stringify(req, null, 2);
+    qr.src = "/qr.svg?data=" + encodeURIComponent(req.uri);
+    $("request-cmd").textContent = "'" + req.uri + "'";
+    $("request").textContent = JSON.stringify(req.dcqlQuery, null, 2);
     $("result").textContent = "";
     $("result").dataset.outcome = "pending";
     $("status").textContent = "waiting for the holder…";
     $("request-box").hidden = false;
     $("request-box").dataset.request = req.id;
-    history.replaceState(null, "", "/?request=" + encodeURIComponent(req.id));
     poll(req);
   }
 
   async function start() {
     config = await (await fetch("/config.json")).json();
     $("key").textContent = config.key;
+    $("client").textContent = config.clientId || "(OpenID4VP off: start with -base-url or -insecure-local)";
     $("create").addEventListener("submit", (ev) => {
       ev.preventDefault();
       $("error").hidden = true;
       createRequest($("scenario").value).then(show, (e) => showError(e.message));
     });
     const params = new URLSearchParams(location.search);
-    const id = params.get("request");
-    if (id) {
-      const res = await fetch("/requests/" + encodeURIComponent(id));
-      const body = await res.json();
-      if (!res.ok) return showError(body.code + ": " + body.message);
-      show(body);
-    } else if (params.get("create")) {
+    if (params.get("create")) {
       createRequest(params.get("create")).then(show, (e) => showError(e.message));
     }
   }
