@@ -2,8 +2,12 @@
 // request API of verifier.Handler (create a request, let a wallet fetch
 // it, verify the wallet's zero-knowledge presentation), a store for used
 // nonces and nullifiers chosen by flag (an embedded bbolt file or
-// PostgreSQL), and a small web page at / that creates a request, shows it,
-// and shows the verification result when the holder answers.
+// PostgreSQL), the OpenID4VP 1.0 endpoints (a signed Request Object by
+// request_uri, the response_uri; the verifier is did:web of -base-url,
+// its document served at /.well-known/did.json, its keys kept in -data),
+// and a small web page at / that creates an OpenID4VP request, shows its
+// openid4vp:// link and QR code, and shows the verification result when
+// the holder answers.
 package main
 
 import (
@@ -19,6 +23,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -113,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8082", "listen address")
 	fs.StringVar(&o.store, "store", "bolt:verifier.db", "embedded store: bolt:PATH")
 	fs.StringVar(&o.pg, "pg", "", "PostgreSQL DSN: use a shared PostgreSQL store instead of -store")
-	fs.StringVar(&o.data, "data", "verifier-data", "directory of the verifier's OpenID4VP keys (created on first use)")
+	fs.StringVar(&o.data, "data", "", "directory of the verifier's OpenID4VP keys, created on first use (default: verifier-data beside the bolt store file)")
 	fs.StringVar(&o.baseURL, "base-url", "", "public https URL of this server: its did:web DID and the OpenID4VP request_uri/response_uri (default with -insecure-local: http://<listen address>)")
 	fs.StringVar(&o.keys, "keys", "", "circuit key directory shared with holders (required)")
 	fs.BoolVar(&o.unsafeSetup, "unsafe-setup", false, "UNSAFE, development only: create keys in -keys if there are none")
@@ -228,6 +233,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 		oidErr = errors.New("OpenID4VP is off: give -base-url (or -insecure-local)")
 		logger.Warn("verifier: " + oidErr.Error())
 	} else {
+		if o.data == "" {
+			o.data = "verifier-data"
+			if path, ok := strings.CutPrefix(o.store, "bolt:"); ok && o.pg == "" {
+				o.data = filepath.Join(filepath.Dir(path), "verifier-data")
+			}
+		}
 		if oid, err = loadOIDKeys(o.data, oidBase); err != nil {
 			return err
 		}
