@@ -62,6 +62,12 @@
 // [ErrUnavailable] (HTTP 503, temporarily_unavailable), distinct from a
 // rejection.
 //
+// In a cross-device flow the response reaches the verifier, not the page
+// that showed the QR code. That page learns the outcome from
+// [Verifier.AuthorizationResult] (pending, accepted or expired, from the
+// Store, so any instance can answer) and, with the verified result or the
+// refusal of each response, from Config.OnResponse.
+//
 // # Revocation rollback
 //
 // Each signed revocation root carries a sequence number. The highest
