@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -144,10 +145,19 @@ type network struct {
 	ln      net.Listener
 	tlsConf *tls.Config
 	client  *fetch.Client
+	dial    map[string]string // host:443 → the listener
+
+	mu    sync.Mutex
+	hosts map[string]http.Handler
 }
 
+// verifierHosts are the verifiers' did:web hosts, served by the same
+// in-process HTTPS server as the agency (one certificate names them all).
+var verifierHosts = []string{"shop.example", "portal.example", "vote.example"}
+
 func newNetwork(h http.Handler) (*network, error) {
-	cert, pool, err := selfSignedCert(agencyHost)
+	hosts := append([]string{agencyHost}, verifierHosts...)
+	cert, pool, err := selfSignedCert(hosts...)
 	if err != nil {
 		return nil, err
 	}
@@ -155,16 +165,20 @@ func newNetwork(h http.Handler) (*network, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &network{ln: ln, srv: &http.Server{
-		Handler:           h,
+	n := &network{ln: ln, hosts: map[string]http.Handler{agencyHost: h}, dial: map[string]string{}}
+	for _, host := range hosts {
+		n.dial[host+":443"] = ln.Addr().String()
+	}
+	n.srv = &http.Server{
+		Handler:           http.HandlerFunc(n.serve),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS13},
 		ReadHeaderTimeout: 5 * time.Second,
-	}}
+	}
 	n.tlsConf = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS13}
 	n.client, err = fetch.New(&fetch.Config{
 		TLSConfig: n.tlsConf, Timeout: 10 * time.Second, MaxBytes: 64 << 20,
-		DialAddrs:                     map[string]string{agencyHost + ":443": ln.Addr().String()},
-		InsecureAllowPrivateAddresses: true, // the agency's only address is loopback
+		DialAddrs:                     n.dial,
+		InsecureAllowPrivateAddresses: true, // the hosts' only address is loopback
 	})
 	if err != nil {
 		ln.Close()
@@ -174,7 +188,29 @@ func newNetwork(h http.Handler) (*network, error) {
 	return n, nil
 }
 
-// Close stops the server.
+// handle serves host with h (a verifier joining the network).
+func (n *network) handle(host string, h http.Handler) {
+	n.mu.Lock()
+	n.hosts[host] = h
+	n.mu.Unlock()
+}
+
+// serve dispatches by host name, as virtual hosts on one address.
+func (n *network) serve(w http.ResponseWriter, r *http.Request) {
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	n.mu.Lock()
+	h := n.hosts[host]
+	n.mu.Unlock()
+	if h == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
 func (n *network) Close() error {
 	n.client.CloseIdleConnections()
 	return n.srv.Close()
@@ -199,7 +235,7 @@ func (n *network) get(ctx context.Context, path string) ([]byte, error) {
 func (n *network) resolver() (did.Resolver, error) {
 	web, err := did.NewWebResolver(&did.WebConfig{
 		TLSConfig:             n.tlsConf,
-		DialAddrs:             map[string]string{agencyHost + ":443": n.ln.Addr().String()},
+		DialAddrs:             n.dial,
 		AllowPrivateAddresses: true,
 	})
 	if err != nil {
@@ -212,36 +248,36 @@ func (n *network) resolver() (did.Resolver, error) {
 // signed root and snapshot, check the root's signature (against the
 // agency's DID document) and that the snapshot rebuilds to that root, and
 // return the tree. The agency never learns which credential asks.
-func revocationTree(ctx context.Context, n *network, r did.Resolver, issuer string) (*status.Tree, *status.RootClaims, error) {
+func revocationTree(ctx context.Context, n *network, r did.Resolver, issuer string) (*status.Tree, string, error) {
 	tok, err := n.get(ctx, rootPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	claims, err := status.VerifySignedRoot(ctx, r, string(tok), status.VerifyRootOptions{Issuer: issuer})
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	b, err := n.get(ctx, snapshotPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	snap, err := status.ParseSnapshot(b)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
 	if !snap.Root.Equal(&claims.Root) || snap.Depth != claims.Depth {
-		return nil, nil, errors.New("revocation snapshot does not match the signed root")
+		return nil, "", errors.New("revocation snapshot does not match the signed root")
 	}
 	t, err := snap.Tree()
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
-	return t, claims, nil
+	return t, string(tok), nil
 }
 
-// selfSignedCert returns a short-lived certificate for host and a pool
+// selfSignedCert returns a short-lived certificate for hosts and a pool
 // that trusts it.
-func selfSignedCert(host string) (tls.Certificate, *x509.CertPool, error) {
+func selfSignedCert(hosts ...string) (tls.Certificate, *x509.CertPool, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, nil, err
@@ -253,8 +289,8 @@ func selfSignedCert(host string) (tls.Certificate, *x509.CertPool, error) {
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: host},
-		DNSNames:              []string{host},
+		Subject:               pkix.Name{CommonName: hosts[0]},
+		DNSNames:              hosts,
 		NotBefore:             now.Add(-time.Minute),
 		NotAfter:              now.Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature,

@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/zkcred/zkcred/credential"
-	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier"
 	"github.com/zkcred/zkcred/verifier/protocol"
+	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -58,15 +57,17 @@ const electionScope = "municipal-election-2026"
 
 // demo holds the story's cast.
 type demo struct {
-	w        io.Writer
-	keys     *zkp.Keys
-	schema   *credential.Schema
-	net      *network
-	resolver did.Resolver
-	agency   *agency
-	holding  *protocol.Holding // the citizen's wallet
-	tmp      string            // the agency's and verifiers' stores
-	steps    []step
+	w          io.Writer
+	keys       *zkp.Keys
+	schema     *credential.Schema
+	net        *network
+	resolver   did.Resolver
+	agency     *agency
+	holding    *protocol.Holding // the citizen's wallet
+	signedRoot string            // the agency's signed root the wallet's tree matches
+	neighbour  *protocol.Holding // another citizen's wallet
+	tmp        string            // the agency's and verifiers' stores
+	steps      []step
 }
 
 // run plays the whole story, writing one line per step to w, and returns
@@ -79,61 +80,65 @@ func run(ctx context.Context, w io.Writer, o options) ([]step, error) {
 		return d.steps, err
 	}
 
-	shop := d.service("shop", "https://shop.example")
-	portal := d.service("portal", "https://portal.example")
-	ballot := d.service("ballot", "https://vote.example")
+	shop := d.service("shop", "shop.example", openid4vp.ResponseModeDirectPost)
+	portal := d.service("portal", "portal.example", openid4vp.ResponseModeDirectPostJWT)
+	ballot := d.service("ballot", "vote.example", openid4vp.ResponseModeDirectPost)
 	for _, s := range []*service{shop, portal, ballot} {
+		defer s.close()
 		if s.err != nil {
 			return d.steps, s.err
 		}
-		defer s.store.Close()
 	}
-	issuers := []string{d.agency.DID}
-	ref := protocol.SchemaRef{Name: d.schema.Name, Version: d.schema.Version}
-	adult := protocol.Predicate{Attribute: "birthDate", Op: protocol.OpAgeAtLeast, Years: ptr(18)}
-	shopPolicy := protocol.Policy{Issuers: issuers, Schema: ref, MaxRootAge: 3600,
-		Predicates: []protocol.Predicate{adult}}
-	portalPolicy := protocol.Policy{Issuers: issuers, Schema: ref, MaxRootAge: 3600,
-		Predicates: []protocol.Predicate{{Attribute: "district", Op: protocol.OpEq, Value: ptr(protocol.StringValue("07"))}}}
-	votePolicy := protocol.Policy{Issuers: issuers, Schema: ref, MaxRootAge: 3600, Scope: electionScope,
-		Predicates: []protocol.Predicate{
-			adult,
-			{Attribute: "district", Op: protocol.OpIn, Values: []protocol.Value{protocol.StringValue("07"), protocol.StringValue("08")}},
-			{Attribute: "voterEligible", Op: protocol.OpEq, Value: ptr(protocol.BoolValue(true))},
-		}}
+	// DCQL claims with zkcred's predicate extension (zkcred-dcql-predicates-v1).
+	const (
+		adult       = `{"path":["credentialSubject","birthDate"],"zkcred_predicate":{"op":"ageAtLeast","years":18}}`
+		shopClaims  = adult
+		portalClaim = `{"path":["credentialSubject","district"],"values":["07"]}`
+		voteClaims  = adult + `,{"path":["credentialSubject","district"],"values":["07","08"]},{"path":["credentialSubject","voterEligible"],"values":[true]}`
+	)
+	vote := func(choice string) *openid4vp.TransactionData {
+		return &openid4vp.TransactionData{Type: openid4vp.TypeBallot, CredentialIDs: []string{"pid"}, BallotID: electionScope, Choice: choice}
+	}
 
-	fmt.Fprintln(w, "\nPresentations (each proof hides every attribute the request does not ask for):")
-	shopSub := d.accept(ctx, shop, "shop", "age ≥ 18", shopPolicy, noDisclosure)
+	fmt.Fprintf(w, "\nPresentations over OpenID4VP (signed requests from did:web verifiers; each proof hides every attribute the request does not ask for; the wallet carries the agency's signed root, no verifier asks the agency):\n")
+	shopResp := d.accept(ctx, shop, "shop", "age ≥ 18", "", shopClaims, noDisclosure)
 	// The portal learns the district matches, not the birth date (nor anything else).
-	d.accept(ctx, portal, "portal", "lives in district 07", portalPolicy, noDisclosure)
-	d.accept(ctx, ballot, "vote", "adult, district 07 or 08, eligible; one ballot per person", votePolicy, func(r *verifier.Result) error {
+	d.accept(ctx, portal, "portal", "lives in district 07 (direct_post.jwt: encrypted to the portal)", "", portalClaim, noDisclosure)
+	d.accept(ctx, ballot, "vote", "adult, district 07 or 08, eligible; one ballot per person; ballot \"yes\"", electionScope, voteClaims, func(r *verifier.Result) error {
 		if r.Scope != electionScope || r.Nullifier == "" {
 			return errors.New("no nullifier recorded")
 		}
 		return noDisclosure(r)
-	})
-	secondReq, secondSub := d.reject(ctx, ballot, "vote again", "a second ballot in "+electionScope, votePolicy, d.holding, verifier.ErrDuplicateNullifier)
+	}, vote("yes"))
+	second := d.reject(ctx, ballot, "vote again", "a second ballot (\"no\") in "+electionScope, electionScope, voteClaims,
+		d.holding, d.signedRoot, []error{verifier.ErrDuplicateNullifier}, vote("no"))
 
-	fmt.Fprintln(w, "\nForgeries (no proving needed: each alters a valid presentation):")
+	fmt.Fprintln(w, "\nForgeries (no proving needed: each alters a valid vp_token):")
 	d.forge(ctx, "forged nullifier", "the second ballot with its nullifier replaced to look like a new voter",
-		ballot, secondReq, secondSub, func(p *zkp.Presentation) {
+		ballot, second, "", func(p *zkp.Presentation) {
 			p.Nullifier.MustSetRandom()
 		}, verifier.ErrInvalidProof)
 	d.forge(ctx, "tampered proof", "the second ballot with one bit of its proof flipped",
-		ballot, secondReq, secondSub, func(p *zkp.Presentation) {
+		ballot, second, "", func(p *zkp.Presentation) {
 			p.Proof[len(p.Proof)/2] ^= 0x01
 		}, verifier.ErrInvalidProof, protocol.ErrMalformedPresentation)
-	if shopSub != nil {
-		req, err := shop.v.NewRequest(ctx, shopPolicy)
+	if other, err := d.request(ctx, ballot, electionScope, voteClaims, vote("yes")); err == nil {
+		d.forge(ctx, "forged ballot", "the second ballot's proof (made for \"no\") sent for a request whose ballot is \"yes\"",
+			ballot, second, other.ID, nil, verifier.ErrInvalidProof)
+	} else {
+		return d.steps, err
+	}
+	if shopResp != nil {
+		other, err := d.request(ctx, shop, "", shopClaims)
 		if err != nil {
 			return d.steps, err
 		}
-		d.submit(ctx, "replayed proof", "the shop's accepted proof, sent to a new shop request", shop, req, shopSub, 0,
+		d.forge(ctx, "replayed proof", "the shop's accepted vp_token, sent for a new shop request (another nonce)", shop, shopResp, other.ID, nil,
 			verifier.ErrInvalidProof)
 	}
 
 	fmt.Fprintln(w, "\nRevocation:")
-	d.revoke(ctx, shop, shopPolicy)
+	d.revoke(ctx, shop, shopClaims)
 
 	failed := 0
 	for _, s := range d.steps {
@@ -212,11 +217,22 @@ func (d *demo) setup(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return err
 	}
-	tree, _, err := revocationTree(ctx, d.net, d.resolver, d.agency.DID)
+	// A neighbour's credential (for the revocation story).
+	nsecret, err := credential.GenerateHolderSecret(rand.Reader)
+	if err != nil {
+		return err
+	}
+	ncred, err := d.agency.issue(d.schema, citizenValues, nsecret.Commitment(), time.Now().AddDate(5, 0, 0))
+	if err != nil {
+		return fmt.Errorf("issuing: %w", err)
+	}
+	tree, root, err := revocationTree(ctx, d.net, d.resolver, d.agency.DID)
 	if err != nil {
 		return err
 	}
 	d.holding = &protocol.Holding{Credential: cred, Secret: secret, IssuerKey: zkPub, Revocation: tree}
+	d.neighbour = &protocol.Holding{Credential: ncred, Secret: nsecret, IssuerKey: zkPub, Revocation: tree}
+	d.signedRoot = root
 	d.record(step{Name: "issue", OK: true, Took: time.Since(start),
 		Proven:  fmt.Sprintf("a %s credential (VC-JWT of %d bytes + ZK signature) bound to the citizen's secret commitment", d.schema.Name, len(cred.JWT)),
 		Learned: "the wallet checked both signatures against the DID document and rebuilt the revocation tree from the signed snapshot"})
@@ -279,148 +295,16 @@ func (d *demo) close() {
 	}
 }
 
-// service is a verifier with its own embedded store.
-type service struct {
-	audience string
-	v        *verifier.Verifier
-	store    *verifier.BoltStore
-	err      error
-}
-
-func (d *demo) service(name, audience string) *service {
-	s := &service{audience: audience}
-	if s.store, s.err = verifier.OpenBolt(filepath.Join(d.tmp, name+"-verifier.db")); s.err != nil {
-		return s
-	}
-	roots := verifier.RootSourceFunc(func(ctx context.Context, issuer string) (string, error) {
-		if issuer != d.agency.DID {
-			return "", fmt.Errorf("no revocation root known for %s", issuer)
-		}
-		b, err := d.net.get(ctx, rootPath)
-		return string(b), err
-	})
-	s.v, s.err = verifier.New(verifier.Config{
-		Store: s.store, Audience: audience, Resolver: d.resolver, Roots: roots,
-		Key: d.keys.VerifyingKey, Schemas: []*credential.Schema{d.schema},
-		TrustedIssuers: []string{d.agency.DID},
-	})
-	return s
-}
-
-// answer has the wallet read the request as it arrives on the wire from
-// service s and prove it with holding.
-func (d *demo) answer(s *service, req *protocol.Request, h *protocol.Holding) ([]byte, time.Duration, error) {
-	b, err := req.JSON()
-	if err != nil {
-		return nil, 0, err
-	}
-	received, err := protocol.ParseRequest(b)
-	if err != nil {
-		return nil, 0, err
-	}
-	start := time.Now()
-	sub, err := h.Answer(d.keys, received, s.audience)
-	return sub, time.Since(start), err
-}
-
-// accept runs a presentation that must be accepted and checked by check;
-// it returns the accepted submission.
-func (d *demo) accept(ctx context.Context, s *service, name, proven string, p protocol.Policy, check func(*verifier.Result) error) []byte {
-	start := time.Now()
-	st := step{Name: name, Proven: proven}
-	defer func() { st.Took = time.Since(start); d.record(st) }()
-	req, err := s.v.NewRequest(ctx, p)
-	if err != nil {
-		st.Learned = "could not create the request: " + err.Error()
-		return nil
-	}
-	sub, prove, err := d.answer(s, req, d.holding)
-	if err != nil {
-		st.Learned = "the wallet could not prove it: " + err.Error()
-		return nil
-	}
-	vstart := time.Now()
-	res, err := s.v.Verify(ctx, req, sub)
-	st.Timing = fmt.Sprintf("prove %s, verify %s", round(prove), round(time.Since(vstart)))
-	if err != nil {
-		st.Learned = "REJECTED: " + err.Error()
-		return nil
-	}
-	if err := check(res); err != nil {
-		st.Learned = "accepted, but " + err.Error()
-		return nil
-	}
-	st.OK = true
-	st.Learned = "accepted: " + learned(res)
-	return sub
-}
-
-// reject runs a presentation from h that must be refused with want; it
-// returns the request and submission (nil if the wallet could not prove).
-func (d *demo) reject(ctx context.Context, s *service, name, proven string, p protocol.Policy, h *protocol.Holding, want error) (*protocol.Request, []byte) {
-	req, err := s.v.NewRequest(ctx, p)
-	if err != nil {
-		d.record(step{Name: name, Proven: proven, Learned: "could not create the request: " + err.Error()})
-		return nil, nil
-	}
-	sub, prove, err := d.answer(s, req, h)
-	if err != nil {
-		d.record(step{Name: name, Proven: proven, Took: prove, Learned: "the wallet could not prove it: " + err.Error()})
-		return nil, nil
-	}
-	d.submit(ctx, name, proven, s, req, sub, prove, want)
-	return req, sub
-}
-
-// forge alters a copy of sub with edit and submits it for req.
-func (d *demo) forge(ctx context.Context, name, proven string, s *service, req *protocol.Request, sub []byte, edit func(*zkp.Presentation), want ...error) {
-	if req == nil || sub == nil {
-		d.record(step{Name: name, Proven: proven, Learned: "skipped: the presentation to alter is missing"})
-		return
-	}
-	env, pres, err := protocol.ParseSubmission(sub, d.keys.VerifyingKey)
-	if err == nil {
-		pres.Proof = append([]byte(nil), pres.Proof...)
-		edit(pres)
-		sub, err = protocol.NewSubmission(env.Issuer, pres)
-	}
-	if err != nil {
-		d.record(step{Name: name, Proven: proven, Learned: "could not alter the presentation: " + err.Error()})
-		return
-	}
-	d.submit(ctx, name, proven, s, req, sub, 0, want...)
-}
-
-// submit sends sub for req and records whether it was refused with one of
-// want.
-func (d *demo) submit(ctx context.Context, name, proven string, s *service, req *protocol.Request, sub []byte, prove time.Duration, want ...error) {
-	start := time.Now()
-	_, err := s.v.Verify(ctx, req, sub)
-	took := time.Since(start)
-	st := step{Name: name, Proven: proven, Err: err, Took: prove + took}
-	st.Timing = "verify " + round(took).String()
-	if prove > 0 {
-		st.Timing = fmt.Sprintf("prove %s, %s", round(prove), st.Timing)
-	}
-	switch {
-	case err == nil:
-		st.Learned = "ACCEPTED, but it must be refused"
-	case isAny(err, want):
-		st.OK = true
-		st.Learned = "refused: " + err.Error()
-	default:
-		st.Learned = fmt.Sprintf("refused for the wrong reason: %v", err)
-	}
-	d.record(st)
-}
+// schemas are the schemas the demo's verifiers accept.
+func (d *demo) schemas() []*credential.Schema { return []*credential.Schema{d.schema} }
 
 // revoke: the agency revokes the credential and republishes its signed
 // root. A wallet still holding the old tree can prove against the old
 // root, which the verifier no longer accepts; a wallet that fetched the
 // new snapshot cannot build a non-revocation witness at all.
-func (d *demo) revoke(ctx context.Context, shop *service, policy protocol.Policy) {
+func (d *demo) revoke(ctx context.Context, shop *service, claims string) {
 	start := time.Now()
-	claims, err := d.agency.registry.Revoke(d.holding.Credential.RevocationID)
+	claimsRoot, err := d.agency.registry.Revoke(d.holding.Credential.RevocationID)
 	st := step{Name: "revoke", Proven: "the agency revokes the citizen's credential and publishes a new signed root", Took: time.Since(start)}
 	if err != nil {
 		st.Learned = "revocation failed: " + err.Error()
@@ -428,30 +312,40 @@ func (d *demo) revoke(ctx context.Context, shop *service, policy protocol.Policy
 		return
 	}
 	st.OK = true
-	st.Learned = fmt.Sprintf("root sequence %d, %d revoked, signed at %s", claims.Sequence, claims.Count, claims.IssuedAt.Format(time.TimeOnly))
+	st.Learned = fmt.Sprintf("root sequence %d, %d revoked, signed at %s", claimsRoot.Sequence, claimsRoot.Count, claimsRoot.IssuedAt.Format(time.TimeOnly))
 	d.record(st)
 
-	stale := *d.holding // still holds the pre-revocation tree
-	d.reject(ctx, shop, "old root", "age ≥ 18, proven against the pre-revocation root", policy, &stale, verifier.ErrInvalidProof)
+	// A neighbour's wallet presents with the new root: the shop's store
+	// raises its floor for the agency to that root.
+	tree, root, err := revocationTree(ctx, d.net, d.resolver, d.agency.DID)
+	if err != nil {
+		d.record(step{Name: "neighbour", Learned: "fetching the new root failed: " + err.Error()})
+		return
+	}
+	neighbour := *d.neighbour
+	neighbour.Revocation = tree
+	saved, savedRoot := d.holding, d.signedRoot
+	d.holding, d.signedRoot = &neighbour, root
+	d.accept(ctx, shop, "neighbour", "age ≥ 18, another citizen, against the new root", "", claims, noDisclosure)
+	d.holding, d.signedRoot = saved, savedRoot
+
+	// The citizen's wallet still holds the pre-revocation tree and root.
+	d.reject(ctx, shop, "old root", "age ≥ 18, proven against the pre-revocation root (still within its age limit)", "", claims,
+		d.holding, d.signedRoot, []error{verifier.ErrStaleRoot})
 
 	start = time.Now()
 	st = step{Name: "no witness", Proven: "age ≥ 18, after the wallet fetched the new snapshot"}
-	tree, _, err := revocationTree(ctx, d.net, d.resolver, d.agency.DID)
+	fresh := *d.holding
+	fresh.Revocation = tree
+	ar, err := d.request(ctx, shop, "", claims)
 	if err == nil {
-		fresh := *d.holding
-		fresh.Revocation = tree
-		req, rerr := shop.v.NewRequest(ctx, policy)
-		if rerr != nil {
-			err = rerr
-		} else {
-			_, _, err = d.answer(shop, req, &fresh)
-		}
+		_, _, err = d.answer(ctx, shop, ar.URI, &fresh, root)
 	}
 	st.Took, st.Err = time.Since(start), err
 	switch {
-	case errors.Is(err, status.ErrRevoked):
+	case errors.Is(err, openid4vp.ErrNoCredential):
 		st.OK = true
-		st.Learned = "nothing: the wallet cannot build a proof (" + err.Error() + ")"
+		st.Learned = "nothing: the wallet finds no unrevoked credential and asks no consent (" + err.Error() + ")"
 	case err == nil:
 		st.Learned = "the wallet proved a revoked credential"
 	default:

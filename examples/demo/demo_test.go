@@ -13,9 +13,9 @@ import (
 
 	"github.com/consensys/gnark/logger"
 
-	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/verifier"
 	"github.com/zkcred/zkcred/verifier/protocol"
+	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -52,10 +52,12 @@ func TestRun(t *testing.T) {
 		{"forged nullifier", invalid},
 		// A flipped bit usually breaks the point encoding before any pairing.
 		{"tampered proof", []error{verifier.ErrInvalidProof, protocol.ErrMalformedPresentation}},
+		{"forged ballot", invalid},
 		{"replayed proof", invalid},
 		{"revoke", nil},
-		{"old root", invalid},
-		{"no witness", []error{status.ErrRevoked}},
+		{"neighbour", nil},
+		{"old root", []error{verifier.ErrStaleRoot}},
+		{"no witness", []error{openid4vp.ErrNoCredential}},
 	}
 	if len(steps) != len(want) {
 		t.Fatalf("%d steps, want %d:\n%s", len(steps), len(want), out.String())
