@@ -3,7 +3,6 @@ package verifier
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"time"
@@ -145,28 +144,14 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 		return nil, fmt.Errorf("%w: %w", ErrInvalidProof, err)
 	}
 
-	res := &Result{
-		RequestID: req.ID, Issuer: issuer, IssuerKey: sub.Issuer, Schema: req.Schema,
-		Predicates: req.Predicates, Scope: req.Scope,
-		RevocationSequence: root.Sequence, RevocationIssuedAt: root.IssuedAt.UTC(), VerifiedAt: now.UTC(),
-	}
-	if len(pres.Disclosed) > 0 {
-		res.Disclosed = make(map[string]any, len(pres.Disclosed))
-		for _, d := range pres.Disclosed {
-			attr := schema.Attributes[d.Slot] // disclosable slots are attributes (Compile)
-			val, err := decodeSlot(attr, d.Value)
-			if err != nil {
-				// The issuer signed a value its schema does not allow.
-				return nil, fmt.Errorf("%w: disclosed %s: %v", ErrInvalidProof, attr.Name, err)
-			}
-			res.Disclosed[attr.Name] = val
-		}
+	res, err := v.result(req, compiled, sub, issuer, root, pres, now)
+	if err != nil {
+		return nil, err
 	}
 	var nullifier []byte
 	if req.Scope != "" {
 		b := pres.Nullifier.Bytes()
 		nullifier = b[:]
-		res.Nullifier = hex.EncodeToString(nullifier)
 	}
 	// The answer, the nullifier and the issuer's raised revocation floor are
 	// recorded in one store transaction, which also refuses a root below a
