@@ -61,6 +61,20 @@ func interopNode(t *testing.T) string {
 }
 
 // runNode runs a script of testdata/interop and decodes its JSON output.
+// mustPayload returns the decoded payload of a compact JWS.
+func mustPayload(t *testing.T, compact string) []byte {
+	t.Helper()
+	parts := strings.Split(compact, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWS: %.40q", compact)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func runNode(t *testing.T, node, caFile string, out any, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -191,8 +205,8 @@ func TestInteropWallet(t *testing.T) {
 	formats := map[string]json.RawMessage{"zkcred_zkp": json.RawMessage(`{"zkcred_profiles":["zkcred-dcql-predicates-v1"]}`)}
 
 	var (
-		mu            sync.Mutex
-		jwt, jwtNoIss string
+		mu           sync.Mutex
+		jwt, jwtIssC string
 	)
 	srv, caFile := tlsServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -202,8 +216,8 @@ func TestInteropWallet(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", openid4vp.RequestObjectMediaType)
-		if r.URL.Query().Get("iss") == "no" {
-			w.Write([]byte(jwtNoIss))
+		if r.URL.Query().Get("iss") == "client_id" {
+			w.Write([]byte(jwtIssC))
 			return
 		}
 		w.Write([]byte(jwt))
@@ -227,16 +241,19 @@ func TestInteropWallet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if strings.Contains(string(mustPayload(t, jwtSigned)), `"iss"`) {
+		t.Fatalf("SignRequestObject emitted iss: %s", mustPayload(t, jwtSigned))
+	}
 	signedURI, err := openid4vp.AuthorizationRequestURI(signed.ClientID, requestURI)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The same Request Object without iss (optional in RFC 9101 and
-	// OpenID4VP), signed as SignRequestObject signs: the library refuses
-	// an iss that is the full client_id (see below).
-	noIss := *signed
-	noIss.Issuer = ""
-	payload, err := json.Marshal(&noIss)
+	// The former profile's form, kept as a regression record: the same
+	// Request Object with iss = the full client_id (our wallet still
+	// accepts it), signed by hand as SignRequestObject signs.
+	withIss := *signed
+	withIss.Issuer = signed.ClientID
+	payload, err := json.Marshal(&withIss)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,20 +266,22 @@ func TestInteropWallet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jwtUnissued, err := jws.CompactSerialize()
+	jwtWithIss, err := jws.CompactSerialize()
 	if err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
-	jwt, jwtNoIss = jwtSigned, jwtUnissued
+	jwt, jwtIssC = jwtSigned, jwtWithIss
 	mu.Unlock()
-	// Our own wallet accepts it.
+	// Our own wallet accepts both.
 	ar, err := openid4vp.ParseAuthorizationRequest(signedURI, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := openid4vp.VerifyRequestObject(context.Background(), ar, jwtUnissued, static, nil); err != nil {
-		t.Fatalf("our wallet refuses the request object without iss: %v", err)
+	for _, j := range []string{jwtSigned, jwtWithIss} {
+		if _, err := openid4vp.VerifyRequestObject(context.Background(), ar, j, static, nil); err != nil {
+			t.Fatalf("our wallet refuses the request object: %v", err)
+		}
 	}
 
 	unsigned := &openid4vp.RequestObject{
@@ -275,21 +294,20 @@ func TestInteropWallet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	noIssURI, err := openid4vp.AuthorizationRequestURI(signed.ClientID, requestURI+"?iss=no")
+	issURI, err := openid4vp.AuthorizationRequestURI(signed.ClientID, requestURI+"?iss=client_id")
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	// Known deviation: as SignRequestObject writes it (iss = the full
-	// client_id, "decentralized_identifier:did:web:…", as RFC 9101 §4
-	// recommends), the library refuses the Request Object before checking
-	// its signature: it compares iss with the DID of kid as if iss were a
-	// bare DID ("kid in header starts with did that is different from did
-	// value in 'iss'"). Without iss every step passes.
-	t.Run("signed_request_uri_as_signed", func(t *testing.T) {
+	// Library limitation, recorded: with iss = the full client_id
+	// ("decentralized_identifier:did:web:…") the library refuses the
+	// Request Object before checking its signature: it compares iss with
+	// the DID of kid as if iss were a bare DID ("kid in header starts with
+	// did that is different from did value in 'iss'"). SignRequestObject
+	// therefore emits no iss (optional in RFC 9101 and OpenID4VP 1.0).
+	t.Run("signed_request_uri_iss_client_id", func(t *testing.T) {
 		var res walletResult
-		runNode(t, node, caFile, &res, "wallet.mjs", "-uri", signedURI, "-dids", didsFile)
+		runNode(t, node, caFile, &res, "wallet.mjs", "-uri", issURI, "-dids", didsFile)
 		steps := map[string]walletStep{}
 		for _, s := range res.Steps {
 			steps[s.Name] = s
@@ -299,7 +317,7 @@ func TestInteropWallet(t *testing.T) {
 			t.Errorf("parse_uri: %s", steps["parse_uri"].Error)
 		}
 		if r := steps["resolve"]; r.OK || !strings.Contains(r.Error, "different from did value in 'iss'") {
-			t.Errorf("resolve: want the known iss deviation, got ok=%v %s (if the library now accepts iss = client_id, update README.md)", r.OK, r.Error)
+			t.Errorf("resolve: want the recorded iss limitation, got ok=%v %s (if the library now accepts iss = client_id, update testdata/interop/README.md)", r.OK, r.Error)
 		}
 	})
 
@@ -307,7 +325,7 @@ func TestInteropWallet(t *testing.T) {
 		name, uri string
 		want      []string // standard steps that must all pass
 	}{
-		{"signed_request_uri_without_iss", noIssURI, []string{"parse_uri", "resolve", "version_1_0", "fetch_request_object",
+		{"signed_request_uri", signedURI, []string{"parse_uri", "resolve", "version_1_0", "fetch_request_object",
 			"request_object_signature", "client_id_prefix", "response_mode", "client_metadata", "transaction_data"}},
 		{"unsigned_redirect_uri", unsignedURI, []string{"parse_uri", "resolve", "version_1_0", "client_id_prefix",
 			"response_mode", "client_metadata", "transaction_data"}},

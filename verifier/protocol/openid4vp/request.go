@@ -70,7 +70,10 @@ const (
 // RequestObject is the payload of a Request Object: the Authorization
 // Request parameters of OpenID4VP 1.0 §5 with the JWT claims of RFC 9101.
 type RequestObject struct {
-	// Issuer (iss) is the client_id, as RFC 9101 §4 recommends.
+	// Issuer (iss) is optional (RFC 9101 §4 with the client identified by
+	// client_id; OpenID4VP 1.0 requires no iss). [SignRequestObject] emits
+	// none; a Wallet accepts a Request Object with an iss equal to the
+	// client_id and refuses one that differs.
 	Issuer   string `json:"iss,omitempty"`
 	Audience string `json:"aud"`
 	// ClientID is the full client_id, prefix included
@@ -355,7 +358,9 @@ func (md *ClientMetadata) check(mode string) error {
 }
 
 // SignRequestObject validates ro (see [RequestObject.Check]; allowHTTP for
-// an http response_uri in development), sets iss to the client_id, and
+// an http response_uri in development), clears iss (none is emitted: the
+// client is identified by client_id, and a Wallet library that reads an
+// iss containing "did:" as a bare DID would refuse the full client_id), and
 // signs it as a compact JWS with typ oauth-authz-req+jwt and the given kid:
 // EdDSA for an ed25519.PrivateKey, ES256 for a P-256 *ecdsa.PrivateKey.
 // The client_id must carry the decentralized_identifier: prefix and kid
@@ -372,7 +377,7 @@ func SignRequestObject(ro *RequestObject, key crypto.Signer, kid string, allowHT
 	if err := checkKid(kid, id); err != nil {
 		return "", err
 	}
-	ro.Issuer = ro.ClientID
+	ro.Issuer = ""
 	if err := ro.Check(allowHTTP); err != nil {
 		return "", err
 	}
