@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -74,16 +75,25 @@ type testIssuer struct {
 
 func newTestIssuer(t testing.TB, name string) *testIssuer {
 	t.Helper()
+	return newTestIssuerFrom(t, name, rand.Reader)
+}
+
+// newTestIssuerFrom is newTestIssuer with its keys drawn from r (a fixed
+// stream gives fixed keys).
+func newTestIssuerFrom(t testing.TB, name string, r io.Reader) *testIssuer {
+	t.Helper()
 	i := &testIssuer{did: "did:web:" + name, nextRev: 100}
 	i.zkKeyID, i.joseKeyID = i.did+"#zk-1", i.did+"#jose-1"
 	var err error
-	if i.zk, err = credential.GenerateZKKey(rand.Reader); err != nil {
+	if i.zk, err = credential.GenerateZKKey(r); err != nil {
 		t.Fatal(err)
 	}
-	var pub ed25519.PublicKey
-	if pub, i.jose, err = ed25519.GenerateKey(rand.Reader); err != nil {
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := io.ReadFull(r, seed); err != nil {
 		t.Fatal(err)
 	}
+	i.jose = ed25519.NewKeyFromSeed(seed)
+	pub := i.jose.Public().(ed25519.PublicKey)
 	i.doc = &did.Document{ID: i.did}
 	zkm, err := did.NewMultikeyMethod(i.zkKeyID, i.did, i.zk.Public())
 	if err != nil {
