@@ -12,14 +12,21 @@ import (
 )
 
 // heapAllocs returns the bytes f allocated on the heap (runtime/metrics:
-// counted per span refill, so precise to a few KiB).
+// counted per span refill, so precise to a few KiB), the least of three
+// runs: the counter is process-wide, and a goroutine of an earlier test
+// still winding down (an HTTP server closing its connections) can add to
+// one run; a parser that really allocates too much does so every time.
 func heapAllocs(f func()) uint64 {
 	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	metrics.Read(s)
-	before := s[0].Value.Uint64()
-	f()
-	metrics.Read(s)
-	return s[0].Value.Uint64() - before
+	least := ^uint64(0)
+	for range 3 {
+		metrics.Read(s)
+		before := s[0].Value.Uint64()
+		f()
+		metrics.Read(s)
+		least = min(least, s[0].Value.Uint64()-before)
+	}
+	return least
 }
 
 // allocCeiling is the most a parser may allocate for an n-byte input.
@@ -53,15 +60,20 @@ func FuzzCredentialRequest(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add([]byte(`{"credential_configuration_id":"zkcred_person","proofs":{"jwt":["` + p + `"]}}`))
+	seed := []byte(`{"credential_configuration_id":"zkcred_person","proofs":{"jwt":["` + p + `"]}}`)
+	f.Add(seed)
+	check := func(body []byte) {
+		r, err := parseCredentialRequest("application/json", body)
+		if err == nil {
+			_, _ = openid4vci.VerifyProof(r.Proofs.JWT[0], "https://agency.example", now, 5*time.Minute, 30*time.Second)
+		}
+	}
+	// The first verification initialises go-jose's and the curve's lazy
+	// tables (about 0.3 MB, once per process, not per input): do it before
+	// measuring, so the ceiling measures the input.
+	check(seed)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		n := heapAllocs(func() {
-			r, err := parseCredentialRequest("application/json", body)
-			if err == nil {
-				_, _ = openid4vci.VerifyProof(r.Proofs.JWT[0], "https://agency.example", now, 5*time.Minute, 30*time.Second)
-			}
-		})
-		if n > allocCeiling(len(body)) {
+		if n := heapAllocs(func() { check(body) }); n > allocCeiling(len(body)) {
 			t.Fatalf("%d bytes allocated for a %d-byte credential request", n, len(body))
 		}
 	})
