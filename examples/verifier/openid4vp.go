@@ -125,48 +125,11 @@ func writeNew(name string, b []byte) error {
 	return f.Close()
 }
 
-// policyQuery builds the DCQL query of the page's policy: one zkcred_zkp
-// credential query "pid" of schema, the policy's issuers as zkcred_did
-// trusted authorities, eq and in as DCQL values, the other operators as
-// zkcred_predicate, each disclosed attribute as a plain claim, and the
-// scope as zkcred_nullifier_scope.
+// policyQuery is the DCQL query of the page's policy: one zkcred_zkp
+// credential query "pid" of schema (dcql.FromPolicy).
 func policyQuery(p protocol.Policy, schema *credential.Schema) (*dcql.Query, error) {
-	meta, err := json.Marshal(dcql.Meta{Profile: dcql.ProfileVersion,
-		Schema:     protocol.SchemaRef{Name: schema.Name, Version: schema.Version, ID: protocol.FieldHex(schema.ID())},
-		MaxRootAge: p.MaxRootAge, NullifierScope: p.Scope})
-	if err != nil {
-		return nil, err
-	}
-	cq := dcql.CredentialQuery{ID: "pid", Format: dcql.FormatZKP, Meta: meta,
-		TrustedAuthorities: []dcql.TrustedAuthoritiesQuery{{Type: dcql.TrustedAuthorityDID, Values: p.Issuers}}}
-	path := func(attr string) dcql.ClaimPath { return dcql.ClaimPath{dcql.Key("credentialSubject"), dcql.Key(attr)} }
-	for _, pr := range p.Predicates {
-		c := dcql.ClaimsQuery{Path: path(pr.Attribute)}
-		switch pr.Op {
-		case protocol.OpEq:
-			if pr.Value == nil {
-				return nil, fmt.Errorf("%w: eq without value", protocol.ErrInvalidRequest)
-			}
-			c.Values = []protocol.Value{*pr.Value}
-		case protocol.OpIn:
-			c.Values = pr.Values
-		default:
-			c.Predicate = &dcql.Predicate{Op: pr.Op, Value: pr.Value, Min: pr.Min, Max: pr.Max, Values: pr.Values, Years: pr.Years}
-		}
-		cq.Claims = append(cq.Claims, c)
-	}
-	for _, a := range p.Disclose {
-		cq.Claims = append(cq.Claims, dcql.ClaimsQuery{Path: path(a)})
-	}
-	b, err := (&dcql.Query{Credentials: []dcql.CredentialQuery{cq}}).JSON()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", protocol.ErrInvalidRequest, err)
-	}
-	q, err := dcql.Parse(b) // validates
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", protocol.ErrInvalidRequest, err)
-	}
-	return q, nil
+	p.Schema = protocol.SchemaRef{Name: schema.Name, Version: schema.Version, ID: protocol.FieldHex(schema.ID())}
+	return dcql.FromPolicy("pid", p)
 }
 
 // oidCreated is the answer of POST /openid4vp/create.
