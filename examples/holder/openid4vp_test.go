@@ -165,8 +165,8 @@ func testOpenID4VP(t *testing.T, wallet, issuerDID string) {
 	if err == nil || !errors.Is(err, openid4vp.ErrConsentDenied) {
 		t.Fatalf("declined consent: %v\n%s", err, out)
 	}
-	for _, want := range []string{"asks you to prove", "birthDate ageAtLeast 18 years", "voterEligible",
-		`You vote "yes" in ballot "ballot-oid"`, "once per person", "The answer goes to https://127.0.0.1:", "Send this proof? [y/N]", "nothing was proven or sent"} {
+	for _, want := range []string{"asks you to prove", "you are at least 18 years old (by your birthDate)", "voterEligible",
+		`You vote "yes" in ballot "ballot-oid"`, "one answer per person", "The answer goes to https://127.0.0.1:", "Send this proof? [y/N]", "nothing was proven or sent"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("consent screen lacks %q:\n%s", want, out)
 		}

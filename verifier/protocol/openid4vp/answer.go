@@ -89,8 +89,8 @@ type PresentationDescription struct {
 	CredentialQueryID string
 	Issuer            string
 	Schema            string
-	// Proven are the predicates, e.g. "birthDate ageAtLeast 18"; the
-	// values stay hidden.
+	// Proven are the predicates in plain words, e.g. "you are at least 18
+	// years old (by your birthDate)"; the values stay hidden.
 	Proven []string
 	// Disclosed are the attributes whose values are revealed.
 	Disclosed []string
@@ -102,17 +102,17 @@ type PresentationDescription struct {
 // String renders d as plain text for a consent screen.
 func (d *Description) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s asks you to prove:\n", d.Verifier)
+	fmt.Fprintf(&b, "%s asks you to prove the following, without showing the values it is proven from:\n", d.Verifier)
 	for _, p := range d.Presentations {
 		fmt.Fprintf(&b, "- from your %s credential issued by %s:\n", p.Schema, p.Issuer)
 		for _, s := range p.Proven {
-			fmt.Fprintf(&b, "  proven, value not shown: %s\n", s)
+			fmt.Fprintf(&b, "  that %s\n", s)
 		}
 		for _, s := range p.Disclosed {
-			fmt.Fprintf(&b, "  shown: %s\n", s)
+			fmt.Fprintf(&b, "  and shows them your %s\n", s)
 		}
 		if p.OncePerPerson != "" {
-			fmt.Fprintf(&b, "  once per person in %q\n", p.OncePerPerson)
+			fmt.Fprintf(&b, "  and lets them see if you answer twice in %q (one answer per person; not linkable elsewhere)\n", p.OncePerPerson)
 		}
 	}
 	if d.SameHolder {
@@ -371,20 +371,51 @@ func describe(ro *RequestObject, compiled *dcql.Compiled, choices []choice) *Des
 	return d
 }
 
+// describePredicate says what a predicate proves in plain words, for a
+// consent screen: "your district is one of 07, 08", "you are at least 18
+// years old (by your birthDate)".
 func describePredicate(p protocol.Predicate) string {
-	switch {
-	case p.Years != nil:
-		return fmt.Sprintf("%s %s %d years", p.Attribute, p.Op, *p.Years)
-	case p.Value != nil:
-		return fmt.Sprintf("%s %s %s", p.Attribute, p.Op, p.Value)
-	case p.Min != nil && p.Max != nil:
-		return fmt.Sprintf("%s between %s and %s", p.Attribute, p.Min, p.Max)
-	case p.Values != nil:
-		vs := make([]string, len(p.Values))
-		for i, v := range p.Values {
-			vs[i] = v.String()
+	list := func(vs []protocol.Value) string {
+		out := make([]string, len(vs))
+		for i, v := range vs {
+			out[i] = v.String()
 		}
-		return fmt.Sprintf("%s %s {%s}", p.Attribute, p.Op, strings.Join(vs, ", "))
+		return strings.Join(out, ", ")
 	}
-	return fmt.Sprintf("%s %s", p.Attribute, p.Op)
+	var val, years string
+	if p.Value != nil {
+		val = p.Value.String()
+	}
+	if p.Years != nil {
+		years = fmt.Sprint(*p.Years)
+	}
+	switch p.Op {
+	case protocol.OpAgeAtLeast:
+		return fmt.Sprintf("you are at least %s years old (by your %s)", years, p.Attribute)
+	case protocol.OpAgeUnder:
+		return fmt.Sprintf("you are under %s years old (by your %s)", years, p.Attribute)
+	case protocol.OpEq:
+		return fmt.Sprintf("your %s is %s", p.Attribute, val)
+	case protocol.OpNe:
+		return fmt.Sprintf("your %s is not %s", p.Attribute, val)
+	case protocol.OpLt:
+		return fmt.Sprintf("your %s is less than %s", p.Attribute, val)
+	case protocol.OpLe:
+		return fmt.Sprintf("your %s is at most %s", p.Attribute, val)
+	case protocol.OpGt:
+		return fmt.Sprintf("your %s is more than %s", p.Attribute, val)
+	case protocol.OpGe:
+		return fmt.Sprintf("your %s is at least %s", p.Attribute, val)
+	case protocol.OpBetween:
+		var lo, hi string
+		if p.Min != nil && p.Max != nil {
+			lo, hi = p.Min.String(), p.Max.String()
+		}
+		return fmt.Sprintf("your %s is between %s and %s", p.Attribute, lo, hi)
+	case protocol.OpIn:
+		return fmt.Sprintf("your %s is one of %s", p.Attribute, list(p.Values))
+	case protocol.OpNotIn:
+		return fmt.Sprintf("your %s is none of %s", p.Attribute, list(p.Values))
+	}
+	return fmt.Sprintf("your %s: %s", p.Attribute, p.Op)
 }
