@@ -31,6 +31,20 @@
 // For development on one machine, [Config.InsecureAllowHTTP] and
 // [Config.InsecureAllowPrivateAddresses] lift the scheme and address rules;
 // nothing fetched that way is authenticated or safe from request forgery.
+//
+// # In a browser
+//
+// Compiled with GOOS=js (a wallet in WebAssembly), a Client sends requests
+// through the page's Fetch API, and the policy differs where a page cannot
+// enforce it: https only (InsecureAllowHTTP permits http:// to a loopback
+// host only), no redirect followed at all (the Fetch API hides where a
+// redirect leads: it is refused with [ErrRedirect]), no cookies sent
+// (credentials "omit"), CORS mode. The address connected to cannot be
+// checked, since the browser resolves and connects itself: the browser's
+// own rules (CORS, mixed content, Private Network Access) apply instead,
+// InsecureAllowPrivateAddresses has no effect, TLSConfig is ignored (the
+// browser's roots) and DialAddrs is refused. The deadline (aborting the
+// fetch) and the size limit apply as natively.
 package fetch
 
 import (
@@ -40,7 +54,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -149,25 +162,9 @@ func New(cfg *Config) (*Client, error) {
 	if tlsConf.MinVersion == 0 {
 		tlsConf.MinVersion = tls.VersionTLS12
 	}
-	d := &net.Dialer{Timeout: c.Timeout, KeepAlive: 30 * time.Second}
-	if !c.InsecureAllowPrivateAddresses {
-		d.ControlContext = control
-	}
-	tr := &http.Transport{
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if a, ok := c.DialAddrs[strings.ToLower(addr)]; ok {
-				addr = a
-			}
-			return d.DialContext(ctx, network, addr)
-		},
-		TLSClientConfig:        tlsConf,
-		ForceAttemptHTTP2:      true,
-		TLSHandshakeTimeout:    c.Timeout,
-		ResponseHeaderTimeout:  c.Timeout,
-		MaxResponseHeaderBytes: 64 << 10,
-		MaxIdleConns:           16,
-		IdleConnTimeout:        90 * time.Second,
+	tr, err := newTransport(&c, tlsConf)
+	if err != nil {
+		return nil, err
 	}
 	client := &http.Client{
 		Transport: tr,
