@@ -120,24 +120,30 @@ type ErrorBody struct {
 // method_not_allowed, with an Allow header) and a body over the limit
 // (413, too_large), are {"code": ..., "message": ...} with the status and
 // code of [ErrorCode], never the plain-text answers of http.ServeMux.
-// Presentations are never logged. Serve it with [NewServer] (or equivalent
+// Presentations are never logged: each refusal is logged once at info
+// level (request id, method, path, status, code, error), each server-side
+// failure at error level (see [Config.Logger]); with [Config.Metrics] the
+// handler counts requests by endpoint, outcome and code
+// (zkcred_verifier_requests_total), times each verification
+// (zkcred_verifier_verification_duration_seconds) and counts store errors
+// (zkcred_verifier_store_errors_total). Serve it with [NewServer] (or equivalent
 // timeouts).
 func (v *Verifier) Handler() http.Handler {
 	mux := http.NewServeMux()
 	routes := map[string]bool{}
-	route := func(pattern string, f handlerFunc) {
-		mux.HandleFunc(pattern, v.handle(f))
+	route := func(pattern, endpoint string, f handlerFunc) {
+		mux.HandleFunc(pattern, v.handle(endpoint, f))
 		routes[pattern] = true
 	}
-	route("POST /requests", v.createRequest)
-	route("GET /requests/{id}", v.getRequest)
-	route("POST /requests/{id}/presentations", v.postPresentation)
+	route("POST /requests", "create_request", v.createRequest)
+	route("GET /requests/{id}", "get_request", v.getRequest)
+	route("POST /requests/{id}/presentations", "presentation", v.postPresentation)
 	// OpenID4VP: request_uri and response_uri.
 	mux.HandleFunc("GET "+OpenID4VPRequestPath+"{id}", v.getRequestObject)
 	routes["GET "+OpenID4VPRequestPath+"{id}"] = true
 	mux.HandleFunc("POST "+OpenID4VPResponsePath, v.postAuthorizationResponse)
 	routes["POST "+OpenID4VPResponsePath] = true
-	unrouted := v.handle(func(r *http.Request) (int, any, error) { return 0, nil, errNotFound })
+	unrouted := v.handle("other", func(r *http.Request) (int, any, error) { return 0, nil, errNotFound })
 	return http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// ServeMux answers unmatched requests itself (plain-text 404 and
 		// 405, redirects for unclean paths), with a pattern that is not
@@ -165,7 +171,7 @@ func (v *Verifier) Handler() http.Handler {
 			return
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		v.handle(func(r *http.Request) (int, any, error) {
+		v.handle("other", func(r *http.Request) (int, any, error) {
 			return 0, nil, fmt.Errorf("%w: this path takes %s", errMethodNotAllowed, strings.Join(allow, ", "))
 		})(w, r)
 	}), MaxHTTPBody)
@@ -200,22 +206,24 @@ func NewServer(addr string, h http.Handler) *http.Server {
 
 type handlerFunc func(r *http.Request) (status int, body any, err error)
 
-func (v *Verifier) handle(f handlerFunc) http.HandlerFunc {
+// handle serves f as endpoint (its name in the metrics): it writes f's
+// answer, or the error body of f's error, and records and logs the
+// outcome ([Verifier.observe]).
+func (v *Verifier) handle(endpoint string, f handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		status, body, err := f(r)
 		w.Header().Set("Cache-Control", "no-store")
+		var code string
 		if err != nil {
-			var code string
 			status, code = ErrorCode(err)
 			msg := err.Error()
 			if status >= 500 {
 				// Store and internal details stay in the log.
 				msg = http.StatusText(status)
 			}
-			v.cfg.Logger.DebugContext(r.Context(), "verifier: request refused",
-				"method", r.Method, "path", r.URL.Path, "status", status, "code", code, "err", err)
 			body = ErrorBody{Code: code, Message: msg}
 		}
+		v.observe(r, endpoint, status, code, err)
 		writeJSON(w, status, body)
 	}
 }
@@ -284,7 +292,9 @@ func (v *Verifier) postPresentation(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
+	start := time.Now()
 	res, err := v.VerifyID(r.Context(), r.PathValue("id"), b)
+	v.timeVerification(start, err)
 	if err != nil {
 		return 0, nil, err
 	}

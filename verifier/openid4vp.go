@@ -500,7 +500,7 @@ type OpenID4VPError struct {
 	ZKCredCode string `json:"zkcred_code"`
 }
 
-func (v *Verifier) openID4VPError(w http.ResponseWriter, r *http.Request, err error) {
+func (v *Verifier) openID4VPError(w http.ResponseWriter, r *http.Request, endpoint string, err error) {
 	status, code := ErrorCode(err)
 	body := OpenID4VPError{Error: openid4vp.CodeInvalidRequest, Description: err.Error(), ZKCredCode: code}
 	switch {
@@ -509,8 +509,7 @@ func (v *Verifier) openID4VPError(w http.ResponseWriter, r *http.Request, err er
 	case status >= 500:
 		body.Error, body.Description = openid4vp.CodeServerError, http.StatusText(status)
 	}
-	v.cfg.Logger.DebugContext(r.Context(), "verifier: openid4vp request refused",
-		"method", r.Method, "path", r.URL.Path, "status", status, "code", code, "err", err)
+	v.observe(r, endpoint, status, code, err)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, status, body)
 }
@@ -518,9 +517,10 @@ func (v *Verifier) openID4VPError(w http.ResponseWriter, r *http.Request, err er
 func (v *Verifier) getRequestObject(w http.ResponseWriter, r *http.Request) {
 	jwt, err := v.RequestObject(r.Context(), r.PathValue("id"))
 	if err != nil {
-		v.openID4VPError(w, r, err)
+		v.openID4VPError(w, r, "openid4vp_request_object", err)
 		return
 	}
+	v.observe(r, "openid4vp_request_object", http.StatusOK, "", nil)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", openid4vp.RequestObjectMediaType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -545,12 +545,16 @@ func (v *Verifier) postAuthorizationResponse(w http.ResponseWriter, r *http.Requ
 		if err != nil {
 			return nil, err
 		}
-		return v.VerifyResponse(r.Context(), resp, encrypted)
+		start := time.Now()
+		res, err := v.VerifyResponse(r.Context(), resp, encrypted)
+		v.timeVerification(start, err)
+		return res, err
 	}()
 	if err != nil {
-		v.openID4VPError(w, r, err)
+		v.openID4VPError(w, r, "openid4vp_response", err)
 		return
 	}
+	v.observe(r, "openid4vp_response", http.StatusOK, "", nil)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, res)
 }

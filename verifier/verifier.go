@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier/protocol"
@@ -69,8 +71,16 @@ type Config struct {
 	// Rand is the source of nonces (nil: crypto/rand).
 	Rand io.Reader
 	// Logger receives one line per verification outcome, without the
-	// presentation itself (nil: discard).
+	// presentation itself (nil: discard): [Verifier.Handler] logs each
+	// refusal once at info level with its request id and [ErrorCode] code,
+	// and each server-side failure (store, internal) at error level; no
+	// line carries an attribute value, a secret or a proof.
 	Logger *slog.Logger
+	// Metrics, if not nil, registers the handler's Prometheus metrics
+	// (requests by endpoint, outcome and code, verification latency,
+	// store errors; see [Verifier.Handler]) with it; New fails if they
+	// are already registered there. Nil: no metrics.
+	Metrics prometheus.Registerer
 
 	// OpenID4VP (see [Verifier.NewAuthorizationRequest]); all empty when
 	// the verifier speaks only zkcred's own request format.
@@ -106,7 +116,8 @@ type Config struct {
 // Verifier issues presentation requests and verifies the presentations
 // that answer them. It is safe for concurrent use.
 type Verifier struct {
-	cfg Config
+	cfg     Config
+	metrics *metrics
 }
 
 // New returns a Verifier for cfg.
@@ -176,7 +187,11 @@ func New(cfg Config) (*Verifier, error) {
 		pins[iss] = slices.Clone(keys)
 	}
 	cfg.IssuerKeys = pins
-	return &Verifier{cfg: cfg}, nil
+	m, err := newMetrics(cfg.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{cfg: cfg, metrics: m}, nil
 }
 
 // NewRequest creates a request for policy with a fresh nonce, stores it and

@@ -1,0 +1,261 @@
+// Package serve is the server plumbing the example servers (examples/issuer,
+// examples/verifier) share: settings from flags or ZKCRED_* environment
+// variables, a log/slog logger chosen by -log-format and -log-level, a
+// request id on every request, /healthz, /readyz and /metrics, TLS from
+// -tls-cert/-tls-key, and a graceful shutdown.
+package serve
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// EnvPrefix starts the environment variable of every flag: -log-level is
+// ZKCRED_LOG_LEVEL.
+const EnvPrefix = "ZKCRED_"
+
+// EnvName returns the environment variable of flag name.
+func EnvName(name string) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// Common holds the flags every server takes.
+type Common struct {
+	LogFormat, LogLevel string
+	TLSCert, TLSKey     string
+	ShutdownTimeout     time.Duration
+}
+
+// Register adds -log-format, -log-level, -tls-cert, -tls-key and
+// -shutdown-timeout to fs.
+func (c *Common) Register(fs *flag.FlagSet) {
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json (log/slog)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "least level logged: debug, info, warn or error (refusals are info, server-side failures warn and error)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate `FILE` (PEM, the chain): serve HTTPS; published URLs use https")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key `FILE` (PEM) of -tls-cert")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
+}
+
+// Check reports a bad combination of the common flags.
+func (c *Common) Check() error {
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("-tls-cert and -tls-key go together: give both (HTTPS) or neither (HTTP)")
+	}
+	if c.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			return fmt.Errorf("-tls-cert %s -tls-key %s: %w (want PEM files: the certificate chain and its private key)", c.TLSCert, c.TLSKey, err)
+		}
+	}
+	if _, err := c.Logger(io.Discard); err != nil {
+		return err
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("-shutdown-timeout must be positive")
+	}
+	return nil
+}
+
+// Scheme is "https" with -tls-cert, else "http".
+func (c *Common) Scheme() string {
+	if c.TLSCert != "" {
+		return "https"
+	}
+	return "http"
+}
+
+// Logger returns the logger -log-format and -log-level ask for, writing
+// to w.
+func (c *Common) Logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("-log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format %q: want text or json", c.LogFormat)
+}
+
+// DocumentEnv appends "(env ZKCRED_NAME)" to the usage of every flag of
+// fs, so that -help lists the variables. Call it after defining the flags.
+func DocumentEnv(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		f.Usage += " (env " + EnvName(f.Name) + ")"
+	})
+}
+
+// EnvHelp is the paragraph of -help that explains the variables.
+const EnvHelp = `Every flag -NAME can also be set by the environment variable ZKCRED_NAME
+(upper case, "-" as "_"): -log-level is ZKCRED_LOG_LEVEL. A flag given on
+the command line wins over its variable. Boolean variables take true or
+false.
+`
+
+// FromEnv sets every flag of fs that the command line did not set from its
+// environment variable (see [EnvName]), read with getenv. Call it after
+// fs.Parse. An empty variable counts as unset.
+func FromEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if err != nil || given[f.Name] {
+			return
+		}
+		v := getenv(EnvName(f.Name))
+		if v == "" {
+			return
+		}
+		if e := fs.Set(f.Name, v); e != nil {
+			err = fmt.Errorf("%s=%q (flag -%s): %v", EnvName(f.Name), v, f.Name, e)
+		}
+	})
+	return err
+}
+
+// Ops is what the operational endpoints need.
+type Ops struct {
+	// Ready reports whether the server can do its work now (its store
+	// answers, its keys are loaded); nil means always ready.
+	Ready func(ctx context.Context) error
+	// Gatherer serves /metrics; nil means no /metrics.
+	Gatherer prometheus.Gatherer
+	// Logger receives readiness failures (warn) and panics (error).
+	Logger *slog.Logger
+}
+
+// NewRegistry returns a Prometheus registry with the Go runtime and
+// process collectors, as Go services export them.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// RequestIDHeader carries a request's id: taken from the client when it is
+// well formed (1 to 64 of [A-Za-z0-9._-]), made up otherwise, and echoed in
+// the response. The library handlers log it with every refusal.
+const RequestIDHeader = "X-Request-Id"
+
+// ValidRequestID reports whether id is a request id the server keeps.
+func ValidRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID returns 16 random hex digits.
+func newRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Handler wraps app with the operational endpoints:
+//
+//	GET /healthz   200 "ok" while the process serves (liveness)
+//	GET /readyz    200 "ready", or 503 with the reason (readiness: Ops.Ready)
+//	GET /metrics   Prometheus text format (Ops.Gatherer)
+//
+// and gives every request a request id (see [RequestIDHeader]) before app
+// sees it.
+func Handler(app http.Handler, ops Ops) http.Handler {
+	logger := ops.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if ops.Ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+			defer cancel()
+			if err := ops.Ready(ctx); err != nil {
+				logger.ErrorContext(r.Context(), "not ready", "request_id", r.Header.Get(RequestIDHeader), "err", err)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w, "not ready: see the server's log\n")
+				return
+			}
+		}
+		io.WriteString(w, "ready\n")
+	})
+	if ops.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(ops.Gatherer, promhttp.HandlerOpts{}))
+	}
+	mux.Handle("/", app)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(RequestIDHeader)
+		if !ValidRequestID(id) {
+			id = newRequestID()
+			r.Header.Set(RequestIDHeader, id)
+		}
+		w.Header().Set(RequestIDHeader, id)
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// Serve serves srv on ln (TLS when c names a certificate) until ctx ends,
+// then shuts it down gracefully: it stops accepting, lets requests in
+// flight finish for c.ShutdownTimeout, and returns. Callers close their
+// stores after Serve returns.
+func (c *Common) Serve(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() {
+		if c.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, c.TLSCert, c.TLSKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		if c.TLSCert != "" {
+			return fmt.Errorf("serving TLS with -tls-cert %s and -tls-key %s: %w", c.TLSCert, c.TLSKey, err)
+		}
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: no new connections, finishing requests in flight", "timeout", c.ShutdownTimeout.String())
+	shutCtx, cancel := context.WithTimeout(context.Background(), c.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		logger.Warn("shutdown: requests still in flight were cut off", "err", err)
+		srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
