@@ -41,6 +41,24 @@ var (
 	// and wrapped by package registry's Open for an invalid configuration.
 	ErrConfig = errors.New("status: invalid registry configuration")
 
+	// ErrInvalidSubtrees is returned for a malformed, oversize, truncated
+	// or foreign subtree chunk: by [HolderView.ApplySubtreeChunk] (also for
+	// a chunk of another depth, level or tree size than the view's) and by
+	// [Tree.SubtreeChunk] for a level or chunk index out of range.
+	ErrInvalidSubtrees = errors.New("status: invalid subtree chunk")
+
+	// ErrSubtreeMismatch is returned by [HolderView.NonRevocationWitness]
+	// when the published subtree roots do not lead to the expected root or
+	// the holder's own subtree, hashed from the revoked ids, differs from
+	// its published root: the chunks or the ids are not those of the tree
+	// the root commits to. The view then needs every chunk again.
+	ErrSubtreeMismatch = errors.New("status: published subtree roots do not match the revocation root")
+
+	// ErrSubtreesStale is returned by [HolderView.NonRevocationWitness]
+	// while subtree chunks for the view's current ids are missing: fetch
+	// those [HolderView.StaleChunks] lists and apply them first.
+	ErrSubtreesStale = errors.New("status: subtree roots missing for the current revocation ids")
+
 	// ErrInvalidWitness is returned by [Witness.VerifyNonMembership] and
 	// [Witness.VerifyMembership] when the witness does not prove the claim.
 	ErrInvalidWitness = errors.New("status: invalid witness")
