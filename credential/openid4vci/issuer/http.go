@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -35,18 +36,25 @@ const maxRequestBody = 64 << 10
 // [wireError] (the spec's codes) and a fixed text per code ([describe]);
 // a server_error has no description; token, nonce and credential responses carry
 // Cache-Control: no-store.
+//
+// Each refusal is logged once at info level and each server-side failure
+// at warn (store and register failures at error), with the request id
+// (X-Request-Id when the client or a proxy sent a well-formed one) and
+// the error code (see [Config.Logger]); with [Config.Metrics] it counts
+// requests by endpoint, outcome and code, times issuances and counts
+// store errors (see [Issuer.Ready] for a readiness probe).
 func (is *Issuer) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+openid4vci.PathIssuerMetadata, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+openid4vci.PathIssuerMetadata, is.instrument("issuer_metadata", func(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, is.metadata, false)
-	})
-	mux.HandleFunc("GET "+openid4vci.PathASMetadata, func(w http.ResponseWriter, r *http.Request) {
+	}))
+	mux.HandleFunc("GET "+openid4vci.PathASMetadata, is.instrument("as_metadata", func(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, http.StatusOK, is.asMeta, false)
-	})
-	mux.HandleFunc("GET "+openid4vci.PathOffers+"{id}", is.handleOffer)
-	mux.HandleFunc("POST "+openid4vci.PathToken, is.handleToken)
-	mux.HandleFunc("POST "+openid4vci.PathNonce, is.handleNonce)
-	mux.HandleFunc("POST "+openid4vci.PathCredential, is.handleCredential)
+	}))
+	mux.HandleFunc("GET "+openid4vci.PathOffers+"{id}", is.instrument("offer", is.handleOffer))
+	mux.HandleFunc("POST "+openid4vci.PathToken, is.instrument("token", is.handleToken))
+	mux.HandleFunc("POST "+openid4vci.PathNonce, is.instrument("nonce", is.handleNonce))
+	mux.HandleFunc("POST "+openid4vci.PathCredential, is.instrument("credential", is.handleCredential))
 	return http.MaxBytesHandler(mux, maxRequestBody)
 }
 
@@ -73,12 +81,21 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // PINs, tokens) nor attribute values; they may name a register record id.
 func (is *Issuer) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, st := wireError(err)
+	if rec, ok := w.(*recorder); ok {
+		rec.code = code
+	}
+	rid := requestID(r)
 	if st >= 500 {
-		is.log.WarnContext(r.Context(), "openid4vci: request failed", "path", r.URL.Path, "err", err)
+		level := slog.LevelWarn
+		if errors.Is(err, openid4vci.ErrStore) {
+			is.metrics.storeErrors.Inc()
+			level = slog.LevelError
+		}
+		is.log.Log(r.Context(), level, "openid4vci: request failed", "request_id", rid, "path", r.URL.Path, "code", code, "err", err)
 		writeJSON(w, st, map[string]string{"error": code})
 		return
 	}
-	is.log.InfoContext(r.Context(), "openid4vci: request refused", "path", r.URL.Path, "code", code, "err", err)
+	is.log.InfoContext(r.Context(), "openid4vci: request refused", "request_id", rid, "path", r.URL.Path, "code", code, "err", err)
 	if st == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	}
@@ -276,7 +293,9 @@ func (is *Issuer) handleCredential(w http.ResponseWriter, r *http.Request) {
 		is.fail(w, r, err)
 		return
 	}
+	start := time.Now()
 	raw, err := is.issue(r.Context(), offerID, req)
+	is.timeIssuance(start, err)
 	if err != nil {
 		is.fail(w, r, err)
 		return

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/skip2/go-qrcode"
 	bolt "go.etcd.io/bbolt"
 
@@ -95,8 +96,13 @@ type Config struct {
 	// error (store, register, signing) at warn level, with the full error;
 	// nil discards. Codes, PINs, tokens and attribute values are never
 	// logged (a register record id may be); the client gets only the error
-	// code and a fixed description.
+	// code and a fixed description. Each line carries the request id.
+	// Store and register failures are logged at error level.
 	Logger *slog.Logger
+	// Metrics, if not nil, registers the handler's Prometheus metrics
+	// with it (see [Issuer.Handler]); New fails if they are already
+	// registered there. Nil: no metrics.
+	Metrics prometheus.Registerer
 }
 
 // Issuer is the issuer side of OpenID4VCI: the back office creates offers
@@ -109,6 +115,7 @@ type Issuer struct {
 	metadata []byte // credential issuer metadata JSON
 	asMeta   []byte // authorization server metadata JSON
 	log      *slog.Logger
+	metrics  *issuerMetrics
 }
 
 // New validates cfg and opens the state store. Errors wrap
@@ -184,6 +191,9 @@ func New(cfg Config) (*Issuer, error) {
 		is.log = slog.New(slog.DiscardHandler)
 	}
 	var err error
+	if is.metrics, err = newMetrics(cfg.Metrics); err != nil {
+		return nil, err
+	}
 	if is.metadata, is.asMeta, err = is.buildMetadata(); err != nil {
 		return bad("metadata: %v", err)
 	}

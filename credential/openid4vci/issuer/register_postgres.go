@@ -61,6 +61,15 @@ func OpenPostgresRegister(ctx context.Context, dsn string) (*PostgresRegister, e
 // Close closes the connection pool.
 func (p *PostgresRegister) Close() { p.pool.Close() }
 
+// Ping checks that the database answers ([Issuer.Ready] calls it). Errors
+// wrap [openid4vci.ErrStore].
+func (p *PostgresRegister) Ping(ctx context.Context) error {
+	if err := p.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("%w: %w", openid4vci.ErrStore, err)
+	}
+	return nil
+}
+
 // Put inserts or replaces a record. Errors wrap [openid4vci.ErrConfig] (an
 // empty id, one over 256 bytes, an id or a value that is not valid UTF-8)
 // or [openid4vci.ErrStore].
