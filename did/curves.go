@@ -1,45 +1,52 @@
 package did
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
+
+	"filippo.io/edwards25519"
+	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 )
 
-// Field arithmetic in math/big for the checks the standard library does
-// not expose: Ed25519 point validation and secp256k1 decompression. These
-// run on public keys only, so variable time is fine.
+// The point checks the standard library does not expose, done with
+// maintained libraries: Ed25519 point validation with
+// filippo.io/edwards25519, secp256k1 decompression with
+// github.com/decred/dcrd/dcrec/secp256k1/v4. Our own code checks only what
+// those libraries deliberately accept (edwards25519's SetBytes takes
+// non-canonical encodings, as crypto/ed25519 does).
 
-var (
-	p25519 = func() *big.Int { p := new(big.Int).Lsh(big.NewInt(1), 255); return p.Sub(p, big.NewInt(19)) }()
-	// d25519 = -121665/121666 mod p.
-	d25519 = func() *big.Int {
-		d := new(big.Int).ModInverse(big.NewInt(121666), p25519)
-		d.Mul(d, big.NewInt(-121665))
-		return d.Mod(d, p25519)
-	}()
-	big19    = big.NewInt(19)
-	mask255  = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(1))
-	d2x25519 = new(big.Int).Mod(new(big.Int).Lsh(d25519, 1), p25519)
-	// l25519 is the order of the Ed25519 prime-order subgroup.
-	l25519, _ = new(big.Int).SetString("7237005577332262213973186563042994240857116359379907606001950938285454250989", 10)
-
-	pSecp256k1, _ = new(big.Int).SetString("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f", 16)
-)
+// p25519LE is 2^255-19, little-endian.
+var p25519LE = [32]byte{0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}
 
 // lessThanP25519 reports whether the 32-byte little-endian b is below
-// 2^255-19.
+// 2^255-19 (variable time: public keys only).
 func lessThanP25519(b []byte) bool {
-	return leInt(b).Cmp(p25519) < 0
+	for i := 31; i >= 0; i-- {
+		if b[i] != p25519LE[i] {
+			return b[i] < p25519LE[i]
+		}
+	}
+	return false
 }
 
-func leInt(b []byte) *big.Int {
-	be := slices.Clone(b)
-	slices.Reverse(be)
-	return new(big.Int).SetBytes(be)
-}
+// edOrderMinus1 is l-1, where l = 2^252 + 27742317777372353535851937790883648493
+// is the order of the Ed25519 prime-order subgroup. [l-1]P + P = [l]P, which is
+// the identity exactly for P in that subgroup; a scalar holds l-1 but not l.
+var edOrderMinus1 = func() *edwards25519.Scalar {
+	b := [32]byte{0xec, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10}
+	s, err := edwards25519.NewScalar().SetCanonicalBytes(b[:])
+	if err != nil {
+		panic("did: internal error: l-1 is not a canonical scalar")
+	}
+	return s
+}()
 
 // parseEd25519 accepts a 32-byte Ed25519 public key only if it is the
 // canonical encoding (RFC 8032 §5.1.3: y < p, no "negative zero" x) of a
@@ -49,151 +56,42 @@ func leInt(b []byte) *big.Int {
 // with which an all-zero signature verifies for any message, and
 // mixed-order points.
 func parseEd25519(b []byte) (crypto.PublicKey, error) {
-	if len(b) != ed25519.PublicKeySize {
-		return nil, fmt.Errorf("%w: Ed25519 key is 32 bytes, got %d", ErrInvalidKeyLength, len(b))
-	}
-	yb := slices.Clone(b)
-	sign := yb[31] >> 7
-	yb[31] &= 0x7f
-	y := leInt(yb)
-	p := p25519
-	if y.Cmp(p) >= 0 {
-		return nil, fmt.Errorf("%w: non-canonical Ed25519 encoding (y >= p)", ErrInvalidKey)
-	}
-	// x^2 = (y^2 - 1) / (d y^2 + 1)
-	y2 := new(big.Int).Mul(y, y)
-	y2.Mod(y2, p)
-	num := new(big.Int).Sub(y2, big.NewInt(1))
-	num.Mod(num, p)
-	den := new(big.Int).Mul(d25519, y2)
-	den.Add(den, big.NewInt(1))
-	den.Mod(den, p)
-	den.ModInverse(den, p)
-	x2 := num.Mul(num, den)
-	x2.Mod(x2, p)
-	x := new(big.Int).ModSqrt(x2, p)
-	if x == nil {
-		return nil, fmt.Errorf("%w: Ed25519 point not on the curve", ErrInvalidKey)
-	}
-	if x.Sign() == 0 && sign == 1 {
-		return nil, fmt.Errorf("%w: non-canonical Ed25519 encoding (negative zero)", ErrInvalidKey)
-	}
-	if x.Bit(0) != uint(sign) {
-		x.Sub(p, x)
-	}
-	if x.Sign() == 0 && y.Cmp(big.NewInt(1)) == 0 {
-		return nil, fmt.Errorf("%w: Ed25519 key is the identity (small order)", ErrInvalidKey)
-	}
-	pt := edPoint{x, y, big.NewInt(1), new(big.Int).Mod(new(big.Int).Mul(x, y), p)}
-	if !pt.scalarMult(l25519).isIdentity() {
-		return nil, fmt.Errorf("%w: Ed25519 key not in the prime-order subgroup (small or mixed order)", ErrInvalidKey)
+	if _, err := edwardsPoint(b); err != nil {
+		return nil, err
 	}
 	return ed25519.PublicKey(slices.Clone(b)), nil
 }
 
-// edPoint is an Ed25519 point in extended coordinates (X:Y:Z:T).
-type edPoint struct{ x, y, z, t *big.Int }
-
-// edArith holds the temporaries of the point formulas, so a scalar
-// multiplication does not allocate per step.
-type edArith struct {
-	a, b, c, d, e, f, g, h, q big.Int
-	d2                        *big.Int
-}
-
-// mul sets z = x*y mod p, for x, y in [0, p), reducing with
-// 2^255 = 19 (mod p).
-func (s *edArith) mul(z, x, y *big.Int) {
-	z.Mul(x, y)
-	for z.BitLen() > 255 {
-		s.q.Rsh(z, 255)
-		z.And(z, mask255)
-		z.Add(z, s.q.Mul(&s.q, big19))
+// edwardsPoint decodes and checks b as [parseEd25519] describes.
+func edwardsPoint(b []byte) (*edwards25519.Point, error) {
+	if len(b) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("%w: Ed25519 key is 32 bytes, got %d", ErrInvalidKeyLength, len(b))
 	}
-	if z.Cmp(p25519) >= 0 {
-		z.Sub(z, p25519)
+	var y [32]byte
+	copy(y[:], b)
+	y[31] &= 0x7f
+	if !lessThanP25519(y[:]) {
+		return nil, fmt.Errorf("%w: non-canonical Ed25519 encoding (y >= p)", ErrInvalidKey)
 	}
-}
-
-// sub sets z = x-y mod p, for x, y in [0, p).
-func sub25519(z, x, y *big.Int) {
-	z.Sub(x, y)
-	if z.Sign() < 0 {
-		z.Add(z, p25519)
+	pt, err := new(edwards25519.Point).SetBytes(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Ed25519 point not on the curve", ErrInvalidKey)
 	}
-}
-
-// add sets z = x+y mod p, for x, y in [0, p).
-func add25519(z, x, y *big.Int) {
-	z.Add(x, y)
-	if z.Cmp(p25519) >= 0 {
-		z.Sub(z, p25519)
+	// With y < p, the only other non-canonical encodings SetBytes accepts
+	// have x = 0 and the sign bit set; the canonical re-encoding differs.
+	if !bytes.Equal(pt.Bytes(), b) {
+		return nil, fmt.Errorf("%w: non-canonical Ed25519 encoding (negative zero)", ErrInvalidKey)
 	}
-}
-
-// addTo sets r = r + o (add-2008-hwcd-3, a = -1; also valid for r == o).
-func (s *edArith) addTo(r, o *edPoint) {
-	sub25519(&s.e, r.y, r.x)
-	sub25519(&s.f, o.y, o.x)
-	s.mul(&s.a, &s.e, &s.f)
-	add25519(&s.e, r.y, r.x)
-	add25519(&s.f, o.y, o.x)
-	s.mul(&s.b, &s.e, &s.f)
-	s.mul(&s.c, r.t, o.t)
-	s.mul(&s.c, &s.c, s.d2)
-	s.mul(&s.d, r.z, o.z)
-	add25519(&s.d, &s.d, &s.d)
-	sub25519(&s.e, &s.b, &s.a)
-	sub25519(&s.f, &s.d, &s.c)
-	add25519(&s.g, &s.d, &s.c)
-	add25519(&s.h, &s.b, &s.a)
-	s.mul(r.x, &s.e, &s.f)
-	s.mul(r.y, &s.g, &s.h)
-	s.mul(r.t, &s.e, &s.h)
-	s.mul(r.z, &s.f, &s.g)
-}
-
-// double sets r = 2r (dbl-2008-hwcd, a = -1).
-func (s *edArith) double(r *edPoint) {
-	s.mul(&s.a, r.x, r.x)
-	s.mul(&s.b, r.y, r.y)
-	s.mul(&s.c, r.z, r.z)
-	add25519(&s.c, &s.c, &s.c)
-	add25519(&s.e, r.x, r.y)
-	s.mul(&s.e, &s.e, &s.e)
-	sub25519(&s.e, &s.e, &s.a)
-	sub25519(&s.e, &s.e, &s.b) // E = 2XY
-	sub25519(&s.g, &s.b, &s.a) // G = D + B with D = -A
-	sub25519(&s.f, &s.g, &s.c) // F = G - C
-	add25519(&s.h, &s.a, &s.b)
-	sub25519(&s.h, big.NewInt(0), &s.h) // H = D - B = -(A + B)
-	s.mul(r.x, &s.e, &s.f)
-	s.mul(r.y, &s.g, &s.h)
-	s.mul(r.t, &s.e, &s.h)
-	s.mul(r.z, &s.f, &s.g)
-}
-
-func (a edPoint) add(b edPoint) edPoint {
-	r := edPoint{new(big.Int).Set(a.x), new(big.Int).Set(a.y), new(big.Int).Set(a.z), new(big.Int).Set(a.t)}
-	s := &edArith{d2: d2x25519}
-	s.addTo(&r, &b)
-	return r
-}
-
-// scalarMult returns [k]a (double-and-add; variable time, public input).
-func (a edPoint) scalarMult(k *big.Int) edPoint {
-	r := edPoint{big.NewInt(0), big.NewInt(1), big.NewInt(1), big.NewInt(0)}
-	s := &edArith{d2: d2x25519}
-	for i := k.BitLen() - 1; i >= 0; i-- {
-		s.double(&r)
-		if k.Bit(i) == 1 {
-			s.addTo(&r, &a)
-		}
+	id := edwards25519.NewIdentityPoint()
+	if new(edwards25519.Point).MultByCofactor(pt).Equal(id) == 1 {
+		return nil, fmt.Errorf("%w: Ed25519 key of small order", ErrInvalidKey)
 	}
-	return r
+	lp := new(edwards25519.Point).ScalarMult(edOrderMinus1, pt)
+	if lp.Add(lp, pt).Equal(id) != 1 {
+		return nil, fmt.Errorf("%w: Ed25519 key not in the prime-order subgroup (mixed order)", ErrInvalidKey)
+	}
+	return pt, nil
 }
-
-func (a edPoint) isIdentity() bool { return a.x.Sign() == 0 && a.y.Cmp(a.z) == 0 }
 
 // Secp256k1PublicKey is a point of the secp256k1 curve (SEC 2), which the
 // standard library does not provide. did:key resolves such keys; this
@@ -202,7 +100,8 @@ type Secp256k1PublicKey struct {
 	x, y *big.Int
 }
 
-// ParseSecp256k1PublicKey decodes a 33-byte SEC 1 compressed point.
+// ParseSecp256k1PublicKey decodes a 33-byte SEC 1 compressed point
+// (prefix 02 or 03, x below the field prime, on the curve).
 // Errors wrap [ErrInvalidKey].
 func ParseSecp256k1PublicKey(b []byte) (*Secp256k1PublicKey, error) {
 	if len(b) != 33 {
@@ -211,37 +110,39 @@ func ParseSecp256k1PublicKey(b []byte) (*Secp256k1PublicKey, error) {
 	if b[0] != 2 && b[0] != 3 {
 		return nil, fmt.Errorf("%w: secp256k1 point is not in compressed form", ErrInvalidKey)
 	}
-	p := pSecp256k1
-	x := new(big.Int).SetBytes(b[1:])
-	if x.Cmp(p) >= 0 {
-		return nil, fmt.Errorf("%w: non-canonical secp256k1 x-coordinate", ErrInvalidKey)
+	// Length and prefix are checked above, so ParsePubKey takes the
+	// compressed path only: x < p, then the square root of x^3 + 7.
+	k, err := secp256k1.ParsePubKey(b)
+	if err != nil {
+		return nil, secp256k1Err(err)
 	}
-	rhs := new(big.Int).Exp(x, big.NewInt(3), p)
-	rhs.Add(rhs, big.NewInt(7)).Mod(rhs, p)
-	y := new(big.Int).ModSqrt(rhs, p)
-	if y == nil {
-		return nil, fmt.Errorf("%w: secp256k1 point not on the curve", ErrInvalidKey)
+	return &Secp256k1PublicKey{x: k.X(), y: k.Y()}, nil
+}
+
+func secp256k1Err(err error) error {
+	switch {
+	case errors.Is(err, secp256k1.ErrPubKeyXTooBig), errors.Is(err, secp256k1.ErrPubKeyYTooBig):
+		return fmt.Errorf("%w: non-canonical secp256k1 coordinate (>= p)", ErrInvalidKey)
+	case errors.Is(err, secp256k1.ErrPubKeyNotOnCurve):
+		return fmt.Errorf("%w: secp256k1 point not on the curve", ErrInvalidKey)
 	}
-	if y.Bit(0) != uint(b[0]&1) {
-		y.Sub(p, y)
-	}
-	return &Secp256k1PublicKey{x: x, y: y}, nil
+	return fmt.Errorf("%w: secp256k1: %v", ErrInvalidKey, err)
 }
 
 // newSecp256k1PublicKey checks that (x, y) is on the curve.
 func newSecp256k1PublicKey(x, y *big.Int) (*Secp256k1PublicKey, error) {
-	p := pSecp256k1
-	if x == nil || y == nil || x.Sign() < 0 || y.Sign() < 0 || x.Cmp(p) >= 0 || y.Cmp(p) >= 0 {
+	if x == nil || y == nil || x.Sign() < 0 || y.Sign() < 0 || x.BitLen() > 256 || y.BitLen() > 256 {
 		return nil, fmt.Errorf("%w: secp256k1 coordinates out of range", ErrInvalidKey)
 	}
-	lhs := new(big.Int).Mul(y, y)
-	lhs.Mod(lhs, p)
-	rhs := new(big.Int).Exp(x, big.NewInt(3), p)
-	rhs.Add(rhs, big.NewInt(7)).Mod(rhs, p)
-	if lhs.Cmp(rhs) != 0 {
-		return nil, fmt.Errorf("%w: secp256k1 point not on the curve", ErrInvalidKey)
+	var b [65]byte
+	b[0] = secp256k1.PubKeyFormatUncompressed
+	x.FillBytes(b[1:33])
+	y.FillBytes(b[33:])
+	k, err := secp256k1.ParsePubKey(b[:])
+	if err != nil {
+		return nil, secp256k1Err(err)
 	}
-	return &Secp256k1PublicKey{x: new(big.Int).Set(x), y: new(big.Int).Set(y)}, nil
+	return &Secp256k1PublicKey{x: k.X(), y: k.Y()}, nil
 }
 
 // X returns a copy of the x-coordinate.

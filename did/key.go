@@ -6,7 +6,6 @@ import (
 	"crypto/ecdh"
 	"crypto/ed25519"
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 )
@@ -159,20 +158,11 @@ func (k *KeyResolver) addMethod(doc *Document, codec uint64, mb string, pub cryp
 // ed25519ToX25519 maps an Ed25519 public key to its X25519 counterpart,
 // u = (1 + y) / (1 - y) mod p (RFC 7748 §4.1).
 func ed25519ToX25519(pub ed25519.PublicKey) (*ecdh.PublicKey, error) {
-	yb := slices.Clone([]byte(pub))
-	yb[31] &= 0x7f
-	y := leInt(yb)
-	p := p25519
-	num := new(big.Int).Add(big.NewInt(1), y)
-	den := new(big.Int).Sub(big.NewInt(1), y)
-	den.Mod(den, p)
-	if den.ModInverse(den, p) == nil {
-		return nil, fmt.Errorf("%w: Ed25519 key has no X25519 counterpart", ErrInvalidKey)
+	pt, err := edwardsPoint(pub)
+	if err != nil {
+		return nil, err
 	}
-	u := num.Mul(num, den)
-	u.Mod(u, p)
-	b := u.FillBytes(make([]byte, 32))
-	slices.Reverse(b)
+	b := pt.BytesMontgomery()
 	k, err := parseX25519(b)
 	if err != nil {
 		return nil, err
