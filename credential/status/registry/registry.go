@@ -27,9 +27,17 @@ import (
 // Every change (a [Registry.Revoke] call) is one store transaction that
 // appends the ids, advances the sequence number and stores the newly signed
 // root; it is durable when the call returns. A Registry is safe for
-// concurrent use: changes are serialized, reads run in parallel. Open one
-// Registry per store; a second one writing to the same store is detected
-// ([ErrCorrupt]) rather than allowed to fork the tree.
+// concurrent use: changes are serialized, reads run in parallel and are
+// served from memory.
+//
+// Several Registries may share one store: on a [PostgresStore], one per
+// instance of the agency's issuer. Exactly one writes at a time (see
+// [PostgresStore]; the others get [ErrNotWriter] from changes); the others
+// catch up with [Registry.Sync]. A change first brings the registry up to
+// date, and its write transaction checks that the store still holds the
+// count and sequence it was computed from (else [ErrCorrupt], and nothing
+// is written), so the revoked ids stay one gap-free sequence and signed
+// root sequences never go back, across failovers too.
 //
 // # Storage layout, version 1
 //
@@ -53,6 +61,7 @@ type Registry struct {
 	ids    []uint64 // revoked ids in leaf order
 	claims status.RootClaims
 	jws    string
+	epoch  int64 // the writer epoch of a writerStore at the last sync; 0: none
 }
 
 // Config configures [Open].
@@ -121,16 +130,17 @@ func Open(store Store, cfg Config) (*Registry, error) {
 		return nil, fmt.Errorf("%w: StatusListBits %d", status.ErrConfig, cfg.StatusListBits)
 	}
 	r := &Registry{store: store, cfg: cfg}
-	var fresh bool
-	err := store.View(func(tx Tx) error {
-		fresh = tx.Get(bucketMeta, []byte("version")) == nil
-		return nil
-	})
+	fresh, err := r.fresh()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStore, err)
+		return nil, err
 	}
 	if fresh {
-		if err := r.create(); err != nil {
+		if err := r.create(); errors.Is(err, ErrNotWriter) {
+			// Another instance is the writer: it creates the registry.
+			if err := r.awaitCreated(err); err != nil {
+				return nil, err
+			}
+		} else if err != nil {
 			return nil, err
 		}
 	}
@@ -163,6 +173,37 @@ func checkSigner(s crypto.Signer) error {
 	return fmt.Errorf("%w: %T", status.ErrUnsupportedKey, s.Public())
 }
 
+// now is the time a root is signed at, in whole seconds as the signed root
+// and the store keep it, so that the claims a change returns are the ones
+// the store and every synced registry hold.
+func (r *Registry) now() time.Time { return time.Unix(r.cfg.Now().Unix(), 0).UTC() }
+
+// fresh reports whether the store holds no registry yet.
+func (r *Registry) fresh() (bool, error) {
+	var fresh bool
+	err := r.store.View(func(tx Tx) error {
+		fresh = tx.Get(bucketMeta, []byte("version")) == nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", ErrStore, err)
+	}
+	return fresh, nil
+}
+
+// awaitCreated waits up to 10 seconds for the writer instance to create
+// the registry; notWriter is the error if it does not.
+func (r *Registry) awaitCreated(notWriter error) error {
+	for range 200 {
+		time.Sleep(50 * time.Millisecond)
+		fresh, err := r.fresh()
+		if err != nil || !fresh {
+			return err
+		}
+	}
+	return fmt.Errorf("%w; the writer did not create the registry within 10s", notWriter)
+}
+
 func (r *Registry) create() error {
 	depth := r.cfg.Depth
 	if depth == 0 {
@@ -172,7 +213,7 @@ func (r *Registry) create() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", status.ErrConfig, err)
 	}
-	claims := status.RootClaims{Issuer: r.cfg.Issuer, Root: t.Root(), Depth: depth, IssuedAt: r.cfg.Now()}
+	claims := status.RootClaims{Issuer: r.cfg.Issuer, Root: t.Root(), Depth: depth, IssuedAt: r.now()}
 	jws, err := status.SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
 	if err != nil {
 		return err
@@ -190,7 +231,7 @@ func (r *Registry) create() error {
 		return putRoot(tx, &claims, jws)
 	})
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrStore, err)
+		return storeErr(err)
 	}
 	return nil
 }
@@ -210,56 +251,234 @@ func putRoot(tx Tx, c *status.RootClaims, jws string) error {
 
 func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
+// maxJWS bounds the stored signed root read back from the store.
+const maxJWS = 16 << 10
+
+// storedMeta is the "meta" bucket of a store.
+type storedMeta struct {
+	depth           int
+	count, seq, iat uint64
+	root            fr.Element
+	jws             string
+}
+
+// readMeta reads and checks the meta bucket.
+func readMeta(tx Tx) (*storedMeta, error) {
+	v := tx.Get(bucketMeta, []byte("version"))
+	if len(v) != 1 || v[0] != registryVersion {
+		return nil, fmt.Errorf("%w: unsupported store version", ErrCorrupt)
+	}
+	d := tx.Get(bucketMeta, []byte("depth"))
+	c, s, ia, rt := tx.Get(bucketMeta, []byte("count")), tx.Get(bucketMeta, []byte("seq")), tx.Get(bucketMeta, []byte("iat")), tx.Get(bucketMeta, []byte("root"))
+	jws := tx.Get(bucketMeta, []byte("jws"))
+	if len(d) != 1 || len(c) != 8 || len(s) != 8 || len(ia) != 8 || len(rt) != 32 || len(jws) > maxJWS {
+		return nil, fmt.Errorf("%w: malformed meta", ErrCorrupt)
+	}
+	m := &storedMeta{depth: int(d[0]), count: binary.BigEndian.Uint64(c), seq: binary.BigEndian.Uint64(s), iat: binary.BigEndian.Uint64(ia), jws: string(jws)}
+	if m.depth < 1 || m.depth > 64 || (m.depth < 64 && m.count >= uint64(1)<<uint(m.depth)) {
+		return nil, fmt.Errorf("%w: depth %d with %d revoked ids", ErrCorrupt, m.depth, m.count)
+	}
+	if err := m.root.SetBytesCanonical(rt); err != nil {
+		return nil, fmt.Errorf("%w: stored root not canonical", ErrCorrupt)
+	}
+	return m, nil
+}
+
+// readRevoked reads the revoked ids at leaf indexes from+1 to count, which
+// must be exactly there; memory grows with what the store holds, never
+// with what meta claims.
+func readRevoked(tx Tx, from, count uint64) ([]uint64, error) {
+	if count < from {
+		return nil, fmt.Errorf("%w: %d revoked ids, expected at least %d", ErrCorrupt, count, from)
+	}
+	ids := make([]uint64, 0, min(count-from, 1<<20))
+	err := tx.ForEach(bucketRevoked, be64(from+1), func(k, v []byte) error {
+		if uint64(len(ids)) == count-from {
+			return fmt.Errorf("%w: more revoked ids than meta's count %d", ErrCorrupt, count)
+		}
+		if len(k) != 8 || len(v) != 8 || binary.BigEndian.Uint64(k) != from+uint64(len(ids))+1 {
+			return fmt.Errorf("%w: revoked ids not contiguous", ErrCorrupt)
+		}
+		ids = append(ids, binary.BigEndian.Uint64(v))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(ids)) != count-from {
+		return nil, fmt.Errorf("%w: %d revoked ids, meta says %d", ErrCorrupt, from+uint64(len(ids)), count)
+	}
+	return ids, nil
+}
+
+// viewErr wraps an error from a read transaction.
+func viewErr(err error) error {
+	if errors.Is(err, ErrCorrupt) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrStore, err)
+}
+
 // load rebuilds the in-memory state from the store and checks it.
 func (r *Registry) load() error {
 	var (
-		depth      int
-		count, seq uint64
-		iat        uint64
-		root       fr.Element
-		jws        string
-		ids        []uint64
+		m   *storedMeta
+		ids []uint64
 	)
 	err := r.store.View(func(tx Tx) error {
-		v := tx.Get(bucketMeta, []byte("version"))
-		if len(v) != 1 || v[0] != registryVersion {
-			return fmt.Errorf("%w: unsupported store version", ErrCorrupt)
-		}
-		d := tx.Get(bucketMeta, []byte("depth"))
-		c, s, ia, rt := tx.Get(bucketMeta, []byte("count")), tx.Get(bucketMeta, []byte("seq")), tx.Get(bucketMeta, []byte("iat")), tx.Get(bucketMeta, []byte("root"))
-		if len(d) != 1 || len(c) != 8 || len(s) != 8 || len(ia) != 8 || len(rt) != 32 {
-			return fmt.Errorf("%w: malformed meta", ErrCorrupt)
-		}
-		depth, count, seq, iat = int(d[0]), binary.BigEndian.Uint64(c), binary.BigEndian.Uint64(s), binary.BigEndian.Uint64(ia)
-		if err := root.SetBytesCanonical(rt); err != nil {
-			return fmt.Errorf("%w: stored root not canonical", ErrCorrupt)
-		}
-		jws = string(tx.Get(bucketMeta, []byte("jws")))
-		ids = make([]uint64, 0, count)
-		return tx.ForEach(bucketRevoked, func(k, v []byte) error {
-			if len(k) != 8 || len(v) != 8 || binary.BigEndian.Uint64(k) != uint64(len(ids))+1 {
-				return fmt.Errorf("%w: revoked ids not contiguous", ErrCorrupt)
-			}
-			ids = append(ids, binary.BigEndian.Uint64(v))
-			return nil
-		})
-	})
-	if err != nil {
-		if errors.Is(err, ErrCorrupt) {
+		var err error
+		if m, err = readMeta(tx); err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: %w", ErrStore, err)
-	}
-	if uint64(len(ids)) != count {
-		return fmt.Errorf("%w: %d revoked ids, meta says %d", ErrCorrupt, len(ids), count)
+		ids, err = readRevoked(tx, 0, m.count)
+		return err
+	})
+	if err != nil {
+		return viewErr(err)
 	}
 	// Snapshot.Tree rebuilds the tree and checks it has the stored root.
-	t, err := (&status.Snapshot{Depth: depth, Sequence: seq, Root: root, IDs: ids}).Tree()
+	t, err := (&status.Snapshot{Depth: m.depth, Sequence: m.seq, Root: m.root, IDs: ids}).Tree()
 	if err != nil {
 		return fmt.Errorf("%w: revoked ids do not reproduce the stored tree: %w", ErrCorrupt, err)
 	}
-	r.tree, r.ids, r.jws = t, ids, jws
-	r.claims = status.RootClaims{Issuer: r.cfg.Issuer, Root: root, Depth: depth, Count: count, Sequence: seq, IssuedAt: time.Unix(int64(iat), 0).UTC()}
+	r.tree, r.ids = t, ids
+	r.setMeta(m)
+	return nil
+}
+
+func (r *Registry) setMeta(m *storedMeta) {
+	r.jws = m.jws
+	r.claims = status.RootClaims{Issuer: r.cfg.Issuer, Root: m.root, Depth: m.depth, Count: m.count, Sequence: m.seq, IssuedAt: time.Unix(int64(m.iat), 0).UTC()}
+}
+
+// update is what the store holds beyond the first n revoked ids.
+type update struct {
+	n    uint64 // ids the registry had
+	meta *storedMeta
+	ids  []uint64 // ids n+1 ... meta.count
+}
+
+// fetch reads what the store holds beyond the first n ids and sequence
+// seq, in one read transaction. A store behind that (restored from an old
+// backup, or another registry's) is [ErrCorrupt]: its roots would go back.
+func (r *Registry) fetch(n, seq uint64) (*update, error) {
+	u := &update{n: n}
+	err := r.store.View(func(tx Tx) error {
+		var err error
+		if u.meta, err = readMeta(tx); err != nil {
+			return err
+		}
+		if u.meta.count < n || u.meta.seq < seq {
+			return fmt.Errorf("%w: the store went back (count %d, sequence %d; this registry has %d, %d)", ErrCorrupt, u.meta.count, u.meta.seq, n, seq)
+		}
+		u.ids, err = readRevoked(tx, n, u.meta.count)
+		return err
+	})
+	if err != nil {
+		return nil, viewErr(err)
+	}
+	return u, nil
+}
+
+// applyLocked adds a fetched update to the in-memory state, which changes
+// only if the new ids reproduce the stored root.
+func (r *Registry) applyLocked(u *update) error {
+	if uint64(len(r.ids)) != u.n {
+		return errors.New("status: internal error: update applied to another state")
+	}
+	if u.meta.depth != r.tree.Depth() {
+		return fmt.Errorf("%w: stored depth %d, tree depth %d", ErrCorrupt, u.meta.depth, r.tree.Depth())
+	}
+	for _, id := range u.ids {
+		if err := checkID(id); err != nil {
+			r.reloadAfterFailure()
+			return fmt.Errorf("%w: stored id: %w", ErrCorrupt, err)
+		}
+		if err := r.tree.Insert(u64(id)); err != nil {
+			r.reloadAfterFailure()
+			return fmt.Errorf("%w: stored id %d: %w", ErrCorrupt, id, err)
+		}
+	}
+	if root := r.tree.Root(); root != u.meta.root {
+		if len(u.ids) > 0 {
+			r.reloadAfterFailure()
+		}
+		return fmt.Errorf("%w: revoked ids do not reproduce the stored root", ErrCorrupt)
+	}
+	r.ids = append(r.ids, u.ids...)
+	r.setMeta(u.meta)
+	return nil
+}
+
+// Sync brings the registry up to date with its store: the ids, root and
+// signed root another [Registry] on the same store (the writer instance, on
+// a [PostgresStore]) committed since this one last read or wrote. The
+// in-memory state changes atomically and only to a state whose ids
+// reproduce its root. A registry that only reads (a [PostgresStore]
+// instance that is not the writer) calls it periodically, for instance
+// every few seconds; a change made on this instance syncs first by itself.
+func (r *Registry) Sync() error {
+	for {
+		r.mu.RLock()
+		n, seq := uint64(len(r.ids)), r.claims.Sequence
+		r.mu.RUnlock()
+		u, err := r.fetch(n, seq)
+		if err != nil {
+			return err
+		}
+		r.mu.Lock()
+		if uint64(len(r.ids)) != n || r.claims.Sequence != seq {
+			r.mu.Unlock() // a change or another Sync got there first
+			continue
+		}
+		err = r.applyLocked(u)
+		r.mu.Unlock()
+		return err
+	}
+}
+
+// writerStore is a [Store] with an elected writer ([PostgresStore]).
+type writerStore interface {
+	// claim takes the writer lock if no instance holds it and returns the
+	// epoch of this instance's tenure, or ErrNotWriter.
+	claim() (int64, error)
+}
+
+// prepareWriteLocked makes sure this instance may write and its state is
+// the store's, before a change computes a new root from it.
+func (r *Registry) prepareWriteLocked() error {
+	if ws, ok := r.store.(writerStore); ok {
+		epoch, err := ws.claim()
+		if err != nil {
+			return err
+		}
+		if epoch == r.epoch {
+			return nil // the writer since its last sync: nobody else wrote
+		}
+		if err := r.syncLocked(); err != nil {
+			return err
+		}
+		r.epoch = epoch
+		return nil
+	}
+	return r.syncLocked()
+}
+
+func (r *Registry) syncLocked() error {
+	u, err := r.fetch(uint64(len(r.ids)), r.claims.Sequence)
+	if err != nil {
+		return err
+	}
+	return r.applyLocked(u)
+}
+
+// fence is the check every change makes inside its write transaction: the
+// store holds exactly the state the change was computed from.
+func (r *Registry) fence(tx Tx) error {
+	c, s := tx.Get(bucketMeta, []byte("count")), tx.Get(bucketMeta, []byte("seq"))
+	if len(c) != 8 || len(s) != 8 || binary.BigEndian.Uint64(c) != uint64(len(r.ids)) || binary.BigEndian.Uint64(s) != r.claims.Sequence {
+		return fmt.Errorf("%w: store changed behind the registry (another writer on the same store?)", ErrCorrupt)
+	}
 	return nil
 }
 
@@ -275,6 +494,9 @@ func (r *Registry) Revoke(ids ...uint64) (*status.RootClaims, error) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.prepareWriteLocked(); err != nil {
+		return nil, err
+	}
 	seen := make(map[uint64]struct{}, len(ids))
 	for _, id := range ids {
 		if err := checkID(id); err != nil {
@@ -299,15 +521,13 @@ func (r *Registry) Revoke(ids ...uint64) (*status.RootClaims, error) {
 	}
 	claims := status.RootClaims{
 		Issuer: r.cfg.Issuer, Root: r.tree.Root(), Depth: r.tree.Depth(),
-		Count: uint64(len(r.ids) + len(ids)), Sequence: r.claims.Sequence + 1, IssuedAt: r.cfg.Now(),
+		Count: uint64(len(r.ids) + len(ids)), Sequence: r.claims.Sequence + 1, IssuedAt: r.now(),
 	}
 	jws, err := status.SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
 	if err == nil {
 		err = r.store.Update(func(tx Tx) error {
-			// One Registry per store: refuse to write over changes made
-			// behind this one's back.
-			if c := tx.Get(bucketMeta, []byte("count")); len(c) != 8 || binary.BigEndian.Uint64(c) != uint64(len(r.ids)) {
-				return fmt.Errorf("%w: store changed behind the registry (another Registry on the same store?)", ErrCorrupt)
+			if err := r.fence(tx); err != nil {
+				return err
 			}
 			for i, id := range ids {
 				if err := tx.Put(bucketRevoked, be64(uint64(len(r.ids)+i+1)), be64(id)); err != nil {
@@ -385,17 +605,45 @@ func (r *Registry) SignedRoot() string {
 func (r *Registry) RefreshRoot() (string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.prepareWriteLocked(); err != nil {
+		return "", err
+	}
 	claims := r.claims
-	claims.IssuedAt = r.cfg.Now()
+	claims.IssuedAt = r.now()
 	jws, err := status.SignRoot(&claims, r.cfg.Signer, r.cfg.KeyID)
 	if err != nil {
 		return "", err
 	}
-	if err := r.store.Update(func(tx Tx) error { return putRoot(tx, &claims, jws) }); err != nil {
-		return "", fmt.Errorf("%w: %w", ErrStore, err)
+	err = r.store.Update(func(tx Tx) error {
+		if err := r.fence(tx); err != nil {
+			return err
+		}
+		return putRoot(tx, &claims, jws)
+	})
+	if err != nil {
+		return "", storeErr(err)
 	}
 	r.claims, r.jws = claims, jws
 	return jws, nil
+}
+
+// RevokedSince returns the revoked ids after the first n, in insertion
+// order (the revocation tree's leaf order: the id at leaf index n+1
+// first), at most max of them (max <= 0: all), and the claims of the
+// current root, whose Count is the number of ids revoked in all. It reads
+// memory only: the cost is the copy. A log feeding on the registry calls it
+// with the count it has so far.
+func (r *Registry) RevokedSince(n uint64, max int) ([]uint64, status.RootClaims) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if n >= uint64(len(r.ids)) {
+		return nil, r.claims
+	}
+	ids := r.ids[n:]
+	if max > 0 && len(ids) > max {
+		ids = ids[:max]
+	}
+	return append([]uint64(nil), ids...), r.claims
 }
 
 // Snapshot returns the holder snapshot of the current tree.
@@ -448,7 +696,7 @@ var (
 // storeErr wraps an error from a store transaction with ErrStore unless it
 // is one of this package's own or [status.ErrOutOfRange].
 func storeErr(err error) error {
-	for _, own := range []error{errDrawExhausted, errRandom, ErrCorrupt, status.ErrOutOfRange} {
+	for _, own := range []error{errDrawExhausted, errRandom, ErrCorrupt, ErrNotWriter, status.ErrOutOfRange} {
 		if errors.Is(err, own) {
 			return err
 		}
@@ -542,10 +790,10 @@ func (r *Registry) SetStatus(name string, index uint64, value bool) error {
 		}
 		return tx.Put(bucketLists, []byte(name), bits)
 	})
-	if err != nil && !errors.Is(err, ErrCorrupt) {
-		return fmt.Errorf("%w: %w", ErrStore, err)
+	if err != nil {
+		return storeErr(err)
 	}
-	return err
+	return nil
 }
 
 // StatusBits returns a copy of the bitstring of status list name (all

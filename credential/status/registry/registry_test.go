@@ -200,15 +200,94 @@ func TestRegistryTwoOnOneStore(t *testing.T) {
 	if _, err := a.Revoke(1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Revoke(2); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("second registry wrote over the first: %v", err)
-	}
-	// b reloaded from the store and now continues from a's state.
-	if !b.IsRevoked(1) {
-		t.Fatal("second registry did not reload")
-	}
-	if _, err := b.Revoke(2); err != nil {
+	// b catches up before it changes anything: no fork.
+	c, err := b.Revoke(2)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if !b.IsRevoked(1) || c.Count != 2 || c.Sequence != 2 {
+		t.Fatalf("second registry did not catch up: %+v", c)
+	}
+	// a serves its last state until it syncs.
+	if a.IsRevoked(2) {
+		t.Fatal("a changed without Sync")
+	}
+	if err := a.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Root() != b.Root() || a.SignedRoot() != b.SignedRoot() || !a.IsRevoked(2) {
+		t.Fatal("a after Sync differs from b")
+	}
+	// A refreshed root reaches the other registry too.
+	jws, err := a.RefreshRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if b.SignedRoot() != jws {
+		t.Fatal("b did not pick up the refreshed root")
+	}
+}
+
+// TestRegistryTwoWritersRace revokes from two registries on one store at
+// once (run under -race): the store's fence lets a stale one fail
+// (ErrCorrupt) but never fork, and every acknowledged id stays.
+func TestRegistryTwoWritersRace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "reg.db")
+	st, err := OpenBoltStore(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs := make([]*Registry, 2)
+	for i := range regs {
+		if regs[i], err = Open(st, testConfig()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		mu    sync.Mutex
+		acked []uint64
+		seqs  = map[uint64]bool{}
+		wg    sync.WaitGroup
+	)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := regs[w%2]
+			for i := range 25 {
+				id := uint64(w*1000 + i + 1)
+				c, err := r.Revoke(id)
+				if errors.Is(err, ErrCorrupt) {
+					continue // lost the race: nothing written
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, id)
+				if seqs[c.Sequence] {
+					t.Errorf("sequence %d acknowledged twice", c.Sequence)
+				}
+				seqs[c.Sequence] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	st.Close()
+	r, st2 := openTestRegistry(t, path, testConfig())
+	defer st2.Close()
+	for _, id := range acked {
+		if !r.IsRevoked(id) {
+			t.Fatalf("acknowledged id %d lost", id)
+		}
+	}
+	if c := r.Root(); c.Count != uint64(len(acked)) || c.Sequence != c.Count {
+		t.Fatalf("claims %+v after %d acknowledged revocations", c, len(acked))
 	}
 }
 
@@ -278,16 +357,27 @@ func TestRegistryConcurrentRevoke(t *testing.T) {
 	}
 }
 
-const crashEnv = "ZKCRED_STATUS_CRASH_DB"
+const (
+	crashEnv   = "ZKCRED_STATUS_CRASH_DB" // the bbolt file of the child
+	crashPGEnv = "ZKCRED_STATUS_CRASH_PG" // the PostgreSQL DSN of the child
+)
 
-// TestRegistryCrashChild is the child of TestRegistryCrashSafety: it
-// revokes ids in a loop and prints each one after Revoke returns.
+// TestRegistryCrashChild is the child of the crash tests: it revokes ids
+// in a loop and prints each one after Revoke returns.
 func TestRegistryCrashChild(t *testing.T) {
-	path := os.Getenv(crashEnv)
-	if path == "" {
-		t.Skip("child process of TestRegistryCrashSafety")
+	path, dsn := os.Getenv(crashEnv), os.Getenv(crashPGEnv)
+	if path == "" && dsn == "" {
+		t.Skip("child process of TestRegistryCrashSafety and TestPostgresCrashSafety")
 	}
-	st, err := OpenBoltStore(path)
+	var (
+		st  Store
+		err error
+	)
+	if dsn != "" {
+		st, err = OpenPostgresStore(context.Background(), dsn)
+	} else {
+		st, err = OpenBoltStore(path)
+	}
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)
@@ -298,9 +388,14 @@ func TestRegistryCrashChild(t *testing.T) {
 		os.Exit(2)
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		id := 1 + rng.Uint64N(1<<62)
-		if _, err := r.Revoke(id); err != nil {
+		if _, err := r.Revoke(id); errors.Is(err, ErrNotWriter) && time.Now().Before(deadline) {
+			// The previous writer's session is still ending.
+			time.Sleep(10 * time.Millisecond)
+			continue
+		} else if err != nil {
 			fmt.Println("error", err)
 			os.Exit(2)
 		}
@@ -309,9 +404,96 @@ func TestRegistryCrashChild(t *testing.T) {
 	}
 }
 
+// runCrashChild runs TestRegistryCrashChild with env, reads at least want
+// acknowledgements, kills it with SIGKILL at a random point of its next
+// revocation and returns every id it acknowledged, in order.
+func runCrashChild(t *testing.T, env string, want int) []uint64 {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRegistryCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var acked []uint64
+	sc := bufio.NewScanner(out)
+	for len(acked) < want && sc.Scan() {
+		line := sc.Text()
+		if id, ok := strings.CutPrefix(line, "ack "); ok {
+			v, err := strconv.ParseUint(id, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			acked = append(acked, v)
+		} else if strings.HasPrefix(line, "error") {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("child: %s", line)
+		}
+	}
+	n := len(acked)
+	// The child is in the middle of its next Revoke (or about to be).
+	time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+	// os.Kill is SIGKILL on Unix: no handler, no cleanup.
+	if err := cmd.Process.Signal(os.Kill); err != nil {
+		t.Fatal(err)
+	}
+	// Acks printed before the kill landed count too.
+	for sc.Scan() {
+		if id, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
+			v, _ := strconv.ParseUint(id, 10, 64)
+			acked = append(acked, v)
+		}
+	}
+	_ = cmd.Wait()
+	if n < want {
+		t.Fatalf("child stopped after %d acks", n)
+	}
+	return acked
+}
+
+// checkCrashState checks r after rounds killed writers: it holds every
+// acknowledged id in acknowledgement order, with at most one
+// unacknowledged id (committed just before the kill) per round; its ids
+// reproduce its root; the stored signed root is the state's.
+func checkCrashState(t *testing.T, r *Registry, acked []uint64, rounds int) {
+	t.Helper()
+	stored, c := r.RevokedSince(0, 0)
+	if uint64(len(stored)) != c.Count || len(stored) > len(acked)+rounds {
+		t.Fatalf("%d ids stored, count %d, %d acknowledged in %d rounds", len(stored), c.Count, len(acked), rounds)
+	}
+	i := 0
+	for _, id := range stored {
+		if i < len(acked) && id == acked[i] {
+			i++
+		}
+	}
+	if i != len(acked) {
+		t.Fatalf("acknowledged id %d (#%d) lost or out of order", acked[i], i)
+	}
+	ht, err := r.Snapshot().Tree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ht.Root(); got != c.Root {
+		t.Fatal("rebuilt tree root differs from the registry's")
+	}
+	// The stored signed root was committed with the ids it covers.
+	sr, err := status.VerifySignedRoot(context.Background(), testResolver(t), r.SignedRoot(), status.VerifyRootOptions{Issuer: testIssuer})
+	if err != nil {
+		t.Fatalf("stored signed root: %v", err)
+	}
+	if *sr != c {
+		t.Fatalf("signed root %+v, state %+v", sr, c)
+	}
+}
+
 // TestRegistryCrashSafety kills a revoking child process with SIGKILL at
 // random points, then reopens the store: it must open (the ids reproduce the
-// stored root) and hold every acknowledged id.
+// stored root) and hold every acknowledged id, in order.
 func TestRegistryCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -319,69 +501,14 @@ func TestRegistryCrashSafety(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "crash.db")
 	var acked []uint64
 	for round := range 3 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestRegistryCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashEnv+"="+path)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(out)
-		want := 20 + 15*round
-		n := 0
-		for n < want && sc.Scan() {
-			line := sc.Text()
-			if id, ok := strings.CutPrefix(line, "ack "); ok {
-				v, err := strconv.ParseUint(id, 10, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				acked = append(acked, v)
-				n++
-			} else if strings.HasPrefix(line, "error") {
-				t.Fatalf("child: %s", line)
-			}
-		}
-		// The child is in the middle of its next Revoke (or about to be).
-		time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
-		// os.Kill is SIGKILL on Unix: no handler, no cleanup.
-		if err := cmd.Process.Signal(os.Kill); err != nil {
-			t.Fatal(err)
-		}
-		// Acks printed before the kill landed count too.
-		for sc.Scan() {
-			if id, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
-				v, _ := strconv.ParseUint(id, 10, 64)
-				acked = append(acked, v)
-			}
-		}
-		_ = cmd.Wait()
-		if n < want {
-			t.Fatalf("round %d: child stopped after %d acks", round, n)
-		}
-
+		acked = append(acked, runCrashChild(t, crashEnv+"="+path, 20+15*round)...)
 		r, st := openTestRegistry(t, path, testConfig())
-		for _, id := range acked {
-			if !r.IsRevoked(id) {
-				t.Fatalf("round %d: acknowledged id %d lost", round, id)
-			}
-		}
-		c := r.Root()
-		if c.Count < uint64(len(acked)) || c.Sequence != c.Count {
-			t.Fatalf("round %d: claims %+v after %d acks", round, c, len(acked))
-		}
-		// The stored signed root was committed with the ids it covers.
-		sr, err := status.VerifySignedRoot(context.Background(), testResolver(t), r.SignedRoot(), status.VerifyRootOptions{Issuer: testIssuer})
-		if err != nil {
-			t.Fatalf("round %d: stored signed root: %v", round, err)
-		}
-		if *sr != c {
-			t.Fatalf("round %d: signed root %+v, state %+v", round, sr, c)
+		checkCrashState(t, r, acked, round+1)
+		if c := r.Root(); c.Sequence != c.Count {
+			t.Fatalf("round %d: claims %+v", round, c)
 		}
 		st.Close()
-		t.Logf("round %d: %d acknowledged, %d in store", round, len(acked), c.Count)
+		t.Logf("round %d: %d acknowledged, %d in store", round, len(acked), r.Root().Count)
 	}
 }
 

@@ -9,9 +9,11 @@ import (
 )
 
 // Store is the transactional key-value store a [Registry] keeps its state
-// in. Update must be atomic and durable: when it returns nil, every Put of
-// the transaction survives a crash of the process; when fn or the commit
-// fails, none does. Transactions may run concurrently with View.
+// in: [BoltStore] (one process) or [PostgresStore] (several instances, one
+// writer at a time). Update must be atomic and durable: when it returns
+// nil, every Put of the transaction survives a crash of the process; when
+// fn or the commit fails, none does. View must see one consistent snapshot
+// of committed state. Transactions may run concurrently with View.
 type Store interface {
 	View(fn func(Tx) error) error
 	Update(fn func(Tx) error) error
@@ -19,12 +21,15 @@ type Store interface {
 
 // Tx is a transaction of a [Store]. Slices returned by Get and passed to
 // ForEach are valid only during the transaction. A missing bucket reads as
-// empty.
+// empty. A store that can fail mid-transaction (a network database) returns
+// nil from Get after a failure and then fails the whole transaction with
+// that error, whatever fn returns.
 type Tx interface {
 	Get(bucket, key []byte) []byte
 	Put(bucket, key, value []byte) error
-	// ForEach calls fn for each key of bucket in byte order.
-	ForEach(bucket []byte, fn func(k, v []byte) error) error
+	// ForEach calls fn for each key of bucket at or after from (nil: every
+	// key) in byte order. fn must not call the Tx.
+	ForEach(bucket, from []byte, fn func(k, v []byte) error) error
 }
 
 // BoltStore is a [Store] in one bbolt file: pure Go, copy-on-write B+tree,
@@ -80,10 +85,16 @@ func (t boltTx) Put(bucket, key, value []byte) error {
 	return b.Put(key, value)
 }
 
-func (t boltTx) ForEach(bucket []byte, fn func(k, v []byte) error) error {
+func (t boltTx) ForEach(bucket, from []byte, fn func(k, v []byte) error) error {
 	b := t.tx.Bucket(bucket)
 	if b == nil {
 		return nil
 	}
-	return b.ForEach(fn)
+	c := b.Cursor()
+	for k, v := c.Seek(from); k != nil; k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
