@@ -1,8 +1,17 @@
 package tlog
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
 
+	sumtlog "golang.org/x/mod/sumdb/tlog"
+
+	"github.com/zkcred/zkcred/credential/status/tlog/internal/wire"
 	"github.com/zkcred/zkcred/did/fetch"
 )
 
@@ -24,27 +33,65 @@ type TileCache interface {
 // Client reads a log published in the tlog-tiles layout under a base URL,
 // for a wallet or a verifier: it verifies checkpoints with a [Policy],
 // downloads only tiles it lacks and verifies each tile and entry bundle
-// against the checkpoint before using it. It is safe for concurrent use.
+// against the checkpoint before using or caching it. It is safe for
+// concurrent use.
 type Client struct {
-	base   string
-	get    Getter
-	policy *Policy
-	cache  TileCache
+	base       string
+	get        Getter
+	policy     *Policy
+	cache      TileCache
+	downloaded atomic.Int64
 }
 
-// NewClient returns a client for the log under baseURL (the directory
-// holding "checkpoint" and "tile/"), fetching through g and verifying
-// with p. A nil cache keeps verified tiles in memory for the client's
-// life. Errors wrap [fetch.ErrInvalidURL].
+// NewClient returns a client for the log under baseURL (the http(s) URL
+// of the directory holding "checkpoint" and "tile/"), fetching through g
+// and verifying with p. A nil cache keeps verified tiles in memory for
+// the client's life (at 10^7 revocations, 80 MB of entry bundles and
+// 1.3 MB of hash tiles above level 0). Errors wrap [fetch.ErrInvalidURL].
 func NewClient(baseURL string, g Getter, p *Policy, cache TileCache) (*Client, error) {
-	return nil, errNotImplemented
+	if err := fetch.CheckURL(baseURL, true); err != nil {
+		return nil, err
+	}
+	if strings.ContainsAny(baseURL, "?#") {
+		return nil, fmt.Errorf("%w: a log's base URL has no query or fragment", fetch.ErrInvalidURL)
+	}
+	if g == nil || p == nil {
+		return nil, fmt.Errorf("%w: NewClient needs a Getter and a Policy", ErrWriter)
+	}
+	if cache == nil {
+		cache = newMemCache()
+	}
+	return &Client{base: strings.TrimSuffix(baseURL, "/") + "/", get: g, policy: p, cache: cache}, nil
+}
+
+// fetchFile gets base+path, at most limit bytes, counting the bytes.
+func (c *Client) fetchFile(ctx context.Context, path string, limit int) ([]byte, error) {
+	resp, err := c.get.Get(ctx, c.base+path, "")
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("%w: %s: %s", ErrNotFound, path, resp.Status)
+	}
+	c.downloaded.Add(int64(len(resp.Body)))
+	if len(resp.Body) > limit {
+		return nil, fmt.Errorf("%w: %s: %d bytes, at most %d expected", ErrMalformedTile, path, len(resp.Body), limit)
+	}
+	return resp.Body, nil
 }
 
 // Latest fetches the log's checkpoint and verifies it with the policy
 // ([Policy.Verify]). Errors wrap [ErrNotFound], a fetch sentinel, or the
 // errors of [Policy.Verify].
 func (c *Client) Latest(ctx context.Context) (*Checkpoint, error) {
-	return nil, errNotImplemented
+	b, err := c.fetchFile(ctx, "checkpoint", MaxCheckpointSize)
+	if errors.Is(err, ErrMalformedTile) {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformedCheckpoint, MaxCheckpointSize)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.policy.Verify(b)
 }
 
 // Update fetches the latest checkpoint, verifies it with the policy and,
@@ -54,30 +101,244 @@ func (c *Client) Latest(ctx context.Context) (*Checkpoint, error) {
 // stored. Errors wrap those of [Client.Latest], [ErrSplitView],
 // [ErrInconsistent] or [ErrMalformedTile].
 func (c *Client) Update(ctx context.Context, stored *Checkpoint) (*Checkpoint, error) {
-	return nil, errNotImplemented
+	next, err := c.Latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if stored == nil {
+		return next, nil
+	}
+	var proof [][32]byte
+	if stored.Size > 0 && stored.Size < next.Size {
+		if proof, err = c.ConsistencyProof(ctx, stored, next); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.policy.CheckUpdate(stored, next, proof); err != nil {
+		return nil, err
+	}
+	return next, nil
 }
 
 // ConsistencyProof computes, from tiles verified against next, the proof
-// that next extends old (for [VerifyConsistency]).
+// that next extends old (for [VerifyConsistency]); nil when old is empty
+// or not smaller. Errors wrap [ErrMalformedTile], [ErrNotFound] or a
+// fetch sentinel.
 func (c *Client) ConsistencyProof(ctx context.Context, old, next *Checkpoint) ([][32]byte, error) {
-	return nil, errNotImplemented
+	if old.Size <= 0 || old.Size >= next.Size {
+		return nil, nil
+	}
+	p, err := sumtlog.ProveTree(next.Size, old.Size, c.hashReader(ctx, next))
+	if err != nil {
+		return nil, tileErr(err)
+	}
+	out := make([][32]byte, len(p))
+	for i := range p {
+		out[i] = [32]byte(p[i])
+	}
+	return out, nil
+}
+
+// tileErr keeps this package's and fetch's sentinels and wraps what
+// x/mod's tile verification reports in ErrMalformedTile.
+func tileErr(err error) error {
+	for _, s := range []error{ErrMalformedTile, ErrNotFound, fetch.ErrFetch, fetch.ErrTooLarge, fetch.ErrForbiddenAddress, fetch.ErrRedirect, fetch.ErrInvalidURL} {
+		if errors.Is(err, s) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %v", ErrMalformedTile, err)
+}
+
+func (c *Client) hashReader(ctx context.Context, cp *Checkpoint) sumtlog.HashReader {
+	return sumtlog.TileHashReader(sumtlog.Tree{N: cp.Size, Hash: sumtlog.Hash(cp.Hash)}, &tileReader{c: c, ctx: ctx})
 }
 
 // Entries returns the entries [from, cp.Size) of the log at checkpoint cp
 // (verified by the caller, for instance by [Client.Update]), each checked
-// against cp's tree. Errors wrap [ErrMalformedTile], [ErrNotFound] or a
-// fetch sentinel.
+// against cp's tree: a full entry bundle by its subtree hash (a stored
+// hash of level 8), the last partial one leaf by leaf. Errors wrap
+// [ErrMalformedTile], [ErrNotFound] or a fetch sentinel.
 func (c *Client) Entries(ctx context.Context, cp *Checkpoint, from int64) ([][]byte, error) {
-	return nil, errNotImplemented
+	if from < 0 || from > cp.Size {
+		return nil, fmt.Errorf("%w: entries from %d of a log of %d", ErrMalformedEntry, from, cp.Size)
+	}
+	if from == cp.Size {
+		return nil, nil
+	}
+	maxEntry := maxEntrySize(cp.Kind)
+	type bundle struct {
+		t       sumtlog.Tile
+		entries [][]byte
+		data    []byte
+		cached  bool
+	}
+	var bundles []bundle
+	var indexes []int64
+	for b := from / wire.TileWidth; b*wire.TileWidth < cp.Size; b++ {
+		start := b * wire.TileWidth
+		t := sumtlog.Tile{H: wire.TileHeight, L: -1, N: b, W: int(min(wire.TileWidth, cp.Size-start))}
+		path := wire.TilePath(t)
+		data, cached := c.cache.Get(path)
+		if !cached {
+			var err error
+			if data, err = c.fetchFile(ctx, path, t.W*(2+maxEntry)); err != nil {
+				return nil, err
+			}
+		}
+		es, err := wire.ReadBundle(data, t.W, maxEntry)
+		if err != nil {
+			return nil, fmt.Errorf("%w: entry bundle %s", ErrMalformedTile, path)
+		}
+		bundles = append(bundles, bundle{t: t, entries: es, data: data, cached: cached})
+		if t.W == wire.TileWidth {
+			indexes = append(indexes, sumtlog.StoredHashIndex(wire.TileHeight, b))
+		} else {
+			for i := range t.W {
+				indexes = append(indexes, sumtlog.StoredHashIndex(0, start+int64(i)))
+			}
+		}
+	}
+	want, err := c.hashReader(ctx, cp).ReadHashes(indexes)
+	if err != nil {
+		return nil, tileErr(err)
+	}
+	out := make([][]byte, 0, cp.Size-from)
+	k := 0
+	for _, b := range bundles {
+		hs := make([]sumtlog.Hash, len(b.entries))
+		for i, e := range b.entries {
+			hs[i] = sumtlog.RecordHash(e)
+		}
+		if b.t.W == wire.TileWidth {
+			if wire.SubtreeHash(hs) != want[k] {
+				return nil, fmt.Errorf("%w: entry bundle %s does not hash to the checkpoint", ErrMalformedTile, wire.TilePath(b.t))
+			}
+			k++
+		} else {
+			for i := range hs {
+				if hs[i] != want[k] {
+					return nil, fmt.Errorf("%w: entry %d of bundle %s does not hash to the checkpoint", ErrMalformedTile, i, wire.TilePath(b.t))
+				}
+				k++
+			}
+		}
+		if !b.cached {
+			c.cache.Put(wire.TilePath(b.t), b.data)
+		}
+		skip := max(from-b.t.N*wire.TileWidth, 0)
+		out = append(out, b.entries[skip:]...)
+	}
+	return out, nil
 }
 
 // RevokedIDs returns the revoked ids [from, cp.Size) of a revocation log:
 // leaves from+1 to cp.Size of the indexed tree. Errors as
 // [Client.Entries], or wrapping [ErrMalformedEntry].
 func (c *Client) RevokedIDs(ctx context.Context, cp *Checkpoint, from int64) ([]uint64, error) {
-	return nil, errNotImplemented
+	if cp.Kind != KindRevocation {
+		return nil, fmt.Errorf("%w: RevokedIDs on a %v log", ErrMalformedEntry, cp.Kind)
+	}
+	es, err := c.Entries(ctx, cp, from)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]uint64, len(es))
+	for i, e := range es {
+		if ids[i], err = ParseRevocationEntry(e); err != nil {
+			return nil, fmt.Errorf("entry %d: %w", from+int64(i), err)
+		}
+	}
+	return ids, nil
 }
 
-// BytesDownloaded returns the bytes of tile, entry bundle and checkpoint
-// bodies this client has downloaded.
-func (c *Client) BytesDownloaded() int64 { return 0 }
+// BytesDownloaded returns the bytes of checkpoints, tiles and entry
+// bundles this client has downloaded (response bodies).
+func (c *Client) BytesDownloaded() int64 { return c.downloaded.Load() }
+
+// tileReader is x/mod's TileReader over a Client: cache first (a partial
+// tile is cut from a cached full one), else download; SaveTiles caches
+// what x/mod has verified against the tree.
+type tileReader struct {
+	c   *Client
+	ctx context.Context
+}
+
+func (r *tileReader) Height() int { return wire.TileHeight }
+
+func (r *tileReader) ReadTiles(tiles []sumtlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		want := t.W * sumtlog.HashSize
+		if d, ok := r.c.cache.Get(wire.TilePath(t)); ok && len(d) == want {
+			out[i] = d
+			continue
+		}
+		if t.W < wire.TileWidth {
+			full := t
+			full.W = wire.TileWidth
+			if d, ok := r.c.cache.Get(wire.TilePath(full)); ok && len(d) == wire.TileWidth*sumtlog.HashSize {
+				out[i] = d[:want:want]
+				continue
+			}
+		}
+		d, err := r.c.fetchFile(r.ctx, wire.TilePath(t), want)
+		if err != nil {
+			return nil, err
+		}
+		if len(d) != want {
+			return nil, fmt.Errorf("%w: %s: %d bytes, want %d", ErrMalformedTile, wire.TilePath(t), len(d), want)
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+func (r *tileReader) SaveTiles(tiles []sumtlog.Tile, data [][]byte) {
+	for i, t := range tiles {
+		r.c.cache.Put(wire.TilePath(t), data[i])
+	}
+}
+
+// memCache is the default TileCache: verified tiles in memory; a partial
+// tile replaces the narrower partial of the same coordinates and is
+// dropped when the full tile arrives.
+type memCache struct {
+	mu      sync.Mutex
+	m       map[string][]byte
+	partial map[string]string // path without ".p/<W>" → the partial's path
+}
+
+func newMemCache() *memCache {
+	return &memCache{m: make(map[string][]byte), partial: make(map[string]string)}
+}
+
+func (m *memCache) Get(path string) ([]byte, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.m[path]
+	return d, ok
+}
+
+func (m *memCache) Put(path string, data []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.m[path]; ok {
+		return
+	}
+	full, _, isPartial := strings.Cut(path, ".p/")
+	if old, ok := m.partial[full]; ok {
+		if isPartial && len(m.m[old]) >= len(data) {
+			return
+		}
+		delete(m.m, old)
+		delete(m.partial, full)
+	}
+	if isPartial {
+		if _, ok := m.m[full]; ok {
+			return
+		}
+		m.partial[full] = path
+	}
+	m.m[path] = bytes.Clone(data)
+}

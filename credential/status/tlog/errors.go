@@ -52,6 +52,3 @@ var (
 	ErrWitness = errors.New("tlog: witness did not cosign")
 )
 
-// errNotImplemented marks the bodies still being written while the API is
-// shared with the other engineers of issue 15. None remains in a release.
-var errNotImplemented = errors.New("tlog: not implemented yet")
