@@ -205,7 +205,12 @@ func TestEndToEnd(t *testing.T) {
 	holderBin := buildBinary(t, ".", "holder")
 
 	agencyData := filepath.Join(dir, "agency")
-	issuerURL, _ := startServer(t, issuerBin, "-data", agencyData, "-slots", fmt.Sprint(testShape.Slots),
+	// The agency's keys are encrypted at rest (credential/agencykey).
+	passFile := filepath.Join(dir, "agency-passphrase")
+	if err := os.WriteFile(passFile, []byte("holder test agency passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	issuerURL, _ := startServer(t, issuerBin, "-data", agencyData, "-key-passphrase-file", passFile, "-slots", fmt.Sprint(testShape.Slots),
 		"-revocation-depth", fmt.Sprint(testShape.RevocationDepth))
 	verifierURL, vlog := startServer(t, verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local",
 		"-store", "bolt:"+filepath.Join(dir, "verifier.db"))

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/subtle"
 	_ "embed"
@@ -32,7 +31,7 @@ import (
 
 // File layout of the data directory, version 2:
 //
-//	keys.json      {"version": "zkcred-issuer-keys-v1", "jose": <base64 Ed25519 seed>, "zk": <base64 ZK key seed>}, mode 0600
+//	keys.age       the JOSE and ZK keys, age-encrypted (credential/agencykey; keys.go), mode 0600
 //	registry.db    the credential/status revocation registry (its own bbolt layout)
 //	openid4vci.db  the issuer.Issuer's state: offers, codes, access tokens,
 //	               used nonces, issuances (its own bbolt layout)
@@ -42,8 +41,8 @@ import (
 //	admin.token    the bearer token of POST /admin/offers and POST /revoke, mode 0600
 //
 // Version 1 had issued.db (credentials issued by POST /credentials); it is
-// no longer read.
-const keysVersion = "zkcred-issuer-keys-v1"
+// no longer read. Version 2 had keys.json, the keys in plaintext: the
+// issuer refuses it and "issuer migrate-keys" encrypts it into keys.age.
 
 // sampleRegister is the register a new data directory starts with: a few
 // fictional citizens.
@@ -73,40 +72,6 @@ type agency struct {
 	adminToken       []byte
 	validFor, listTT time.Duration
 	logger           *slog.Logger
-}
-
-type keyFile struct {
-	Version string `json:"version"`
-	JOSE    []byte `json:"jose"`
-	ZK      []byte `json:"zk"`
-}
-
-// loadKeys reads the agency's keys from dir, creating them on first use.
-func loadKeys(dir string) (ed25519.PrivateKey, *credential.ZKPrivateKey, error) {
-	name := filepath.Join(dir, "keys.json")
-	b, err := os.ReadFile(name)
-	if errors.Is(err, os.ErrNotExist) {
-		kf := keyFile{Version: keysVersion, JOSE: make([]byte, ed25519.SeedSize), ZK: make([]byte, credential.ZKPrivateKeySize)}
-		rand.Read(kf.JOSE)
-		rand.Read(kf.ZK)
-		if b, err = json.Marshal(kf); err != nil {
-			return nil, nil, err
-		}
-		if err := writeNew(name, b); err != nil {
-			return nil, nil, err
-		}
-	} else if err != nil {
-		return nil, nil, err
-	}
-	var kf keyFile
-	if err := unmarshalStrict(b, &kf); err != nil || kf.Version != keysVersion || len(kf.JOSE) != ed25519.SeedSize {
-		return nil, nil, fmt.Errorf("%s: not a %s file", name, keysVersion)
-	}
-	zk, err := credential.NewZKPrivateKey(kf.ZK)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return ed25519.NewKeyFromSeed(kf.JOSE), zk, nil
 }
 
 // writeNew creates name with mode 0600, failing if it exists.
@@ -157,7 +122,11 @@ func openAgency(o *options, domain, baseURL string, logger *slog.Logger) (_ *age
 	if err != nil {
 		return nil, fmt.Errorf("-slots: %w", err)
 	}
-	joseKey, zkKey, err := loadKeys(o.data)
+	kp, err := o.protection()
+	if err != nil {
+		return nil, err
+	}
+	joseKey, zkKey, err := loadKeys(o.data, kp)
 	if err != nil {
 		return nil, err
 	}

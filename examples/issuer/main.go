@@ -30,6 +30,7 @@ import (
 
 const usage = `usage: issuer [flags]
        issuer offer -record ID [-issuer URL] [-data DIR | -admin-token-file FILE] [-qr FILE]
+       issuer migrate-keys -data DIR     (encrypt a plaintext keys.json of an older issuer)
 
 Runs an agency's credential issuer on HTTP. It issues what the agency's
 register (-register, default DATA/register.json) says, over OpenID4VCI 1.0:
@@ -54,6 +55,10 @@ register (-register, default DATA/register.json) says, over OpenID4VCI 1.0:
 and prints the offer URI, a QR code of it and the PIN (send the PIN to the
 citizen on another channel than the offer).
 
+The agency's keys are kept in DATA/keys.age, encrypted with age to the
+passphrase in the environment variable ZKCRED_KEY_PASSPHRASE (or in
+-key-passphrase-file FILE), or to an age identity (-key-identity FILE).
+
 The DID is did:web:<domain>. did:web requires HTTPS on a public name: for
 local use, serve plain HTTP on loopback and run the holder and verifier with
 -insecure-local.
@@ -76,6 +81,8 @@ func main() {
 	var err error
 	if len(os.Args) > 1 && os.Args[1] == "offer" {
 		err = runOffer(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	} else if len(os.Args) > 1 && os.Args[1] == "migrate-keys" {
+		err = runMigrateKeys(os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
 	} else {
 		err = run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger)
 	}
@@ -99,6 +106,9 @@ type options struct {
 	tlsCert, tlsKey, adminToken    string
 	slots, depth                   int
 	validFor, rootRefresh, listTTL time.Duration
+	// keys.age (keys.go): the passphrase comes from the environment,
+	// never from a flag.
+	keyIdentity, keyPassphraseFile, keyPassphrase string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -123,6 +133,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.validFor, "valid-for", 365*24*time.Hour, "validity of issued credentials")
 	fs.DurationVar(&o.rootRefresh, "root-refresh", time.Hour, "re-sign the unchanged revocation root this often (keep it well below verifiers' maxRootAge)")
 	fs.DurationVar(&o.listTTL, "status-list-ttl", 24*time.Hour, "validity of the published status list credential")
+	keyFlags(fs, o)
+	o.keyPassphrase = os.Getenv(envPassphrase)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

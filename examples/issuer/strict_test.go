@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -74,35 +76,32 @@ func TestDecodeBodyContentType(t *testing.T) {
 	}
 }
 
-// TestKeyFileStrict: keys.json, a file an operator could be handed, is
-// read with the same rules.
+// TestKeyFileStrict: the plaintext keys.json of an older issuer, which
+// migrate-keys reads, is read with the same rules.
 func TestKeyFileStrict(t *testing.T) {
 	dir := t.TempDir()
-	if _, _, err := loadKeys(dir); err != nil { // creates keys.json
+	name := filepath.Join(dir, legacyKeysFile)
+	seed := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	kf := map[string]string{"jose": seed, "zk": seed}
+	good := `{"version":"` + keysVersion + `","jose":"` + kf["jose"] + `","zk":"` + kf["zk"] + `"}`
+	if err := os.WriteFile(name, []byte(good), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	good, err := os.ReadFile(filepath.Join(dir, "keys.json"))
-	if err != nil {
-		t.Fatal(err)
+	if _, err := readLegacyKeys(name); err != nil {
+		t.Fatalf("good keys.json: %v", err)
 	}
-	if _, _, err := loadKeys(dir); err != nil {
-		t.Fatalf("reading it back: %v", err)
-	}
-	var kf map[string]string
-	if err := json.Unmarshal(good, &kf); err != nil {
-		t.Fatal(err)
-	}
-	for name, b := range map[string]string{
+	for name2, b := range map[string]string{
 		"duplicate":         `{"version":"` + keysVersion + `","jose":"` + kf["jose"] + `","jose":"` + kf["zk"] + `","zk":"` + kf["zk"] + `"}`,
 		"escaped duplicate": `{"version":"` + keysVersion + `","jose":"` + kf["jose"] + `","\u006aose":"` + kf["zk"] + `","zk":"` + kf["zk"] + `"}`,
 		"case variant":      `{"Version":"` + keysVersion + `","jose":"` + kf["jose"] + `","zk":"` + kf["zk"] + `"}`,
 		"trailing data":     `{"version":"` + keysVersion + `","jose":"` + kf["jose"] + `","zk":"` + kf["zk"] + `"}{}`,
+		"oversized":         `{"version":"` + keysVersion + `","jose":"` + kf["jose"] + `","zk":"` + kf["zk"] + `"}` + strings.Repeat(" ", 5000),
 	} {
-		if err := os.WriteFile(filepath.Join(dir, "keys.json"), []byte(b), 0o600); err != nil {
+		if err := os.WriteFile(name, []byte(b), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := loadKeys(dir); err == nil {
-			t.Errorf("%s: accepted", name)
+		if _, err := readLegacyKeys(name); err == nil {
+			t.Errorf("%s: accepted", name2)
 		}
 	}
 }

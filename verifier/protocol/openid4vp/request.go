@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/cryptosigner"
 
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/strictjson"
@@ -362,7 +363,9 @@ func (md *ClientMetadata) check(mode string) error {
 // client is identified by client_id, and a Wallet library that reads an
 // iss containing "did:" as a bare DID would refuse the full client_id), and
 // signs it as a compact JWS with typ oauth-authz-req+jwt and the given kid:
-// EdDSA for an ed25519.PrivateKey, ES256 for a P-256 *ecdsa.PrivateKey.
+// EdDSA for an Ed25519 key, ES256 for a P-256 key: key is any
+// crypto.Signer with such a public key (an ed25519.PrivateKey, an
+// *ecdsa.PrivateKey, or a handle to a key in an HSM or a cloud KMS).
 // The client_id must carry the decentralized_identifier: prefix and kid
 // must be a DID URL of that DID, whose document lists the key (the Wallet
 // checks it in the authentication relationship by default).
@@ -387,12 +390,20 @@ func SignRequestObject(ro *RequestObject, key crypto.Signer, kid string, allowHT
 	if ro.Audience != StaticAudience {
 		return "", fmt.Errorf("%w: aud must be %s", ErrInvalidRequest, StaticAudience)
 	}
+	if key == nil {
+		return "", fmt.Errorf("%w: no signing key", ErrInvalidRequest)
+	}
+	// The algorithm follows the public key, so any crypto.Signer works: a
+	// concrete key or a handle to one in an HSM or a KMS.
 	var alg jose.SignatureAlgorithm
-	switch k := key.(type) {
-	case ed25519.PrivateKey:
+	switch pub := key.Public().(type) {
+	case ed25519.PublicKey:
+		if len(pub) != ed25519.PublicKeySize {
+			return "", fmt.Errorf("%w: Ed25519 public key of %d bytes", ErrInvalidRequest, len(pub))
+		}
 		alg = jose.EdDSA
-	case *ecdsa.PrivateKey:
-		if k.Curve != elliptic.P256() {
+	case *ecdsa.PublicKey:
+		if pub.Curve != elliptic.P256() {
 			return "", fmt.Errorf("%w: ECDSA key must be P-256", ErrInvalidRequest)
 		}
 		alg = jose.ES256
@@ -404,7 +415,7 @@ func SignRequestObject(ro *RequestObject, key crypto.Signer, kid string, allowHT
 		return "", fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}
 	opts := (&jose.SignerOptions{}).WithType(RequestObjectType).WithHeader("kid", kid)
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, opts)
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: cryptosigner.Opaque(key)}, opts)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrInvalidRequest, err)
 	}
