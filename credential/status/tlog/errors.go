@@ -51,4 +51,3 @@ var (
 	// gathered.
 	ErrWitness = errors.New("tlog: witness did not cosign")
 )
-
