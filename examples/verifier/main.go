@@ -15,7 +15,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	gnarklog "github.com/consensys/gnark/logger"
 	"io"
 	"log/slog"
 	"net"
@@ -28,8 +27,11 @@ import (
 	"syscall"
 	"time"
 
+	gnarklog "github.com/consensys/gnark/logger"
+
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/examples/internal/serve"
 	"github.com/zkcred/zkcred/verifier"
 	"github.com/zkcred/zkcred/zkp"
 )
@@ -59,44 +61,64 @@ limited to the -issuer DIDs: keep the default loopback address, or put the
 server behind the service's own authentication. The page's outcomes are
 kept in memory, per process.
 
+Operations (the store, keys and logs of a running verifier):
+  GET  /healthz                           200 while the process serves
+  GET  /readyz                            200 when the store answers (keys are loaded
+                                          at start), else 503; the reason is logged
+  GET  /metrics                           Prometheus metrics (zkcred_verifier_*,
+                                          zkcred_http_*, Go runtime and process)
+
+Logs go to stderr (-log-format text or json, -log-level): each refused
+request is one info line with its reason code and request id (the
+X-Request-Id header, echoed in the response); server-side failures
+(store, an issuer unreachable) are warn and error lines. SIGINT or
+SIGTERM stops it gracefully (requests in flight finish, stores close).
+
 Trusted issuers are given by base URL (-issuer, repeatable): the issuer's
 DID is did:web of its host, and its signed revocation root is fetched from
 URL/revocation/root. did:web and the root fetch require HTTPS to a public
 address (redirects to the same host only): for local use add
 -insecure-local.
 
+` + serve.EnvHelp + `
 flags:
 `
 
 const examples = `
 examples:
   verifier -keys ./keys -issuer http://127.0.0.1:8081 -insecure-local -store bolt:verifier.db -data ./verifier-data
-  verifier -keys ./keys -issuer https://agency.example -pg postgres://user@db/zkcred -addr :8082 -audience https://shop.example -base-url https://shop.example
+  verifier -keys ./keys -issuer https://agency.example -pg postgres://user@db/zkcred -addr :8443 -audience https://shop.example -base-url https://shop.example -tls-cert cert.pem -tls-key key.pem -log-format json
+  ZKCRED_PG=postgres://user@db/zkcred ZKCRED_ISSUER=https://agency.example ZKCRED_KEYS=./keys verifier -addr :8082
 `
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	gnarklog.Disable() // gnark's per-proof debug lines are noise here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr, logger, nil); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stderr, nil, nil); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		fatalError(logger, "verifier: error", "err", err)
+		fmt.Fprintf(os.Stderr, "verifier: error: %v\n", err)
+		os.Exit(1)
 	}
 }
 
-// fatalError logs msg and exits with status 1.
-func fatalError(logger *slog.Logger, msg string, args ...any) {
-	logger.Error(msg, args...)
-	os.Exit(1)
-}
+// getenv reads the ZKCRED_* variables (a variable for tests).
+var getenv = os.Getenv
 
 type stringList []string
 
-func (l *stringList) String() string     { return strings.Join(*l, ",") }
-func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Set(s string) error {
+	// Comma-separated values are several (ZKCRED_ISSUER=URL1,URL2).
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
 
 type options struct {
 	addr, store, pg, keys, audience, shape string
@@ -104,6 +126,7 @@ type options struct {
 	issuers                                stringList
 	insecureLocal, unsafeSetup             bool
 	requestTTL                             time.Duration
+	serve.Common
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -127,12 +150,38 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.audience, "audience", "", "this verifier's identifier in requests (default: http://<listen address>)")
 	fs.BoolVar(&o.insecureLocal, "insecure-local", false, "INSECURE, development only: resolve did:web and fetch revocation roots over http:// and from loopback/private addresses")
 	fs.DurationVar(&o.requestTTL, "request-ttl", verifier.DefaultRequestTTL, "how long a request accepts presentations")
+	o.Common.Register(fs)
+	serve.DocumentEnv(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if o.keys == "" || len(o.issuers) == 0 || fs.NArg() != 0 {
+	if err := serve.FromEnv(fs, getenv); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 0 {
 		fs.Usage()
-		return nil, errors.New("bad arguments: -keys and -issuer are required")
+		return nil, fmt.Errorf("bad arguments: unexpected %q (flags go before nothing else)", fs.Arg(0))
+	}
+	var missing []string
+	if o.keys == "" {
+		missing = append(missing, "-keys DIR (the circuit keys holders prove with; add -unsafe-setup to create development keys there)")
+	}
+	if len(o.issuers) == 0 {
+		missing = append(missing, "-issuer URL (a trusted issuer's base URL, e.g. http://127.0.0.1:8081 of examples/issuer)")
+	}
+	if len(missing) > 0 {
+		fs.Usage()
+		return nil, fmt.Errorf("bad arguments: missing %s", strings.Join(missing, " and "))
+	}
+	if err := o.Common.Check(); err != nil {
+		return nil, err
+	}
+	if !o.insecureLocal {
+		for _, u := range o.issuers {
+			if err := serve.NeedsInsecureLocal("-issuer", u); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return o, nil
 }
@@ -171,11 +220,17 @@ func issuerDID(base string) (string, error) {
 }
 
 // run serves until ctx ends. If ready is not nil it receives the base URL
-// once the server listens.
+// once the server listens. A nil logger means the one -log-format and
+// -log-level ask for, writing to stderr.
 func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logger, ready func(baseURL string)) error {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if logger == nil {
+		if logger, err = o.Logger(stderr); err != nil {
+			return err
+		}
 	}
 	keys, err := loadKeys(o.keys, o.unsafeSetup, o.shape, logger)
 	if err != nil {
@@ -212,13 +267,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 		return err
 	}
 	defer ln.Close()
-	base := "http://" + ln.Addr().String()
+	base := o.Scheme() + "://" + ln.Addr().String()
 	if o.audience == "" {
 		o.audience = base
 	}
+	metrics := serve.NewRegistry()
 	cfg := verifier.Config{
 		Store: store, Audience: o.audience, Resolver: resolver, Roots: roots, Key: vk,
 		Schemas: []*credential.Schema{schema}, TrustedIssuers: roots.dids(), RequestTTL: o.requestTTL, Logger: logger,
+		Metrics: metrics,
 	}
 	// OpenID4VP: the verifier is did:web of its base URL, signs its
 	// Request Objects with the key it publishes there and takes
@@ -230,7 +287,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 	}
 	var oidErr error
 	if oidBase == "" {
-		oidErr = errors.New("OpenID4VP is off: give -base-url (or -insecure-local)")
+		oidErr = errors.New("OpenID4VP is off: give -base-url https://<this server's public name>, or add -insecure-local for a development setup on this machine")
 		logger.Warn("verifier: " + oidErr.Error())
 	} else {
 		if o.data == "" {
@@ -271,25 +328,20 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 		mux.Handle("/", h)
 		h = mux
 	}
+	h = serve.Handler(h, serve.Ops{Ready: v.Ready, Registry: metrics, Logger: logger})
 	srv := verifier.NewServer(o.addr, h)
+	srv.ErrorLog = slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	// Requests (the page's long polls included) end when ctx does.
 	srv.BaseContext = func(net.Listener) context.Context { return ctx }
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("verifier: listening", "url", base, "did", cfg.ClientDID, "audience", o.audience, "issuers", o.issuers,
-		"key", vk.Fingerprint().String(), "shape", vk.Shape().String())
+		"key", vk.Fingerprint().String(), "shape", vk.Shape().String(), "tls", o.TLSCert != "")
 	if ready != nil {
 		ready(base)
 	}
 	go app.prune(ctx, store)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutCtx)
+	// Serve returns once in-flight requests finished; the deferred
+	// closeStore then closes the store.
+	return o.Serve(ctx, srv, ln, logger)
 }
 
 // newResolver returns the library default resolver, or with insecureLocal

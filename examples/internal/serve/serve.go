@@ -17,6 +17,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strings"
 	"time"
 
@@ -135,11 +137,13 @@ func FromEnv(fs *flag.FlagSet, getenv func(string) string) error {
 // Ops is what the operational endpoints need.
 type Ops struct {
 	// Ready reports whether the server can do its work now (its store
-	// answers, its keys are loaded); nil means always ready.
+	// answers, its keys are loaded), and logs why not; nil means always
+	// ready. /readyz answers 503 while it fails.
 	Ready func(ctx context.Context) error
-	// Gatherer serves /metrics; nil means no /metrics.
-	Gatherer prometheus.Gatherer
-	// Logger receives readiness failures (warn) and panics (error).
+	// Registry serves /metrics and counts every request by method and
+	// status code (zkcred_http_requests_total); nil means no /metrics.
+	Registry *prometheus.Registry
+	// Logger receives the errors of /metrics.
 	Logger *slog.Logger
 }
 
@@ -202,7 +206,6 @@ func Handler(app http.Handler, ops Ops) http.Handler {
 			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 			defer cancel()
 			if err := ops.Ready(ctx); err != nil {
-				logger.ErrorContext(r.Context(), "not ready", "request_id", r.Header.Get(RequestIDHeader), "err", err)
 				w.WriteHeader(http.StatusServiceUnavailable)
 				io.WriteString(w, "not ready: see the server's log\n")
 				return
@@ -210,8 +213,14 @@ func Handler(app http.Handler, ops Ops) http.Handler {
 		}
 		io.WriteString(w, "ready\n")
 	})
-	if ops.Gatherer != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(ops.Gatherer, promhttp.HandlerOpts{}))
+	if ops.Registry != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(ops.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}))
+		requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zkcred_http_requests_total",
+			Help: "HTTP requests answered by the server (all paths), by method and status code.",
+		}, []string{"method", "code"})
+		ops.Registry.MustRegister(requests)
+		app = promhttp.InstrumentHandlerCounter(requests, app)
 	}
 	mux.Handle("/", app)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -257,5 +266,30 @@ func (c *Common) Serve(ctx context.Context, srv *http.Server, ln net.Listener, l
 		return err
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// NeedsInsecureLocal returns an error that tells a newcomer what to do
+// when the URL given as flag is plain HTTP or names this machine or a
+// private network: zkcred fetches did:web documents and revocation roots
+// over HTTPS from public addresses only, unless -insecure-local. It
+// returns nil for an https URL on a public name, and for URLs it cannot
+// parse (the caller's own check reports those).
+func NeedsInsecureLocal(flagName, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return nil
+	}
+	host := u.Hostname()
+	local := host == "localhost" || strings.HasSuffix(host, ".localhost")
+	if ip, err := netip.ParseAddr(host); err == nil {
+		local = local || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()
+	}
+	switch {
+	case local:
+		return fmt.Errorf("%s %s is on this machine or a private network, and zkcred fetches DID documents and revocation roots from public HTTPS addresses only: add -insecure-local for a development setup on this machine", flagName, rawURL)
+	case u.Scheme == "http":
+		return fmt.Errorf("%s %s is plain HTTP, and zkcred fetches DID documents and revocation roots over HTTPS only: use the https URL, or add -insecure-local for a development setup on this machine", flagName, rawURL)
+	}
 	return nil
 }
