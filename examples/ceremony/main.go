@@ -18,26 +18,34 @@ package main
 
 import (
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/bits"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/consensys/gnark/logger"
 
 	"github.com/zkcred/zkcred/zkp"
 )
 
-const usage = `usage: ceremony [-shape reference|default|tiny] [-contributors N] [-ptau FILE [-ptau-b2sum HEX]] -beacon TEXT -transcript DIR -out DIR
+const usage = `usage: ceremony [-shape default|reference|tiny|JSON] [-contributors N] [-ptau FILE [-ptau-b2sum HEX]] [-force] -beacon TEXT -transcript DIR -out DIR
 
 Runs a Groth16 multi-party setup for a zkcred circuit shape and writes the keys.
+The default shape is zkp.DefaultShape(), the one the issuer (-slots 16
+-revocation-depth 24), the verifier, the holder and the demo use: keys of
+another shape do not fit their credentials.
 With -ptau, phase 1 comes from a public Powers of Tau file (snarkjs .ptau) and
 only phase 2 is run; -ptau-b2sum pins the file's BLAKE2b-512 (as b2sum prints it).
+An -out directory that holds files, or a -transcript directory that holds
+contributions, is not overwritten unless -force.
 
 examples:
-  ceremony -shape reference -contributors 3 -beacon "drand round 123456" -transcript ./transcript -out ./keys
+  ceremony -contributors 3 -beacon "drand round 123456" -transcript ./transcript -out ./keys
   ceremony -shape reference -ptau powersOfTau28_hez_final_14.ptau -ptau-b2sum eeefbcf7… -beacon "drand round 123456" -transcript ./transcript -out ./keys
 `
 
@@ -52,32 +60,53 @@ func main() {
 func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("ceremony", flag.ContinueOnError)
 	fs.Usage = func() { fmt.Fprint(fs.Output(), usage) }
-	shapeName := fs.String("shape", "reference", "circuit shape: reference, default, or tiny (for tests)")
+	shapeName := fs.String("shape", defaultShape, "circuit shape: default (what the other programs use), reference, tiny (for tests) or shape JSON")
 	n := fs.Int("contributors", 3, "number of contributors per phase")
 	beacon := fs.String("beacon", "", "public random beacon value to seal each phase (required)")
 	transcript := fs.String("transcript", "", "directory for the contribution files (required)")
 	out := fs.String("out", "", "directory for the keys (required)")
 	ptauFile := fs.String("ptau", "", "snarkjs .ptau file to take phase 1 from (phase 1 is then not run)")
 	ptauB2 := fs.String("ptau-b2sum", "", "BLAKE2b-512 the -ptau file must have, in hex")
+	force := fs.Bool("force", false, "overwrite the keys in -out and the contributions in -transcript")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *transcript == "" || *out == "" || *beacon == "" || *n < 1 || fs.NArg() != 0 || (*ptauB2 != "" && *ptauFile == "") {
+	var missing []string
+	if *beacon == "" {
+		missing = append(missing, `-beacon TEXT (a public random value fixed after the contributions, e.g. "drand round 123456")`)
+	}
+	if *transcript == "" {
+		missing = append(missing, "-transcript DIR (where each contribution is written)")
+	}
+	if *out == "" {
+		missing = append(missing, "-out DIR (where the keys go)")
+	}
+	switch {
+	case len(missing) > 0:
 		fs.Usage()
-		return fmt.Errorf("missing or bad arguments")
+		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
+	case *n < 1:
+		return fmt.Errorf("-contributors %d: want at least 1", *n)
+	case fs.NArg() != 0:
+		return fmt.Errorf("unexpected argument %q (every setting is a flag)", fs.Arg(0))
+	case *ptauB2 != "" && *ptauFile == "":
+		return fmt.Errorf("-ptau-b2sum pins a -ptau file: give -ptau FILE too")
 	}
 	var shape zkp.Shape
-	switch *shapeName {
-	case "reference":
-		shape = zkp.ReferenceShape()
-	case "default":
-		shape = zkp.DefaultShape()
-	case "tiny":
+	if *shapeName == "tiny" {
 		// For tests: the smallest useful circuit (one date slot, one
 		// predicate, revocation depth 4), about half the reference's work.
 		shape = tinyShape
-	default:
-		return fmt.Errorf("unknown shape %q", *shapeName)
+	} else {
+		var err error
+		if shape, err = zkp.ParseShape(*shapeName); err != nil {
+			return fmt.Errorf("-shape %.100q: want default, reference, tiny or shape JSON: %w", *shapeName, err)
+		}
+	}
+	if !*force {
+		if err := refuseOverwrite(*out, *transcript); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(*transcript, 0o755); err != nil {
 		return err
@@ -126,6 +155,29 @@ func run(args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "keys written to %s, fingerprint %s\n", *out, keys.VerifyingKey.Fingerprint())
 	return nil
 }
+
+// refuseOverwrite returns an error if out holds any file or transcript
+// holds contributions: a ceremony must not silently replace keys that
+// holders and verifiers may already use.
+func refuseOverwrite(out, transcript string) error {
+	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+		return fmt.Errorf("-out %s already holds files (keys of an earlier ceremony?): give a new directory, or add -force to overwrite them", out)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	old, err := filepath.Glob(filepath.Join(transcript, "phase*.bin"))
+	if err != nil {
+		return err
+	}
+	if len(old) > 0 {
+		return fmt.Errorf("-transcript %s already holds contributions (%s...): give a new directory, or add -force to overwrite them", transcript, filepath.Base(old[0]))
+	}
+	return nil
+}
+
+// defaultShape is -shape's default: zkp.DefaultShape(), the shape of the
+// keys the issuer, verifier, holder and demo use.
+const defaultShape = "default"
 
 // tinyShape is the "-shape tiny" circuit, for tests and quick trials.
 var tinyShape = zkp.Shape{Slots: 2, Predicates: 1, RevocationDepth: 4}

@@ -38,6 +38,44 @@ func TestCommandLine(t *testing.T) {
 	}
 }
 
+// TestNewcomerMessages: missing flags are named, the default shape is the
+// one the other programs use, and an existing key directory or transcript
+// is not overwritten without -force.
+func TestNewcomerMessages(t *testing.T) {
+	var out bytes.Buffer
+	err := run(nil, &out)
+	for _, want := range []string{"-beacon TEXT", "-transcript DIR", "-out DIR"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("no arguments: %v, want it to name %s", err, want)
+		}
+	}
+	if shape, err := zkp.ParseShape(defaultShape); err != nil || shape != zkp.DefaultShape() {
+		t.Errorf("default -shape %q is %v (%v), want zkp.DefaultShape()", defaultShape, shape, err)
+	}
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "keys")
+	if err := os.MkdirAll(keys, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(keys, "groth16.vk"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = run([]string{"-shape", "tiny", "-beacon", "b", "-transcript", filepath.Join(dir, "t"), "-out", keys}, &out)
+	if err == nil || !strings.Contains(err.Error(), "add -force") {
+		t.Errorf("existing -out: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(keys, "groth16.vk")); string(b) != "old" {
+		t.Error("existing key file changed")
+	}
+	tr := filepath.Join(dir, "t2")
+	os.MkdirAll(tr, 0o755)
+	os.WriteFile(filepath.Join(tr, "phase1-001.bin"), []byte("old"), 0o644)
+	err = run([]string{"-shape", "tiny", "-beacon", "b", "-transcript", tr, "-out", filepath.Join(dir, "new")}, &out)
+	if err == nil || !strings.Contains(err.Error(), "add -force") {
+		t.Errorf("existing transcript: %v", err)
+	}
+}
+
 // TestCeremony runs the program's main path, a two-contributor ceremony on
 // the tiny shape, then proves and verifies with the keys it wrote: the
 // ceremony's keys must work, and a proof for another request must not.
