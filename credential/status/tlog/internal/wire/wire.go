@@ -118,11 +118,11 @@ func ParseAddCheckpoint(b []byte) (*AddCheckpoint, error) {
 		if len(r.Proof) == MaxProofLines || len(line) != 44 {
 			return nil, ErrMalformed
 		}
-		var h [32]byte
-		if k, err := base64.StdEncoding.Strict().Decode(h[:], line); err != nil || k != 32 || base64.StdEncoding.EncodeToString(h[:]) != string(line) {
+		h, err := base64.StdEncoding.Strict().DecodeString(string(line))
+		if err != nil || len(h) != 32 || base64.StdEncoding.EncodeToString(h) != string(line) {
 			return nil, ErrMalformed
 		}
-		r.Proof = append(r.Proof, h)
+		r.Proof = append(r.Proof, [32]byte(h))
 	}
 	r.Checkpoint = rest
 	return r, nil
