@@ -89,6 +89,9 @@ var ErrNotWriter = errors.New("status: another instance holds the writer lock fo
 // each sees one committed state. Readers do not need the lock; a
 // [Registry] on a reader instance catches up with [Registry.Sync].
 //
+// Open one [Registry] per PostgresStore (one per instance): a registry
+// that has held the lock without interruption trusts its memory.
+//
 // The lock needs a session: connect directly or through a pooler in
 // session mode (not PgBouncer's transaction mode). To bound how long a
 // writer whose host vanished keeps the lock, set the server's TCP
