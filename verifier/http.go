@@ -29,6 +29,8 @@ const (
 	CodeDuplicateNullifier    = "duplicate_nullifier"
 	CodeUntrustedIssuer       = "untrusted_issuer"
 	CodeStaleRoot             = "stale_root"
+	CodeUnwitnessed           = "unwitnessed_checkpoint"
+	CodeSplitView             = "split_view"
 	CodeInvalidProof          = "invalid_proof"
 	CodeTooLarge              = "too_large"
 	CodeUnsupportedMediaType  = "unsupported_media_type"
@@ -76,6 +78,10 @@ func ErrorCode(err error) (status int, code string) {
 		return http.StatusConflict, CodeDuplicateNullifier
 	case errors.Is(err, ErrUntrustedIssuer):
 		return http.StatusForbidden, CodeUntrustedIssuer
+	case errors.Is(err, ErrSplitView):
+		return http.StatusConflict, CodeSplitView
+	case errors.Is(err, ErrUnwitnessed):
+		return http.StatusUnprocessableEntity, CodeUnwitnessed
 	case errors.Is(err, ErrStaleRoot):
 		return http.StatusUnprocessableEntity, CodeStaleRoot
 	case errors.Is(err, ErrInvalidProof):

@@ -398,7 +398,7 @@ func (v *Verifier) verifyPresentation(ctx context.Context, ro *openid4vp.Request
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	root, err := v.verifyRoot(ctx, req, issuer, p.RevocationRoot)
+	root, err := v.carriedRoot(ctx, req, issuer, p)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

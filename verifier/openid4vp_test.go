@@ -202,7 +202,7 @@ func presentVP(t *testing.T, h openid4vp.Held, ro *openid4vp.RequestObject, id s
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(&openid4vp.Presentation{Version: openid4vp.PresentationVersion, Submission: sub, RevocationRoot: h.SignedRoot})
+	b, err := json.Marshal(&openid4vp.Presentation{Version: openid4vp.PresentationVersionV1, Submission: sub, RevocationRoot: h.SignedRoot})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,7 +182,7 @@ func TestOpenID4VPResponseVector(t *testing.T) {
 	if err := json.Unmarshal(resp.VPToken["pid"][0], &pres); err != nil {
 		t.Fatal(err)
 	}
-	if pres.Version != openid4vp.PresentationVersion || pres.RevocationRoot == "" {
+	if pres.Version != openid4vp.PresentationVersionV1 || pres.RevocationRoot == "" {
 		t.Fatalf("presentation: version %q, revocation root %q", pres.Version, pres.RevocationRoot)
 	}
 	v := f.verifier(t, store, vk, nil)

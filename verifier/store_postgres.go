@@ -62,6 +62,7 @@ var pgSchema = []string{
 		issuer   text PRIMARY KEY,
 		sequence bigint NOT NULL
 	)`,
+	pgCheckpointTable, // checkpoint_store.go
 }
 
 // pgSeq maps a uint64 sequence to a bigint with the same order.

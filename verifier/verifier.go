@@ -38,8 +38,22 @@ type Config struct {
 	// Resolver resolves issuer DIDs (and the keys of signed revocation
 	// roots). Required.
 	Resolver did.Resolver
-	// Roots supplies issuers' signed revocation roots. Required.
+	// Roots supplies issuers' signed revocation roots (JWS, no witness):
+	// setting it is what makes this verifier accept them, from Roots for
+	// zkcred's own request format and carried by holders in OpenID4VP
+	// vp_token values of version 1. A signed root gives no protection
+	// against a split view (an issuer showing different roots to different
+	// holders to tell them apart): set Log instead, or both while holders
+	// move to checkpoints. At least one of Roots and Log is required.
 	Roots RootSource
+	// Log, if set, makes this verifier accept revocation roots from the
+	// issuers' witnessed revocation logs: checkpoints with a quorum of
+	// witness cosignatures, consistent with the latest one its Store
+	// (which must implement [CheckpointStore]) holds per issuer (see
+	// [LogPolicy]). Holders carry the checkpoint (OpenID4VP vp_token
+	// value version 2); zkcred's own request format fetches the issuer's
+	// latest checkpoint when Roots is nil.
+	Log *LogPolicy
 	// Key is the verifying key presentations must be made for; its shape
 	// bounds what a policy may ask. Required.
 	Key *zkp.VerifyingKey
@@ -128,8 +142,18 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Audience == "" || len(cfg.Audience) > protocol.MaxNameLen {
 		return nil, fmt.Errorf("verifier: config: Audience is required (at most %d bytes)", protocol.MaxNameLen)
 	}
-	if cfg.Resolver == nil || cfg.Roots == nil || cfg.Key == nil {
-		return nil, fmt.Errorf("verifier: config: Resolver, Roots and Key are required")
+	if cfg.Resolver == nil || (cfg.Roots == nil && cfg.Log == nil) || cfg.Key == nil {
+		return nil, fmt.Errorf("verifier: config: Resolver, Key, and Roots or Log are required")
+	}
+	if cfg.Log != nil {
+		if err := cfg.Log.checkConfig(); err != nil {
+			return nil, err
+		}
+		if _, ok := cfg.Store.(CheckpointStore); !ok {
+			return nil, fmt.Errorf("verifier: config: Log needs a Store that keeps checkpoints (CheckpointStore: OpenBolt, OpenPostgres)")
+		}
+		lp := *cfg.Log
+		cfg.Log = &lp
 	}
 	if len(cfg.Schemas) == 0 {
 		return nil, fmt.Errorf("verifier: config: at least one schema is required")

@@ -27,6 +27,13 @@ type Holding struct {
 	// checked against the issuer's current signed root: the verifier
 	// checks the proof against that root.
 	Revocation *status.Tree
+	// NonRevoked, used when Revocation is nil, is the credential's
+	// non-revocation witness, computed by a wallet that keeps a
+	// status.HolderView instead of the whole tree
+	// (status.HolderView.NonRevocationWitness, against the root of a
+	// checkpoint it verified): the proof is made against the root the
+	// witness leads to, which must be that checkpoint's.
+	NonRevoked *status.Witness
 }
 
 // Answer proves, with keys, that the holding satisfies req, and returns the
@@ -94,7 +101,7 @@ func (h *Holding) prepare(shape zkp.Shape, req *Request, audience string, reques
 		return nil, nil, fmt.Errorf("%w: no request", ErrCannotAnswer)
 	case req.Audience != audience:
 		return nil, nil, fmt.Errorf("%w: the request is for audience %.200q, not %.200q (a relayed request?)", ErrCannotAnswer, req.Audience, audience)
-	case c == nil || h.Secret == nil || h.IssuerKey == nil || h.Revocation == nil:
+	case c == nil || h.Secret == nil || h.IssuerKey == nil || (h.Revocation == nil && h.NonRevoked == nil):
 		return nil, nil, fmt.Errorf("%w: incomplete holding", ErrCannotAnswer)
 	case !slices.Contains(req.Issuers, c.Issuer):
 		return nil, nil, fmt.Errorf("%w: issuer %s is not among the request's issuers", ErrCannotAnswer, c.Issuer)
@@ -111,9 +118,9 @@ func (h *Holding) prepare(shape zkp.Shape, req *Request, audience string, reques
 	if requestHash != nil {
 		compiled.RequestHash = *requestHash
 	}
-	rw, err := status.NonRevocationWitness(h.Revocation, c.RevocationID)
+	rw, root, err := h.nonRevocation(shape)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrCannotAnswer, err)
+		return nil, nil, err
 	}
 	w := &zkp.Witness{
 		Credential: zkp.Credential{
@@ -143,5 +150,37 @@ func (h *Holding) prepare(shape zkp.Shape, req *Request, audience string, reques
 				req.Predicates[compiled.Order[i]].Attribute, req.Predicates[compiled.Order[i]].Op, err)
 		}
 	}
-	return compiled.Statement(h.IssuerKey, h.Revocation.Root()), w, nil
+	return compiled.Statement(h.IssuerKey, root), w, nil
+}
+
+// RevocationRoot returns the revocation root a proof of h is made
+// against: Revocation's root, or the root NonRevoked leads to.
+func (h *Holding) RevocationRoot() fr.Element {
+	if h.Revocation != nil {
+		return h.Revocation.Root()
+	}
+	if h.NonRevoked != nil {
+		return h.NonRevoked.Root()
+	}
+	return fr.Element{}
+}
+
+// nonRevocation returns the credential's non-revocation witness and the
+// root it proves against, from Revocation or NonRevoked (checked: a path
+// of the circuit's depth showing the credential's id unrevoked).
+func (h *Holding) nonRevocation(shape zkp.Shape) (*status.Witness, fr.Element, error) {
+	id := h.Credential.RevocationID
+	if h.Revocation != nil {
+		rw, err := status.NonRevocationWitness(h.Revocation, id)
+		if err != nil {
+			return nil, fr.Element{}, fmt.Errorf("%w: %w", ErrCannotAnswer, err)
+		}
+		return rw, h.Revocation.Root(), nil
+	}
+	rw := h.NonRevoked
+	root := rw.Root()
+	if err := rw.VerifyNonMembership(root, shape.RevocationDepth, fr.NewElement(id)); err != nil {
+		return nil, fr.Element{}, fmt.Errorf("%w: non-revocation witness: %w", ErrCannotAnswer, err)
+	}
+	return rw, root, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/status/tlog"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/did/strictjson"
@@ -41,11 +42,16 @@ var (
 
 // Held is one credential a wallet holds, with what it needs to prove with
 // it: the holding (credential, holder secret, issuer ZK key, revocation
-// tree) and the issuer's signed revocation root (status.SignRoot) whose
-// root is Holding.Revocation's, which the presentation carries to the
-// verifier.
+// tree or non-revocation witness) and what the presentation carries to the
+// verifier as the revocation root: Checkpoint, the issuer's revocation-log
+// checkpoint with its witness cosignatures (package credential/status/tlog)
+// that the wallet verified and checked for consistency when it synced,
+// whose indexed root is the holding's (vp_token value version 2); or,
+// when Checkpoint is empty, SignedRoot, the issuer's signed root
+// (status.SignRoot, version 1, which verifiers take only if configured to).
 type Held struct {
 	protocol.Holding
+	Checkpoint []byte
 	SignedRoot string
 }
 
@@ -214,8 +220,11 @@ func Answer(ctx context.Context, cfg AnswerConfig, uri string) (*VerifierAnswer,
 		if err != nil {
 			return nil, err
 		}
-		v, err := json.Marshal(&Presentation{Version: PresentationVersion, ClaimSet: c.claimSet,
-			Submission: sub, RevocationRoot: c.held.SignedRoot})
+		p := &Presentation{Version: PresentationVersion, ClaimSet: c.claimSet, Submission: sub, Checkpoint: string(c.held.Checkpoint)}
+		if len(c.held.Checkpoint) == 0 {
+			p.Version, p.Checkpoint, p.RevocationRoot = PresentationVersionV1, "", c.held.SignedRoot
+		}
+		v, err := json.Marshal(p)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidResponse, err)
 		}
@@ -321,7 +330,7 @@ func chooseOne(ctx context.Context, cfg AnswerConfig, ro *RequestObject, compile
 		}
 		for i := range cfg.Credentials {
 			held := &cfg.Credentials[i]
-			if held.Secret == nil || held.Credential == nil || held.Revocation == nil {
+			if held.Secret == nil || held.Credential == nil || (held.Revocation == nil && held.NonRevoked == nil) {
 				continue
 			}
 			if secret != nil {
@@ -331,11 +340,7 @@ func chooseOne(ctx context.Context, cfg AnswerConfig, ro *RequestObject, compile
 			}
 			// The verifier checks the carried root: skip a credential whose
 			// root is stale or is not the tree the proof would use.
-			claims, err := status.VerifySignedRoot(ctx, cfg.Resolver, held.SignedRoot, status.VerifyRootOptions{
-				Issuer: held.Credential.Issuer, MaxAge: time.Duration(policy.MaxRootAge) * time.Second,
-				Now: func() time.Time { return now },
-			})
-			if err != nil || !claims.Root.Equal(ptr(held.Revocation.Root())) {
+			if !carriedRootFits(ctx, cfg, held, time.Duration(policy.MaxRootAge)*time.Second, now) {
 				continue
 			}
 			if err := held.CheckBound(shape, req, ro.ClientID, h); err != nil {
@@ -348,6 +353,26 @@ func chooseOne(ctx context.Context, cfg AnswerConfig, ro *RequestObject, compile
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// carriedRootFits reports whether the root held carries is no older than
+// maxAge (0: status.DefaultMaxRootAge) at now and is the root its proof
+// would use. A checkpoint was verified (signature, witnesses, consistency)
+// when the wallet synced; here its time and indexed root are checked.
+func carriedRootFits(ctx context.Context, cfg AnswerConfig, held *Held, maxAge time.Duration, now time.Time) bool {
+	if maxAge <= 0 {
+		maxAge = status.DefaultMaxRootAge
+	}
+	root := held.RevocationRoot()
+	if len(held.Checkpoint) > 0 {
+		cp, err := tlog.ParseCheckpoint(held.Checkpoint)
+		return err == nil && cp.Kind == tlog.KindRevocation && cp.Indexed.Root.Equal(&root) &&
+			now.Sub(cp.Time) <= maxAge && !cp.Time.After(now.Add(time.Minute))
+	}
+	claims, err := status.VerifySignedRoot(ctx, cfg.Resolver, held.SignedRoot, status.VerifyRootOptions{
+		Issuer: held.Credential.Issuer, MaxAge: maxAge, Now: func() time.Time { return now },
+	})
+	return err == nil && claims.Root.Equal(&root)
+}
 
 func describe(ro *RequestObject, compiled *dcql.Compiled, choices []choice) *Description {
 	_, who, _ := Prefix(ro.ClientID)

@@ -1,0 +1,374 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/status/tlog"
+	"github.com/zkcred/zkcred/verifier/protocol"
+	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
+)
+
+// LogPolicy says how a verifier accepts an issuer's revocation root from
+// the issuer's witnessed revocation log (package
+// [github.com/zkcred/zkcred/credential/status/tlog]): the holder carries a
+// checkpoint (a signed note with witness cosignatures) and the verifier
+// accepts the indexed-tree root it commits to only if
+//
+//   - it is signed by the issuer's log key, an Ed25519 key in the
+//     assertionMethod of the issuer's DID document
+//     ([tlog.LogKeysFromDocument]);
+//   - at least Quorum of the configured witnesses cosigned it
+//     (tlog-cosignature/v1), so that a split view needs Quorum witnesses to
+//     collude;
+//   - it is fresh: the Quorum-th newest cosignature (or, with Quorum 0,
+//     the checkpoint's own time) is no older than the request's
+//     maxRootAge;
+//   - its sequence is not below the issuer's rollback floor in the Store;
+//   - it is consistent with the latest checkpoint the Store holds for the
+//     issuer ([CheckpointStore], shared by every instance): the same state
+//     at the same size, or an extension (or a prefix) proven by a
+//     consistency proof the verifier computes from the issuer's log tiles,
+//     fetched through Tiles from the URL the issuer's DID document names
+//     ([tlog.LogURL]). A newer consistent checkpoint replaces the stored
+//     one.
+//
+// Why the verifier fetches the proof rather than the holder carrying it:
+// the proof must start from the checkpoint this verifier stored, which the
+// holder does not know; and the fetch tells the agency only that some
+// verifier saw a new checkpoint (once per checkpoint, for every instance
+// sharing the store, since tiles are immutable), never which holder
+// presented. The holder fetches nothing at presentation time.
+type LogPolicy struct {
+	// Witnesses and Quorum apply to every issuer without an entry in
+	// Issuers. Quorum 0 trusts the issuer's signature alone: no
+	// protection against a split view (development only).
+	Witnesses []*tlog.WitnessKey
+	Quorum    int
+	// Issuers overrides Witnesses and Quorum per issuer DID.
+	Issuers map[string]WitnessSet
+	// Tiles fetches the issuers' log tiles and checkpoints (a
+	// *fetch.Client; its MaxBytes must admit an 8 KiB tile). Required.
+	Tiles tlog.Getter
+	// AllowHTTPLogs accepts http:// log URLs in DID documents (loopback
+	// development only).
+	AllowHTTPLogs bool
+}
+
+// WitnessSet is the witnesses and quorum trusted for one issuer (see
+// [LogPolicy]).
+type WitnessSet struct {
+	Witnesses []*tlog.WitnessKey
+	Quorum    int
+}
+
+// Errors of the checkpoint path (see [LogPolicy]); ErrorCode maps them.
+var (
+	// ErrUnwitnessed is returned when the carried checkpoint is not signed
+	// by the issuer's log key, or lacks the configured quorum of witness
+	// cosignatures, or the verifier takes only checkpoints and the holder
+	// carried a signed root. It wraps the tlog error.
+	ErrUnwitnessed = errors.New("verifier: revocation checkpoint not signed by the issuer's log or not witnessed by a quorum")
+	// ErrSplitView is returned when the carried checkpoint contradicts
+	// the one this verifier's store holds for the issuer: another state at
+	// the same size, or a log that does not extend (or is not a prefix of)
+	// it. The issuer showed different logs to different parties; both
+	// notes are logged as evidence.
+	ErrSplitView = errors.New("verifier: the issuer's revocation log contradicts the checkpoint already seen (split view)")
+)
+
+// checkConfig validates a LogPolicy.
+func (p *LogPolicy) checkConfig() error {
+	if p.Tiles == nil {
+		return fmt.Errorf("verifier: config: Log.Tiles is required")
+	}
+	check := func(ws []*tlog.WitnessKey, q int) error {
+		if q < 0 || q > len(ws) || len(ws) > tlog.MaxWitnesses {
+			return fmt.Errorf("verifier: config: Log: quorum %d of %d witnesses (at most %d)", q, len(ws), tlog.MaxWitnesses)
+		}
+		if slices.Contains(ws, nil) {
+			return fmt.Errorf("verifier: config: Log: nil witness key")
+		}
+		return nil
+	}
+	if err := check(p.Witnesses, p.Quorum); err != nil {
+		return err
+	}
+	for iss, s := range p.Issuers {
+		if err := check(s.Witnesses, s.Quorum); err != nil {
+			return fmt.Errorf("%w (issuer %.80q)", err, iss)
+		}
+	}
+	return nil
+}
+
+func (p *LogPolicy) witnesses(issuer string) ([]*tlog.WitnessKey, int) {
+	if s, ok := p.Issuers[issuer]; ok {
+		return s.Witnesses, s.Quorum
+	}
+	return p.Witnesses, p.Quorum
+}
+
+// acceptedCheckpoint is a checkpoint verified by policy, with the URL of
+// its log.
+type acceptedCheckpoint struct {
+	cp     *tlog.Checkpoint
+	policy *tlog.Policy
+	logURL string
+}
+
+// openCheckpoint verifies note as issuer's revocation checkpoint: the log
+// key from the issuer's DID document, the witness quorum.
+func (v *Verifier) openCheckpoint(ctx context.Context, issuer string, note []byte) (*acceptedCheckpoint, error) {
+	lp := v.cfg.Log
+	origin, err := tlog.RevocationOrigin(issuer)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, err)
+	}
+	keys, doc, err := tlog.LogKeysFromDocument(ctx, v.cfg.Resolver, issuer, origin)
+	if err != nil {
+		if transient(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, err)
+	}
+	ws, quorum := lp.witnesses(issuer)
+	var last error
+	for _, k := range keys {
+		p, err := tlog.NewPolicy(k, ws, quorum)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, err)
+		}
+		cp, err := p.Verify(note)
+		if errors.Is(err, tlog.ErrBadSignature) {
+			last = err
+			continue
+		}
+		if errors.Is(err, tlog.ErrMalformedCheckpoint) {
+			return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, err)
+		}
+		if cp.Kind != tlog.KindRevocation {
+			return nil, fmt.Errorf("%w: a %s log checkpoint, not a revocation log's", ErrUnwitnessed, cp.Kind)
+		}
+		u, err := tlog.LogURL(doc, tlog.KindRevocation, lp.AllowHTTPLogs)
+		if err != nil {
+			u = "" // needed only for a consistency proof; reported there
+		}
+		return &acceptedCheckpoint{cp: cp, policy: p, logURL: u}, nil
+	}
+	return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, last)
+}
+
+// checkpointRoot checks the checkpoint note a holder carried for issuer
+// (see [LogPolicy]) against the request's maximum age and the store, and
+// returns the revocation root it commits to as RootClaims (IssuedAt is the
+// freshness time).
+func (v *Verifier) checkpointRoot(ctx context.Context, maxAge time.Duration, issuer string, note []byte) (*status.RootClaims, error) {
+	cs, ok := v.cfg.Store.(CheckpointStore)
+	if !ok {
+		return nil, fmt.Errorf("%w: the store keeps no checkpoints", ErrStore)
+	}
+	if len(note) == 0 || len(note) > tlog.MaxCheckpointSize {
+		return nil, fmt.Errorf("%w: checkpoint empty or larger than %d bytes", ErrUnwitnessed, tlog.MaxCheckpointSize)
+	}
+	ac, err := v.openCheckpoint(ctx, issuer, note)
+	if err != nil {
+		return nil, err
+	}
+	cp := ac.cp
+	if want := v.cfg.Key.Shape().RevocationDepth; cp.Indexed.Depth != want {
+		return nil, fmt.Errorf("%w: checkpoint of a depth-%d tree, circuit has depth %d", ErrStaleRoot, cp.Indexed.Depth, want)
+	}
+	now := v.cfg.Now()
+	fresh, err := freshness(cp, ac.policy.Quorum(), now)
+	if err != nil {
+		return nil, err
+	}
+	if maxAge <= 0 {
+		maxAge = status.DefaultMaxRootAge
+	}
+	if age := now.Sub(fresh); age > maxAge {
+		return nil, fmt.Errorf("%w: %w", ErrStaleRoot, &status.StaleRootError{Age: age, MaxAge: maxAge})
+	}
+	floor, err := v.cfg.Store.RootFloor(ctx, issuer)
+	if err != nil {
+		return nil, err
+	}
+	if cp.Indexed.Sequence < floor {
+		return nil, staleFloor(issuer, cp.Indexed.Sequence, floor)
+	}
+	if err := v.checkConsistency(ctx, cs, issuer, ac); err != nil {
+		return nil, err
+	}
+	return &status.RootClaims{
+		Issuer: issuer, Root: cp.Indexed.Root, Depth: cp.Indexed.Depth,
+		Count: uint64(cp.Size), Sequence: cp.Indexed.Sequence, IssuedAt: fresh,
+	}, nil
+}
+
+// maxClockSkew is how far in the future a checkpoint or cosignature time
+// may be.
+const maxClockSkew = time.Minute
+
+// freshness returns the time a checkpoint is known current at: the
+// quorum-th newest witness cosignature (quorum witnesses vouch that it was
+// the latest they knew of then), or the checkpoint's own time with quorum
+// 0. Times in the future beyond the skew are refused.
+func freshness(cp *tlog.Checkpoint, quorum int, now time.Time) (time.Time, error) {
+	if cp.Time.After(now.Add(maxClockSkew)) {
+		return time.Time{}, fmt.Errorf("%w: checkpoint time %s is in the future", ErrStaleRoot, cp.Time.Format(time.RFC3339))
+	}
+	if quorum == 0 {
+		return cp.Time, nil
+	}
+	var ts []time.Time
+	for _, c := range cp.Cosignatures {
+		if !c.Time.After(now.Add(maxClockSkew)) {
+			ts = append(ts, c.Time)
+		}
+	}
+	if len(ts) < quorum {
+		return time.Time{}, fmt.Errorf("%w: %d cosignatures not in the future, quorum %d", ErrUnwitnessed, len(ts), quorum)
+	}
+	slices.SortFunc(ts, func(a, b time.Time) int { return b.Compare(a) })
+	return ts[quorum-1], nil
+}
+
+// checkConsistency checks ac against the checkpoint stored for issuer and
+// advances the store to ac when it is newer. A concurrent advance (another
+// instance) is re-read and rechecked, a few times.
+func (v *Verifier) checkConsistency(ctx context.Context, cs CheckpointStore, issuer string, ac *acceptedCheckpoint) error {
+	cp := ac.cp
+	for range 4 {
+		prevNote, err := cs.LatestCheckpoint(ctx, issuer)
+		if err != nil {
+			return err
+		}
+		if prevNote == nil {
+			err = cs.AdvanceCheckpoint(ctx, issuer, nil, cp.Note)
+			if errors.Is(err, ErrCheckpointChanged) {
+				continue
+			}
+			return err
+		}
+		// The store holds what this package wrote after verifying it.
+		prev, err := tlog.ParseCheckpoint(prevNote)
+		if err != nil {
+			return fmt.Errorf("%w: stored checkpoint of %.200s does not parse: %v", ErrStore, issuer, err)
+		}
+		var proof [][32]byte
+		switch {
+		case cp.Size == prev.Size:
+			if !prev.Same(cp) {
+				return v.splitView(ctx, issuer, prevNote, cp.Note, tlog.ErrSplitView)
+			}
+			if !cp.Time.After(prev.Time) {
+				return nil // the same state, re-signed no later: nothing to store
+			}
+		case cp.Size < prev.Size:
+			// An older checkpoint: it must be a prefix of the stored one.
+			if proof, err = v.consistencyProof(ctx, ac, cp, prev); err != nil {
+				return err
+			}
+			if err := tlog.VerifyConsistency(cp, prev, proof); err != nil {
+				return v.splitView(ctx, issuer, prevNote, cp.Note, err)
+			}
+			return nil
+		default:
+			if proof, err = v.consistencyProof(ctx, ac, prev, cp); err != nil {
+				return err
+			}
+		}
+		if err := tlog.VerifyConsistency(prev, cp, proof); err != nil {
+			return v.splitView(ctx, issuer, prevNote, cp.Note, err)
+		}
+		err = cs.AdvanceCheckpoint(ctx, issuer, prevNote, cp.Note)
+		if errors.Is(err, ErrCheckpointChanged) {
+			continue
+		}
+		return err
+	}
+	return fmt.Errorf("%w: the stored checkpoint of %.200s kept changing", ErrStore, issuer)
+}
+
+// consistencyProof fetches, from the issuer's log tiles, the proof that
+// next extends old (next is either the carried checkpoint or the stored
+// one; tiles are verified against next).
+func (v *Verifier) consistencyProof(ctx context.Context, ac *acceptedCheckpoint, old, next *tlog.Checkpoint) ([][32]byte, error) {
+	if ac.logURL == "" {
+		return nil, fmt.Errorf("%w: the issuer's DID document names no revocation log (service %s) to prove consistency from", ErrStaleRoot, tlog.RevocationLogService)
+	}
+	c, err := tlog.NewClient(ac.logURL, v.cfg.Log.Tiles, ac.policy, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStaleRoot, err)
+	}
+	proof, err := c.ConsistencyProof(ctx, old, next)
+	if err != nil {
+		if transient(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: consistency proof from the issuer's log: %w", ErrStaleRoot, err)
+	}
+	return proof, nil
+}
+
+// splitView reports a checkpoint that contradicts the stored one, logging
+// both notes: signed by the issuer (and witnesses), they are evidence.
+func (v *Verifier) splitView(ctx context.Context, issuer string, stored, carried []byte, err error) error {
+	v.cfg.Logger.WarnContext(ctx, "verifier: issuer's revocation log contradicts the stored checkpoint (split view?)",
+		"issuer", issuer, "stored", string(stored), "carried", string(carried), "err", err)
+	return fmt.Errorf("%w: %w", ErrSplitView, err)
+}
+
+// carriedRoot checks the revocation root a vp_token value carries: a
+// checkpoint (version 2) when Config.Log is set, a signed root (version 1)
+// when Config.Roots is.
+func (v *Verifier) carriedRoot(ctx context.Context, req *protocol.Request, issuer string, p *openid4vp.Presentation) (*status.RootClaims, error) {
+	switch {
+	case p.Version == openid4vp.PresentationVersion && v.cfg.Log != nil:
+		return v.checkpointRoot(ctx, time.Duration(req.MaxRootAge)*time.Second, issuer, []byte(p.Checkpoint))
+	case p.Version == openid4vp.PresentationVersionV1 && v.cfg.Roots != nil:
+		return v.verifyRoot(ctx, req, issuer, p.RevocationRoot)
+	case p.Version == openid4vp.PresentationVersionV1:
+		return nil, fmt.Errorf("%w: this verifier takes only witnessed checkpoints (vp_token value %s), not signed roots", ErrUnwitnessed, openid4vp.PresentationVersion)
+	}
+	return nil, fmt.Errorf("%w: this verifier takes no checkpoints, only signed roots (vp_token value %s)", ErrStaleRoot, openid4vp.PresentationVersionV1)
+}
+
+// latestCheckpointRoot is revocationRoot without Config.Roots: the
+// issuer's latest checkpoint, fetched from the log its DID document names,
+// checked as a carried one is.
+func (v *Verifier) latestCheckpointRoot(ctx context.Context, req *protocol.Request, issuer string) (*status.RootClaims, error) {
+	if v.cfg.Log == nil {
+		return nil, fmt.Errorf("%w: no revocation root source configured", ErrStaleRoot)
+	}
+	res, err := v.cfg.Resolver.Resolve(ctx, issuer)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
+	}
+	if res == nil || res.Document == nil {
+		return nil, fmt.Errorf("%w: no DID document for %s", ErrUntrustedIssuer, issuer)
+	}
+	u, err := tlog.LogURL(res.Document, tlog.KindRevocation, v.cfg.Log.AllowHTTPLogs)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStaleRoot, err)
+	}
+	r, err := v.cfg.Log.Tiles.Get(ctx, u+"/checkpoint", "text/plain")
+	if err != nil {
+		if transient(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: fetching the checkpoint of %s: %w", ErrStaleRoot, issuer, err)
+	}
+	if r.StatusCode != 200 {
+		return nil, fmt.Errorf("%w: fetching the checkpoint of %s: %s", ErrStaleRoot, issuer, r.Status)
+	}
+	return v.checkpointRoot(ctx, time.Duration(req.MaxRootAge)*time.Second, issuer, r.Body)
+}
