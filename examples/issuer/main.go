@@ -26,6 +26,11 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/zkcred/zkcred/examples/internal/serve"
 )
 
 const usage = `usage: issuer [flags]
@@ -63,6 +68,21 @@ The DID is did:web:<domain>. did:web requires HTTPS on a public name: for
 local use, serve plain HTTP on loopback and run the holder and verifier with
 -insecure-local.
 
+Operations:
+  GET  /healthz    200 while the process serves
+  GET  /readyz     200 when its stores answer (keys are loaded at start), else 503;
+                   the reason is logged
+  GET  /metrics    Prometheus metrics (zkcred_issuer_*, zkcred_http_*, Go runtime
+                   and process); restrict /metrics and /admin at your proxy
+
+Logs go to stderr (-log-format text or json, -log-level): each refused
+request is one info line with its reason code and request id (the
+X-Request-Id header, echoed in the response), never a PIN, token or
+attribute value; server-side failures are warn and error lines. SIGINT or
+SIGTERM stops it gracefully (requests in flight finish, stores close).
+One issuer per -data directory: a second one is refused.
+
+` + serve.EnvHelp + `
 flags:
 `
 
@@ -72,10 +92,10 @@ examples:
   issuer offer -data ./agency -record citizen-1          # to the issuer at 127.0.0.1:8081
   issuer -data ./agency -domain agency.example -addr :443 -tls-cert cert.pem -tls-key key.pem
   issuer -data ./agency -export ./out     # write did.json, a VC-JWT, the status list; exit
+  ZKCRED_DATA=/var/lib/agency ZKCRED_LOG_FORMAT=json issuer -addr :8081
 `
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
@@ -84,32 +104,35 @@ func main() {
 	} else if len(os.Args) > 1 && os.Args[1] == "migrate-keys" {
 		err = runMigrateKeys(os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
 	} else {
-		err = run(ctx, os.Args[1:], os.Stdout, os.Stderr, logger)
+		err = run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil)
 	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		fatalError(logger, "issuer: error", "err", err)
+		fmt.Fprintf(os.Stderr, "issuer: error: %v\n", err)
+		os.Exit(1)
 	}
 }
 
-// fatalError logs msg and exits with status 1.
-func fatalError(logger *slog.Logger, msg string, args ...any) {
-	logger.Error(msg, args...)
-	os.Exit(1)
-}
+// getenv reads the ZKCRED_* variables (a variable for tests).
+var getenv = os.Getenv
+
+// onListen, if set (by tests), receives the base URL once the server
+// listens.
+var onListen func(baseURL string)
 
 type options struct {
 	addr, data, domain, export     string
 	register                       string
-	tlsCert, tlsKey, adminToken    string
+	adminToken                     string
 	slots, depth                   int
 	validFor, rootRefresh, listTTL time.Duration
-	registryPG                     string // PostgreSQL DSN of a shared revocation registry
 	// keys.age (keys.go): the passphrase comes from the environment,
 	// never from a flag.
 	keyIdentity, keyPassphraseFile, keyPassphrase string
+	serve.Common
+	metrics *prometheus.Registry // of the server (run), nil for -export
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -125,8 +148,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.data, "data", "", "data directory: keys, revocation registry, OpenID4VCI state, register (required)")
 	fs.StringVar(&o.domain, "domain", "", "host[:port] of the did:web DID and of published URLs (default: the listen address)")
 	fs.StringVar(&o.export, "export", "", "write did.json, credential.jwt, statuslist.jwt, root.jwt and snapshot.bin into `DIR` and exit")
-	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (serve HTTPS; published URLs use https)")
-	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS key file")
 	fs.StringVar(&o.register, "register", "", "the agency's register: a zkcred-register-v1 JSON `FILE` of citizen records (default DATA/register.json, created from a sample if missing)")
 	fs.StringVar(&o.adminToken, "admin-token-file", "", "file holding the bearer token for POST /admin/offers and POST /revoke, created if missing (default DATA/admin.token)")
 	fs.IntVar(&o.slots, "slots", 16, "slots of the credential schema: the circuit shape's slot count")
@@ -134,18 +155,29 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.validFor, "valid-for", 365*24*time.Hour, "validity of issued credentials")
 	fs.DurationVar(&o.rootRefresh, "root-refresh", time.Hour, "re-sign the unchanged revocation root this often (keep it well below verifiers' maxRootAge)")
 	fs.DurationVar(&o.listTTL, "status-list-ttl", 24*time.Hour, "validity of the published status list credential")
-	fs.StringVar(&o.registryPG, "registry-pg", "", "PostgreSQL `DSN` of the revocation registry, shared by several issuer instances (one writes, the others serve reads and take over); default DATA/registry.db (bbolt); env ZKCRED_REGISTRY_PG")
 	keyFlags(fs, o)
 	o.keyPassphrase = os.Getenv(envPassphrase)
+	o.Common.Register(fs)
+	serve.DocumentEnv(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if o.registryPG == "" {
-		o.registryPG = os.Getenv("ZKCRED_REGISTRY_PG") // a DSN may hold a password: keep it out of ps
+	if err := serve.FromEnv(fs, getenv); err != nil {
+		return nil, err
 	}
-	if o.data == "" || fs.NArg() != 0 || (o.tlsCert == "") != (o.tlsKey == "") || o.rootRefresh <= 0 {
+	switch {
+	case o.data == "":
 		fs.Usage()
-		return nil, errors.New("bad arguments: -data is required, -tls-cert and -tls-key go together")
+		return nil, errors.New("bad arguments: missing -data DIR (the agency's keys, registry and state; created if new, e.g. -data ./agency)")
+	case fs.NArg() != 0:
+		fs.Usage()
+		return nil, fmt.Errorf("bad arguments: unexpected %q", fs.Arg(0))
+	case o.rootRefresh <= 0:
+		return nil, errors.New("bad arguments: -root-refresh must be positive")
+	}
+	if err := o.Common.Check(); err != nil {
+		fs.Usage()
+		return nil, fmt.Errorf("bad arguments: %w", err)
 	}
 	if o.adminToken == "" {
 		o.adminToken = filepath.Join(o.data, "admin.token")
@@ -154,11 +186,20 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 }
 
 // run parses args, opens the agency's state and serves until ctx ends
-// (or exports and returns).
+// (or exports and returns). A nil logger means the one -log-format and
+// -log-level ask for, writing to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, logger *slog.Logger) error {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if logger == nil {
+		if logger, err = o.Logger(stderr); err != nil {
+			return err
+		}
+	}
+	if o.export == "" {
+		o.metrics = serve.NewRegistry()
 	}
 	var ln net.Listener
 	if o.export == "" {
@@ -174,11 +215,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, logger *s
 			domain = ln.Addr().String()
 		}
 	}
-	scheme := "http"
-	if o.tlsCert != "" {
-		scheme = "https"
+	a, err := openAgency(o, domain, o.Scheme()+"://"+domain, logger)
+	if errors.Is(err, bolt.ErrTimeout) {
+		return fmt.Errorf("another issuer is using %s (its database files are locked): stop that one first, or give this one its own -data directory", o.data)
 	}
-	a, err := openAgency(o, domain, scheme+"://"+domain, logger)
 	if err != nil {
 		return err
 	}
@@ -188,29 +228,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, logger *s
 	}
 
 	srv := &http.Server{
-		Handler:           a.handler(),
+		Handler:           serve.Handler(a.handler(), serve.Ops{Ready: a.ready, Registry: o.metrics, Logger: logger}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	go a.refreshRoots(ctx, o.rootRefresh)
-	errc := make(chan error, 1)
-	go func() {
-		if o.tlsCert != "" {
-			errc <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
-	logger.Info("issuer: listening", "addr", ln.Addr().String(), "did", a.did, "url", a.baseURL, "admin_token_file", o.adminToken)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	logger.Info("issuer: listening", "addr", ln.Addr().String(), "did", a.did, "url", a.baseURL, "admin_token_file", o.adminToken, "tls", o.TLSCert != "")
+	if onListen != nil {
+		onListen(a.baseURL)
 	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutCtx)
+	// Serve returns once in-flight requests finished; the deferred
+	// a.Close then closes the stores.
+	return o.Serve(ctx, srv, ln, logger)
+}
+
+// registerer is the registry the library's metrics go to: nil (an
+// interface holding no pointer) when there is none.
+func (o *options) registerer() prometheus.Registerer {
+	if o.metrics == nil {
+		return nil
+	}
+	return o.metrics
 }

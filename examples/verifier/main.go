@@ -174,7 +174,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("bad arguments: missing %s", strings.Join(missing, " and "))
 	}
 	if err := o.Common.Check(); err != nil {
-		return nil, err
+		fs.Usage()
+		return nil, fmt.Errorf("bad arguments: %w", err)
 	}
 	if !o.insecureLocal {
 		for _, u := range o.issuers {
