@@ -65,7 +65,8 @@ type agency struct {
 	doc              *did.Document
 	issuer           *credential.Issuer
 	schema           *credential.Schema
-	store            *registry.BoltStore
+	store            io.Closer // the registry's: bbolt, or PostgreSQL with -registry-pg
+	sharedRegistry   bool      // -registry-pg: other instances may write
 	reg              *registry.Registry
 	register         *issuer.MemoryRegister
 	oi               *issuer.Issuer // OpenID4VCI issuance
@@ -156,18 +157,36 @@ func openAgency(o *options, domain, baseURL string, logger *slog.Logger) (_ *age
 		return nil, err
 	}
 	a.issuer = &credential.Issuer{DID: id, JOSEKey: joseKey, JOSEKeyID: a.joseKID, ZKKey: zkKey, ZKKeyID: a.zkKID}
-	if a.store, err = registry.OpenBoltStore(filepath.Join(o.data, "registry.db")); err != nil {
-		return nil, err
+	var store registry.Store
+	if o.registryPG != "" {
+		// Several instances share it: one writes, the others serve reads
+		// and take over when the writer's session ends.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		pg, err := registry.OpenPostgresStore(ctx, o.registryPG)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("-registry-pg: %w", err)
+		}
+		store, a.store, a.sharedRegistry = pg, pg, true
+	} else {
+		bolt, err := registry.OpenBoltStore(filepath.Join(o.data, "registry.db"))
+		if err != nil {
+			return nil, err
+		}
+		store, a.store = bolt, bolt
 	}
-	if a.reg, err = registry.Open(a.store, registry.Config{Depth: o.depth, Issuer: id, KeyID: a.joseKID, Signer: joseKey}); err != nil {
+	if a.reg, err = registry.Open(store, registry.Config{Depth: o.depth, Issuer: id, KeyID: a.joseKID, Signer: joseKey}); err != nil {
 		return nil, err
 	}
 	if d := a.reg.Root().Depth; d != o.depth {
 		return nil, fmt.Errorf("the registry in %s has depth %d, -revocation-depth is %d", o.data, d, o.depth)
 	}
 	// Publish a fresh root for this DID now (it may have been down a while,
-	// or started under another -domain).
-	if _, err := a.reg.RefreshRoot(); err != nil {
+	// or started under another -domain); with -registry-pg, unless another
+	// instance is the writer.
+	if _, err := a.reg.RefreshRoot(); errors.Is(err, registry.ErrNotWriter) {
+		logger.Info("issuer: another instance writes the revocation registry; this one serves reads and takes over if it stops")
+	} else if err != nil {
 		return nil, err
 	}
 	regFile := o.register
@@ -220,16 +239,30 @@ func (a *agency) Close() error {
 
 func (a *agency) statusListURL() string { return a.baseURL + "/status/" + statusList }
 
-// refreshRoots re-signs the revocation root every interval until ctx ends.
+// refreshRoots re-signs the revocation root every interval until ctx ends;
+// with -registry-pg it also catches up with the writer instance every two
+// seconds.
 func (a *agency) refreshRoots(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var syncC <-chan time.Time
+	if a.sharedRegistry {
+		s := time.NewTicker(2 * time.Second)
+		defer s.Stop()
+		syncC = s.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-syncC:
+			if err := a.reg.Sync(); err != nil {
+				a.logger.Error("issuer: syncing the revocation registry", "err", err)
+			}
 		case <-t.C:
-			if _, err := a.reg.RefreshRoot(); err != nil {
+			if _, err := a.reg.RefreshRoot(); errors.Is(err, registry.ErrNotWriter) {
+				a.logger.Debug("issuer: not refreshing the revocation root: another instance writes it")
+			} else if err != nil {
 				a.logger.Error("issuer: refreshing the revocation root", "err", err)
 			}
 		}

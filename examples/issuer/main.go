@@ -128,6 +128,7 @@ type options struct {
 	adminToken                     string
 	slots, depth                   int
 	validFor, rootRefresh, listTTL time.Duration
+	registryPG                     string // PostgreSQL DSN of a shared revocation registry
 	// keys.age (keys.go): the passphrase comes from the environment,
 	// never from a flag.
 	keyIdentity, keyPassphraseFile, keyPassphrase string
@@ -155,6 +156,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.validFor, "valid-for", 365*24*time.Hour, "validity of issued credentials")
 	fs.DurationVar(&o.rootRefresh, "root-refresh", time.Hour, "re-sign the unchanged revocation root this often (keep it well below verifiers' maxRootAge)")
 	fs.DurationVar(&o.listTTL, "status-list-ttl", 24*time.Hour, "validity of the published status list credential")
+	fs.StringVar(&o.registryPG, "registry-pg", "", "PostgreSQL `DSN` of the revocation registry, shared by several issuer instances (one writes, the others serve reads and take over); default DATA/registry.db (bbolt); env ZKCRED_REGISTRY_PG")
 	keyFlags(fs, o)
 	o.keyPassphrase = os.Getenv(envPassphrase)
 	o.Common.Register(fs)
@@ -164,6 +166,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if err := serve.FromEnv(fs, getenv); err != nil {
 		return nil, err
+	}
+	if o.registryPG == "" {
+		o.registryPG = os.Getenv("ZKCRED_REGISTRY_PG") // a DSN may hold a password: keep it out of ps
 	}
 	switch {
 	case o.data == "":
