@@ -480,3 +480,66 @@ func ExampleOpenPostgresStore() {
 	}
 	fmt.Println(reg.Root().Sequence)
 }
+
+// TestPostgresOpenTogether: instances starting together on an empty
+// database all open the one registry the first of them creates.
+func TestPostgresOpenTogether(t *testing.T) {
+	dsn := pgSchemaDSN(t)
+	const n = 4
+	regs := make([]*Registry, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		st := openPGStore(t, dsn)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			regs[i], errs[i] = Open(st, testConfig())
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("instance %d: %v", i, err)
+		}
+		if regs[i].SignedRoot() != regs[0].SignedRoot() {
+			t.Fatalf("instance %d opened another registry", i)
+		}
+	}
+}
+
+// TestPostgresCorrupt: what the database holds is checked and bounded
+// before it is used: each bad state is ErrCorrupt, never a panic or an
+// allocation the size of a claimed count.
+func TestPostgresCorrupt(t *testing.T) {
+	ctx := context.Background()
+	for name, sql := range map[string]string{
+		"oversized value":    `UPDATE zkcred_registry_kv SET value = repeat('x', 16777217)::bytea WHERE bucket = 'meta' AND key = 'jws'::bytea`,
+		"oversized key":      `INSERT INTO zkcred_registry_kv VALUES ('revoked', repeat('k', 600)::bytea, '\x01'::bytea)`,
+		"gap in revoked ids": `DELETE FROM zkcred_registry_kv WHERE bucket = 'revoked' AND key = '\x0000000000000002'::bytea`,
+		"count beyond rows":  `UPDATE zkcred_registry_kv SET value = '\x00000000000f0000'::bytea WHERE bucket = 'meta' AND key = 'count'::bytea`,
+		"count beyond depth": `UPDATE zkcred_registry_kv SET value = '\x0000010000000000'::bytea WHERE bucket = 'meta' AND key = 'count'::bytea`,
+		"swapped id":         `UPDATE zkcred_registry_kv SET value = '\x0000000000000015'::bytea WHERE bucket = 'revoked' AND key = '\x0000000000000002'::bytea`,
+		"malformed root":     `UPDATE zkcred_registry_kv SET value = '\xff'::bytea WHERE bucket = 'meta' AND key = 'root'::bytea`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dsn := pgSchemaDSN(t)
+			r, st := openPG(t, dsn)
+			if _, err := r.Revoke(10, 20, 30); err != nil {
+				t.Fatal(err)
+			}
+			st.Close()
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			if _, err := conn.Exec(ctx, sql); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Open(openPGStore(t, dsn), testConfig()); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("got %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
