@@ -178,19 +178,8 @@ func (c *Client) Entries(ctx context.Context, cp *Checkpoint, from int64) ([][]b
 	for b := from / wire.TileWidth; b*wire.TileWidth < cp.Size; b++ {
 		start := b * wire.TileWidth
 		t := sumtlog.Tile{H: wire.TileHeight, L: -1, N: b, W: int(min(wire.TileWidth, cp.Size-start))}
-		path := wire.TilePath(t)
-		data, cached := c.cache.Get(path)
-		if !cached {
-			var err error
-			if data, err = c.fetchFile(ctx, path, t.W*(2+maxEntry)); err != nil {
-				return nil, err
-			}
-		}
-		es, err := wire.ReadBundle(data, t.W, maxEntry)
-		if err != nil {
-			return nil, fmt.Errorf("%w: entry bundle %s", ErrMalformedTile, path)
-		}
-		bundles = append(bundles, bundle{t: t, entries: es, data: data, cached: cached})
+		data, cached := c.cache.Get(wire.TilePath(t))
+		bundles = append(bundles, bundle{t: t, data: data, cached: cached})
 		if t.W == wire.TileWidth {
 			indexes = append(indexes, sumtlog.StoredHashIndex(wire.TileHeight, b))
 		} else {
@@ -198,6 +187,27 @@ func (c *Client) Entries(ctx context.Context, cp *Checkpoint, from int64) ([][]b
 				indexes = append(indexes, sumtlog.StoredHashIndex(0, start+int64(i)))
 			}
 		}
+	}
+	// Download the missing bundles, fetchParallel at a time.
+	errs := make([]error, len(bundles))
+	parallelDo(len(bundles), func(i int) {
+		b := &bundles[i]
+		if !b.cached && ctx.Err() == nil {
+			b.data, errs[i] = c.fetchFile(ctx, wire.TilePath(b.t), b.t.W*(2+maxEntry))
+		}
+	})
+	for i := range bundles {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		es, err := wire.ReadBundle(bundles[i].data, bundles[i].t.W, maxEntry)
+		if err != nil {
+			return nil, fmt.Errorf("%w: entry bundle %s", ErrMalformedTile, wire.TilePath(bundles[i].t))
+		}
+		bundles[i].entries = es
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", fetch.ErrFetch, err)
 	}
 	want, err := c.hashReader(ctx, cp).ReadHashes(indexes)
 	if err != nil {
@@ -268,6 +278,8 @@ func (r *tileReader) Height() int { return wire.TileHeight }
 
 func (r *tileReader) ReadTiles(tiles []sumtlog.Tile) ([][]byte, error) {
 	out := make([][]byte, len(tiles))
+	errs := make([]error, len(tiles))
+	var missing []int
 	for i, t := range tiles {
 		want := t.W * sumtlog.HashSize
 		if d, ok := r.c.cache.Get(wire.TilePath(t)); ok && len(d) == want {
@@ -282,14 +294,26 @@ func (r *tileReader) ReadTiles(tiles []sumtlog.Tile) ([][]byte, error) {
 				continue
 			}
 		}
+		missing = append(missing, i)
+	}
+	parallelDo(len(missing), func(k int) {
+		i := missing[k]
+		if r.ctx.Err() != nil {
+			errs[i] = fmt.Errorf("%w: %w", fetch.ErrFetch, r.ctx.Err())
+			return
+		}
+		t := tiles[i]
+		want := t.W * sumtlog.HashSize
 		d, err := r.c.fetchFile(r.ctx, wire.TilePath(t), want)
+		if err == nil && len(d) != want {
+			err = fmt.Errorf("%w: %s: %d bytes, want %d", ErrMalformedTile, wire.TilePath(t), len(d), want)
+		}
+		out[i], errs[i] = d, err
+	})
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		if len(d) != want {
-			return nil, fmt.Errorf("%w: %s: %d bytes, want %d", ErrMalformedTile, wire.TilePath(t), len(d), want)
-		}
-		out[i] = d
 	}
 	return out, nil
 }

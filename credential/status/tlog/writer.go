@@ -313,13 +313,14 @@ func (w *Writer) writeEntries(hs *hashStore, entries [][]byte) error {
 		}
 	}
 	newN := oldN + int64(len(entries))
-	dirs := make(map[string]bool)
+	fb := newFileBatch(w.cfg.Dir)
+	defer fb.abort()
 	for _, t := range sumtlog.NewTiles(wire.TileHeight, oldN, newN) {
 		data, err := sumtlog.ReadTileData(t, hs)
 		if err != nil {
 			return fmt.Errorf("%w: %w", ErrWriter, err)
 		}
-		if err := writeAtomic(w.cfg.Dir, wire.TilePath(t), data, dirs); err != nil {
+		if err := fb.add(wire.TilePath(t), data); err != nil {
 			return err
 		}
 	}
@@ -342,11 +343,11 @@ func (w *Writer) writeEntries(hs *hashStore, entries [][]byte) error {
 			data = wire.AppendBundle(data, entries[i-oldN])
 		}
 		t := sumtlog.Tile{H: wire.TileHeight, L: -1, N: b, W: int(end - start)}
-		if err := writeAtomic(w.cfg.Dir, wire.TilePath(t), data, dirs); err != nil {
+		if err := fb.add(wire.TilePath(t), data); err != nil {
 			return err
 		}
 	}
-	if err := syncDirs(dirs); err != nil {
+	if err := fb.commit(); err != nil {
 		return err
 	}
 	hs.n = newN
@@ -393,11 +394,12 @@ func (w *Writer) publish(ctx context.Context, next *Checkpoint, hs *hashStore) e
 	if err != nil {
 		return fmt.Errorf("%w: the assembled checkpoint does not parse: %w", ErrWriter, err)
 	}
-	dirs := make(map[string]bool)
-	if err := writeAtomic(w.cfg.Dir, "checkpoint", full, dirs); err != nil {
+	fb := newFileBatch(w.cfg.Dir)
+	if err := fb.add("checkpoint", full); err != nil {
+		fb.abort()
 		return err
 	}
-	if err := syncDirs(dirs); err != nil {
+	if err := fb.commit(); err != nil {
 		return err
 	}
 	parsed.Cosignatures = cos
@@ -501,8 +503,10 @@ func emptyTreeHash() [32]byte {
 }
 
 // hashStore reads the stored hashes of the log in dir at size n from its
-// hash tiles, and the hashes of entries being appended from pending.
+// hash tiles, and the hashes of entries being appended from pending. The
+// witnesses' proofs read it concurrently: mu guards files.
 type hashStore struct {
+	mu      sync.Mutex
 	dir     string
 	n       int64
 	pending map[int64]sumtlog.Hash
@@ -510,6 +514,8 @@ type hashStore struct {
 }
 
 func (s *hashStore) ReadHashes(indexes []int64) ([]sumtlog.Hash, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := make([]sumtlog.Hash, len(indexes))
 	for i, x := range indexes {
 		if h, ok := s.pending[x]; ok {
@@ -562,10 +568,26 @@ func readFileLimit(name string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
-// writeAtomic writes dir/rel through a synced temporary file renamed into
-// place, recording the directory to sync.
-func writeAtomic(dir, rel string, data []byte, dirs map[string]bool) error {
-	p := filepath.Join(dir, filepath.FromSlash(rel))
+// fileBatch writes files atomically: each to a temporary file in its
+// directory; commit syncs them all (concurrently: the disk's sync latency
+// is paid about once, not once a file), renames them into place and syncs
+// the directories, so the renames survive a crash.
+type fileBatch struct {
+	dir   string
+	files []pendingFile
+	dirs  map[string]bool
+}
+
+type pendingFile struct {
+	f        *os.File
+	tmp, dst string
+}
+
+func newFileBatch(dir string) *fileBatch { return &fileBatch{dir: dir, dirs: make(map[string]bool)} }
+
+// add writes data to a temporary file for dir/rel.
+func (fb *fileBatch) add(rel string, data []byte) error {
+	p := filepath.Join(fb.dir, filepath.FromSlash(rel))
 	d := filepath.Dir(p)
 	if err := os.MkdirAll(d, 0o755); err != nil {
 		return fmt.Errorf("%w: %w", ErrWriter, err)
@@ -574,46 +596,82 @@ func writeAtomic(dir, rel string, data []byte, dirs map[string]bool) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrWriter, err)
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
+	fb.files = append(fb.files, pendingFile{f: f, tmp: f.Name(), dst: p})
+	if _, err = f.Write(data); err == nil {
 		err = f.Chmod(0o644)
 	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, p)
-	}
 	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("%w: writing %s: %w", ErrWriter, rel, err)
 	}
 	for ; ; d = filepath.Dir(d) {
-		dirs[d] = true
-		if rel, err := filepath.Rel(dir, d); err != nil || rel == "." || d == filepath.Dir(d) {
+		fb.dirs[d] = true
+		if r, err := filepath.Rel(fb.dir, d); err != nil || r == "." || d == filepath.Dir(d) {
 			break
 		}
 	}
 	return nil
 }
 
-// syncDirs syncs the directories that received renamed files (and the
-// parents created for them), so the renames survive a crash.
-func syncDirs(dirs map[string]bool) error {
-	for d := range dirs {
-		f, err := os.Open(d)
-		if err != nil {
+// abort removes the temporary files.
+func (fb *fileBatch) abort() {
+	for _, pf := range fb.files {
+		pf.f.Close()
+		os.Remove(pf.tmp)
+	}
+	fb.files = nil
+}
+
+// commit syncs, renames and syncs the directories.
+func (fb *fileBatch) commit() error {
+	defer fb.abort()
+	errs := make([]error, len(fb.files))
+	parallelDo(len(fb.files), func(i int) {
+		errs[i] = fb.files[i].f.Sync()
+		if err := fb.files[i].f.Close(); errs[i] == nil {
+			errs[i] = err
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrWriter, err)
+	}
+	for _, pf := range fb.files {
+		if err := os.Rename(pf.tmp, pf.dst); err != nil {
 			return fmt.Errorf("%w: %w", ErrWriter, err)
 		}
-		err = f.Sync()
-		f.Close()
-		if err != nil && runtime.GOOS != "js" {
-			return fmt.Errorf("%w: syncing %s: %w", ErrWriter, d, err)
+	}
+	fb.files = nil
+	dirs := make([]string, 0, len(fb.dirs))
+	for d := range fb.dirs {
+		dirs = append(dirs, d)
+	}
+	errs = make([]error, len(dirs))
+	parallelDo(len(dirs), func(i int) {
+		f, err := os.Open(dirs[i])
+		if err != nil {
+			errs[i] = err
+			return
 		}
+		if err := f.Sync(); err != nil && runtime.GOOS != "js" {
+			errs[i] = err
+		}
+		f.Close()
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: syncing: %w", ErrWriter, err)
 	}
 	return nil
+}
+
+// parallelDo runs f(0..n-1) on at most 16 goroutines.
+func parallelDo(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			f(i)
+		})
+	}
+	wg.Wait()
 }

@@ -1,0 +1,169 @@
+package tlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/zkcred/zkcred/credential/status"
+)
+
+// HolderSync is a wallet's view of one issuer's revocation log: the last
+// checkpoint it accepted, every revoked id up to it, and a
+// status.HolderView from which it computes its credentials'
+// non-revocation witnesses without the whole tree.
+//
+// [HolderSync.Sync] runs on the wallet's own schedule, never when it
+// presents (so the issuer does not learn when its holders present): it
+// fetches the latest checkpoint and accepts it only with the issuer's
+// signature and the policy's witness quorum, and only if it is consistent
+// with the one the wallet stored (a proof from the tiles; another
+// checkpoint of the same size is a split view, [ErrSplitView]); it then
+// downloads only the entry bundles and tiles it lacks (each verified
+// against the checkpoint, so a CDN cannot feed it wrong ids) and only the
+// subtree-root chunks whose subtrees changed ([SubtreePath]). The
+// checkpoint, with its cosignatures, is what the wallet carries to
+// verifiers ([HolderSync.Checkpoint]).
+//
+// A HolderSync is not safe for concurrent use.
+type HolderSync struct {
+	client *Client
+	get    Getter
+	base   string
+	depth  int
+	view   *status.HolderView
+	cp     *Checkpoint
+	ids    []uint64
+	chunks int64 // bytes of subtree chunks downloaded
+}
+
+// maxHolderIDs bounds the revoked ids a HolderSync keeps (2^27, 1 GiB of
+// ids): beyond it a log is not one a wallet can follow.
+const maxHolderIDs = 1 << 27
+
+// NewHolderSync returns the view of the revocation log under baseURL
+// (tlog-tiles layout, with [SubtreesDir]), fetched through g and checked
+// with policy, for a tree of the given depth with subtree roots at level
+// (status.DefaultSubtreeLevel unless the issuer says otherwise). stored
+// and ids restore a view the wallet kept: the checkpoint note it last
+// accepted (nil for none) and the revoked ids up to it, in log order; the
+// note is parsed but not re-verified (it was when accepted: keep it where
+// only the wallet writes). Errors wrap those of [NewClient],
+// [ParseCheckpoint], status.NewHolderView or [ErrMalformedEntry] (ids that
+// do not match the checkpoint's size).
+func NewHolderSync(baseURL string, g Getter, policy *Policy, depth, level int, stored []byte, ids []uint64) (*HolderSync, error) {
+	c, err := NewClient(baseURL, g, policy, nil)
+	if err != nil {
+		return nil, err
+	}
+	v, err := status.NewHolderView(depth, level)
+	if err != nil {
+		return nil, err
+	}
+	h := &HolderSync{client: c, get: g, base: c.base, depth: depth, view: v}
+	if stored != nil {
+		cp, err := ParseCheckpoint(stored)
+		if err != nil {
+			return nil, err
+		}
+		if cp.Kind != KindRevocation || cp.Origin != policy.Log().Origin() || cp.Indexed.Depth != depth {
+			return nil, fmt.Errorf("%w: the stored checkpoint is not of this revocation log", ErrMalformedCheckpoint)
+		}
+		if int64(len(ids)) != cp.Size {
+			return nil, fmt.Errorf("%w: %d stored ids for a checkpoint of size %d", ErrMalformedEntry, len(ids), cp.Size)
+		}
+		if err := v.Append(ids...); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrMalformedEntry, err)
+		}
+		h.cp, h.ids = cp, append([]uint64(nil), ids...)
+	} else if len(ids) != 0 {
+		return nil, fmt.Errorf("%w: ids without a checkpoint", ErrMalformedEntry)
+	}
+	return h, nil
+}
+
+// Sync brings the view up to the log's latest checkpoint, as the type's
+// doc says, and returns it. A checkpoint that is refused changes nothing;
+// once the ids of an accepted one are appended, the view holds that
+// checkpoint, and a chunk that could not be fetched is fetched by the next
+// Sync (until then [HolderSync.Witness] fails). Errors
+// wrap those of [Client.Update] (among them [ErrSplitView],
+// [ErrInconsistent], [ErrNoQuorum], [ErrBadSignature]), [Client.RevokedIDs],
+// status.ErrInvalidSubtrees, or [ErrNotFound] for a missing chunk.
+func (h *HolderSync) Sync(ctx context.Context) (*Checkpoint, error) {
+	next, err := h.client.Update(ctx, h.cp)
+	if err != nil {
+		return nil, err
+	}
+	if next.Kind != KindRevocation || next.Indexed.Depth != h.depth {
+		return nil, fmt.Errorf("%w: not a depth-%d revocation log", ErrMalformedCheckpoint, h.depth)
+	}
+	from := int64(len(h.ids))
+	if next.Size-from > maxHolderIDs-from {
+		return nil, fmt.Errorf("%w: %d revocations, more than a wallet follows", ErrMalformedEntry, next.Size)
+	}
+	fresh, err := h.client.RevokedIDs(ctx, next, from)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.view.Append(fresh...); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedEntry, err)
+	}
+	h.ids = append(h.ids, fresh...)
+	h.cp = next
+	for _, j := range h.view.StaleChunks() {
+		b, err := h.fetchChunk(ctx, next.Size, j)
+		if err == nil {
+			err = h.view.ApplySubtreeChunk(b)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return next, nil
+}
+
+func (h *HolderSync) fetchChunk(ctx context.Context, n int64, j uint64) ([]byte, error) {
+	p := SubtreePath(n, j)
+	resp, err := h.get.Get(ctx, h.base+p, "")
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("%w: %s: %s", ErrNotFound, p, resp.Status)
+	}
+	h.chunks += int64(len(resp.Body))
+	if len(resp.Body) > status.MaxSubtreeChunkSize {
+		return nil, fmt.Errorf("%w: %s: %d bytes", status.ErrInvalidSubtrees, p, len(resp.Body))
+	}
+	return resp.Body, nil
+}
+
+// Witness returns the non-revocation witness of revocation id against
+// the checkpoint's indexed root (status.HolderView.NonRevocationWitness);
+// protocol.Holding.NonRevoked takes it. Errors wrap status.ErrRevoked,
+// status.ErrSubtreeMismatch (the published chunks do not lead to the
+// checkpoint's root: sync again later) or [ErrNotFound] before any sync.
+func (h *HolderSync) Witness(id uint64) (*status.Witness, error) {
+	if h.cp == nil {
+		return nil, fmt.Errorf("%w: no checkpoint yet: sync first", ErrNotFound)
+	}
+	w, err := h.view.NonRevocationWitness(id, h.cp.Indexed.Root)
+	if errors.Is(err, status.ErrSubtreesStale) {
+		return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	return w, err
+}
+
+// Checkpoint returns the accepted checkpoint (nil before the first sync):
+// its Note, with the witness cosignatures, is what the wallet stores and
+// carries to verifiers.
+func (h *HolderSync) Checkpoint() *Checkpoint { return h.cp }
+
+// IDs returns the revoked ids up to the checkpoint, in log order, for the
+// wallet to store beside the checkpoint (the caller must not modify them).
+func (h *HolderSync) IDs() []uint64 { return h.ids }
+
+// BytesDownloaded returns the bytes of checkpoints, tiles, entry bundles
+// and subtree chunks this view has downloaded.
+func (h *HolderSync) BytesDownloaded() int64 { return h.client.BytesDownloaded() + h.chunks }
