@@ -93,9 +93,10 @@ var ErrNotWriter = errors.New("status: another instance holds the writer lock fo
 // that has held the lock without interruption trusts its memory.
 //
 // The lock needs a session: connect directly or through a pooler in
-// session mode (not PgBouncer's transaction mode). To bound how long a
-// writer whose host vanished keeps the lock, set the server's TCP
-// keepalives (tcp_keepalives_idle and friends).
+// session mode (not PgBouncer's transaction mode, where a write succeeds
+// only if it happens to run on the server session that holds the lock). The writer's session asks the server for
+// TCP keepalives, so a writer whose host vanished without closing its
+// connection loses the lock in about 25 seconds.
 type PostgresStore struct {
 	pool    *pgxpool.Pool
 	connCfg *pgx.ConnConfig
@@ -218,10 +219,15 @@ func (s *PostgresStore) claimLocked(ctx context.Context) error {
 		}
 		// Every change waits for its commit record to be flushed (and
 		// replicated, if the server has synchronous standbys), whatever
-		// the server's default.
-		if _, err := conn.Exec(ctx, `SET synchronous_commit = on`); err != nil {
-			conn.Close(ctx)
-			return fmt.Errorf("%w: %v", ErrStore, err)
+		// the server's default. The server probes this session's TCP
+		// connection after 10 s of silence, so that a writer whose host
+		// vanished loses the lock in about 25 s (no effect over a Unix
+		// socket).
+		for _, q := range []string{`SET synchronous_commit = on`, `SET tcp_keepalives_idle = 10`, `SET tcp_keepalives_interval = 5`, `SET tcp_keepalives_count = 3`} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				conn.Close(ctx)
+				return fmt.Errorf("%w: %v", ErrStore, err)
+			}
 		}
 		s.conn = conn
 	}
