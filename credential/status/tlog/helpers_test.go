@@ -151,6 +151,15 @@ func (f *fixture) open() *tlog.Writer {
 	return w
 }
 
+func insert(t testing.TB, f *fixture, id uint64) {
+	var e fr.Element
+	e.SetUint64(id)
+	if err := f.tree.Insert(e); err != nil {
+		t.Fatal(err)
+	}
+	f.ids = append(f.ids, id)
+}
+
 // revoke inserts ids into the tree and appends them to the log.
 func (f *fixture) revoke(ids ...uint64) *tlog.Checkpoint {
 	f.t.Helper()

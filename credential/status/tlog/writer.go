@@ -90,8 +90,9 @@ type Writer struct {
 // OpenWriter opens the log in cfg.Dir, or creates an empty one (size 0,
 // signed at once). On reopening it checks that the stored checkpoint
 // verifies with cfg.Key, is for cfg.Origin and cfg.Kind (and Depth), and
-// that the tiles on disk hash to it; tiles beyond the checkpoint that a
-// crash may have left are overwritten by the next append. Errors wrap
+// that the right-edge tiles on disk hash to it; tiles beyond the
+// checkpoint that a crash may have left are overwritten by the next
+// append. Errors wrap
 // [ErrWriter], [ErrBadSignature], [ErrUnsupportedKey], [ErrInvalidOrigin]
 // or [ErrMalformedCheckpoint]; an error wrapping [ErrWitness] comes with
 // a usable Writer (the empty log was published without all
