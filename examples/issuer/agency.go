@@ -562,6 +562,9 @@ func (a *agency) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, openid4vci.ErrUnknownRecord):
 		a.fail(w, r, http.StatusNotFound, errors.New("no credential was issued for this offer"))
 		return
+	case errors.Is(err, registry.ErrNotWriter): // -registry-pg: another instance writes
+		a.fail(w, r, http.StatusServiceUnavailable, err)
+		return
 	case err != nil:
 		a.fail(w, r, http.StatusInternalServerError, err)
 		return
