@@ -205,6 +205,36 @@ func LogKeyFromMethod(origin string, vm *did.VerificationMethod) (*LogKey, error
 	return NewLogKey(origin, ed)
 }
 
+// ParseLogKey parses a log's signed-note verifier key, as
+// [LogKey.String] prints it: "<origin>+<8 hex digits key hash>+
+// <base64(0x01 || 32-byte Ed25519 key)>". Errors wrap [ErrInvalidOrigin]
+// or [ErrUnsupportedKey].
+func ParseLogKey(vkey string) (*LogKey, error) {
+	if len(vkey) > MaxOriginLen+64 {
+		return nil, fmt.Errorf("%w: log key too long", ErrInvalidOrigin)
+	}
+	name, rest, ok1 := strings.Cut(vkey, "+")
+	h16, b64, ok2 := strings.Cut(rest, "+")
+	if !ok1 || !ok2 || len(h16) != 8 || strings.ToLower(h16) != h16 {
+		return nil, fmt.Errorf("%w: log key %q is not origin+hash+key", ErrInvalidOrigin, truncate(vkey, 64))
+	}
+	raw, err := base64.StdEncoding.Strict().DecodeString(b64)
+	if err != nil || len(raw) != 1+ed25519.PublicKeySize || base64.StdEncoding.EncodeToString(raw) != b64 {
+		return nil, fmt.Errorf("%w: log key encoding", ErrUnsupportedKey)
+	}
+	if raw[0] != 0x01 {
+		return nil, fmt.Errorf("%w: signature type 0x%02x, want 0x01 (Ed25519)", ErrUnsupportedKey, raw[0])
+	}
+	k, err := NewLogKey(name, raw[1:])
+	if err != nil {
+		return nil, err
+	}
+	if k.String() != vkey {
+		return nil, fmt.Errorf("%w: log key hash does not match the key", ErrInvalidOrigin)
+	}
+	return k, nil
+}
+
 // Origin returns the log's origin, also its key name.
 func (k *LogKey) Origin() string { return k.origin }
 

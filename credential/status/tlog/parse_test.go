@@ -96,8 +96,17 @@ func TestKeys(t *testing.T) {
 	if o, err := tlog.KeysOrigin(testIssuer); err != nil || o != testIssuer+"/keys" {
 		t.Fatal(o, err)
 	}
-	if !strings.HasPrefix(f.writer.LogKey().String(), f.origin+"+") {
-		t.Fatal(f.writer.LogKey().String())
+	lk := f.writer.LogKey().String()
+	if !strings.HasPrefix(lk, f.origin+"+") {
+		t.Fatal(lk)
+	}
+	if k, err := tlog.ParseLogKey(lk); err != nil || k.Origin() != f.origin || !k.PublicKey().Equal(f.key.Public()) {
+		t.Fatalf("ParseLogKey: %v", err)
+	}
+	for _, bad := range []string{lk[:len(lk)-2] + "A=", strings.Replace(lk, "+", "+f", 1), f.wkeys[0].String(), "x+00000000+AQ=="} {
+		if _, err := tlog.ParseLogKey(bad); err == nil {
+			t.Errorf("ParseLogKey accepted %q", bad)
+		}
 	}
 	if _, err := tlog.NewPolicy(f.writer.LogKey(), append(f.wkeys, f.wkeys[0]), 1); err == nil {
 		t.Fatal("duplicate witness accepted")
