@@ -301,6 +301,9 @@ func DocumentHandler(doc *Document) (http.Handler, error) {
 			return
 		}
 		rw.Header().Set("Content-Type", "application/did+json")
+		// A DID document is public: resolvers in web pages (browser
+		// wallets) of any origin may read it; no cookies are involved.
+		rw.Header().Set("Access-Control-Allow-Origin", "*")
 		rw.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		if r.Method == http.MethodGet {
 			rw.Write(body)

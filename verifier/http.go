@@ -145,9 +145,10 @@ func (v *Verifier) Handler() http.Handler {
 	route("GET /requests/{id}", "get_request", v.getRequest)
 	route("POST /requests/{id}/presentations", "presentation", v.postPresentation)
 	// OpenID4VP: request_uri and response_uri.
-	mux.HandleFunc("GET "+OpenID4VPRequestPath+"{id}", v.getRequestObject)
+	// Both readable by browser wallets of any origin (cors.go).
+	mux.HandleFunc("GET "+OpenID4VPRequestPath+"{id}", anyOrigin(v.getRequestObject))
 	routes["GET "+OpenID4VPRequestPath+"{id}"] = true
-	mux.HandleFunc("POST "+OpenID4VPResponsePath, v.postAuthorizationResponse)
+	mux.HandleFunc("POST "+OpenID4VPResponsePath, anyOrigin(v.postAuthorizationResponse))
 	routes["POST "+OpenID4VPResponsePath] = true
 	unrouted := v.handle("other", func(r *http.Request) (int, any, error) { return 0, nil, errNotFound })
 	return http.MaxBytesHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

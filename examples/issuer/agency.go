@@ -348,6 +348,8 @@ func (a *agency) handler() http.Handler {
 		"GET " + openid4vci.PathIssuerMetadata, "GET " + openid4vci.PathASMetadata,
 		"GET " + openid4vci.PathOffers + "{id}", "POST " + openid4vci.PathToken,
 		"POST " + openid4vci.PathNonce, "POST " + openid4vci.PathCredential,
+		// CORS preflights of a browser wallet (examples/wallet), answered by oh.
+		"OPTIONS " + openid4vci.PathToken, "OPTIONS " + openid4vci.PathNonce, "OPTIONS " + openid4vci.PathCredential,
 	} {
 		mux.Handle(p, oh)
 	}
@@ -423,6 +425,9 @@ func cleanPath(p string) string {
 }
 
 func write(w http.ResponseWriter, contentType string, b []byte) {
+	// Public documents (revocation root and snapshot, status list): a
+	// browser wallet of any origin may read them; no cookies are involved.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

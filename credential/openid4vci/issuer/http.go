@@ -43,6 +43,10 @@ const maxRequestBody = 64 << 10
 // the error code (see [Config.Logger]); with [Config.Metrics] it counts
 // requests by endpoint, outcome and code, times issuances and counts
 // store errors (see [Issuer.Ready] for a readiness probe).
+//
+// Every answer carries Access-Control-Allow-Origin: *, and OPTIONS
+// preflights of the token, nonce and credential endpoints are answered,
+// for browser wallets (cors.go says why "*" is safe here).
 func (is *Issuer) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+openid4vci.PathIssuerMetadata, is.instrument("issuer_metadata", func(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +59,8 @@ func (is *Issuer) Handler() http.Handler {
 	mux.HandleFunc("POST "+openid4vci.PathToken, is.instrument("token", is.handleToken))
 	mux.HandleFunc("POST "+openid4vci.PathNonce, is.instrument("nonce", is.handleNonce))
 	mux.HandleFunc("POST "+openid4vci.PathCredential, is.instrument("credential", is.handleCredential))
-	return http.MaxBytesHandler(mux, maxRequestBody)
+	// CORS for browser wallets (cors.go): preflights and "*" on every answer.
+	return http.MaxBytesHandler(allowAnyOrigin(mux), maxRequestBody)
 }
 
 func writeRaw(w http.ResponseWriter, code int, b []byte, noStore bool) {

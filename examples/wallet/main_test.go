@@ -1,0 +1,456 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/zkcred/zkcred/zkp"
+)
+
+var update = flag.Bool("update", false, "write the screenshots of each screen into testdata/screenshots")
+
+// testShape is a small circuit (development keys in a few seconds) that
+// fits the example verifier page's requests (age, district, vote).
+var testShape = zkp.Shape{Slots: 8, Predicates: 3, SetPredicates: 1, SetDepth: 4, RevocationDepth: 6, Disclosure: true, Nullifier: true}
+
+func findChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func buildBinary(t *testing.T, pkg, name string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}
+
+// syncBuffer collects a process's log.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServer runs a server binary on a free loopback port and returns
+// its base URL (from its "listening" log line).
+func startServer(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append(args, "-addr", "127.0.0.1:0")...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	log := &syncBuffer{}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("%s log:\n%s", filepath.Base(bin), log)
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(log, line)
+			if strings.Contains(line, "listening") {
+				for _, f := range strings.Fields(line) {
+					if u, ok := strings.CutPrefix(f, "url="); ok {
+						found <- u
+					}
+				}
+			}
+		}
+		close(found)
+	}()
+	select {
+	case u, ok := <-found:
+		if !ok {
+			t.Fatalf("%s exited before listening:\n%s", bin, log)
+		}
+		return u
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s did not start:\n%s", bin, log)
+	}
+	return ""
+}
+
+// createOffer runs the issuer's back-office command for a register
+// record and returns the offer URI and PIN it printed.
+func createOffer(t *testing.T, issuerBin, issuerURL, data, record string) (uri, pin string) {
+	t.Helper()
+	out, err := exec.Command(issuerBin, "offer", "-issuer", issuerURL, "-data", data, "-record", record).CombinedOutput()
+	if err != nil {
+		t.Fatalf("issuer offer: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 1 && strings.HasPrefix(f[0], "openid-credential-offer://"):
+			uri = f[0]
+		case len(f) > 1 && f[0] == "PIN":
+			pin = f[1]
+		}
+	}
+	if uri == "" || pin == "" {
+		t.Fatalf("issuer offer printed no URI or PIN:\n%s", out)
+	}
+	return uri, pin
+}
+
+// browserWallet is one citizen's browser (its own profile: its own
+// IndexedDB) with the wallet page open.
+type browserWallet struct {
+	t    *testing.T
+	ctx  context.Context
+	shot int
+	name string
+}
+
+func newBrowser(t *testing.T, chromium string) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(520, 900))
+	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	// The first run starts the browser, for the lifetime of its context:
+	// without a timeout (later runs get theirs).
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting %s: %v", chromium, err)
+	}
+	return ctx
+}
+
+func (b *browserWallet) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		dom, _ := chromedp.Run(b.ctx, chromedp.OuterHTML(chromedp.CSS("body")))
+		b.t.Fatalf("%s: %v\nDOM: %s", what, err, dom)
+	}
+}
+
+// value runs one action that reads a value.
+func value[T any](b *browserWallet, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// poll waits until the JavaScript expression is true.
+func poll(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](expr)(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// screenshot writes the viewport as testdata/screenshots/<name>.png with -update.
+func (b *browserWallet) screenshot(name string) {
+	b.t.Helper()
+	if !*update {
+		return
+	}
+	png := value(b, "screenshot "+name, chromedp.CaptureScreenshot())
+	if err := os.MkdirAll("testdata/screenshots", 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("testdata/screenshots", name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *browserWallet) text(sel string) string {
+	b.t.Helper()
+	return value(b, "read "+sel, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// receive takes an offer through the receive screen.
+func (b *browserWallet) receive(uri, pin string, n int, shots bool) {
+	b.t.Helper()
+	b.run("open the receive screen", chromedp.Click(chromedp.ID("go-receive")),
+		chromedp.SetValue(chromedp.ID("offer-input"), uri), chromedp.Click(chromedp.ID("offer-continue")),
+		chromedp.WaitVisible(chromedp.ID("receive-button")))
+	if s := b.text("#offer-summary"); !strings.Contains(s, "offers you") {
+		b.t.Errorf("offer summary %q", s)
+	}
+	if shots {
+		b.screenshot("2-receive-pin")
+	}
+	b.run("receive", chromedp.SetValue(chromedp.ID("pin-input"), pin), chromedp.Click(chromedp.ID("receive-button")),
+		chromedp.WaitVisible(chromedp.ID("screen-home")),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`body[data-credentials="%d"]`, n))))
+}
+
+// answer pastes a request, checks the consent screen and accepts or
+// declines; it returns the consent screen's text (empty if none came)
+// and the outcome's status, title and message.
+func (b *browserWallet) answer(uri string, accept bool, shot string) (consent, status, title, message string) {
+	b.t.Helper()
+	b.run("paste the request", chromedp.Click(chromedp.ID("go-request")),
+		chromedp.SetValue(chromedp.ID("request-input"), uri), chromedp.Click(chromedp.ID("request-continue")),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-screen="screen-consent"], body[data-screen="screen-outcome"]`)))
+	if screen := value(b, "which screen", chromedp.AttributeValue(chromedp.CSS("body"), "data-screen")); screen.Value == "screen-consent" {
+		consent = b.text("#screen-consent")
+		if shot != "" {
+			b.screenshot(shot)
+		}
+		button := "#consent-decline"
+		if accept {
+			button = "#consent-accept"
+		}
+		b.run("answer the consent screen", chromedp.Click(chromedp.CSS(button)),
+			chromedp.WaitVisible(chromedp.CSS(`body[data-screen="screen-outcome"]`)))
+	}
+	status = value(b, "read the outcome", chromedp.AttributeValue(chromedp.ID("screen-outcome"), "data-status")).Value
+	return consent, status, b.text("#outcome-title"), b.text("#outcome-message")
+}
+
+func (b *browserWallet) home() {
+	b.t.Helper()
+	b.run("back home", chromedp.Click(chromedp.CSS("#screen-outcome button.home")), chromedp.WaitVisible(chromedp.ID("screen-home")))
+}
+
+// timings asks the worker for its measurements.
+func (b *browserWallet) timings() map[string]any {
+	b.t.Helper()
+	return value(b, "timings", chromedp.Evaluate[map[string]any](`window.zkcredWalletCall("timings")`, chromedp.EvalAwaitPromise))
+}
+
+// verifierLink opens the verifier page on a new request of a scenario and
+// returns its openid4vp:// link.
+func verifierLink(t *testing.T, v *browserWallet, base, scenario string) string {
+	t.Helper()
+	v.run("verifier page "+scenario, chromedp.Navigate(base+"/?create="+scenario),
+		chromedp.WaitVisible(chromedp.ID("openid4vp-link")),
+		poll(`document.getElementById("openid4vp-link").href.startsWith("openid4vp:")`))
+	return value(v, "read the link", chromedp.AttributeValue(chromedp.ID("openid4vp-link"), "href")).Value
+}
+
+// TestBrowserWallet drives the wallet in headless Chromium against the
+// example issuer and verifier (subprocesses on loopback): a citizen
+// receives a credential (offer link and PIN), answers the verifier page's
+// age request (the consent screen says what is proven and what stays
+// hidden; the verifier page shows it accepted), votes once (accepted) and
+// a second time (refused: "already answered"); a minor's wallet answers
+// the age request with the plain message and sends nothing. After a
+// reload the keys come from the wallet's cache. Screenshots of each
+// screen with -update. Skipped where no Chromium is installed, and under
+// -short (it builds the WebAssembly module, about a minute on two cores,
+// cached across runs in the user cache directory).
+func TestBrowserWallet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the WebAssembly module and drives Chromium: not under -short")
+	}
+	chromium := findChromium()
+	if chromium == "" {
+		t.Skip("no Chromium binary (chromium, chromium-browser, google-chrome) on PATH: install Debian's chromium package to run the browser wallet test")
+	}
+	start := time.Now()
+	dir := t.TempDir()
+	keysDir := filepath.Join(dir, "keys")
+	keys, err := zkp.UnsafeSetup(testShape, zkp.Groth16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Save(keysDir); err != nil {
+		t.Fatal(err)
+	}
+	issuerBin := buildBinary(t, "../issuer", "issuer")
+	verifierBin := buildBinary(t, "../verifier", "verifier")
+	agencyData := filepath.Join(dir, "agency")
+	passFile := filepath.Join(dir, "agency-passphrase")
+	if err := os.WriteFile(passFile, []byte("wallet test agency passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	issuerURL := startServer(t, issuerBin, "-data", agencyData, "-key-passphrase-file", passFile,
+		"-slots", fmt.Sprint(testShape.Slots), "-revocation-depth", fmt.Sprint(testShape.RevocationDepth))
+	verifierURL := startServer(t, verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local",
+		"-store", "bolt:"+filepath.Join(dir, "verifier.db"))
+
+	// The wallet server, in-process; the module is built (or taken from
+	// the cache) before it listens.
+	ready := make(chan string, 1)
+	srvLog := &syncBuffer{}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-keys", keysDir, "-insecure-local", "-addr", "127.0.0.1:0"}, srvLog, func(u string) { ready <- u })
+	}()
+	t.Cleanup(func() { cancel(); <-errc })
+	var walletURL string
+	select {
+	case walletURL = <-ready:
+	case err := <-errc:
+		t.Fatalf("wallet server: %v\n%s", err, srvLog)
+	case <-time.After(8 * time.Minute):
+		t.Fatalf("wallet server did not start:\n%s", srvLog)
+	}
+	t.Logf("setup (keys, binaries, module) %s", time.Since(start).Round(time.Second))
+	start = time.Now()
+
+	alice := &browserWallet{t: t, ctx: newBrowser(t, chromium)}
+	alice.run("open the wallet", chromedp.Navigate(walletURL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-keys="ready"]`)))
+	alice.screenshot("1-home-empty")
+	uri, pin := createOffer(t, issuerBin, issuerURL, agencyData, "citizen-1")
+	alice.receive(uri, pin, 1, true)
+	alice.run("revocation status", poll(`document.querySelector("#credential-list .state").textContent.includes("not revoked")`))
+	list := alice.text("#credential-list")
+	for _, want := range []string{"Personal identity credential", "Issued by 127.0.0.1", "Valid until", "not revoked", "district: 07"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("credential list lacks %q:\n%s", want, list)
+		}
+	}
+	alice.screenshot("3-credentials")
+
+	// The verifier page, in a tab of the same browser.
+	vctx, vcancel := chromedp.NewContext(alice.ctx)
+	defer vcancel()
+	if err := chromedp.Do(vctx); err != nil {
+		t.Fatal(err)
+	}
+	verifier := &browserWallet{t: t, ctx: vctx}
+	link := verifierLink(t, verifier, verifierURL, "adult")
+	consent, status, title, msg := alice.answer(link, true, "4-consent-age")
+	for _, want := range []string{"127.0.0.1", "asks you to prove", "you are at least 18 years old (by your birthDate)", "What stays hidden", "your birthDate", "your district"} {
+		if !strings.Contains(consent, want) {
+			t.Errorf("consent screen lacks %q:\n%s", want, consent)
+		}
+	}
+	if strings.Contains(consent, "2001-04-02") {
+		t.Errorf("the consent screen shows the birth date:\n%s", consent)
+	}
+	if status != "accepted" {
+		t.Fatalf("age request: %s %q %q", status, title, msg)
+	}
+	alice.screenshot("5-accepted")
+	verifier.run("verifier page shows the answer", chromedp.WaitVisible(chromedp.CSS(`#result[data-outcome="accepted"]`)))
+	verifier.screenshot("6-verifier-accepted")
+	alice.home()
+
+	// A vote, then a second one in the same ballot.
+	consent, status, title, msg = alice.answer(verifierLink(t, verifier, verifierURL, "vote"), true, "7-consent-vote")
+	if status != "accepted" || !strings.Contains(consent, "only once") || !strings.Contains(consent, "your voterEligible") {
+		t.Fatalf("vote: %s %q %q\n%s", status, title, msg, consent)
+	}
+	alice.home()
+	_, status, title, msg = alice.answer(verifierLink(t, verifier, verifierURL, "vote"), true, "")
+	if status != "refused" || !strings.Contains(msg, "already answered") {
+		t.Errorf("second vote: %s %q %q", status, title, msg)
+	}
+	alice.screenshot("8-second-vote-refused")
+	alice.home()
+
+	// Declining sends nothing: the verifier page still waits.
+	link = verifierLink(t, verifier, verifierURL, "adult")
+	if _, status, _, msg = alice.answer(link, false, ""); status != "declined" || !strings.Contains(msg, "Nothing was proven or sent") {
+		t.Errorf("declined: %s %q", status, msg)
+	}
+	alice.home()
+	if outcome := value(verifier, "verifier still waiting", chromedp.AttributeValue(chromedp.ID("result"), "data-outcome")).Value; outcome != "pending" {
+		t.Errorf("after a decline the verifier page shows %q", outcome)
+	}
+	firstRun := alice.timings()
+	t.Logf("Chromium, first opening (keys checked from the bundle): %v", firstRun)
+
+	// A minor (citizen-3), in another browser profile, does not meet the
+	// age request: the plain message, and nothing sent.
+	minor := &browserWallet{t: t, ctx: newBrowser(t, chromium)}
+	minor.run("open the wallet", chromedp.Navigate(walletURL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-keys="ready"]`)))
+	uri, pin = createOffer(t, issuerBin, issuerURL, agencyData, "citizen-3")
+	minor.receive(uri, pin, 1, false)
+	link = verifierLink(t, verifier, verifierURL, "adult")
+	consent, status, title, msg = minor.answer(link, true, "")
+	if consent != "" || status != "unmet" || msg != "You do not meet this request: it asks for age 18 or over. Nothing was sent." {
+		t.Errorf("minor: consent %q, %s %q %q", consent, status, title, msg)
+	}
+	minor.screenshot("9-unmet")
+	if outcome := value(verifier, "verifier still waiting", chromedp.AttributeValue(chromedp.ID("result"), "data-outcome")).Value; outcome != "pending" {
+		t.Errorf("after an unmet request the verifier page shows %q", outcome)
+	}
+
+	// Reopened: the keys load from the cache, the credential is still there.
+	alice.run("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`body[data-keys="ready"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-credentials="1"]`)))
+	reopened := alice.timings()
+	if reopened["keySource"] != "cache" {
+		t.Errorf("after a reload the keys came from %v", reopened["keySource"])
+	}
+	_, status, _, _ = alice.answer(verifierLink(t, verifier, verifierURL, "adult"), true, "")
+	if status != "accepted" {
+		t.Errorf("after reload: %s", status)
+	}
+	t.Logf("Chromium, reopened (keys from the cache): %v", alice.timings())
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	wasmBytes := fileFromServer(t, walletURL+"/wallet.wasm")
+	zw.Write(wasmBytes)
+	zw.Close()
+	t.Logf("module %d bytes (gzip %d), browser part of the test %s", len(wasmBytes), gz.Len(), time.Since(start).Round(time.Second))
+}
+
+func fileFromServer(t *testing.T, u string) []byte {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,262 @@
+//go:build js && wasm
+
+// Command wasm is the browser wallet's WebAssembly module (GOOS=js
+// GOARCH=wasm): it runs in the page's Web Worker and exposes the wallet
+// (package core) to JavaScript as globalThis.zkcredWallet, whose methods
+// return Promises. The worker (web/worker.js) stores what they return in
+// IndexedDB and hands it back on start.
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall/js"
+	"time"
+
+	gnarklog "github.com/consensys/gnark/logger"
+
+	"github.com/zkcred/zkcred/examples/wallet/internal/core"
+)
+
+var (
+	mu     sync.Mutex
+	wallet *core.Wallet
+	offers = map[string]*core.OfferInfo{}
+	nextID int
+)
+
+func main() {
+	gnarklog.Disable()
+	api := js.Global().Get("Object").New()
+	set := func(name string, f func(args []js.Value) (any, error)) {
+		api.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) any { return promise(func() (any, error) { return f(args) }) }))
+	}
+	set("init", initWallet)
+	set("newSecret", func([]js.Value) (any, error) { return core.NewSecret() })
+	set("setSecret", func(a []js.Value) (any, error) { return nil, w().SetSecret(str(a, 0)) })
+	set("addEntry", func(a []js.Value) (any, error) { return nil, w().AddEntry([]byte(str(a, 0))) })
+	set("addIssuerData", func(a []js.Value) (any, error) {
+		return nil, w().AddIssuerData(context.Background(), []byte(str(a, 0)))
+	})
+	set("sync", syncIssuers)
+	set("list", func([]js.Value) (any, error) { return jsonString(w().List(context.Background())) })
+	set("offer", offer)
+	set("receive", receive)
+	set("loadKeyBundle", loadKeyBundle)
+	set("loadKeyCache", loadKeyCache)
+	set("present", present)
+	js.Global().Set("zkcredWallet", api)
+	select {}
+}
+
+func w() *core.Wallet {
+	mu.Lock()
+	defer mu.Unlock()
+	return wallet
+}
+
+func str(a []js.Value, i int) string {
+	if i >= len(a) || a[i].Type() != js.TypeString {
+		return ""
+	}
+	return a[i].String()
+}
+
+func bytesArg(a []js.Value, i int) []byte {
+	if i >= len(a) || a[i].Type() != js.TypeObject || a[i].Get("byteLength").Type() != js.TypeNumber {
+		return nil
+	}
+	b := make([]byte, a[i].Get("byteLength").Int())
+	js.CopyBytesToGo(b, a[i])
+	return b
+}
+
+func toJSBytes(b []byte) js.Value {
+	u := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u, b)
+	return u
+}
+
+func jsonString(v any) (any, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// promise runs f in a goroutine (so that it may block on the network or
+// on the page) and returns a Promise of its result.
+func promise(f func() (any, error)) js.Value {
+	var exec js.Func
+	exec = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		resolve, reject := args[0], args[1]
+		go func() {
+			v, err := func() (v any, err error) {
+				defer func() {
+					if r := recover(); r != nil {
+						err = fmt.Errorf("internal error: %v", r)
+					}
+				}()
+				return f()
+			}()
+			if err != nil {
+				reject.Invoke(js.Global().Get("Error").New(err.Error()))
+				return
+			}
+			resolve.Invoke(v)
+		}()
+		return nil
+	})
+	p := js.Global().Get("Promise").New(exec)
+	exec.Release()
+	return p
+}
+
+// await waits for a JavaScript Promise.
+func await(p js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	then := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		v := js.Undefined()
+		if len(a) > 0 {
+			v = a[0]
+		}
+		ch <- result{v: v}
+		return nil
+	})
+	catch := js.FuncOf(func(_ js.Value, a []js.Value) any {
+		ch <- result{err: errors.New("rejected")}
+		return nil
+	})
+	p.Call("then", then, catch)
+	r := <-ch
+	then.Release()
+	catch.Release()
+	return r.v, r.err
+}
+
+func initWallet(a []js.Value) (any, error) {
+	var cfg struct {
+		InsecureLocal bool   `json:"insecureLocal"`
+		KeysSHA256    string `json:"keysSha256"`
+		Fingerprint   string `json:"fingerprint"`
+	}
+	if err := json.Unmarshal([]byte(str(a, 0)), &cfg); err != nil {
+		return nil, fmt.Errorf("wallet configuration: %v", err)
+	}
+	nw, err := core.New(core.Config{InsecureLocal: cfg.InsecureLocal, KeysSHA256: cfg.KeysSHA256, Fingerprint: cfg.Fingerprint})
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	wallet = nw
+	mu.Unlock()
+	return nil, nil
+}
+
+func syncIssuers([]js.Value) (any, error) {
+	ds, err := w().Sync(context.Background())
+	out := js.Global().Get("Array").New()
+	for _, d := range ds {
+		b, _ := json.Marshal(d)
+		out.Call("push", string(b))
+	}
+	r := js.Global().Get("Object").New()
+	r.Set("issuers", out)
+	if err != nil {
+		r.Set("error", "Could not reach an agency to refresh revocation data; the wallet will retry.")
+		r.Set("detail", err.Error())
+	}
+	return r, nil
+}
+
+func offer(a []js.Value) (any, error) {
+	info, err := w().Offer(context.Background(), str(a, 0))
+	r := js.Global().Get("Object").New()
+	if err != nil {
+		r.Set("error", core.PlainError(err))
+		r.Set("detail", err.Error())
+		return r, nil
+	}
+	mu.Lock()
+	nextID++
+	id := fmt.Sprint(nextID)
+	offers[id] = info
+	mu.Unlock()
+	s, _ := jsonString(info)
+	r.Set("id", id)
+	r.Set("info", s)
+	return r, nil
+}
+
+func receive(a []js.Value) (any, error) {
+	mu.Lock()
+	info := offers[str(a, 0)]
+	mu.Unlock()
+	r := js.Global().Get("Object").New()
+	if info == nil {
+		r.Set("error", "Paste the offer again.")
+		return r, nil
+	}
+	e, b, err := w().Receive(context.Background(), info, str(a, 1))
+	if err != nil {
+		r.Set("error", core.PlainError(err))
+		r.Set("detail", err.Error())
+		return r, nil
+	}
+	mu.Lock()
+	delete(offers, str(a, 0))
+	mu.Unlock()
+	r.Set("entry", string(b))
+	r.Set("id", e.ID)
+	return r, nil
+}
+
+func loadKeyBundle(a []js.Value) (any, error) {
+	start := time.Now()
+	cache, sum, err := w().LoadKeyBundle(bytesArg(a, 0))
+	if err != nil {
+		return nil, err
+	}
+	r := js.Global().Get("Object").New()
+	r.Set("cache", toJSBytes(cache))
+	r.Set("digest", hex.EncodeToString(sum[:]))
+	r.Set("ms", time.Since(start).Milliseconds())
+	return r, nil
+}
+
+func loadKeyCache(a []js.Value) (any, error) {
+	start := time.Now()
+	d, err := hex.DecodeString(str(a, 1))
+	if err != nil || len(d) != 32 {
+		return nil, errors.New("key cache digest is not 64 hex digits")
+	}
+	var sum [32]byte
+	copy(sum[:], d)
+	if err := w().LoadKeyCache(bytesArg(a, 0), sum); err != nil {
+		return nil, err
+	}
+	r := js.Global().Get("Object").New()
+	r.Set("ms", time.Since(start).Milliseconds())
+	return r, nil
+}
+
+// present answers a request; a[1] is the page's consent function: given
+// the consent screen (JSON), it returns a Promise of true or false.
+func present(a []js.Value) (any, error) {
+	ask := a[1]
+	o := w().Present(context.Background(), str(a, 0), func(_ context.Context, c *core.Consent) error {
+		s, _ := jsonString(c)
+		v, err := await(ask.Invoke(s))
+		if err != nil || v.Type() != js.TypeBoolean || !v.Bool() {
+			return errors.New("declined")
+		}
+		return nil
+	})
+	return jsonString(o)
+}

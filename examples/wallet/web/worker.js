@@ -1,0 +1,204 @@
+// The wallet's Web Worker: it runs the Go WebAssembly module (proving
+// takes seconds; the page stays responsive), keeps the wallet's data in
+// IndexedDB, and answers the page's messages {id, op, args} with
+// {id, result} or {id, error}. It posts {type: "progress", ...} while the
+// module and the keys load and {type: "consent", id, consent} when a
+// request needs the citizen's answer.
+"use strict";
+importScripts("wasm_exec.js");
+
+const post = (m) => self.postMessage(m);
+const progress = (stage, text, loaded, total) => post({ type: "progress", stage, text, loaded: loaded || 0, total: total || 0 });
+const timings = {};
+
+// --- IndexedDB: one object store, "kv" -------------------------------------
+let dbp = null;
+function db() {
+  if (!dbp) {
+    dbp = new Promise((resolve, reject) => {
+      const r = indexedDB.open("zkcred-wallet", 1);
+      r.onupgradeneeded = () => r.result.createObjectStore("kv");
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+  }
+  return dbp;
+}
+async function kv(mode, fn) {
+  const d = await db();
+  return new Promise((resolve, reject) => {
+    const tx = d.transaction("kv", mode);
+    const req = fn(tx.objectStore("kv"));
+    // Resolve on commit: a write is durable when the promise resolves.
+    tx.oncomplete = () => resolve(req ? req.result : undefined);
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
+}
+const get = (k) => kv("readonly", (s) => s.get(k));
+const put = (k, v) => kv("readwrite", (s) => s.put(v, k));
+
+// --- fetch with progress ----------------------------------------------------
+async function fetchBytes(url, stage, text) {
+  const resp = await fetch(url, { credentials: "omit" });
+  if (!resp.ok) throw new Error(url + ": " + resp.status);
+  const total = Number(resp.headers.get("Content-Length")) || 0;
+  const reader = resp.body.getReader();
+  const parts = [];
+  let loaded = 0, last = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    loaded += value.length;
+    if (loaded - last > 256 * 1024) { last = loaded; progress(stage, text, loaded, total); }
+  }
+  const out = new Uint8Array(loaded);
+  let off = 0;
+  for (const p of parts) { out.set(p, off); off += p.length; }
+  progress(stage, text, loaded, loaded);
+  return out;
+}
+
+// --- start ------------------------------------------------------------------
+let config = null;
+let W = null; // globalThis.zkcredWallet once the module runs
+const ready = start();
+
+async function start() {
+  const t0 = performance.now();
+  config = await (await fetch("config.json", { credentials: "omit", cache: "no-store" })).json();
+  const wasm = await fetchBytes("wallet.wasm", "module", "Downloading the wallet");
+  timings.moduleBytes = wasm.length;
+  progress("module", "Starting the wallet", 1, 1);
+  const go = new Go();
+  const { instance } = await WebAssembly.instantiate(wasm, go.importObject);
+  go.run(instance);
+  for (let i = 0; !self.zkcredWallet; i++) {
+    if (i > 500) throw new Error("the wallet module did not start");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  W = self.zkcredWallet;
+  timings.moduleStartMs = performance.now() - t0;
+  await W.init(JSON.stringify({ insecureLocal: !!config.insecureLocal, keysSha256: config.keysSha256, fingerprint: config.fingerprint }));
+  let secret = await get("secret");
+  if (!secret) {
+    secret = await W.newSecret();
+    await put("secret", secret);
+  }
+  await W.setSecret(secret);
+  for (const e of (await get("credentials")) || []) await W.addEntry(e);
+  for (const d of Object.values((await get("issuers")) || {})) {
+    try { await W.addIssuerData(d); } catch (e) { /* stale or damaged: the next sync replaces it */ }
+  }
+  progress("data", "Your credentials are loaded", 1, 1);
+  return true;
+}
+
+// Keys load after the page shows the credentials; proving waits for them.
+const keysReady = ready.then(loadKeys);
+
+async function loadKeys() {
+  const t0 = performance.now();
+  const cached = await get("keys");
+  if (cached && cached.bundleSha256 === config.keysSha256 && cached.fingerprint === config.fingerprint) {
+    progress("keys", "Loading the proving keys", 0, 1);
+    try {
+      const r = await W.loadKeyCache(cached.cache, cached.digest);
+      timings.keyLoadMs = performance.now() - t0;
+      timings.keyLoadGoMs = r.ms;
+      timings.keySource = "cache";
+      timings.keyBytes = cached.cache.length;
+      progress("keys", "Ready", 1, 1);
+      return true;
+    } catch (e) {
+      // Damaged cache: fetch and check the keys again.
+    }
+  }
+  const bundle = await fetchBytes(config.keysUrl || "keys.bin", "keys", "Downloading the proving keys (once)");
+  progress("keys", "Checking the proving keys (once)", 0, 1);
+  const r = await W.loadKeyBundle(bundle);
+  await put("keys", { bundleSha256: config.keysSha256, fingerprint: config.fingerprint, cache: r.cache, digest: r.digest });
+  timings.keyLoadMs = performance.now() - t0;
+  timings.keyLoadGoMs = r.ms;
+  timings.keySource = "bundle";
+  timings.keyBytes = bundle.length;
+  progress("keys", "Ready", 1, 1);
+  return true;
+}
+
+// Revocation data: refreshed when the wallet opens and every 15 minutes,
+// never while answering a request.
+async function sync() {
+  const r = await W.sync();
+  const issuers = (await get("issuers")) || {};
+  for (const s of r.issuers) issuers[JSON.parse(s).issuerUrl] = s;
+  await put("issuers", issuers);
+  return r.error || "";
+}
+ready.then(() => sync()).then(() => post({ type: "changed" })).catch(() => {});
+setInterval(() => { ready.then(sync).then(() => post({ type: "changed" })).catch(() => {}); }, 15 * 60 * 1000);
+
+// --- consent round trip -----------------------------------------------------
+const consents = new Map();
+let consentSeq = 0;
+
+// --- operations ---------------------------------------------------------------
+const ops = {
+  async list() { await ready; return JSON.parse(await W.list()); },
+  async offer([uri]) {
+    await ready;
+    const r = await W.offer(uri);
+    return r.error ? { error: r.error } : { id: r.id, info: JSON.parse(r.info) };
+  },
+  async receive([id, pin]) {
+    await ready;
+    const r = await W.receive(id, pin);
+    if (r.error) return { error: r.error };
+    const list = (await get("credentials")) || [];
+    list.push(r.entry);
+    await put("credentials", list); // durable before the page says "received"
+    await sync().catch(() => {});
+    return { id: r.id };
+  },
+  async sync() { await ready; return sync(); },
+  async present([uri]) {
+    await ready;
+    post({ type: "progress", stage: "keys", text: "Preparing…" });
+    await keysReady;
+    const t0 = performance.now();
+    const out = JSON.parse(await W.present(uri, (c) => new Promise((resolve) => {
+      const id = ++consentSeq;
+      consents.set(id, resolve);
+      post({ type: "consent", id, consent: JSON.parse(c) });
+    })));
+    timings.lastPresentMs = performance.now() - t0;
+    timings.lastProveMs = out.proveMillis;
+    return out;
+  },
+  async consent([id, yes]) {
+    const r = consents.get(id);
+    consents.delete(id);
+    if (r) r(!!yes);
+    if (yes) post({ type: "proving" });
+    return true;
+  },
+  async timings() {
+    await keysReady.catch(() => {});
+    const m = self.performance && performance.memory;
+    return Object.assign({}, timings, m ? { jsHeapUsed: m.usedJSHeapSize, jsHeapTotal: m.totalJSHeapSize } : {});
+  },
+  async keys() { return keysReady; },
+};
+
+self.onmessage = async (ev) => {
+  const { id, op, args } = ev.data || {};
+  try {
+    if (!ops[op]) throw new Error("unknown operation " + op);
+    post({ id, result: await ops[op](args || []) });
+  } catch (e) {
+    post({ id, error: String(e && e.message || e) });
+  }
+};
+ready.catch((e) => post({ type: "fatal", error: String(e && e.message || e) }));
+keysReady.catch((e) => post({ type: "fatal", error: "The proving keys could not be loaded: " + String(e && e.message || e) }));
