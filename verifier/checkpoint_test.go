@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ import (
 	"github.com/zkcred/zkcred/credential/status/tlog/witness"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
+	"github.com/zkcred/zkcred/verifier/protocol"
+	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
 )
 
 // Witnessed revocation log fixture: a test issuer publishes its revocation
@@ -36,6 +39,7 @@ type logEnv struct {
 	srv    *httptest.Server
 	mux    *http.ServeMux
 	writer *tlog.Writer
+	dir    string
 	wits   []*witness.Witness
 	res    did.Resolver
 }
@@ -67,6 +71,7 @@ func newLogEnv(t *testing.T, nWitnesses int) *logEnv {
 	dir := t.TempDir()
 	e.mux.Handle("GET /log/", http.StripPrefix("/log/", http.FileServer(http.Dir(dir))))
 	e.writer = e.openWriter(t, dir, eps)
+	e.dir = dir
 	return e
 }
 
@@ -118,6 +123,9 @@ func (e *logEnv) openWriter(t *testing.T, dir string, eps []tlog.WitnessEndpoint
 func (e *logEnv) revoke(t *testing.T, id uint64) *tlog.Checkpoint {
 	t.Helper()
 	e.issuer.revoke(t, id, e.clock.Now())
+	if err := tlog.WriteSubtrees(e.dir, e.issuer.tree, testSubtreeLevel); err != nil {
+		t.Fatal(err)
+	}
 	cp, err := e.writer.AppendRevocations(t.Context(), []uint64{id}, tlog.IndexedRoot{
 		Depth: e.issuer.tree.Depth(), Root: e.issuer.tree.Root(), Sequence: e.issuer.seq})
 	if err != nil {
@@ -173,7 +181,8 @@ func TestCheckpointSplitView(t *testing.T) {
 	// fresh witness that never saw the real log (cosigns).
 	forkTree, _ := status.NewTree(testShape.RevocationDepth, status.RevocationMax())
 	deceived := e.newWitness(t, "deceived.example")
-	fw := e.openWriter(t, t.TempDir(), []tlog.WitnessEndpoint{
+	forkDir := t.TempDir()
+	fw := e.openWriter(t, forkDir, []tlog.WitnessEndpoint{
 		{Key: e.wits[0].Key(), URL: e.srv.URL + "/witnessa.example/add-checkpoint"},
 		{Key: deceived.Key(), URL: e.srv.URL + "/deceived.example/add-checkpoint"},
 	})
@@ -208,6 +217,30 @@ func TestCheckpointSplitView(t *testing.T) {
 	}
 	if _, err := e.accept(v2, good.Note); err != nil {
 		t.Fatal(err)
+	}
+
+	// A wallet that synced the real log and trusts both witnesses is then
+	// served the fork (its directory in place of the real one): Sync
+	// refuses it as a split view and keeps the real checkpoint.
+	policy, _ := tlog.NewPolicy(e.logKey(t), []*tlog.WitnessKey{e.wits[0].Key(), deceived.Key()}, 1)
+	hs, err := tlog.NewHolderSync(e.srv.URL+"/wallet", e.fetch, policy, testShape.RevocationDepth, testSubtreeLevel, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serving atomic.Pointer[string]
+	serving.Store(&e.dir)
+	e.mux.HandleFunc("GET /wallet/", func(w http.ResponseWriter, r *http.Request) {
+		http.StripPrefix("/wallet/", http.FileServer(http.Dir(*serving.Load()))).ServeHTTP(w, r)
+	})
+	if _, err := hs.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	serving.Store(&forkDir)
+	if _, err := hs.Sync(t.Context()); !errors.Is(err, tlog.ErrSplitView) {
+		t.Fatalf("wallet served the fork: %v, want ErrSplitView", err)
+	}
+	if string(hs.Checkpoint().Note) != string(good.Note) {
+		t.Fatal("the wallet's checkpoint changed")
 	}
 }
 
@@ -330,6 +363,117 @@ func TestCheckpointStorePostgresShared(t *testing.T) {
 	}
 }
 
+// testSubtreeLevel is the subtree level of the test issuer's published
+// roots (its tree has depth 6).
+const testSubtreeLevel = 3
+
 func ptrTo[T any](v T) *T { return &v }
 
 func fr64(v uint64) fr.Element { return fr.NewElement(v) }
+
+// TestCheckpointOpenID4VPEndToEnd: the wallet syncs the issuer's log
+// (tlog.HolderSync: witnessed checkpoint, ids, subtree chunks), computes
+// its witness without the tree, and answers an OpenID4VP request carrying
+// the checkpoint (vp_token value v2); the verifier accepts it on the
+// witness quorum, with the agency's signed-root path off. A later sync
+// downloads only what changed. A verifier that takes only checkpoints
+// refuses a v1 value carrying a signed root.
+func TestCheckpointOpenID4VPEndToEnd(t *testing.T) {
+	ctx := t.Context()
+	e := newLogEnv(t, 1)
+	e.clock.Add(time.Minute)
+	e.revoke(t, 5000)
+
+	pub, sigKey, _ := ed25519.GenerateKey(rand.Reader)
+	vdoc := &did.Document{ID: verifierDID}
+	m, _ := did.NewMultikeyMethod(verifierDID+"#key-1", verifierDID, pub)
+	if err := vdoc.AddVerificationMethod(m, did.Authentication); err != nil {
+		t.Fatal(err)
+	}
+	res, err := did.NewStaticResolver(e.issuer.doc, vdoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wkey := e.wits[0].Key()
+	v, err := New(Config{Store: newBolt(t), Audience: "https://vote.example", Resolver: res,
+		Log: &LogPolicy{Witnesses: []*tlog.WitnessKey{wkey}, Quorum: 1, Tiles: e.fetch},
+		Key: keys(t).VerifyingKey, Schemas: []*credential.Schema{testSchema()}, Now: e.clock.Func(),
+		ClientDID: verifierDID, SigningKey: sigKey, SigningKeyID: verifierDID + "#key-1", BaseURL: e.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mux.Handle("/openid4vp/", v.Handler())
+
+	// The wallet's sync, on its own schedule.
+	policy, err := tlog.NewPolicy(e.logKey(t), []*tlog.WitnessKey{wkey}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := tlog.NewHolderSync(e.srv.URL+"/log", e.fetch, policy, testShape.RevocationDepth, testSubtreeLevel, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := hs.Sync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := credential.GenerateHolderSecret(rand.Reader)
+	stored := e.issuer.storedFor(t, secret, aliceData)
+	wit, err := hs.Witness(stored.RevocationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := e.issuer.tree.NonMembership(fr64(stored.RevocationID)); want.Root() != wit.Root() {
+		t.Fatal("the holder's witness differs from the registry tree's")
+	}
+	held := openid4vp.Held{Holding: protocol.Holding{Credential: stored, Secret: secret, IssuerKey: e.issuer.zk.Public(), NonRevoked: wit},
+		Checkpoint: cp.Note}
+
+	ar, err := v.NewAuthorizationRequest(ctx, AuthorizationRequestOptions{DCQL: voteQuery(t, e.issuer.did)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := openid4vp.AnswerConfig{Fetch: e.fetch, Resolver: res, Keys: keys(t), Credentials: []openid4vp.Held{held},
+		Consent: func(context.Context, *openid4vp.Description) error { return nil },
+		Verify:  &openid4vp.VerifyOptions{Now: e.clock.Func()}}
+	ans, err := openid4vp.Answer(ctx, cfg, ar.URI)
+	if err != nil {
+		t.Fatalf("answer: %v (%+v)", err, ans)
+	}
+	var rr ResponseResult
+	if err := json.Unmarshal(ans.Body, &rr); err != nil {
+		t.Fatal(err)
+	}
+	if p := rr.Presentations["pid"]; len(p) != 1 || p[0].RevocationSequence != cp.Indexed.Sequence {
+		t.Fatalf("result %s", ans.Body)
+	}
+
+	// A later sync with a few new revocations fetches only what changed.
+	before := hs.BytesDownloaded()
+	for i := range 3 {
+		e.clock.Add(time.Second)
+		e.revoke(t, uint64(6000+i))
+	}
+	if _, err := hs.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := hs.BytesDownloaded() - before; got > 4096 {
+		t.Errorf("a sync of 3 revocations downloaded %d bytes", got)
+	}
+	if _, err := hs.Witness(stored.RevocationID); err != nil {
+		t.Fatal(err)
+	}
+
+	// A v1 value (signed root) to a verifier that takes only checkpoints.
+	ar2, err := v.NewAuthorizationRequest(ctx, AuthorizationRequestOptions{DCQL: voteQuery(t, e.issuer.did)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held.Holding.NonRevoked, held.Holding.Revocation = nil, e.issuer.tree
+	held.Checkpoint, held.SignedRoot = nil, e.issuer.signedRoot(t)
+	ans, err = openid4vp.Answer(ctx, openid4vp.AnswerConfig{Fetch: e.fetch, Resolver: res, Keys: keys(t), Credentials: []openid4vp.Held{held},
+		Consent: cfg.Consent, Verify: cfg.Verify}, ar2.URI)
+	if !errors.Is(err, openid4vp.ErrRefused) || ans == nil || !strings.Contains(string(ans.Body), CodeUnwitnessed) {
+		t.Fatalf("v1 value: %v (%+v)", err, ans)
+	}
+}
