@@ -25,6 +25,7 @@ import (
 //	                  request_id text NOT NULL, recorded_at timestamptz NOT NULL,
 //	                  UNIQUE (scope, nullifier))
 //	zkcred_root_floors(issuer text PRIMARY KEY, sequence bigint NOT NULL)
+//	zkcred_answer(...) RETURNS text: Answer in one statement (pgAnswerFunc)
 //
 // zkcred_root_floors.sequence is the highest revocation root sequence
 // accepted per issuer, stored as int64(seq ^ 1<<63) so that the uint64
@@ -63,7 +64,57 @@ var pgSchema = []string{
 		sequence bigint NOT NULL
 	)`,
 	pgCheckpointTable, // checkpoint_store.go
+	pgAnswerFunc,
 }
+
+// pgAnswerFunc is Answer in one statement, so one round trip: the same
+// READ COMMITTED steps the transaction it replaced ran one round trip
+// each. Outcomes that write nothing (unknown, replay, expired) return a
+// word; those found after the request's UPDATE (a root below a floor, a
+// duplicate nullifier) raise ZK001 or ZK002, which rolls the whole
+// statement back. p_min and p_max are pgSeq-encoded, one per issuer, in
+// issuer order. Replaced on every open (CREATE OR REPLACE), under the
+// migration's advisory lock.
+const pgAnswerFunc = `CREATE OR REPLACE FUNCTION zkcred_answer(p_id text, p_at timestamptz, p_scope text,
+	p_nullifier bytea, p_issuers text[], p_min bigint[], p_max bigint[]) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	n integer;
+	answered timestamptz;
+	floor_seq bigint;
+BEGIN
+	UPDATE zkcred_requests SET answered_at = p_at WHERE id = p_id AND answered_at IS NULL AND expires_at > p_at;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n = 0 THEN
+		SELECT r.answered_at INTO answered FROM zkcred_requests r WHERE r.id = p_id;
+		IF NOT FOUND THEN
+			RETURN 'unknown';
+		ELSIF answered IS NOT NULL THEN
+			RETURN 'replay';
+		END IF;
+		RETURN 'expired';
+	END IF;
+	FOR i IN 1 .. coalesce(array_length(p_issuers, 1), 0) LOOP
+		INSERT INTO zkcred_root_floors AS f (issuer, sequence) VALUES (p_issuers[i], p_max[i])
+			ON CONFLICT (issuer) DO UPDATE SET sequence = GREATEST(f.sequence, EXCLUDED.sequence)
+			WHERE f.sequence <= p_min[i];
+		GET DIAGNOSTICS n = ROW_COUNT;
+		IF n = 0 THEN
+			SELECT f.sequence INTO floor_seq FROM zkcred_root_floors f WHERE f.issuer = p_issuers[i];
+			RAISE EXCEPTION 'zkcred: root below floor' USING ERRCODE = 'ZK001', DETAIL = (i - 1)::text || ' ' || floor_seq::text;
+		END IF;
+	END LOOP;
+	IF p_scope <> '' THEN
+		INSERT INTO zkcred_nullifiers (scope, nullifier, request_id, recorded_at)
+			VALUES (p_scope, p_nullifier, p_id, p_at) ON CONFLICT ON CONSTRAINT zkcred_nullifiers_scope_nullifier_key DO NOTHING;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		IF n = 0 THEN
+			RAISE EXCEPTION 'zkcred: duplicate nullifier' USING ERRCODE = 'ZK002';
+		END IF;
+	END IF;
+	RETURN 'ok';
+END
+$$`
 
 // pgSeq maps a uint64 sequence to a bigint with the same order.
 func pgSeq(seq uint64) int64 { return int64(seq ^ 1<<63) }
@@ -176,71 +227,59 @@ func (s *PostgresStore) GetRequest(ctx context.Context, id string) (*StoredReque
 	return r, nil
 }
 
-// Answer implements [Store]. It runs one READ COMMITTED transaction: the
-// conditional UPDATE takes the request's row lock (a concurrent answer to
-// the same request waits, then sees answered_at set), and the nullifier
-// INSERT ... ON CONFLICT DO NOTHING waits for any concurrent insert of the
-// same (scope, nullifier) and inserts nothing if that one committed. The
-// root floor upserts lock each issuer's row (in issuer order, so two answers
-// naming the same issuers cannot deadlock), so concurrent raises serialize,
-// and the WHERE refuses (no row) a sequence below the committed floor.
+// Answer implements [Store] in one round trip: one statement,
+// zkcred_answer (see pgAnswerFunc), whose implicit transaction runs at READ
+// COMMITTED: the conditional UPDATE takes the request's row lock (a
+// concurrent answer to the same request waits, then sees answered_at set),
+// and the nullifier INSERT ... ON CONFLICT DO NOTHING waits for any
+// concurrent insert of the same (scope, nullifier) and inserts nothing if
+// that one committed. The root floor upserts lock each issuer's row (in
+// issuer order, so two answers naming the same issuers cannot deadlock), so
+// concurrent raises serialize, and the WHERE refuses (no row) a sequence
+// below the committed floor. PostgreSQL commits concurrent transactions
+// with shared WAL flushes by itself.
 func (s *PostgresStore) Answer(ctx context.Context, a *AnswerRecord) error {
 	if err := checkAnswer(a); err != nil {
 		return err
 	}
-	id, now, scope, nullifier := a.RequestID, a.At, a.Scope, a.Nullifier
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE zkcred_requests SET answered_at = $2
-			WHERE id = $1 AND answered_at IS NULL AND expires_at > $2`, id, now)
-		if err != nil {
-			return err
+	fl := a.floors()
+	issuers := make([]string, len(fl))
+	mins, maxs := make([]int64, len(fl)), make([]int64, len(fl))
+	for i, f := range fl {
+		issuers[i], mins[i], maxs[i] = f.issuer, pgSeq(f.min), pgSeq(f.max)
+	}
+	var nullifier []byte
+	if a.Scope != "" {
+		nullifier = a.Nullifier
+	}
+	var outcome string
+	err := s.pool.QueryRow(ctx, `SELECT zkcred_answer($1, $2, $3, $4, $5, $6, $7)`,
+		a.RequestID, a.At, a.Scope, nullifier, issuers, mins, maxs).Scan(&outcome)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "ZK001":
+		var i int
+		var floor int64
+		if _, serr := fmt.Sscanf(pgErr.Detail, "%d %d", &i, &floor); serr != nil || i < 0 || i >= len(fl) {
+			return fmt.Errorf("%w: postgres: malformed floor report %.80q", ErrStore, pgErr.Detail)
 		}
-		if tag.RowsAffected() == 0 {
-			var answered *time.Time
-			var exp time.Time
-			err := tx.QueryRow(ctx, `SELECT answered_at, expires_at FROM zkcred_requests WHERE id = $1`, id).Scan(&answered, &exp)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
-				return ErrUnknownRequest
-			case err != nil:
-				return err
-			case answered != nil:
-				return ErrReplay
-			default:
-				return ErrExpiredRequest
-			}
-		}
-		for _, f := range a.floors() {
-			// pgSeq preserves order, so GREATEST keeps the highest floor.
-			tag, err := tx.Exec(ctx, `INSERT INTO zkcred_root_floors (issuer, sequence) VALUES ($1, $2)
-				ON CONFLICT (issuer) DO UPDATE SET sequence = GREATEST(zkcred_root_floors.sequence, EXCLUDED.sequence)
-				WHERE zkcred_root_floors.sequence <= $3`, f.issuer, pgSeq(f.max), pgSeq(f.min))
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() == 0 {
-				floor, err := s.rootFloor(ctx, tx, f.issuer)
-				if err != nil {
-					return err
-				}
-				return staleFloor(f.issuer, f.min, floor)
-			}
-		}
-		if scope == "" {
-			return nil
-		}
-		tag, err = tx.Exec(ctx, `INSERT INTO zkcred_nullifiers (scope, nullifier, request_id, recorded_at)
-			VALUES ($1, $2, $3, $4) ON CONFLICT ON CONSTRAINT zkcred_nullifiers_scope_nullifier_key DO NOTHING`,
-			scope, nullifier, id, now)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return ErrDuplicateNullifier
-		}
+		return staleFloor(fl[i].issuer, fl[i].min, uint64(floor)^1<<63)
+	case errors.As(err, &pgErr) && pgErr.Code == "ZK002":
+		return ErrDuplicateNullifier
+	case err != nil:
+		return storeErr("postgres", err)
+	}
+	switch outcome {
+	case "ok":
 		return nil
-	})
-	return storeErr("postgres", err)
+	case "unknown":
+		return ErrUnknownRequest
+	case "replay":
+		return ErrReplay
+	case "expired":
+		return ErrExpiredRequest
+	}
+	return fmt.Errorf("%w: postgres: zkcred_answer returned %.40q", ErrStore, outcome)
 }
 
 // DeleteExpired implements [Store].

@@ -132,6 +132,7 @@ type Config struct {
 type Verifier struct {
 	cfg     Config
 	metrics *metrics
+	hot     hotCaches // hotcache.go
 }
 
 // New returns a Verifier for cfg.
@@ -274,6 +275,7 @@ func (v *Verifier) NewRequest(ctx context.Context, policy protocol.Policy) (*pro
 	if err != nil {
 		return nil, err
 	}
+	v.precompile(body) // compiled once per request (hotcache.go)
 	return r, nil
 }
 

@@ -3,6 +3,7 @@ package verifier
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"time"
@@ -121,11 +122,9 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 		return nil, err
 	}
 
-	schema, err := v.schema(req.Schema)
-	if err != nil {
-		return nil, err
-	}
-	compiled, err := req.Compile(schema, v.cfg.Key.Shape())
+	// Compiled once per request (when issued, see hotcache.go); the
+	// cached parts are a function of the stored body alone.
+	compiled, err := v.compiled(stored.Body)
 	if err != nil {
 		return nil, err
 	}
@@ -218,12 +217,24 @@ func (v *Verifier) verifyRoot(ctx context.Context, req *protocol.Request, issuer
 	if err != nil {
 		return nil, err
 	}
-	claims, err := status.VerifySignedRoot(ctx, v.cfg.Resolver, token, status.VerifyRootOptions{
-		Issuer:      issuer,
-		MaxAge:      time.Duration(req.MaxRootAge) * time.Second,
-		MinSequence: minSeq,
-		Now:         v.cfg.Now,
-	})
+	opts := status.VerifyRootOptions{
+		Issuer:       issuer,
+		MaxAge:       time.Duration(req.MaxRootAge) * time.Second,
+		MinSequence:  minSeq,
+		MaxClockSkew: rootMaxClockSkew,
+		Now:          v.cfg.Now,
+	}
+	// A token whose signature verified recently skips only that: the
+	// floor just read, the issuer, the age for this request at this time
+	// are checked again (hotcache.go).
+	key := sha256.Sum256([]byte(token))
+	claims, hit, err := v.cachedRootClaims(key, issuer, opts)
+	if !hit {
+		claims, err = status.VerifySignedRoot(ctx, v.cfg.Resolver, token, opts)
+		if err == nil {
+			v.hot.roots.put(key, &cachedRoot{claims: *claims, verified: v.cfg.Now()}, rootCacheSize)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrStaleRoot, err)
 	}

@@ -33,6 +33,8 @@ type Compiled struct {
 	Disclose    []int
 	RequestHash fr.Element
 	Scope       fr.Element
+
+	schemaID fr.Element // Schema.ID(), hashed once by Compile
 }
 
 // Compile checks r against schema and shape and computes the statement's
@@ -52,8 +54,9 @@ func (r *Request) Compile(schema *credential.Schema, shape zkp.Shape) (*Compiled
 	if err := shape.Validate(); err != nil {
 		return nil, bad("shape: %v", err)
 	}
-	if schema.Name != r.Schema.Name || schema.Version != r.Schema.Version || FieldHex(schema.ID()) != r.Schema.ID {
-		return nil, bad("schema %s v%d (%s) is not the request's", schema.Name, schema.Version, FieldHex(schema.ID()))
+	schemaID := schema.ID()
+	if schema.Name != r.Schema.Name || schema.Version != r.Schema.Version || FieldHex(schemaID) != r.Schema.ID {
+		return nil, bad("schema %s v%d (%s) is not the request's", schema.Name, schema.Version, FieldHex(schemaID))
 	}
 	if schema.Slots != shape.Slots {
 		return nil, bad("schema has %d slots, circuit shape %d", schema.Slots, shape.Slots)
@@ -61,7 +64,7 @@ func (r *Request) Compile(schema *credential.Schema, shape zkp.Shape) (*Compiled
 	if len(r.Predicates) > shape.Predicates {
 		return nil, bad("%d predicates, circuit shape allows %d", len(r.Predicates), shape.Predicates)
 	}
-	c := &Compiled{Request: r, Schema: schema, Shape: shape}
+	c := &Compiled{Request: r, Schema: schema, Shape: shape, schemaID: schemaID}
 	var setIdx, otherIdx []int
 	for i, p := range r.Predicates {
 		if p.Op == OpIn || p.Op == OpNotIn {
@@ -118,7 +121,7 @@ func (r *Request) Compile(schema *credential.Schema, shape zkp.Shape) (*Compiled
 func (c *Compiled) Statement(issuer *did.ZKPublicKey, revocationRoot fr.Element) *zkp.Statement {
 	return &zkp.Statement{
 		Issuer:         issuer,
-		SchemaID:       c.Schema.ID(),
+		SchemaID:       c.schemaIDOnce(),
 		Now:            uint64(c.Request.ExpiresAt), // valid for the request's whole life
 		RevocationRoot: revocationRoot,
 		RequestHash:    c.RequestHash,
@@ -126,6 +129,15 @@ func (c *Compiled) Statement(issuer *did.ZKPublicKey, revocationRoot fr.Element)
 		Predicates:     slices.Clone(c.Predicates),
 		Disclose:       slices.Clone(c.Disclose),
 	}
+}
+
+// schemaIDOnce returns the schema id Compile hashed, or hashes it for a
+// Compiled not made by Compile.
+func (c *Compiled) schemaIDOnce() fr.Element {
+	if c.schemaID.IsZero() {
+		return c.Schema.ID()
+	}
+	return c.schemaID
 }
 
 // opAllowed lists the operators per attribute type (DESIGN.md decision 2:

@@ -1,0 +1,179 @@
+package verifier
+
+import (
+	"container/list"
+	"crypto/sha256"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/verifier/protocol"
+)
+
+// The verification hot path keeps two bounded caches, both keyed by the
+// SHA-256 of exactly the bytes whose meaning they cache, so a hit can only
+// return what a miss would have computed from the same bytes:
+//
+//   - compiled requests (protocol.Request.Compile of a stored request body,
+//     for this verifier's schemas and key shape), filled when NewRequest
+//     issues a request, so the statement is compiled once per request;
+//   - signed revocation roots whose signature verified
+//     (status.VerifySignedRoot). A hit re-checks, at the current time and
+//     for the current request, everything that depends on either: issuer,
+//     sequence against the floor read from the Store on this very call,
+//     iat not in the future, age within the request's maximum. Only the
+//     token's parsing, the key's resolution and the signature check are
+//     reused, for at most rootCacheTTL, so a key removed from the
+//     issuer's DID document stops verifying roots within that time.
+const (
+	compileCacheSize = 4096
+	rootCacheSize    = 4096
+	rootCacheTTL     = time.Minute
+	// rootMaxClockSkew is how far in the future a root's iat may be, as
+	// status.VerifySignedRoot's default.
+	rootMaxClockSkew = time.Minute
+)
+
+// hotCaches are a Verifier's caches; the zero value is ready to use.
+type hotCaches struct {
+	compiled lru[*protocol.Compiled]
+	roots    lru[*cachedRoot]
+}
+
+// cachedRoot is a signed root whose signature was verified at verified.
+type cachedRoot struct {
+	claims   status.RootClaims
+	verified time.Time
+}
+
+// lru is a mutex-guarded least-recently-used map from SHA-256 digests;
+// the zero value is an empty cache.
+type lru[V any] struct {
+	mu sync.Mutex
+	m  map[[32]byte]*list.Element
+	ll list.List
+}
+
+type lruItem[V any] struct {
+	key [32]byte
+	val V
+}
+
+func (c *lru[V]) get(k [32]byte) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[k]; ok {
+		c.ll.MoveToFront(e)
+		return e.Value.(*lruItem[V]).val, true
+	}
+	var zero V
+	return zero, false
+}
+
+// put adds or replaces k, evicting the least recently used entry beyond max.
+func (c *lru[V]) put(k [32]byte, v V, max int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[[32]byte]*list.Element)
+	}
+	if e, ok := c.m[k]; ok {
+		e.Value.(*lruItem[V]).val = v
+		c.ll.MoveToFront(e)
+		return
+	}
+	c.m[k] = c.ll.PushFront(&lruItem[V]{k, v})
+	for c.ll.Len() > max {
+		e := c.ll.Back()
+		c.ll.Remove(e)
+		delete(c.m, e.Value.(*lruItem[V]).key)
+	}
+}
+
+func (c *lru[V]) remove(k [32]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[k]; ok {
+		c.ll.Remove(e)
+		delete(c.m, k)
+	}
+}
+
+func (c *lru[V]) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len()
+}
+
+// compiled returns the compiled statement parts of the request in a
+// stored body: from the cache when body was compiled before, else compiled
+// now (and cached if it compiles).
+func (v *Verifier) compiled(body []byte) (*protocol.Compiled, error) {
+	key := sha256.Sum256(body)
+	if c, ok := v.hot.compiled.get(key); ok {
+		return c, nil
+	}
+	c, err := v.compileBody(body)
+	if err != nil {
+		return nil, err
+	}
+	v.hot.compiled.put(key, c, compileCacheSize)
+	return c, nil
+}
+
+// compileBody compiles the request in body for this verifier, from a
+// request parsed for the cache alone (no caller holds it).
+func (v *Verifier) compileBody(body []byte) (*protocol.Compiled, error) {
+	own, err := protocol.ParseRequest(body) // wraps protocol.ErrInvalidRequest
+	if err != nil {
+		return nil, err
+	}
+	schema, err := v.schema(own.Schema)
+	if err != nil {
+		return nil, err
+	}
+	return own.Compile(schema, v.cfg.Key.Shape())
+}
+
+// precompile fills the compile cache for a request body just issued.
+func (v *Verifier) precompile(body []byte) {
+	if c, err := v.compileBody(body); err == nil {
+		v.hot.compiled.put(sha256.Sum256(body), c, compileCacheSize)
+	}
+}
+
+// cachedRootClaims returns the claims of token if its signature was
+// verified within rootCacheTTL, after the checks of
+// status.VerifySignedRoot that depend on the time, the request and the
+// floor, with the same errors. ok is false on a miss.
+func (v *Verifier) cachedRootClaims(key [32]byte, issuer string, opts status.VerifyRootOptions) (c *status.RootClaims, ok bool, err error) {
+	e, hit := v.hot.roots.get(key)
+	if !hit {
+		return nil, false, nil
+	}
+	now := opts.Now()
+	if d := now.Sub(e.verified); d < 0 || d >= rootCacheTTL {
+		v.hot.roots.remove(key)
+		return nil, false, nil
+	}
+	claims := e.claims // a copy: callers may keep it
+	if claims.Issuer != issuer {
+		return nil, true, fmt.Errorf("%w: iss %q, want issuer %q", status.ErrInvalidRoot, claims.Issuer, issuer)
+	}
+	if claims.Sequence < opts.MinSequence {
+		return nil, true, fmt.Errorf("%w: sequence %d below %d (rollback)", status.ErrInvalidRoot, claims.Sequence, opts.MinSequence)
+	}
+	maxAge := opts.MaxAge
+	if maxAge == 0 {
+		maxAge = status.DefaultMaxRootAge
+	}
+	age := claims.Age(now)
+	if age < -rootMaxClockSkew {
+		return nil, true, fmt.Errorf("%w: issued %s in the future", status.ErrInvalidRoot, -age)
+	}
+	if age > maxAge {
+		return nil, true, &status.StaleRootError{Age: age, MaxAge: maxAge}
+	}
+	return &claims, true, nil
+}
