@@ -71,6 +71,7 @@ type agency struct {
 	register         *issuer.MemoryRegister
 	oi               *issuer.Issuer // OpenID4VCI issuance
 	adminToken       []byte
+	log              *publicLog // publiclog.go
 	validFor, listTT time.Duration
 	logger           *slog.Logger
 }
@@ -156,6 +157,9 @@ func openAgency(o *options, domain, baseURL string, logger *slog.Logger) (_ *age
 	if err := a.doc.AddVerificationMethod(zkm, did.AssertionMethod); err != nil {
 		return nil, err
 	}
+	if err := addLogServices(a.doc, baseURL); err != nil { // publiclog.go
+		return nil, err
+	}
 	a.issuer = &credential.Issuer{DID: id, JOSEKey: joseKey, JOSEKeyID: a.joseKID, ZKKey: zkKey, ZKKeyID: a.zkKID}
 	var store registry.Store
 	if o.registryPG != "" {
@@ -180,6 +184,13 @@ func openAgency(o *options, domain, baseURL string, logger *slog.Logger) (_ *age
 	}
 	if d := a.reg.Root().Depth; d != o.depth {
 		return nil, fmt.Errorf("the registry in %s has depth %d, -revocation-depth is %d", o.data, d, o.depth)
+	}
+	witnesses, err := parseWitnesses(o.witnesses)
+	if err != nil {
+		return nil, err
+	}
+	if a.log, err = openPublicLog(context.Background(), a, o.data, joseKey, witnesses, strings.HasPrefix(baseURL, "http://")); err != nil {
+		return nil, err
 	}
 	// Publish a fresh root for this DID now (it may have been down a while,
 	// or started under another -domain); with -registry-pg, unless another
@@ -258,12 +269,17 @@ func (a *agency) refreshRoots(ctx context.Context, every time.Duration) {
 		case <-syncC:
 			if err := a.reg.Sync(); err != nil {
 				a.logger.Error("issuer: syncing the revocation registry", "err", err)
+			} else if err := a.log.publish(ctx, a.reg); err != nil {
+				a.logger.Error("issuer: publishing the revocation log", "err", err)
 			}
 		case <-t.C:
 			if _, err := a.reg.RefreshRoot(); errors.Is(err, registry.ErrNotWriter) {
 				a.logger.Debug("issuer: not refreshing the revocation root: another instance writes it")
 			} else if err != nil {
 				a.logger.Error("issuer: refreshing the revocation root", "err", err)
+			}
+			if err := a.log.refresh(ctx, a.reg); err != nil {
+				a.logger.Error("issuer: refreshing the revocation log's checkpoint", "err", err)
 			}
 		}
 	}
@@ -316,6 +332,13 @@ func (a *agency) revoke(offerID string) (*issuer.Issuance, error) {
 			return nil, err
 		}
 	}
+	// The public log follows the registry (a retry of an idempotent
+	// revoke publishes what a failure left unpublished).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.log.publish(ctx, a.reg); err != nil {
+		return nil, fmt.Errorf("publishing the revocation log: %w", err)
+	}
 	if iss.StatusIndex != "" {
 		index, err := status.ParseStatusListIndex(iss.StatusIndex)
 		if err != nil {
@@ -338,6 +361,7 @@ func (a *agency) handler() http.Handler {
 		panic("issuer: internal error: " + err.Error()) // the document was built and validated above
 	}
 	mux.Handle("GET /.well-known/did.json", docH)
+	mux.Handle("GET /log/", a.log.handler()) // publiclog.go
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintf(w, "zkcred issuer %s\n\n%s", a.did, strings.SplitN(usage, "\nThe DID", 2)[0])

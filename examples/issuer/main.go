@@ -51,6 +51,10 @@ register (-register, default DATA/register.json) says, over OpenID4VCI 1.0:
   GET  /revocation/root                         the signed revocation root (compact JWS)
   GET  /revocation/snapshot                     the revocation snapshot (binary, zkcrrev v1)
   GET  /status/1                                the Bitstring Status List credential (VC-JWT)
+  GET  /log/revocation/...                      the public revocation log (C2SP tlog-tiles:
+                                                checkpoint, tile/..., and subtrees/<n>/<j>),
+                                                cosigned by the -witness witnesses
+  GET  /log/keys/...                            the keys log: every DID document version
   POST /admin/offers                            {"recordId": "citizen-1"} -> 201 {"offerId",
                                                 "uri", "valueUri", "txCode", "expiresAt"}
   POST /revoke                                  {"offerId": "..."}: revoke what that offer issued
@@ -128,7 +132,8 @@ type options struct {
 	adminToken                     string
 	slots, depth                   int
 	validFor, rootRefresh, listTTL time.Duration
-	registryPG                     string // PostgreSQL DSN of a shared revocation registry
+	registryPG                     string   // PostgreSQL DSN of a shared revocation registry
+	witnesses                      []string // -witness VKEY@URL (publiclog.go)
 	// keys.age (keys.go): the passphrase comes from the environment,
 	// never from a flag.
 	keyIdentity, keyPassphraseFile, keyPassphrase string
@@ -157,6 +162,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.rootRefresh, "root-refresh", time.Hour, "re-sign the unchanged revocation root this often (keep it well below verifiers' maxRootAge)")
 	fs.DurationVar(&o.listTTL, "status-list-ttl", 24*time.Hour, "validity of the published status list credential")
 	fs.StringVar(&o.registryPG, "registry-pg", "", "PostgreSQL `DSN` of the revocation registry, shared by several issuer instances (one writes, the others serve reads and take over); default DATA/registry.db (bbolt); env ZKCRED_REGISTRY_PG")
+	fs.Func("witness", "a witness of the agency's public logs, `VKEY@URL`: its verifier key (as examples/witness prints it) and its add-checkpoint URL; repeat for several", func(v string) error {
+		o.witnesses = append(o.witnesses, v)
+		return nil
+	})
 	keyFlags(fs, o)
 	o.keyPassphrase = os.Getenv(envPassphrase)
 	o.Common.Register(fs)
