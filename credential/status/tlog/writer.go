@@ -444,6 +444,12 @@ func (w *Writer) cosign(ctx context.Context, ep WitnessEndpoint, signed []byte, 
 			if err != nil {
 				return nil, fmt.Errorf("witness %s: %w", ep.Key.name, err)
 			}
+			// A line that would make the published note unparsable is
+			// refused here, one witness at a time, never for the whole
+			// checkpoint.
+			if _, _, err := parseNote(append(bytes.Clone(signed), line...)); err != nil {
+				return nil, fmt.Errorf("witness %s: cosignature line: %w", ep.Key.name, err)
+			}
 			return line, nil
 		case http.StatusConflict:
 			s, ok := strings.CutSuffix(string(resp.Body), "\n")
@@ -473,8 +479,13 @@ func findCosignature(body []byte, k *WitnessKey, cpBody []byte) ([]byte, error) 
 		if !ok || string(name) != k.name {
 			continue
 		}
+		// Strict base64 still skips '\r' and '\n': insist on the canonical
+		// encoding, as parseNote does, or a witness could hand back a
+		// valid cosignature in a line that makes the assembled checkpoint
+		// unparsable and so stop the log from publishing.
 		raw, err := base64.StdEncoding.Strict().DecodeString(string(b64))
-		if err != nil || len(raw) != 4+cosig.SigSize || binary.BigEndian.Uint32(raw) != k.hash {
+		if err != nil || len(raw) != 4+cosig.SigSize || binary.BigEndian.Uint32(raw) != k.hash ||
+			base64.StdEncoding.EncodeToString(raw) != string(b64) {
 			continue
 		}
 		if _, ok := cosig.Verify(k.pub, cpBody, raw[4:]); ok {
