@@ -154,17 +154,26 @@ func (c *Client) hashReader(ctx context.Context, cp *Checkpoint) sumtlog.HashRea
 	return sumtlog.TileHashReader(sumtlog.Tree{N: cp.Size, Hash: sumtlog.Hash(cp.Hash)}, &tileReader{c: c, ctx: ctx})
 }
 
+// MaxEntriesPerCall bounds the entries one [Client.Entries] or
+// [Client.RevokedIDs] call returns: 2^27, eight times a depth-24 tree.
+const MaxEntriesPerCall = 1 << 27
+
 // Entries returns the entries [from, cp.Size) of the log at checkpoint cp
 // (verified by the caller, for instance by [Client.Update]), each checked
 // against cp's tree: a full entry bundle by its subtree hash (a stored
-// hash of level 8), the last partial one leaf by leaf. Errors wrap
-// [ErrMalformedTile], [ErrNotFound] or a fetch sentinel.
+// hash of level 8), the last partial one leaf by leaf. At most
+// [MaxEntriesPerCall] entries are asked for at once. Errors wrap
+// [ErrMalformedTile], [ErrMalformedEntry], [ErrNotFound] or a fetch
+// sentinel.
 func (c *Client) Entries(ctx context.Context, cp *Checkpoint, from int64) ([][]byte, error) {
 	if from < 0 || from > cp.Size {
 		return nil, fmt.Errorf("%w: entries from %d of a log of %d", ErrMalformedEntry, from, cp.Size)
 	}
 	if from == cp.Size {
 		return nil, nil
+	}
+	if cp.Size-from > MaxEntriesPerCall {
+		return nil, fmt.Errorf("%w: %d entries asked for, at most %d a call: ask again from a larger size", ErrMalformedEntry, cp.Size-from, MaxEntriesPerCall)
 	}
 	maxEntry := maxEntrySize(cp.Kind)
 	type bundle struct {

@@ -146,3 +146,23 @@ func TestWitnessDown(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestHugeCheckpoint: a checkpoint that claims an enormous log (signed, so
+// past the policy) does not make the client allocate for it.
+func TestHugeCheckpoint(t *testing.T) {
+	f := newFixture(t, 0)
+	f.revoke(1, 2, 3)
+	c := f.client(0)
+	cp, err := c.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := *cp
+	huge.Size = 1 << 40
+	if _, err := c.RevokedIDs(ctx, &huge, 0); !errors.Is(err, tlog.ErrMalformedEntry) {
+		t.Fatalf("huge range: %v", err)
+	}
+	if _, err := c.RevokedIDs(ctx, &huge, huge.Size-3); !errors.Is(err, tlog.ErrMalformedTile) && !errors.Is(err, tlog.ErrNotFound) {
+		t.Fatalf("tiles of a log that does not exist: %v", err)
+	}
+}

@@ -7,8 +7,8 @@
 //
 // [Witness.Handler] serves POST add-checkpoint with the request and
 // response layout of c2sp.org/tlog-witness; [OpenStore] is its bbolt
-// store. Wallets do not import this package (it is not built for
-// js/wasm).
+// store, left out of js/wasm builds (bbolt does not support them), so the
+// package itself builds for js/wasm like the rest of credential/...
 package witness
 
 import (
