@@ -6,6 +6,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -88,6 +89,12 @@ type attempt struct {
 	Status int                 `json:"status"`
 	Result json.RawMessage     `json:"result,omitempty"` // verifier.Result when accepted
 	Error  *verifier.ErrorBody `json:"error,omitempty"`
+	// Reason is the catalog reason of a refusal when more is known than
+	// Error.Code (reasonOf); empty: from the code.
+	Reason string `json:"reason,omitempty"`
+	// Clerk is the attempt in words, in the language of the request that
+	// reads it (set on output).
+	Clerk *clerkView `json:"clerk,omitempty"`
 }
 
 type outcome struct {
@@ -131,7 +138,13 @@ func (a *app) handler() http.Handler {
 	mux.HandleFunc("GET /requests/{id}/outcome", a.getOutcome)
 	mux.HandleFunc("POST /openid4vp/create", a.createOpenID4VP)
 	mux.HandleFunc("GET /openid4vp/requests/{id}/outcome", a.getOutcome)
-	mux.HandleFunc("GET /{$}", a.static("web/index.html", "text/html; charset=utf-8"))
+	mux.HandleFunc("GET /{$}", a.page)
+	mux.HandleFunc("GET /messages.json", func(w http.ResponseWriter, r *http.Request) {
+		c := catalogFor(r)
+		w.Header().Set("Vary", "Accept-Language")
+		w.Header().Set("Content-Language", c.tag.String())
+		writeJSON(w, http.StatusOK, c.msgs)
+	})
 	mux.HandleFunc("GET /app.js", a.static("web/app.js", "text/javascript; charset=utf-8"))
 	mux.HandleFunc("GET /app.css", a.static("web/app.css", "text/css; charset=utf-8"))
 	mux.HandleFunc("GET /qr.svg", a.serveQR)
@@ -140,6 +153,30 @@ func (a *app) handler() http.Handler {
 		w.Write(a.config)
 	})
 	return http.MaxBytesHandler(mux, verifier.MaxHTTPBody)
+}
+
+// pageTemplate is web/index.html: its text comes from the catalog of the
+// language the browser prefers.
+var pageTemplate = template.Must(template.ParseFS(webFiles, "web/index.html"))
+
+// page serves the clerk's page in the language of the Accept-Language
+// header (English when it names none the page speaks).
+func (a *app) page(w http.ResponseWriter, r *http.Request) {
+	c := catalogFor(r)
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, map[string]any{"Lang": c.tag.String(), "T": c.msgs}); err != nil {
+		a.logger.Error("verifier: rendering the page", "err", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Language", c.tag.String())
+	h.Set("Vary", "Accept-Language")
+	h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-cache")
+	w.Write(buf.Bytes())
 }
 
 func (a *app) static(name, contentType string) http.HandlerFunc {
@@ -216,28 +253,44 @@ func (a *app) record(id string, at attempt) {
 	a.changed = make(chan struct{})
 }
 
-// getOutcome returns {"state": "pending"|"accepted"|"rejected", "attempts": [...]}.
-// With ?wait=1&after=N it waits (up to maxWait) until more than N attempts
-// are recorded.
+// getOutcome returns {"state": "pending"|"accepted"|"rejected"|"expired",
+// "expiresAt": unix seconds, "attempts": [...]}, each attempt with its
+// clerk's view in the language of the Accept-Language header. With
+// ?wait=1&after=N it waits (up to maxWait, and no later than the
+// request's expiry, so the page learns at once that its QR code is void)
+// until more than N attempts are recorded.
 func (a *app) getOutcome(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var err error
+	var expires time.Time
 	if strings.HasPrefix(r.URL.Path, verifier.OpenID4VPRequestPath) {
-		_, err = a.v.AuthorizationResult(r.Context(), id)
+		st, err := a.v.AuthorizationResult(r.Context(), id)
+		if err != nil {
+			status, code := verifier.ErrorCode(err)
+			writeJSON(w, status, verifier.ErrorBody{Code: code, Message: err.Error()})
+			return
+		}
+		expires = st.ExpiresAt
 	} else {
-		_, err = a.v.Request(r.Context(), id)
+		req, err := a.v.Request(r.Context(), id)
+		if err != nil {
+			status, code := verifier.ErrorCode(err)
+			writeJSON(w, status, verifier.ErrorBody{Code: code, Message: err.Error()})
+			return
+		}
+		expires = time.Unix(req.ExpiresAt, 0)
 	}
-	if err != nil {
-		status, code := verifier.ErrorCode(err)
-		writeJSON(w, status, verifier.ErrorBody{Code: code, Message: err.Error()})
-		return
-	}
+	c := catalogFor(r)
+	w.Header().Set("Vary", "Accept-Language")
 	after, _ := strconv.Atoi(r.URL.Query().Get("after"))
 	var timeout <-chan time.Time
 	if r.URL.Query().Get("wait") == "1" {
-		t := time.NewTimer(maxWait)
-		defer t.Stop()
-		timeout = t.C
+		// Wake up just after the expiry (the clock of the store decides).
+		wait := min(maxWait, time.Until(expires)+100*time.Millisecond)
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			timeout = t.C
+		}
 	}
 	for {
 		a.mu.Lock()
@@ -249,14 +302,18 @@ func (a *app) getOutcome(w http.ResponseWriter, r *http.Request) {
 		a.mu.Unlock()
 		if len(atts) > after || timeout == nil {
 			state := "pending"
-			for _, at := range atts {
+			for i, at := range atts {
 				if at.Status == http.StatusOK {
 					state = "accepted"
 				} else if state == "pending" {
 					state = "rejected"
 				}
+				atts[i].Clerk = c.view(at)
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"state": state, "attempts": atts})
+			if state != "accepted" && !time.Now().Before(expires) {
+				state = "expired"
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"state": state, "expiresAt": expires.Unix(), "attempts": atts})
 			return
 		}
 		if outcomeWaitHook != nil {

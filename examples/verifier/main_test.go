@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -120,13 +122,18 @@ var aliceData = map[string]any{
 }
 
 // startVerifier runs the command in-process, with development keys set up
-// by -unsafe-setup in a fresh key directory, and returns its URL and keys.
+// by -unsafe-setup in a fresh key directory, and returns its URL and keys;
+// args are more flags (a bolt store in a temporary directory unless they
+// name -store or -pg; -keys DIR reuses keys, or sets them up there).
 func startVerifier(t *testing.T, issuerURL string, store ...string) (string, *zkp.Keys) {
 	t.Helper()
 	dir := t.TempDir()
 	keysDir := filepath.Join(dir, "keys")
-	if store == nil {
-		store = []string{"-store", "bolt:" + filepath.Join(dir, "v.db")}
+	if i := slices.Index(store, "-keys"); i >= 0 && i+1 < len(store) {
+		keysDir = store[i+1] // keys of an earlier verifier: no second setup
+	}
+	if !slices.Contains(store, "-store") && !slices.Contains(store, "-pg") {
+		store = append(store, "-store", "bolt:"+filepath.Join(dir, "v.db"))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -203,14 +210,66 @@ func findChromium() string {
 	return ""
 }
 
-// TestBrowser drives the page in headless Chromium. In the first case the
-// page creates the request itself (the "vote" scenario, from
-// /config.json); in the second it is opened on a request the service
-// created. Each time the test waits until the page waits for the outcome,
-// then submits an honest presentation, and the page must show the accepted
-// result as it arrives. The page long-polls, and Chromium's virtual time
-// does not advance while a fetch is pending, so --dump-dom captures the
-// DOM after the result came in.
+// update makes TestBrowser write its screenshots to testdata/screenshots
+// (the README shows them).
+var update = flag.Bool("update", false, "write the browser test's screenshots to testdata/screenshots")
+
+// chromiumPage loads page in headless Chromium with Accept-Language lang
+// and returns the DOM when the page has settled. While Chromium runs,
+// answer is called with the id of the request the page waits on (the
+// page long-polls, and Chromium's virtual time does not advance while a
+// fetch is pending, so --dump-dom captures the DOM after the outcome came
+// in). With -update it also writes a screenshot to
+// testdata/screenshots/shot.
+func chromiumPage(t *testing.T, chromium, page, lang, shot string, waiting chan string, answer func(id string)) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	args := []string{"--headless", "--no-sandbox", "--disable-gpu",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+		"--user-data-dir=" + t.TempDir(), "--accept-lang=" + lang, "--virtual-time-budget=5000", "--dump-dom"}
+	if *update {
+		if err := os.MkdirAll(filepath.Join("testdata", "screenshots"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		abs, _ := filepath.Abs(filepath.Join("testdata", "screenshots", shot))
+		args = append(args, "--hide-scrollbars", "--window-size=820,560", "--screenshot="+abs)
+	}
+	var dom, chromeErr bytes.Buffer
+	cmd := exec.CommandContext(ctx, chromium, append(args, page)...)
+	cmd.Stdout, cmd.Stderr = &dom, &chromeErr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	var id string
+	select {
+	case id = <-waiting:
+	case err := <-exited:
+		t.Fatalf("chromium exited before the page waited for an outcome: %v\n%s\n%s", err, dom.String(), chromeErr.String())
+	case <-ctx.Done():
+		t.Fatal("the page never asked for an outcome")
+	}
+	answer(id)
+	if err := <-exited; err != nil {
+		t.Fatalf("chromium: %v\n%s", err, chromeErr.String())
+	}
+	for len(waiting) > 0 {
+		<-waiting
+	}
+	return dom.String()
+}
+
+// TestBrowser drives the clerk's page in headless Chromium, in English and
+// in Estonian (chosen from Accept-Language). Each time the page creates
+// the request itself (the "vote" scenario, from /config.json); the test
+// waits until the page waits for the outcome, then the holder's wallet
+// answers the openid4vp:// link, and the page must show the outcome in
+// the clerk's words, the technical detail folded away. The last case is a
+// second vote by the same person on a verifier whose requests live three
+// seconds: the page says "already voted", and when the request expires
+// its QR code and link go.
 func TestBrowser(t *testing.T) {
 	chromium := findChromium()
 	if chromium == "" {
@@ -229,56 +288,12 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() { outcomeWaitHook = nil })
-	base, keys := startVerifier(t, iss.url)
+	keysDir := t.TempDir()
+	base, keys := startVerifier(t, iss.url, "-keys", keysDir)
 
-	browse := func(t *testing.T, page string) {
-		ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
-		defer cancel()
-		var dom, chromeErr bytes.Buffer
-		cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-			"--user-data-dir="+t.TempDir(), "--virtual-time-budget=5000", "--dump-dom", page)
-		cmd.Stdout, cmd.Stderr = &dom, &chromeErr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-
-		// Wait until the page waits for an outcome, then answer that request.
-		var id string
-		select {
-		case id = <-waiting:
-		case err := <-exited:
-			t.Fatalf("chromium exited before the page waited for an outcome: %v\n%s\n%s", err, dom.String(), chromeErr.String())
-		case <-ctx.Done():
-			t.Fatal("the page never asked for an outcome")
-		}
-		// The holder's wallet answers the openid4vp:// link the page shows
-		// (rebuilt here: the DOM is read when Chromium exits).
-		uri := openid4vpLink(t, base, id)
-		ans := answerOpenID4VP(t, iss, keys, uri)
-		if ans.StatusCode != http.StatusOK {
-			t.Fatalf("wallet answer: %d %s %s", ans.StatusCode, ans.Error, ans.Description)
-		}
-		if err := <-exited; err != nil {
-			t.Fatalf("chromium: %v\n%s", err, chromeErr.String())
-		}
-		for len(waiting) > 0 {
-			<-waiting
-		}
-		out := dom.String()
-		for _, want := range []string{
-			`data-outcome="accepted"`,
-			`<p id="status">verified</p>`,
-			"Accepted: proven birthDate ageAtLeast 18 from " + iss.did,
-			`disclosed {"voterEligible":true}`,
-			// The openid4vp:// link, as text and href, and its QR code,
-			// loaded by the browser.
-			`<a id="openid4vp-link" href="` + strings.ReplaceAll(uri, "&", "&amp;") + `">` + strings.ReplaceAll(uri, "&", "&amp;") + `</a>`,
-			`src="/qr.svg?data=` + strings.ReplaceAll(url.QueryEscape(uri), "+", "%20") + `"`,
-			`data-loaded="true"`,
-		} {
+	check := func(t *testing.T, out string, wants ...string) {
+		t.Helper()
+		for _, want := range wants {
 			if !strings.Contains(out, want) {
 				t.Errorf("page lacks %q", want)
 			}
@@ -287,8 +302,82 @@ func TestBrowser(t *testing.T) {
 			t.Logf("DOM:\n%s", out)
 		}
 	}
-	t.Run("page creates the request", func(t *testing.T) {
-		browse(t, base+"/?create=vote")
+	accepted := func(t *testing.T, lang, shot string, wants ...string) {
+		var uri string
+		out := chromiumPage(t, chromium, base+"/?create=vote", lang, shot, waiting, func(id string) {
+			uri = openid4vpLink(t, base, id)
+			ans := answerOpenID4VP(t, iss, keys, uri)
+			if ans.StatusCode != http.StatusOK {
+				t.Fatalf("wallet answer: %d %s %s", ans.StatusCode, ans.Error, ans.Description)
+			}
+		})
+		check(t, out, append(wants,
+			`data-outcome="accepted"`,
+			`<div class="outcome accepted" data-kind="accepted">`,
+			// The technical detail is there, folded away.
+			`<details id="technical">`, // folded: no "open"
+			`"issuer": "`+iss.did+`"`,
+			// The openid4vp:// link, as text and href, and its QR code,
+			// loaded by the browser.
+			`<a id="openid4vp-link" href="`+strings.ReplaceAll(uri, "&", "&amp;")+`">`+strings.ReplaceAll(uri, "&", "&amp;")+`</a>`,
+			`src="/qr.svg?data=`+strings.ReplaceAll(url.QueryEscape(uri), "+", "%20")+`"`,
+			`data-loaded="true"`,
+		)...)
+		if strings.Contains(out, "ageAtLeast 18") || strings.Contains(out, "proven ") {
+			t.Error("the outcome is in developer words")
+		}
+	}
+	t.Run("English", func(t *testing.T) {
+		accepted(t, "en-GB,en", "accepted-en.png",
+			`<html lang="en">`, `<title>Identity check</title>`,
+			`<h3>Accepted</h3><ul><li>Over 18: confirmed</li><li>Eligible to vote: yes</li><li>Has not voted yet in this election: confirmed</li></ul>`,
+			`<p id="status" aria-live="polite">Checked</p>`, `<summary>Technical details</summary>`)
+	})
+	t.Run("Estonian", func(t *testing.T) {
+		accepted(t, "et-EE,et,en", "accepted-et.png",
+			`<html lang="et">`, `<title>Tõendi kontroll</title>`,
+			`<h3>Aktsepteeritud</h3><ul><li>Vähemalt 18-aastane: kinnitatud</li><li>Hääleõigus: jah</li><li>Pole nendel valimistel veel hääletanud: kinnitatud</li></ul>`,
+			`<p id="status" aria-live="polite">Kontrollitud</p>`, `<summary>Tehnilised üksikasjad</summary>`)
+	})
+	t.Run("already voted, then expired", func(t *testing.T) {
+		short, keys := startVerifier(t, iss.url, "-keys", keysDir, "-request-ttl", "3s")
+		h := iss.holding(t, aliceData)
+		// The person votes once, through the API.
+		p := votePolicy(iss.did)
+		p.Scope = "election-demo" // the page's
+		status, body := postJSON(t, short+"/openid4vp/create", mustJSON(t, p))
+		if status != http.StatusCreated {
+			t.Fatalf("POST /openid4vp/create: %d %s", status, body)
+		}
+		var first oidCreated
+		if err := json.Unmarshal(body, &first); err != nil {
+			t.Fatal(err)
+		}
+		if ans := answerWith(t, iss, keys, h, first.URI); ans.StatusCode != http.StatusOK {
+			t.Fatalf("first vote: %d %s", ans.StatusCode, ans.Description)
+		}
+		// In English only: the Estonian sentences are TestReasons' (a
+		// Chromium run here costs the request's lifetime).
+		for _, lang := range []string{"en"} {
+			out := chromiumPage(t, chromium, short+"/?create=vote", lang, "already-voted-"+lang+".png", waiting, func(id string) {
+				if _, err := tryAnswer(t, iss, keys, h, openid4vpLink(t, short, id)); err == nil || !strings.Contains(err.Error(), "nullifier already used") {
+					t.Errorf("second vote: %v", err)
+				}
+			})
+			wants := []string{`data-outcome="expired"`, `data-expired="true"`, `<div id="scan" hidden="">`,
+				`<div class="outcome rejected" data-kind="rejected">`}
+			if lang == "en" {
+				wants = append(wants, `<h3>Not accepted: this person already voted in this election.</h3>`,
+					`<p id="countdown" aria-live="polite" class="expired">This request has expired. Start a new check.</p>`)
+			} else {
+				wants = append(wants, `<h3>Ei aktsepteeritud: see inimene on nendel valimistel juba hääletanud.</h3>`,
+					`<p id="countdown" aria-live="polite" class="expired">Päring on aegunud. Alustage uut kontrolli.</p>`)
+			}
+			check(t, out, wants...)
+			if strings.Contains(out, `src="/qr.svg`) {
+				t.Error("the QR code of an expired request is still shown")
+			}
+		}
 	})
 }
 

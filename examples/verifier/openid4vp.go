@@ -184,6 +184,7 @@ func (a *app) onResponse(_ context.Context, id string, res *verifier.ResponseRes
 	if err != nil {
 		status, code := verifier.ErrorCode(err)
 		at.Status, at.Error = status, &verifier.ErrorBody{Code: code, Message: err.Error()}
+		at.Reason = reasonOf(err)
 	} else if at.Result, err = json.Marshal(res); err != nil {
 		return
 	}

@@ -40,6 +40,23 @@ func openid4vpLink(t *testing.T, base, id string) string {
 // prove, post the (encrypted) response.
 func answerOpenID4VP(t *testing.T, iss *testIssuer, keys *zkp.Keys, uri string) *openid4vp.VerifierAnswer {
 	t.Helper()
+	return answerWith(t, iss, keys, iss.holding(t, aliceData), uri)
+}
+
+// answerWith answers uri with the credential h (the same person each time).
+func answerWith(t *testing.T, iss *testIssuer, keys *zkp.Keys, h *protocol.Holding, uri string) *openid4vp.VerifierAnswer {
+	t.Helper()
+	ans, err := tryAnswer(t, iss, keys, h, uri)
+	if err != nil {
+		t.Fatalf("answer %s: %v", uri, err)
+	}
+	return ans
+}
+
+// tryAnswer answers uri with h and returns the wallet's error, if any
+// (a refusal by the verifier is one).
+func tryAnswer(t *testing.T, iss *testIssuer, keys *zkp.Keys, h *protocol.Holding, uri string) (*openid4vp.VerifierAnswer, error) {
+	t.Helper()
 	fc, err := fetch.New(&fetch.Config{InsecureAllowHTTP: true, InsecureAllowPrivateAddresses: true})
 	if err != nil {
 		t.Fatal(err)
@@ -48,15 +65,12 @@ func answerOpenID4VP(t *testing.T, iss *testIssuer, keys *zkp.Keys, uri string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	held := openid4vp.Held{Holding: *iss.holding(t, aliceData), SignedRoot: iss.reg.SignedRoot()}
+	held := openid4vp.Held{Holding: *h, SignedRoot: iss.reg.SignedRoot()}
 	ans, err := openid4vp.Answer(t.Context(), openid4vp.AnswerConfig{Fetch: fc, Resolver: r, Keys: keys,
 		Credentials: []openid4vp.Held{held},
 		Consent:     func(context.Context, *openid4vp.Description) error { return nil },
 		Verify:      &openid4vp.VerifyOptions{InsecureAllowHTTP: true}}, uri)
-	if err != nil {
-		t.Fatalf("answer %s: %v", uri, err)
-	}
-	return ans
+	return ans, err
 }
 
 // TestOpenID4VP: the page's API creates an OpenID4VP request from a
