@@ -3,6 +3,7 @@ package agencykey
 import (
 	"crypto/rand"
 	"runtime/metrics"
+	"strings"
 	"testing"
 
 	"filippo.io/age"
@@ -98,6 +99,40 @@ func FuzzParse(f *testing.F) {
 		}
 		if k2, err := Decrypt(file, id); err != nil || !sameKeys(k, k2) {
 			t.Fatalf("round trip: %v", err)
+		}
+	})
+}
+
+// FuzzParseIdentity: the identity file reader never panics, stays under
+// the allocation ceiling, returns a usable pair or an error, and never puts
+// key material in its error.
+func FuzzParseIdentity(f *testing.F) {
+	f.Add("# created: 2026-12-06T00:00:00Z\n" + fuzzIdentity + "\n")
+	f.Add(fuzzIdentity + "\n" + fuzzIdentity + "\n")
+	f.Add("AGE-SECRET-KEY-PQ-1\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		var r age.Recipient
+		var id age.Identity
+		var err error
+		if n := heapAllocs(func() { r, id, err = ParseIdentity(strings.NewReader(s)) }); n > allocCeiling(len(s)) {
+			t.Fatalf("%d bytes allocated for a %d-byte identity file", n, len(s))
+		}
+		if err != nil {
+			if strings.Contains(err.Error(), "AGE-SECRET-KEY") {
+				t.Fatalf("error shows key material: %v", err)
+			}
+			return
+		}
+		k, err := Generate(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := k.Encrypt(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decrypt(file, id); err != nil {
+			t.Fatalf("the identity does not open what its recipient encrypted: %v", err)
 		}
 	})
 }
