@@ -13,13 +13,13 @@ import (
 	"fmt"
 	gnarklog "github.com/consensys/gnark/logger"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
 
 	"github.com/zkcred/zkcred/did/fetch"
+	"github.com/zkcred/zkcred/examples/internal/serve"
 )
 
 const usage = `usage: holder <command> [flags]
@@ -32,6 +32,14 @@ commands:
                                 openid-credential-offer:// link (or QR code text)
                                 the agency gave you, PIN the code it sent separately
   list                          list the wallet's credentials
+  sync                          bring the issuers' revocation logs up to date, on your
+                                own schedule: checkpoints checked for the issuer's
+                                signature, a quorum of witness cosignatures
+                                (-witness VKEY, repeatable; -quorum N; remembered in
+                                the wallet) and consistency with the last one (a split
+                                view is refused and reported); only missing tiles
+                                fetched; each credential's witness computed and kept,
+                                so present fetches nothing from the agency
   present -request URI          answer a verifier's request with a proof: URI is
                                 an OpenID4VP link (openid4vp://..., or the QR
                                 code text) or zkcred's own request URL
@@ -59,7 +67,6 @@ examples:
 `
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	gnarklog.Disable() // gnark's per-proof debug lines are noise here
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -71,14 +78,11 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		fatalError(logger, "holder: error", "err", err)
+		// Plain text, not a log attribute: a quoted error would escape
+		// the quotes of any server message inside it once more.
+		fmt.Fprintf(os.Stderr, "holder: error: %v\n", err)
+		os.Exit(1)
 	}
-}
-
-// fatalError logs msg and exits with status 1.
-func fatalError(logger *slog.Logger, msg string, args ...any) {
-	logger.Error(msg, args...)
-	os.Exit(1)
 }
 
 // stdin is where present reads the holder's consent (a variable for tests).
@@ -110,7 +114,7 @@ func newCommand(name string, stderr io.Writer) *command {
 		c.fs.PrintDefaults()
 	}
 	c.fs.StringVar(&c.wallet, "wallet", defaultWallet(), "wallet directory")
-	if name == "receive" || name == "present" {
+	if name == "receive" || name == "present" || name == "sync" {
 		c.fs.BoolVar(&c.insecureLocal, "insecure-local", false, "INSECURE, development only: fetch and resolve did:web over http:// and from loopback/private addresses")
 	}
 	return c
@@ -146,12 +150,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			c.fs.Usage()
 			return fmt.Errorf("%w: -offer is required", errUsage)
 		}
+		if !c.insecureLocal {
+			if err := serve.NeedsInsecureLocal("-offer", *offer); err != nil {
+				return err
+			}
+		}
 		return c.receive(ctx, *offer, *pin, stdout)
 	case "list":
 		if err := c.parse(args); err != nil {
 			return err
 		}
 		return c.list(stdout)
+	case "sync": // sync.go
+		var witnesses []string
+		c.fs.Func("witness", "a witness's verifier key (as examples/witness prints it) whose cosignatures count; repeat for several (kept in the wallet)", func(v string) error {
+			witnesses = append(witnesses, v)
+			return nil
+		})
+		quorum := c.fs.Int("quorum", -1, "how many of the -witness witnesses must cosign a checkpoint (default: all given; kept in the wallet)")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		return c.sync(ctx, witnesses, *quorum, stdout, stderr)
 	case "present":
 		p := presentFlags{}
 		c.fs.StringVar(&p.requestURL, "request", "", "the verifier's request: an OpenID4VP link openid4vp://... or zkcred's own request URL http(s)://.../requests/<id> (required)")
@@ -167,6 +187,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if p.requestURL == "" || p.keys == "" {
 			c.fs.Usage()
 			return fmt.Errorf("%w: -request and -keys are required", errUsage)
+		}
+		if !c.insecureLocal {
+			if err := serve.NeedsInsecureLocal("-request", p.requestURL); err != nil {
+				return err
+			}
 		}
 		if isOpenID4VP(p.requestURL) {
 			return c.presentOpenID4VP(ctx, &p, stdin, stdout, stderr)

@@ -159,11 +159,42 @@ type httpError struct {
 }
 
 func (e *httpError) Error() string {
-	msg := strings.TrimSpace(e.body)
-	if len(msg) > 300 {
-		msg = msg[:300] + "..."
+	return fmt.Sprintf("%s %s: %d %s", e.method, e.url, e.status, errorBodyText(e.body))
+}
+
+// errorBodyText renders a server's error body for a person: the code and
+// message of a JSON error object ({"code", "message"} of the verifier,
+// {"error", "error_description"} of OAuth and OpenID4VP, {"error"} of the
+// issuer's back office) as plain "code: message", not the JSON itself, which
+// a log line would quote again (the escaped quotes of one JSON inside
+// another); any other body is shown trimmed, at most 300 bytes.
+func errorBodyText(body string) string {
+	var e struct {
+		Code        string `json:"code"`
+		Message     string `json:"message"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
 	}
-	return fmt.Sprintf("%s %s: %d %s", e.method, e.url, e.status, msg)
+	if json.Unmarshal([]byte(body), &e) == nil {
+		code, msg := e.Code, e.Message
+		if code == "" {
+			code, msg = e.Error, e.Description
+		}
+		if code != "" {
+			if msg != "" {
+				code += ": " + msg
+			}
+			return clip(code)
+		}
+	}
+	return clip(strings.TrimSpace(body))
+}
+
+func clip(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "..."
+	}
+	return s
 }
 
 // receive runs OpenID4VCI with the library's wallet client

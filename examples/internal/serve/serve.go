@@ -25,6 +25,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 // EnvPrefix starts the environment variable of every flag: -log-level is
@@ -270,14 +272,33 @@ func (c *Common) Serve(ctx context.Context, srv *http.Server, ln net.Listener, l
 }
 
 // NeedsInsecureLocal returns an error that tells a newcomer what to do
-// when the URL given as flag is plain HTTP or names this machine or a
+// when rawURL (given with flagName) is plain HTTP or names this machine or a
 // private network: zkcred fetches did:web documents and revocation roots
 // over HTTPS from public addresses only, unless -insecure-local. It
 // returns nil for an https URL on a public name, and for URLs it cannot
-// parse (the caller's own check reports those).
+// parse (the caller's own check reports those). In a link whose query
+// carries URLs (an openid-credential-offer:// or openid4vp:// link), it
+// checks those. The error wraps [fetch.ErrForbiddenAddress] (this machine,
+// a private network) or [fetch.ErrInvalidURL] (plain HTTP), the refusals
+// the fetch would meet.
 func NeedsInsecureLocal(flagName, rawURL string) error {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
+	if err != nil {
+		return nil
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		for _, vs := range u.Query() {
+			for _, v := range vs {
+				if inner, err := url.Parse(v); err == nil && (inner.Scheme == "http" || inner.Scheme == "https") {
+					if err := NeedsInsecureLocal(flagName, v); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	if u.Host == "" {
 		return nil
 	}
 	host := u.Hostname()
@@ -285,11 +306,14 @@ func NeedsInsecureLocal(flagName, rawURL string) error {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		local = local || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()
 	}
+	plain := u.Scheme == "http"
 	switch {
+	case local && plain:
+		return fmt.Errorf("%w (%w): %s points at http://%s, on this machine or a private network, and zkcred fetches (DID documents, revocation roots, offers, requests) from public HTTPS addresses only: add -insecure-local for a development setup on this machine", fetch.ErrInvalidURL, fetch.ErrForbiddenAddress, flagName, u.Host)
 	case local:
-		return fmt.Errorf("%s %s is on this machine or a private network, and zkcred fetches DID documents and revocation roots from public HTTPS addresses only: add -insecure-local for a development setup on this machine", flagName, rawURL)
-	case u.Scheme == "http":
-		return fmt.Errorf("%s %s is plain HTTP, and zkcred fetches DID documents and revocation roots over HTTPS only: use the https URL, or add -insecure-local for a development setup on this machine", flagName, rawURL)
+		return fmt.Errorf("%w: %s points at %s, on this machine or a private network, and zkcred fetches (DID documents, revocation roots, offers, requests) from public HTTPS addresses only: add -insecure-local for a development setup on this machine", fetch.ErrForbiddenAddress, flagName, u.Host)
+	case plain:
+		return fmt.Errorf("%w: %s points at plain HTTP (http://%s), and zkcred fetches (DID documents, revocation roots, offers, requests) over HTTPS only: use the https URL, or add -insecure-local for a development setup on this machine", fetch.ErrInvalidURL, flagName, u.Host)
 	}
 	return nil
 }
