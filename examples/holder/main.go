@@ -32,6 +32,14 @@ commands:
                                 openid-credential-offer:// link (or QR code text)
                                 the agency gave you, PIN the code it sent separately
   list                          list the wallet's credentials
+  sync                          bring the issuers' revocation logs up to date, on your
+                                own schedule: checkpoints checked for the issuer's
+                                signature, a quorum of witness cosignatures
+                                (-witness VKEY, repeatable; -quorum N; remembered in
+                                the wallet) and consistency with the last one (a split
+                                view is refused and reported); only missing tiles
+                                fetched; each credential's witness computed and kept,
+                                so present fetches nothing from the agency
   present -request URI          answer a verifier's request with a proof: URI is
                                 an OpenID4VP link (openid4vp://..., or the QR
                                 code text) or zkcred's own request URL
@@ -106,7 +114,7 @@ func newCommand(name string, stderr io.Writer) *command {
 		c.fs.PrintDefaults()
 	}
 	c.fs.StringVar(&c.wallet, "wallet", defaultWallet(), "wallet directory")
-	if name == "receive" || name == "present" {
+	if name == "receive" || name == "present" || name == "sync" {
 		c.fs.BoolVar(&c.insecureLocal, "insecure-local", false, "INSECURE, development only: fetch and resolve did:web over http:// and from loopback/private addresses")
 	}
 	return c
@@ -153,6 +161,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return c.list(stdout)
+	case "sync": // sync.go
+		var witnesses []string
+		c.fs.Func("witness", "a witness's verifier key (as examples/witness prints it) whose cosignatures count; repeat for several (kept in the wallet)", func(v string) error {
+			witnesses = append(witnesses, v)
+			return nil
+		})
+		quorum := c.fs.Int("quorum", -1, "how many of the -witness witnesses must cosign a checkpoint (default: all given; kept in the wallet)")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		return c.sync(ctx, witnesses, *quorum, stdout, stderr)
 	case "present":
 		p := presentFlags{}
 		c.fs.StringVar(&p.requestURL, "request", "", "the verifier's request: an OpenID4VP link openid4vp://... or zkcred's own request URL http(s)://.../requests/<id> (required)")

@@ -291,6 +291,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// The same wallet answers an OpenID4VP request (in-process verifier).
 	t.Run("OpenID4VP", func(t *testing.T) { testOpenID4VP(t, wallet, issuerDID) })
+	// The wallet syncs the agency's revocation log and presents with its
+	// checkpoint (sync_test.go).
+	t.Run("Sync", func(t *testing.T) { testSync(t, wallet, issuerDID) })
 
 	// The same request again: replay. A new request in the same scope:
 	// duplicate nullifier (one vote per person).
@@ -328,6 +331,10 @@ func TestEndToEnd(t *testing.T) {
 	// And the wallet cannot build a new one: the credential is revoked.
 	if _, err := present(newRequest(p)); err == nil || !strings.Contains(err.Error(), "revoked") {
 		t.Errorf("present after revocation: %v", err)
+	}
+	// holder sync learns the revocation from the log.
+	if out, err := holder(t, "sync", "-wallet", wallet, "-insecure-local"); err != nil || !strings.Contains(out, "is REVOKED") || !strings.Contains(out, "checkpoint of 1 revocations") {
+		t.Errorf("sync after revocation: %v\n%s", err, out)
 	}
 	if !strings.Contains(vlog.String(), "presentation accepted") {
 		t.Errorf("verifier log has no accepted presentation:\n%s", vlog)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
 )
 
@@ -53,6 +55,22 @@ func (c *command) presentOpenID4VP(ctx context.Context, p *presentFlags, in io.R
 	var held []openid4vp.Held
 	for _, e := range es {
 		if p.credential != "" && p.credential != e.ID {
+			continue
+		}
+		// The checkpoint and witness of the last sync (sync.go), if any:
+		// nothing is fetched from the agency.
+		note, w, err := c.syncedHolding(e)
+		if err != nil {
+			fmt.Fprintf(stderr, "holder: skipping credential %s: %v\n", e.ID, err)
+			continue
+		}
+		if note != nil {
+			zk, err := did.ResolveZKKey(ctx, res, e.Stored.ZKKeyID)
+			if err != nil {
+				fmt.Fprintf(stderr, "holder: skipping credential %s: %v\n", e.ID, err)
+				continue
+			}
+			held = append(held, openid4vp.Held{Holding: protocol.Holding{Credential: e.Stored, Secret: secret, IssuerKey: zk, NonRevoked: w}, Checkpoint: note})
 			continue
 		}
 		h, root, err := c.heldWithRoot(ctx, res, e, secret, heldMaxRootAge)

@@ -93,10 +93,14 @@ func oidVerifier(t *testing.T, issuerDID string) *verifier.Verifier {
 	offline := verifier.RootSourceFunc(func(context.Context, string) (string, error) {
 		return "", errors.New("agency offline")
 	})
-	v, err := verifier.New(verifier.Config{Store: store, Audience: srv.URL, Resolver: res, Roots: offline,
+	cfg := verifier.Config{Store: store, Audience: srv.URL, Resolver: res, Roots: offline,
 		Key: keys.VerifyingKey, Schemas: []*credential.Schema{schema}, TrustedIssuers: []string{issuerDID},
 		ClientDID: vDID, SigningKey: priv, SigningKeyID: vDID + "#key-1",
-		EncryptionKey: encKey, EncryptionKeyID: "enc-1", BaseURL: srv.URL})
+		EncryptionKey: encKey, EncryptionKeyID: "enc-1", BaseURL: srv.URL}
+	if oidConfig != nil { // sync_test.go
+		oidConfig(&cfg)
+	}
+	v, err := verifier.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,15 +159,20 @@ func (p *publicLog) publish(ctx context.Context, reg *registry.Registry) error {
 	if int64(len(snap.IDs)) < size {
 		return fmt.Errorf("revocation log: the log holds %d ids, the registry %d: wrong -data or registry", size, len(snap.IDs))
 	}
-	if int64(len(snap.IDs)) == size {
+	revDir := filepath.Join(p.dir, "revocation")
+	_, statErr := os.Stat(filepath.Join(revDir, filepath.FromSlash(tlog.SubtreePath(size, 0))))
+	if int64(len(snap.IDs)) == size && statErr == nil {
 		return nil // (a same-size checkpoint of another sequence would be a split view)
 	}
 	tree, err := snap.Tree()
 	if err != nil {
 		return err
 	}
-	if err := tlog.WriteSubtrees(filepath.Join(p.dir, "revocation"), tree, p.level); err != nil {
+	if err := tlog.WriteSubtrees(revDir, tree, p.level); err != nil {
 		return err
+	}
+	if int64(len(snap.IDs)) == size {
+		return nil // the chunks of the published size were missing (a new log)
 	}
 	_, err = p.rev.AppendRevocations(ctx, snap.IDs[size:], tlog.IndexedRoot{Depth: snap.Depth, Root: snap.Root, Sequence: snap.Sequence})
 	if errors.Is(err, tlog.ErrWitness) {
