@@ -69,7 +69,9 @@ func safeName(s string) string {
 	return string(b)
 }
 
-func (c *command) logDir(issuer string) string { return filepath.Join(c.wallet, "logs", safeName(issuer)) }
+func (c *command) logDir(issuer string) string {
+	return filepath.Join(c.wallet, "logs", safeName(issuer))
+}
 
 // witnessConfig reads witnesses.json, or writes it when flags give one.
 func (c *command) witnessConfig(flagKeys []string, quorum int, stderr io.Writer) (*witnessConfig, []*tlog.WitnessKey, error) {
