@@ -349,8 +349,13 @@ func (w *Wallet) Offer(ctx context.Context, uri string) (*OfferInfo, error) {
 func offerFromLink(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.Index(s, "#"); i >= 0 && !strings.HasPrefix(s, "openid-credential-offer:") {
-		if f, err := url.PathUnescape(s[i+1:]); err == nil {
+		f := s[i+1:]
+		if strings.HasPrefix(f, "openid-credential-offer:") {
 			return f
+		}
+		// The whole link percent-encoded as the fragment.
+		if u, err := url.PathUnescape(f); err == nil {
+			return u
 		}
 	}
 	return s

@@ -261,7 +261,7 @@ func (w *Wallet) describe(d *openid4vp.Description) *Consent {
 	c := &Consent{Verifier: issuerName(d.Verifier), VerifierDID: d.Verifier, ResponseTo: d.ResponseURI, Text: d.String()}
 	shown := map[string]bool{}
 	for _, p := range d.Presentations {
-		c.Credential = fmt.Sprintf("your %s from %s", p.Schema, issuerName(p.Issuer))
+		c.Credential = fmt.Sprintf("your %s credential from %s", p.Schema, issuerName(p.Issuer))
 		c.Proven = append(c.Proven, p.Proven...)
 		c.Disclosed = append(c.Disclosed, p.Disclosed...)
 		for _, a := range p.Disclosed {
@@ -275,6 +275,7 @@ func (w *Wallet) describe(d *openid4vp.Description) *Consent {
 			if e.Stored.Issuer != p.Issuer || e.Stored.Schema == nil || !strings.HasPrefix(p.Schema, e.Stored.Schema.Name+" ") {
 				continue
 			}
+			c.Credential = fmt.Sprintf("your %s from %s", strings.ToLower(typeName(e.Stored.Schema)[:1])+typeName(e.Stored.Schema)[1:], issuerName(p.Issuer))
 			for _, a := range e.Stored.Schema.Attributes {
 				if !shown[a.Name] && !slices.Contains(c.Hidden, a.Name) {
 					c.Hidden = append(c.Hidden, a.Name)
