@@ -153,8 +153,14 @@ type browserWallet struct {
 }
 
 func newBrowser(t *testing.T, chromium string) context.Context {
+	return newBrowserIn(t, chromium, t.TempDir())
+}
+
+// newBrowserIn starts Chromium with its profile in dir.
+func newBrowserIn(t *testing.T, chromium, dir string) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(520, 900))
+		chromedp.Flag("disable-gpu", true), chromedp.Flag("enable-precise-memory-info", true),
+		chromedp.UserDataDir(dir), chromedp.WindowSize(520, 900))
 	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
@@ -279,6 +285,46 @@ func verifierLink(t *testing.T, v *browserWallet, base, scenario string) string 
 	return value(v, "read the link", chromedp.AttributeValue(chromedp.ID("openid4vp-link"), "href")).Value
 }
 
+// stack is the example issuer and verifier (subprocesses) and the wallet
+// server (in-process) on loopback.
+type stack struct {
+	issuerBin, issuerURL, agencyData, verifierURL, walletURL string
+}
+
+func startStack(t *testing.T, shape zkp.Shape, keysDir string) *stack {
+	t.Helper()
+	dir := t.TempDir()
+	st := &stack{agencyData: filepath.Join(dir, "agency")}
+	st.issuerBin = buildBinary(t, "../issuer", "issuer")
+	verifierBin := buildBinary(t, "../verifier", "verifier")
+	passFile := filepath.Join(dir, "agency-passphrase")
+	if err := os.WriteFile(passFile, []byte("wallet test agency passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st.issuerURL = startServer(t, st.issuerBin, "-data", st.agencyData, "-key-passphrase-file", passFile,
+		"-slots", fmt.Sprint(shape.Slots), "-revocation-depth", fmt.Sprint(shape.RevocationDepth))
+	st.verifierURL = startServer(t, verifierBin, "-keys", keysDir, "-issuer", st.issuerURL, "-insecure-local",
+		"-store", "bolt:"+filepath.Join(dir, "verifier.db"))
+	// The wallet server, in-process; the module is built (or taken from
+	// the cache) before it listens.
+	ready := make(chan string, 1)
+	srvLog := &syncBuffer{}
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-keys", keysDir, "-insecure-local", "-addr", "127.0.0.1:0"}, srvLog, func(u string) { ready <- u })
+	}()
+	t.Cleanup(func() { cancel(); <-errc })
+	select {
+	case st.walletURL = <-ready:
+	case err := <-errc:
+		t.Fatalf("wallet server: %v\n%s", err, srvLog)
+	case <-time.After(8 * time.Minute):
+		t.Fatalf("wallet server did not start:\n%s", srvLog)
+	}
+	return st
+}
+
 // TestBrowserWallet drives the wallet in headless Chromium against the
 // example issuer and verifier (subprocesses on loopback): a citizen
 // receives a credential (offer link and PIN), answers the verifier page's
@@ -299,8 +345,7 @@ func TestBrowserWallet(t *testing.T) {
 		t.Skip("no Chromium binary (chromium, chromium-browser, google-chrome) on PATH: install Debian's chromium package to run the browser wallet test")
 	}
 	start := time.Now()
-	dir := t.TempDir()
-	keysDir := filepath.Join(dir, "keys")
+	keysDir := filepath.Join(t.TempDir(), "keys")
 	keys, err := zkp.UnsafeSetup(testShape, zkp.Groth16)
 	if err != nil {
 		t.Fatal(err)
@@ -308,36 +353,8 @@ func TestBrowserWallet(t *testing.T) {
 	if err := keys.Save(keysDir); err != nil {
 		t.Fatal(err)
 	}
-	issuerBin := buildBinary(t, "../issuer", "issuer")
-	verifierBin := buildBinary(t, "../verifier", "verifier")
-	agencyData := filepath.Join(dir, "agency")
-	passFile := filepath.Join(dir, "agency-passphrase")
-	if err := os.WriteFile(passFile, []byte("wallet test agency passphrase\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	issuerURL := startServer(t, issuerBin, "-data", agencyData, "-key-passphrase-file", passFile,
-		"-slots", fmt.Sprint(testShape.Slots), "-revocation-depth", fmt.Sprint(testShape.RevocationDepth))
-	verifierURL := startServer(t, verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local",
-		"-store", "bolt:"+filepath.Join(dir, "verifier.db"))
-
-	// The wallet server, in-process; the module is built (or taken from
-	// the cache) before it listens.
-	ready := make(chan string, 1)
-	srvLog := &syncBuffer{}
-	ctx, cancel := context.WithCancel(t.Context())
-	errc := make(chan error, 1)
-	go func() {
-		errc <- run(ctx, []string{"-keys", keysDir, "-insecure-local", "-addr", "127.0.0.1:0"}, srvLog, func(u string) { ready <- u })
-	}()
-	t.Cleanup(func() { cancel(); <-errc })
-	var walletURL string
-	select {
-	case walletURL = <-ready:
-	case err := <-errc:
-		t.Fatalf("wallet server: %v\n%s", err, srvLog)
-	case <-time.After(8 * time.Minute):
-		t.Fatalf("wallet server did not start:\n%s", srvLog)
-	}
+	st := startStack(t, testShape, keysDir)
+	issuerBin, issuerURL, agencyData, verifierURL, walletURL := st.issuerBin, st.issuerURL, st.agencyData, st.verifierURL, st.walletURL
 	t.Logf("setup (keys, binaries, module) %s", time.Since(start).Round(time.Second))
 	start = time.Now()
 

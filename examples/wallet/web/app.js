@@ -169,7 +169,7 @@ function showOutcome(o) {
   $("outcome-title").textContent = o.title;
   $("outcome-message").textContent = o.message;
   fill($("outcome-shown"), Object.entries(o.shown || {}).map(([k, v]) => "They saw your " + k + ": " + v));
-  $("outcome-sent").textContent = o.sent ? "Your proof was sent to the verifier." : "Nothing was sent to the verifier.";
+  $("outcome-sent").textContent = o.sent ? "Your proof was sent to the verifier." : "";
   show("screen-outcome");
 }
 

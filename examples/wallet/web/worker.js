@@ -63,6 +63,7 @@ async function fetchBytes(url, stage, text) {
 // --- start ------------------------------------------------------------------
 let config = null;
 let W = null; // globalThis.zkcredWallet once the module runs
+let wasmMemory = null; // the module's memory (Go's heap never shrinks: its size is the peak)
 const ready = start();
 
 async function start() {
@@ -73,6 +74,7 @@ async function start() {
   progress("module", "Starting the wallet", 1, 1);
   const go = new Go();
   const { instance } = await WebAssembly.instantiate(wasm, go.importObject);
+  wasmMemory = instance.exports.mem;
   go.run(instance);
   for (let i = 0; !self.zkcredWallet; i++) {
     if (i > 500) throw new Error("the wallet module did not start");
@@ -166,6 +168,7 @@ const ops = {
     await ready;
     post({ type: "progress", stage: "keys", text: "Preparing…" });
     await keysReady;
+    progress("keys", "Ready", 1, 1);
     const t0 = performance.now();
     const out = JSON.parse(await W.present(uri, (c) => new Promise((resolve) => {
       const id = ++consentSeq;
@@ -186,7 +189,9 @@ const ops = {
   async timings() {
     await keysReady.catch(() => {});
     const m = self.performance && performance.memory;
-    return Object.assign({}, timings, m ? { jsHeapUsed: m.usedJSHeapSize, jsHeapTotal: m.totalJSHeapSize } : {});
+    const extra = { wasmMemoryBytes: wasmMemory ? wasmMemory.buffer.byteLength : 0 };
+    if (m) Object.assign(extra, { jsHeapUsed: m.usedJSHeapSize, jsHeapTotal: m.totalJSHeapSize });
+    return Object.assign({}, timings, extra);
   },
   async keys() { return keysReady; },
 };
