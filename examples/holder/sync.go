@@ -117,11 +117,10 @@ func (c *command) witnessConfig(flagKeys []string, quorum int, stderr io.Writer)
 // missing tiles and subtree chunks fetched, and each credential's
 // non-revocation witness computed and stored.
 func (c *command) sync(ctx context.Context, flagKeys []string, quorum int, stdout, stderr io.Writer) error {
-	_, wkeys, err := c.witnessConfig(flagKeys, quorum, stderr)
+	wc, wkeys, err := c.witnessConfig(flagKeys, quorum, stderr)
 	if err != nil {
 		return err
 	}
-	wc, _, _ := c.witnessConfig(nil, -1, io.Discard)
 	es, err := c.entries()
 	if err != nil {
 		return err
