@@ -43,11 +43,12 @@ func sameKeys(a, b *Keys) bool {
 	return bytes.Equal(a.JOSE, b.JOSE) && a.ZK.Equal(b.ZK)
 }
 
-// TestPassphrase: Passphrase's own recipient (work factor 2^18) round
-// trips, and another passphrase is ErrWrongKey.
+// TestPassphrase: Passphrase's recipient encrypts at work factor 2^18 (one
+// scrypt at full cost: about a second and 256 MiB), its identity opens a
+// file of that passphrase, and another passphrase is ErrWrongKey.
 func TestPassphrase(t *testing.T) {
 	k := newKeys(t)
-	r, id, err := Passphrase("correct horse battery staple")
+	r, _, err := Passphrase("correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,11 +56,21 @@ func TestPassphrase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !bytes.Contains(file, []byte(" 18\n")) {
+		t.Fatalf("no work factor 18 in the header:\n%q", file)
+	}
+	// Opening at full cost again would add nothing: the identity opens a
+	// cheaper file of the same passphrase.
+	low, id := lowScrypt(t, "correct horse battery staple")
+	file, err = k.Encrypt(low)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got, err := Decrypt(file, id)
 	if err != nil || !sameKeys(k, got) {
 		t.Fatalf("round trip: %v", err)
 	}
-	_, wrong, _ := Passphrase("incorrect horse battery staple")
+	_, wrong := lowScrypt(t, "incorrect horse battery staple")
 	if _, err := Decrypt(file, wrong); !errors.Is(err, ErrWrongKey) {
 		t.Errorf("wrong passphrase: %v, want ErrWrongKey", err)
 	}
