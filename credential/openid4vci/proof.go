@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -67,7 +68,7 @@ type proofPayload struct {
 
 // NewProof signs a key proof JWT of profile zkcred-commitment-proof-v1
 // (PROFILE.md) with key (ed25519.PrivateKey, *ecdsa.PrivateKey on P-256,
-// or another crypto.Signer of an Ed25519 key): audience aud (the
+// or any other crypto.Signer of such a key): audience aud (the
 // Credential Issuer Identifier), the issuer's c_nonce, the holder
 // commitment and issued-at time iat. Errors wrap [ErrConfig] for a key of
 // another type.
@@ -104,13 +105,38 @@ func NewProof(key crypto.Signer, aud, nonce string, commitment fr.Element, iat t
 		sig = make([]byte, 64)
 		r.FillBytes(sig[:32])
 		s.FillBytes(sig[32:])
-	default:
-		sig, err = key.Sign(rand.Reader, []byte(input), crypto.Hash(0))
+	default: // a key held elsewhere (a secure element, an HSM)
+		if h.Alg == "EdDSA" {
+			if sig, err = key.Sign(rand.Reader, []byte(input), crypto.Hash(0)); err != nil {
+				return "", err
+			}
+			break
+		}
+		d := sha256.Sum256([]byte(input))
+		der, err := key.Sign(rand.Reader, d[:], crypto.SHA256)
 		if err != nil {
+			return "", err
+		}
+		if sig, err = rawECDSA(der); err != nil {
 			return "", err
 		}
 	}
 	return input + "." + b64.EncodeToString(sig), nil
+}
+
+// rawECDSA converts a P-256 crypto.Signer's ASN.1 signature to the JWS
+// form r‖s (RFC 7518 §3.4), refusing anything but one DER SEQUENCE of two
+// positive integers below 2^256.
+func rawECDSA(der []byte) ([]byte, error) {
+	var rs struct{ R, S *big.Int }
+	rest, err := asn1.Unmarshal(der, &rs)
+	if err != nil || len(rest) != 0 || rs.R.Sign() <= 0 || rs.S.Sign() <= 0 || rs.R.BitLen() > 256 || rs.S.BitLen() > 256 {
+		return nil, fmt.Errorf("%w: the signer returned a malformed ECDSA signature", ErrConfig)
+	}
+	sig := make([]byte, 64)
+	rs.R.FillBytes(sig[:32])
+	rs.S.FillBytes(sig[32:])
+	return sig, nil
 }
 
 // VerifiedProof is what a checked key proof says.

@@ -1,12 +1,14 @@
 package openid4vci
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +45,14 @@ func TestVerifyProof(t *testing.T) {
 		t.Fatal(err)
 	} else if _, err := VerifyProof(p, testAud, now, 5*time.Minute, 30*time.Second); err != nil {
 		t.Fatalf("ES256 proof: %v", err)
+	}
+	// So do proofs signed by keys held elsewhere (only a crypto.Signer).
+	for _, k := range []crypto.Signer{ek, key} {
+		if p, err := NewProof(opaqueSigner{k}, testAud, "n", c, now); err != nil {
+			t.Fatal(err)
+		} else if _, err := VerifyProof(p, testAud, now, 5*time.Minute, 30*time.Second); err != nil {
+			t.Fatalf("proof by an opaque %T signer: %v", k, err)
+		}
 	}
 	rs := b64.EncodeToString(fr.Modulus().Bytes()) // r itself: not canonical
 	var zeroE fr.Element
@@ -152,4 +162,13 @@ func TestParseOffer(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+}
+
+// opaqueSigner hides a key's concrete type, as a secure element's or an
+// HSM's handle would.
+type opaqueSigner struct{ k crypto.Signer }
+
+func (o opaqueSigner) Public() crypto.PublicKey { return o.k.Public() }
+func (o opaqueSigner) Sign(r io.Reader, d []byte, opts crypto.SignerOpts) ([]byte, error) {
+	return o.k.Sign(r, d, opts)
 }
