@@ -221,6 +221,9 @@ func DangerousParseKeyCache(b []byte, sum [32]byte, want *Fingerprint) (*Keys, e
 		(uint64(len(pk.G1.Z)) != card && uint64(len(pk.G1.Z)) != card-1) || len(pk.G1.K) != private {
 		return nil, fmt.Errorf("%w: key cache counts do not match the circuit of %s", ErrInvalidKey, m.Shape)
 	}
+	if err := checkGroth16PKMatchesVK(pk, vk); err != nil {
+		return nil, err
+	}
 	pk.CommitmentKeys = nil
 	return &Keys{VerifyingKey: vk, ccs: ccs, g16: pk}, nil
 }

@@ -28,7 +28,11 @@ var ErrInvalidProof = errors.New("zkp: invalid proof")
 // [ErrUnsatisfied] that names what fails, before any proving work), then
 // proves it with keys. Nil or zero keys are an error wrapping
 // [ErrInvalidKey], a nil st one wrapping [ErrInvalidStatement], a nil w
-// one wrapping [ErrInvalidWitness].
+// one wrapping [ErrInvalidWitness]. A Groth16 proof is verified with the
+// keys' verifying key before it is returned: a proof it rejects (a
+// proving key that is not the verifying key's, which could make proofs
+// that carry the witness) is never released, and the error wraps
+// [ErrInvalidKey].
 func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
 	if err := keys.check(); err != nil {
 		return nil, err
@@ -75,6 +79,16 @@ func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
 	}
 	for _, d := range st.Disclose {
 		p.Disclosed = append(p.Disclosed, Disclosed{Slot: d, Value: out.disclosed[d]})
+	}
+	// A proof the verifying key accepts, with A and B blinded by the
+	// verifying key's own δ (checked when the keys were loaded), is
+	// distributed as a simulated one whatever the rest of the proving key
+	// holds; a proof it rejects was made with a proving key that is not
+	// the verifying key's and may carry the witness: never release it.
+	if keys.g16 != nil {
+		if err := Verify(keys.VerifyingKey, st, p); err != nil {
+			return nil, fmt.Errorf("%w: the proof made with this proving key does not verify with its verifying key (%v): the proving key is not the verifying key's; load the keys again from a trusted source", ErrInvalidKey, err)
+		}
 	}
 	return p, nil
 }

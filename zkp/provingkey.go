@@ -216,5 +216,24 @@ func decodeProvingKey(raw []byte, vk *VerifyingKey, ccs constraint.ConstraintSys
 	if _, err := dec.ReadFrom(rd); err != nil || rd.Len() != 0 {
 		return fmt.Errorf("%w: proving key: %v", ErrInvalidKey, err)
 	}
+	if k.g16 != nil {
+		return checkGroth16PKMatchesVK(k.g16, vk)
+	}
+	return nil
+}
+
+// checkGroth16PKMatchesVK refuses a Groth16 proving key whose α₁, β₁, δ₁,
+// β₂ or δ₂ is not the verifying key's. The fingerprint a caller pins
+// covers the verifying key only; a proving key with another δ (or α, β)
+// is from another setup, or forged to make proofs that leak the witness.
+// This does not prove the rest of the proving key (A, B, Z, K) belongs
+// to the verifying key: [Prove] also refuses to release a proof the
+// verifying key rejects.
+func checkGroth16PKMatchesVK(pk *groth16bn254.ProvingKey, vk *VerifyingKey) error {
+	v := vk.g16
+	if v == nil || !pk.G1.Alpha.Equal(&v.G1.Alpha) || !pk.G1.Beta.Equal(&v.G1.Beta) || !pk.G1.Delta.Equal(&v.G1.Delta) ||
+		!pk.G2.Beta.Equal(&v.G2.Beta) || !pk.G2.Delta.Equal(&v.G2.Delta) {
+		return fmt.Errorf("%w: the proving key's α, β or δ is not the verifying key's: the proving key is from another setup", ErrInvalidKey)
+	}
 	return nil
 }
