@@ -3,6 +3,7 @@ package tlog_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -60,9 +61,13 @@ func BenchmarkAppend(b *testing.B) {
 // (all entries, verified), and a later sync of 1,000 new ones (new
 // checkpoint, consistency proof from the tiles, the new entries), with
 // the bytes each downloads. -benchtime=1x is enough: the log is built
-// once per size.
+// once per size. ZKCRED_BENCH_TLOG_1E7=1 adds 10^7.
 func BenchmarkClientSync(b *testing.B) {
-	for _, n := range []int{10_000, 100_000, 1_000_000} {
+	sizes := []int{10_000, 100_000, 1_000_000}
+	if os.Getenv("ZKCRED_BENCH_TLOG_1E7") != "" {
+		sizes = append(sizes, 10_000_000) // builds a 10^7 log first: minutes, 420 MB of files
+	}
+	for _, n := range sizes {
 		if testing.Short() && n > 100_000 {
 			continue
 		}

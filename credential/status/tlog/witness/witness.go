@@ -56,6 +56,7 @@ type ConflictError struct {
 	SplitView bool
 }
 
+// Error says which size the witness last cosigned.
 func (e *ConflictError) Error() string {
 	if e.SplitView {
 		return fmt.Sprintf("witness: split view: another checkpoint of size %d was cosigned", e.Size)
