@@ -339,6 +339,13 @@ func parseNote(b []byte) (*Checkpoint, []sigLine, error) {
 	if err := c.parseExtension(lines[3]); err != nil {
 		return nil, nil, err
 	}
+	// The conventional origins name their kind: a checkpoint of the other
+	// kind under them is refused, so a verifier reading a revocation log
+	// never gets a keys checkpoint without an indexed root.
+	if (strings.HasSuffix(c.Origin, "/revocation") && c.Kind != KindRevocation) ||
+		(strings.HasSuffix(c.Origin, "/keys") && c.Kind != KindKeys) {
+		return bad("a %v checkpoint under origin %q", c.Kind, truncate(c.Origin, 64))
+	}
 	if !bytes.Equal(c.Body(), body) {
 		return bad("body is not in canonical form")
 	}
