@@ -126,6 +126,7 @@ type options struct {
 	issuers                                stringList
 	insecureLocal, unsafeSetup             bool
 	requestTTL                             time.Duration
+	log                                    logFlags // publiclog.go
 	serve.Common
 }
 
@@ -139,6 +140,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	o := &options{}
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8082", "listen address")
+	o.log.register(fs)
 	fs.StringVar(&o.store, "store", "bolt:verifier.db", "embedded store: bolt:PATH")
 	fs.StringVar(&o.pg, "pg", "", "PostgreSQL DSN: use a shared PostgreSQL store instead of -store")
 	fs.StringVar(&o.data, "data", "", "directory of the verifier's OpenID4VP keys, created on first use (default: verifier-data beside the bolt store file)")
@@ -273,10 +275,17 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 		o.audience = base
 	}
 	metrics := serve.NewRegistry()
+	logPolicy, err := o.log.logPolicy(o.insecureLocal, logger)
+	if err != nil {
+		return err
+	}
 	cfg := verifier.Config{
-		Store: store, Audience: o.audience, Resolver: resolver, Roots: roots, Key: vk,
+		Store: store, Audience: o.audience, Resolver: resolver, Log: logPolicy, Key: vk,
 		Schemas: []*credential.Schema{schema}, TrustedIssuers: roots.dids(), RequestTTL: o.requestTTL, Logger: logger,
 		Metrics: metrics,
+	}
+	if o.log.acceptSignedRoots {
+		cfg.Roots = roots
 	}
 	// OpenID4VP: the verifier is did:web of its base URL, signs its
 	// Request Objects with the key it publishes there and takes

@@ -140,7 +140,7 @@ func startVerifier(t *testing.T, issuerURL string, store ...string) (string, *zk
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, append([]string{"-keys", keysDir, "-unsafe-setup", "-shape", testShape, "-issuer", issuerURL,
-			"-insecure-local", "-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data")}, store...),
+			"-insecure-local", "-accept-signed-roots", "-addr", "127.0.0.1:0", "-data", filepath.Join(dir, "data")}, store...),
 			io.Discard, slog.New(slog.DiscardHandler), func(u string) { ready <- u })
 	}()
 	t.Cleanup(func() {
