@@ -48,6 +48,10 @@
 // the tile paths are a few dozen lines here, tested against the
 // specification's layout.
 //
-// This package builds for js/wasm (wallets); the witness's bbolt store lives
-// in package witness, which wallets do not import.
+// Privacy: a wallet syncs the whole public log (or its new entries) on its
+// own schedule, the same bytes for every holder, so nothing it fetches says
+// which credential it holds or when and where it presents.
+//
+// This package and package witness build for js/wasm (wallets); the
+// witness's bbolt store (witness.OpenStore) is left out of js/wasm builds.
 package tlog
