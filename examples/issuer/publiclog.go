@@ -119,6 +119,9 @@ func openPublicLog(ctx context.Context, a *agency, data string, key crypto.Signe
 	if err != nil && !errors.Is(err, tlog.ErrWitness) {
 		return nil, fmt.Errorf("keys log: %w", err)
 	}
+	// The witnesses' -log flags take these keys.
+	a.logger.Info("issuer: public logs", "revocation_log_key", p.rev.LogKey().String(), "keys_log_key", p.keys.LogKey().String(),
+		"url", strings.TrimSuffix(a.baseURL, "/")+"/log/", "witnesses", len(witnesses))
 	if err := p.publishDocument(ctx, a.doc); err != nil {
 		return nil, err
 	}
