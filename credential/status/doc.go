@@ -73,10 +73,93 @@
 // Bulk construction ([Snapshot.Tree], [NewSetTree], reopening a registry)
 // sorts once and hashes leaves and levels in parallel.
 //
+// # Holder sync from subtree roots
+//
+// Rebuilding the whole tree costs a holder 2n hashes (about 16
+// CPU-seconds per million revocations) and a download of every id at each
+// sync. Instead, with each root the registry publishes the roots of the
+// tree's subtrees at level k ([DefaultSubtreeLevel] = 12: subtrees of
+// 4,096 leaves) in chunks of 64 ([Tree.SubtreeChunk], format below), read
+// from its tree's kept nodes without hashing. A holder keeps a
+// [HolderView]: every revoked id in leaf order (from the log, 8 bytes
+// each, sorted once with their leaf indexes), the published roots, and
+// the subtree its low leaf is in, which it hashes itself from the ids: a
+// leaf (v, next) needs next, the successor of v among all ids, which is
+// why the holder keeps them all. Its witness is the path through that
+// subtree (2^k leaf hashes and 2^k−1 compressions, once; later syncs
+// re-hash only changed leaves and their paths) and then through the top
+// levels, hashed from the published roots (⌈(n+1)/2^k⌉ compressions at
+// most, 2,442 at 10^7 revocations).
+//
+// The view returns a witness only when two checks pass: (1) its own
+// subtree's root, hashed from the ids, equals the published root at that
+// position, and (2) the top levels hashed from all published roots give
+// the expected root, which the holder takes from a verified checkpoint or
+// signed root, never from the chunks. Why that is enough:
+//
+//   - Wrong published roots are refused. A chunk set other than the
+//     registry's that passes (2) contains two different inputs of
+//     [zkhash.Compress] with the same output somewhere on the way up: a
+//     Poseidon2 collision. A CDN or a network attacker can only make the
+//     holder fail ([ErrSubtreeMismatch]), never hand it a path to another
+//     root.
+//   - The low leaf is the registry's. By (1) and (2) the holder's subtree,
+//     leaf values and nexts included, is the one the root commits to at
+//     that position (again up to a collision), so the witness's leaf
+//     (lo, next) with lo < id < next is the tree's leaf at that index, as
+//     the circuit requires; the witness is exactly [Tree.NonMembership]'s.
+//     Ids that disagree with the root in the holder's subtree (a log and
+//     a root the registry signed that disagree) fail (1).
+//   - Nothing new is trusted by verifiers: the circuit proves against the
+//     root they check themselves, as before.
+//   - Privacy: the chunks a view asks for ([HolderView.StaleChunks]) depend
+//     only on the public ids (those whose subtrees the new ids changed:
+//     their own leaves and the leaves whose next they change), never on
+//     the holder's id, and the holder hashes its own subtree locally.
+//
+// What a holder does not check is that the subtrees other than its own
+// hash from the logged ids; a monitor or a log witness that keeps a full
+// [Tree] checks that for every new root with O(depth) hashes per new id
+// ([Snapshot.Update] from the log's entries), which is why the root is
+// committed to in the log's checkpoint.
+//
+// Costs at depth 24, level 12, n revocations: a first witness downloads
+// 8n bytes of ids plus ⌈S/64⌉ chunks of at most 2,074 bytes (S =
+// ⌊n/4,096⌋ + 1 subtrees: 7,944 bytes of chunks at 10^6, 79,158 at
+// 10^7); a sync of m new ids downloads 8m bytes plus the chunks holding a
+// changed subtree: at most 2m chunks, and never more than all of them.
+//
+// # Subtree chunk format, version 1
+//
+// A revocation tree of depth d holding n revoked ids has n+1 leaves (the
+// sentinel is leaf 0). At level k (1 ≤ k ≤ min(d, [MaxSubtreeLevel])) it
+// has S = ⌊n/2^k⌋ + 1 populated subtrees of 2^k leaves: subtree s covers
+// leaves s·2^k to s·2^k+2^k−1, and the last may be partly empty (empty
+// leaves hash to 0, as in the tree). Every subtree beyond S is empty, its
+// root the empty-subtree hash Z_k, and is not published. The S roots, in
+// subtree order, are cut into chunks of [SubtreeChunkRoots] = 64: chunk j
+// holds the roots of subtrees 64j to min(64j+64, S)−1, and there are
+// [SubtreeChunkCount] chunks. Integers are big-endian:
+//
+//	offset  size   field
+//	0       8      magic "zkcrsub" followed by version byte 0x01
+//	8       1      depth d, 1..64
+//	9       1      level k, 1..min(d, 20)
+//	10      8      count n: revoked ids in the tree, below 2^d
+//	18      8      chunk index j, below ⌈S/64⌉
+//	26      32·m   m = min(64, S−64j) roots, each a canonical BN254
+//	               scalar field element
+//
+// Nothing may follow the last root and nothing is optional, so a chunk has
+// one encoding; anything over [MaxSubtreeChunkSize] (2,074 bytes) is
+// refused before it is read. A chunk is a function of the tree's ids in
+// order, so it is immutable for a given (d, k, n, j) and can be served as
+// a static file next to the log's tiles.
+//
 // # Formats
 //
 // Each format has a version and is documented where it is defined: the
-// holder snapshot ([Snapshot], binary v1) and the signed root
-// ([RootClaims], JWS payload v1). The registry's bbolt layout (v1) is
-// documented in package registry.
+// holder snapshot ([Snapshot], binary v1), the signed root ([RootClaims],
+// JWS payload v1) and the subtree chunk (above, binary v1). The registry's
+// bbolt layout (v1) is documented in package registry.
 package status

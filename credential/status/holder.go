@@ -40,7 +40,8 @@ type HolderView struct {
 	roots  []fr.Element // published root of each populated subtree
 	stale  []bool       // stale[s]: roots[s] not published for the current ids
 	nStale int
-	top    [][]fr.Element // top[i]: nodes at level level+i (populated prefix); nil until computed
+	top    [][]fr.Element // top[i]: nodes at level level+i (populated prefix); nil until first hashed
+	dirty  []uint64       // subtrees whose root changed since top was hashed
 
 	subtrees map[uint64]*holderSubtree // subtrees hashed from the ids, by subtree index
 }
@@ -171,11 +172,11 @@ func (v *HolderView) appendBulk(ids []uint64, base, total uint64) error {
 func (v *HolderView) grow() {
 	s := subtreeCount(v.n, v.level)
 	for uint64(len(v.roots)) < s {
+		v.dirty = append(v.dirty, uint64(len(v.roots)))
 		v.roots = append(v.roots, fr.Element{})
 		v.stale = append(v.stale, true)
 		v.nStale++
 	}
-	v.top = nil
 }
 
 func (v *HolderView) markStale(s uint64) {
@@ -183,7 +184,6 @@ func (v *HolderView) markStale(s uint64) {
 		v.stale[s] = true
 		v.nStale++
 	}
-	v.top = nil
 }
 
 // StaleChunks returns, in increasing order, the indexes of the subtree
@@ -221,14 +221,17 @@ func (v *HolderView) ApplySubtreeChunk(b []byte) error {
 		return fmt.Errorf("%w: chunk for a tree of %d ids, the view holds %d: fetch the chunk for %d", ErrInvalidSubtrees, c.count, v.n, v.n)
 	}
 	first := c.index * SubtreeChunkRoots
-	copy(v.roots[first:], c.roots)
-	for s := first; s < first+uint64(len(c.roots)); s++ {
+	for i := range c.roots {
+		s := first + uint64(i)
+		if !v.roots[s].Equal(&c.roots[i]) {
+			v.roots[s] = c.roots[i]
+			v.dirty = append(v.dirty, s)
+		}
 		if v.stale[s] {
 			v.stale[s] = false
 			v.nStale--
 		}
 	}
-	v.top = nil
 	return nil
 }
 
@@ -300,11 +303,51 @@ func (v *HolderView) invalidate() {
 }
 
 // topNodes returns the levels from the subtree roots to the root, hashing
-// them from the published roots if they changed.
+// them from the published roots: all of them the first time, then the
+// paths above the roots that changed.
 func (v *HolderView) topNodes() [][]fr.Element {
-	if v.top != nil {
+	if v.top == nil {
+		v.hashTop()
 		return v.top
 	}
+	if len(v.dirty) == 0 {
+		return v.top
+	}
+	slices.Sort(v.dirty)
+	dirty := slices.Compact(v.dirty)
+	if len(dirty) > len(v.roots)/2 {
+		v.hashTop()
+		return v.top
+	}
+	v.top[0] = v.roots
+	zeros := emptyHashes()
+	for i := 0; i < v.depth-v.level; i++ {
+		below := v.top[i]
+		for need := (len(below) + 1) / 2; len(v.top[i+1]) < need; {
+			v.top[i+1] = append(v.top[i+1], fr.Element{})
+		}
+		up := v.top[i+1]
+		for k := range dirty {
+			dirty[k] >>= 1
+		}
+		dirty = slices.Compact(dirty)
+		z := zeros[v.level+i]
+		parallel(len(dirty), func(lo, hi int) {
+			for _, j := range dirty[lo:hi] {
+				right := z
+				if 2*j+1 < uint64(len(below)) {
+					right = below[2*j+1]
+				}
+				up[j] = zkhash.Compress(below[2*j], right)
+			}
+		})
+	}
+	v.dirty = v.dirty[:0]
+	return v.top
+}
+
+// hashTop hashes the levels above the subtree roots from all of them.
+func (v *HolderView) hashTop() {
 	h := v.depth - v.level
 	top := make([][]fr.Element, h+1)
 	top[0] = v.roots
@@ -325,7 +368,7 @@ func (v *HolderView) topNodes() [][]fr.Element {
 		top[i+1] = up
 	}
 	v.top = top
-	return top
+	v.dirty = v.dirty[:0]
 }
 
 // subtree returns subtree s, hashing it from the ids if it is not kept.

@@ -12,15 +12,15 @@ type hpair struct {
 
 // holderIndex is the holder's ordered set of revoked ids with their leaf
 // index, kept as sorted chunks of at most holderChunkMax pairs (16 bytes
-// each): an insert moves at most 32 KiB, a search is two binary searches.
+// each): an insert moves at most 8 KiB, a search is two binary searches.
 // The sentinel (0, leaf 0) is not stored.
 type holderIndex struct {
 	chunks [][]hpair
 }
 
 const (
-	holderChunkFill = 1024
-	holderChunkMax  = 2048
+	holderChunkFill = 256
+	holderChunkMax  = 512
 )
 
 // newHolderIndex cuts sorted into chunks; they share its array, each

@@ -30,34 +30,9 @@ const (
 	subtreeHeaderLen = 26
 )
 
-// subtreeChunk is one chunk of the published subtree roots.
-//
-// # Wire format, version 1
-//
-// A revocation tree of depth d holding n revoked ids has n+1 leaves (the
-// sentinel is leaf 0). At level k (1 ≤ k ≤ min(d, [MaxSubtreeLevel])) it has
-// S = ⌊n / 2^k⌋ + 1 populated subtrees of 2^k leaves each (subtree s covers
-// leaves s·2^k … s·2^k+2^k−1; the last may be partly empty, whose empty
-// leaves hash to 0 as in the tree); every subtree beyond S is empty and
-// its root is the empty-subtree hash Z_k, which is not published. The S
-// roots, in subtree order, are cut into chunks of [SubtreeChunkRoots];
-// chunk j holds the roots of subtrees 64j … min(64j+64, S)−1. All integers
-// are big-endian:
-//
-//	offset  size   field
-//	0       8      magic "zkcrsub" followed by version byte 0x01
-//	8       1      depth d, 1..64
-//	9       1      level k, 1..min(d, 20)
-//	10      8      count n: revoked ids in the tree, below 2^d
-//	18      8      chunk index j, below ⌈S / 64⌉
-//	26      32·m   m roots, each a canonical BN254 scalar field element,
-//	               m = min(64, S − 64j)
-//
-// Nothing may follow the last root, and nothing else is optional, so a
-// chunk has exactly one encoding. A chunk is a function of the tree's
-// state (its ids in order) and so immutable for a given (d, k, n, j): it
-// can be served as a static file. The parser refuses anything longer than
-// [MaxSubtreeChunkSize] before reading further.
+// subtreeChunk is one chunk of the published subtree roots; its wire
+// format (version 1) is documented in the package doc, "Subtree chunk
+// format, version 1".
 type subtreeChunk struct {
 	depth, level int
 	count        uint64
@@ -170,8 +145,8 @@ func parseSubtreeChunk(b []byte) (*subtreeChunk, error) {
 }
 
 // SubtreeChunk encodes chunk index of the tree's subtree roots at level in
-// the version 1 format documented in the package doc ("Holder sync from
-// subtree roots"); there are [SubtreeChunkCount](t.Len(), level) chunks.
+// the version 1 format documented in the package doc ("Subtree chunk
+// format, version 1"); there are [SubtreeChunkCount](t.Len(), level) chunks.
 // The roots are read from the tree's kept nodes: no hashing. A registry
 // publishes every chunk with each signed root so that holders compute
 // witnesses with a [HolderView]. It returns an error wrapping
