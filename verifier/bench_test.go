@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,18 +29,75 @@ import (
 // PostgreSQL runs when ZKCRED_PG_DSN is set or testdata/start-postgres.sh
 // can start a server (see main_test.go), and is skipped otherwise.
 
-// benchPoolSize proven requests are enough for 512 concurrent clients.
-const benchPoolSize = 512
-
-// benchPool holds benchPoolSize proven, unscoped requests, built once per
-// test binary (proving them is most of a benchmark's setup). reset puts
-// them back in a store unanswered (the same nonces, so the same proofs
-// answer them again): every timed verification is a full, accepted one.
+// benchPool holds proven, unscoped requests, built once per test binary
+// and grown on demand (proving them is most of a benchmark's setup: 512
+// for 512 concurrent clients, 64 for one client). reset puts them back in
+// a store unanswered (the same nonces, so the same proofs answer them
+// again): every timed verification is a full, accepted one.
 type benchPool struct {
-	e     *env
-	token string // the issuer's signed root, signed once
-	reqs  []*StoredRequest
-	subs  [][]byte
+	e      *env
+	store  Store
+	holder *testHolder
+	policy protocol.Policy
+	token  string // the issuer's signed root, signed once
+	reqs   []*StoredRequest
+	subs   [][]byte
+}
+
+var (
+	benchPoolMu  sync.Mutex
+	benchPoolVal *benchPool
+)
+
+// getBenchPool returns the pool with at least n proven requests.
+func getBenchPool(b *testing.B, n int) *benchPool {
+	benchPoolMu.Lock()
+	defer benchPoolMu.Unlock()
+	p := benchPoolVal
+	if p == nil {
+		agency := newTestIssuer(b, "agency.example")
+		// The pool's own store outlives each benchmark's temp dir; its
+		// file is unlinked at once (bbolt keeps its descriptor).
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("zkcred-bench-%d.db", os.Getpid()))
+		s, err := OpenBolt(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		os.Remove(path)
+		p = &benchPool{e: newEnv(b, s, agency), store: s, holder: agency.issue(b, aliceData), policy: votePolicy(agency.did)}
+		p.policy.Scope = "" // a nullifier could be recorded only once
+		p.token = agency.signedRoot(b)
+		benchPoolVal = p
+	}
+	if len(p.reqs) >= n {
+		return p
+	}
+	reqs := make([]*protocol.Request, n-len(p.reqs))
+	for i := range reqs {
+		r, err := p.e.v.NewRequest(context.Background(), p.policy)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sr, err := p.store.GetRequest(context.Background(), r.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		reqs[i] = r
+		p.reqs = append(p.reqs, sr)
+	}
+	subs := make([][]byte, len(reqs))
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 2 {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(reqs)); i = next.Add(1) - 1 {
+				subs[i] = p.holder.prove(b, reqs[i])
+			}
+		})
+	}
+	wg.Wait()
+	p.subs = append(p.subs, subs...)
+	return p
 }
 
 // verifier returns a verifier of the pool's world over store, whose root
@@ -47,52 +106,6 @@ type benchPool struct {
 func (p *benchPool) verifier(b *testing.B, store Store) *Verifier {
 	roots := RootSourceFunc(func(context.Context, string) (string, error) { return p.token, nil })
 	return p.e.newVerifierWith(b, store, nil, roots, nil)
-}
-
-var (
-	benchPoolOnce sync.Once
-	benchPoolVal  *benchPool
-)
-
-func getBenchPool(b *testing.B) *benchPool {
-	benchPoolOnce.Do(func() {
-		agency := newTestIssuer(b, "agency.example")
-		s := newBolt(b)
-		p := &benchPool{e: newEnv(b, s, agency)}
-		pol := votePolicy(agency.did)
-		pol.Scope = "" // a nullifier could be recorded only once
-		h := agency.issue(b, aliceData)
-		reqs := make([]*protocol.Request, benchPoolSize)
-		for i := range reqs {
-			r, err := p.e.v.NewRequest(context.Background(), pol)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sr, err := s.GetRequest(context.Background(), r.ID)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reqs[i] = r
-			p.reqs = append(p.reqs, sr)
-		}
-		p.subs = make([][]byte, benchPoolSize)
-		var wg sync.WaitGroup
-		var next atomic.Int64
-		for range 2 {
-			wg.Go(func() {
-				for i := next.Add(1) - 1; i < benchPoolSize; i = next.Add(1) - 1 {
-					p.subs[i] = h.prove(b, reqs[i])
-				}
-			})
-		}
-		wg.Wait()
-		p.token = agency.signedRoot(b)
-		benchPoolVal = p
-	})
-	if benchPoolVal == nil {
-		b.Fatal("bench pool failed in an earlier benchmark")
-	}
-	return benchPoolVal
 }
 
 // reset removes every request from store and stores the first n of the
@@ -177,7 +190,8 @@ func bareGroth16(b *testing.B, p *benchPool) (time.Duration, func()) {
 // x_groth16 is its time over the bare proof check's (groth16 below,
 // measured in the same run). allocs/op are those of one verification.
 func BenchmarkVerify(b *testing.B) {
-	p := getBenchPool(b)
+	const pool = 64
+	p := getBenchPool(b, pool)
 	bare, check := bareGroth16(b, p)
 	b.Run("groth16", func(b *testing.B) {
 		b.ReportAllocs()
@@ -196,7 +210,7 @@ func BenchmarkVerify(b *testing.B) {
 			done := 0
 			for done < b.N {
 				b.StopTimer()
-				n := min(benchPoolSize, b.N-done)
+				n := min(pool, b.N-done)
 				p.reset(b, store, n)
 				b.StartTimer()
 				for i := range n {
@@ -219,7 +233,7 @@ func BenchmarkVerify(b *testing.B) {
 // allocs/op count everything in the process per verification, the HTTP
 // client's included.
 func BenchmarkHandlerThroughput(b *testing.B) {
-	p := getBenchPool(b)
+	p := getBenchPool(b, 512)
 	for _, bs := range benchStores {
 		for _, clients := range []int{8, 64, 512} {
 			b.Run(fmt.Sprintf("%s/clients=%d", bs.name, clients), func(b *testing.B) {
@@ -254,7 +268,7 @@ func handlerThroughput(b *testing.B, p *benchPool, store Store, clients int) {
 	done := 0
 	for done < b.N && !failed.Load() {
 		b.StopTimer()
-		n := min(benchPoolSize, b.N-done)
+		n := min(len(p.reqs), b.N-done)
 		p.reset(b, store, n)
 		b.StartTimer()
 		var next atomic.Int64

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/verifier/protocol"
 )
@@ -39,6 +40,20 @@ const (
 type hotCaches struct {
 	compiled lru[*protocol.Compiled]
 	roots    lru[*cachedRoot]
+	// schemaIDs maps each of Config.Schemas (validated by New, not to be
+	// changed after) to its id in hex; protocol.Request.Compile still
+	// hashes the schema itself.
+	schemaIDs sync.Map
+}
+
+// schemaHex returns protocol.FieldHex(s.ID()), hashed once per schema.
+func (v *Verifier) schemaHex(s *credential.Schema) string {
+	if id, ok := v.hot.schemaIDs.Load(s); ok {
+		return id.(string)
+	}
+	id := protocol.FieldHex(s.ID())
+	v.hot.schemaIDs.Store(s, id)
+	return id
 }
 
 // cachedRoot is a signed root whose signature was verified at verified.

@@ -230,7 +230,7 @@ func (v *Verifier) NewRequest(ctx context.Context, policy protocol.Policy) (*pro
 		return nil, err
 	}
 	if policy.Schema.ID == "" {
-		policy.Schema.ID = protocol.FieldHex(schema.ID())
+		policy.Schema.ID = v.schemaHex(schema)
 	}
 	if err := policy.Validate(); err != nil {
 		return nil, err
@@ -305,8 +305,8 @@ func (v *Verifier) Request(ctx context.Context, id string) (*protocol.Request, e
 func (v *Verifier) schema(ref protocol.SchemaRef) (*credential.Schema, error) {
 	for _, s := range v.cfg.Schemas {
 		if s.Name == ref.Name && s.Version == ref.Version {
-			if ref.ID != "" && ref.ID != protocol.FieldHex(s.ID()) {
-				return nil, fmt.Errorf("%w: schema %s v%d has id %s, not %s", protocol.ErrInvalidRequest, ref.Name, ref.Version, protocol.FieldHex(s.ID()), ref.ID)
+			if id := v.schemaHex(s); ref.ID != "" && ref.ID != id {
+				return nil, fmt.Errorf("%w: schema %s v%d has id %s, not %s", protocol.ErrInvalidRequest, ref.Name, ref.Version, id, ref.ID)
 			}
 			return s, nil
 		}
