@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 // The metrics [Verifier.Handler] records when [Config.Metrics] is set
@@ -71,8 +73,9 @@ func outcome(status int) string {
 	return "ok"
 }
 
-// observe records one answered request and logs a refusal once (info) or
-// a server-side failure (error). The log line carries the request id, the
+// observe records one answered request and logs a refusal once (info; warn
+// when an issuer's service did not answer) or a server-side failure
+// (error; warn when a dependency did not answer and the client may retry). The log line carries the request id, the
 // method, path, status and code, and the error, whose text names no
 // attribute value, secret or proof (the verifier never sees attribute
 // values it was not shown, and errors never quote presentations).
@@ -93,6 +96,11 @@ func (v *Verifier) observe(r *http.Request, endpoint string, status int, code st
 		return
 	case status >= 500:
 		v.cfg.Logger.ErrorContext(r.Context(), "verifier: request failed", args...)
+		return
+	case errors.Is(err, fetch.ErrFetch):
+		// Refused (e.g. stale_root: no fresh revocation root), because an
+		// issuer's service did not answer: the operator needs to know.
+		v.cfg.Logger.WarnContext(r.Context(), "verifier: request refused: an issuer's service did not answer", args...)
 		return
 	}
 	v.cfg.Logger.InfoContext(r.Context(), "verifier: request refused", args...)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 // flakyStore is a Store whose every call fails with a store error while
@@ -118,6 +121,35 @@ func TestStoreUnreachable(t *testing.T) {
 	n, err := testutil.GatherAndCount(reg, "zkcred_verifier_store_errors_total", "zkcred_verifier_requests_total")
 	if err != nil || n != 2 {
 		t.Errorf("gathered %d series (%v), want 2", n, err)
+	}
+}
+
+// TestIssuerUnreachable: a presentation refused because the issuer's
+// revocation root could not be fetched is a warn line, so the operator
+// sees the agency is down.
+func TestIssuerUnreachable(t *testing.T) {
+	agency := newTestIssuer(t, "agency.example")
+	e := newEnv(t, newBolt(t), agency)
+	logs := &syncBuffer{}
+	v := opsVerifier(t, e, newBolt(t), nil, logs)
+	cfg := v.cfg
+	cfg.Roots = RootSourceFunc(func(ctx context.Context, issuer string) (string, error) {
+		return "", fmt.Errorf("%w: dial tcp 127.0.0.1:8081: connect: connection refused", fetch.ErrFetch)
+	})
+	v, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := v.Handler()
+	alice := agency.issue(t, aliceData)
+	req := createRequest(t, h, votePolicy(agency.did))
+	res := present(h, req.ID, alice.prove(t, req))
+	if res.status < 400 {
+		t.Fatalf("accepted without a root: %d", res.status)
+	}
+	warn := logLines(logs, "level=WARN")
+	if len(warn) != 1 || !strings.Contains(warn[0], "did not answer") || !strings.Contains(warn[0], "connection refused") {
+		t.Errorf("warn lines %q", warn)
 	}
 }
 
