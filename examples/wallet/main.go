@@ -85,6 +85,7 @@ func fatalError(logger *slog.Logger, msg string, args ...any) {
 type options struct {
 	addr, keys, prebuilt, cache, export string
 	insecureLocal                       bool
+	gogc                                int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -101,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.prebuilt, "prebuilt", "", "directory holding wallet.wasm and wasm_exec.js: do not build")
 	fs.StringVar(&o.cache, "cache", defaultCache(), "where the built module is cached")
 	fs.StringVar(&o.export, "export", "", "write the wallet's static files to this directory and exit")
+	fs.IntVar(&o.gogc, "gogc", 0, "GOGC of the wallet module in the browser (0: Go's default, 100); higher trades memory for less collection while proving")
 	fs.BoolVar(&o.insecureLocal, "insecure-local", false, "INSECURE, development only: the wallet fetches over http:// from this machine (issuer and verifier on 127.0.0.1)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -136,7 +138,7 @@ func build(ctx context.Context, o *options, log io.Writer) (site, error) {
 	sum := sha256.Sum256(bundle.Bytes())
 	cfg, err := json.MarshalIndent(map[string]any{
 		"keysSha256": hex.EncodeToString(sum[:]), "fingerprint": keys.VerifyingKey.Fingerprint().String(),
-		"keysUrl": "keys.bin", "insecureLocal": o.insecureLocal,
+		"keysUrl": "keys.bin", "insecureLocal": o.insecureLocal, "gogc": o.gogc,
 	}, "", "  ")
 	if err != nil {
 		return nil, err

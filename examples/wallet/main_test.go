@@ -291,7 +291,7 @@ type stack struct {
 	issuerBin, issuerURL, agencyData, verifierURL, walletURL string
 }
 
-func startStack(t *testing.T, shape zkp.Shape, keysDir string) *stack {
+func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...string) *stack {
 	t.Helper()
 	dir := t.TempDir()
 	st := &stack{agencyData: filepath.Join(dir, "agency")}
@@ -312,7 +312,7 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string) *stack {
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, []string{"-keys", keysDir, "-insecure-local", "-addr", "127.0.0.1:0"}, srvLog, func(u string) { ready <- u })
+		errc <- run(ctx, append([]string{"-keys", keysDir, "-insecure-local", "-addr", "127.0.0.1:0"}, walletArgs...), srvLog, func(u string) { ready <- u })
 	}()
 	t.Cleanup(func() { cancel(); <-errc })
 	select {

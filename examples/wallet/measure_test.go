@@ -50,7 +50,12 @@ func TestMeasureChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	shape := keys.VerifyingKey.Shape()
-	st := startStack(t, shape, keysDir)
+	var args []string
+	if g := os.Getenv("ZKCRED_WALLET_GOGC"); g != "" {
+		args = append(args, "-gogc", g) // the module's GOGC (wallet -gogc)
+	}
+	st := startStack(t, shape, keysDir, args...)
+	t.Logf("wallet flags %v", args)
 	wasm, bundle := fileFromServer(t, st.walletURL+"/wallet.wasm"), fileFromServer(t, st.walletURL+"/keys.bin")
 	t.Logf("Chromium %s; shape %s (%d constraints)", chromiumVersion(chromium), shape, keys.Constraints())
 	t.Logf("download: module %d bytes (gzip -9 %d), keys %d bytes (gzip -9 %d)", len(wasm), gzSize(wasm), len(bundle), gzSize(bundle))

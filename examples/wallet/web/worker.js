@@ -73,6 +73,7 @@ async function start() {
   timings.moduleBytes = wasm.length;
   progress("module", "Starting the wallet", 1, 1);
   const go = new Go();
+  if (config.gogc > 0) go.env = { GOGC: String(config.gogc) };
   const { instance } = await WebAssembly.instantiate(wasm, go.importObject);
   wasmMemory = instance.exports.mem;
   go.run(instance);
@@ -98,7 +99,7 @@ async function start() {
 }
 
 // Keys load after the page shows the credentials; proving waits for them.
-const keysReady = ready.then(loadKeys);
+let keysReady = ready.then(loadKeys);
 
 async function loadKeys() {
   const t0 = performance.now();
@@ -177,6 +178,12 @@ const ops = {
     })));
     timings.lastPresentMs = performance.now() - t0;
     timings.lastProveMs = out.proveMillis;
+    if (out.dropKeys) {
+      // The keys made a proof their verifying key refuses: fetch and check
+      // the pinned bundle again (zkp/FORMAT.md, "Key cache").
+      await kv("readwrite", (s) => s.delete("keys"));
+      keysReady = loadKeys();
+    }
     return out;
   },
   async consent([id, yes]) {

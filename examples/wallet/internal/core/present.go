@@ -15,6 +15,7 @@ import (
 	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
+	"github.com/zkcred/zkcred/zkp"
 )
 
 // Consent is the consent screen: who asks, what is proven, disclosed,
@@ -43,6 +44,10 @@ type Outcome struct {
 	Sent bool `json:"sent"`
 	// ProveMillis is how long proving took (0 if nothing was proven).
 	ProveMillis int64 `json:"proveMillis"`
+	// DropKeys: the keys made a proof their own verifying key refuses
+	// (zkp.ErrInvalidKey from Prove): the page deletes its key cache and
+	// fetches the pinned bundle again (zkp/FORMAT.md, "Key cache").
+	DropKeys bool `json:"dropKeys,omitempty"`
 	// Shown are the values the verifier saw (disclosed attributes).
 	Shown map[string]string `json:"shown,omitempty"`
 }
@@ -101,6 +106,13 @@ func (w *Wallet) Present(ctx context.Context, uri string, consent func(context.C
 	o := plain(err)
 	if ans != nil && errors.Is(err, openid4vp.ErrRefused) {
 		o = refused(ans)
+	}
+	if errors.Is(err, zkp.ErrInvalidKey) {
+		w.mu.Lock()
+		w.keys = nil
+		w.mu.Unlock()
+		o.DropKeys = true
+		o.Title, o.Message = "Not sent", "The wallet's proving keys are damaged. It is downloading them again: retry in a moment. Nothing was sent."
 	}
 	o.ProveMillis = ms
 	return o
