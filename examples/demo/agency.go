@@ -49,6 +49,7 @@ type agency struct {
 	issuer   *credential.Issuer
 	store    *registry.BoltStore
 	registry *registry.Registry
+	log      publicLog // publiclog.go
 }
 
 // newAgency creates the agency's keys and DID document and opens its
@@ -79,6 +80,9 @@ func newAgency(dir string, depth int) (*agency, error) {
 			return nil, err
 		}
 	}
+	if err := addLogService(a.doc); err != nil {
+		return nil, err
+	}
 	if a.store, err = registry.OpenBoltStore(filepath.Join(dir, "agency-registry.db")); err != nil {
 		return nil, err
 	}
@@ -92,7 +96,10 @@ func newAgency(dir string, depth int) (*agency, error) {
 	return a, nil
 }
 
-func (a *agency) Close() error { return a.store.Close() }
+func (a *agency) Close() error {
+	a.log.close()
+	return a.store.Close()
+}
 
 // issue issues a credential to the holder whose secret commits to
 // holderCommitment, with a fresh revocation id from the registry.
@@ -120,6 +127,7 @@ func (a *agency) handler() (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+docPath, docHandler)
+	mux.Handle("GET "+logPath+"/", a.logHandler()) // publiclog.go
 	mux.HandleFunc("GET "+rootPath, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/jwt")
 		io.WriteString(w, a.registry.SignedRoot())
@@ -156,7 +164,7 @@ type network struct {
 var verifierHosts = []string{"shop.example", "portal.example", "vote.example"}
 
 func newNetwork(h http.Handler) (*network, error) {
-	hosts := append([]string{agencyHost}, verifierHosts...)
+	hosts := append([]string{agencyHost, witnessHost}, verifierHosts...)
 	cert, pool, err := selfSignedCert(hosts...)
 	if err != nil {
 		return nil, err
@@ -244,19 +252,20 @@ func (n *network) resolver() (did.Resolver, error) {
 	return did.NewResolver(&did.ResolverConfig{Methods: map[string]did.Resolver{"web": web}})
 }
 
-// revocationTree is what a holder does before proving: fetch the agency's
-// signed root and snapshot, check the root's signature (against the
-// agency's DID document) and that the snapshot rebuilds to that root, and
-// return the tree. The agency never learns which credential asks.
-func revocationTree(ctx context.Context, n *network, r did.Resolver, issuer string) (*status.Tree, string, error) {
-	tok, err := n.get(ctx, rootPath)
+// revocationTree is what a holder does before proving, on its own
+// schedule: sync the agency's revocation log (the checkpoint checked for
+// the agency's signature, the witness's cosignature and consistency with
+// the one the wallet holds; only missing tiles fetched), fetch the snapshot
+// and check it rebuilds to the checkpoint's root, and return the tree and
+// the checkpoint the wallet carries to verifiers. The agency never learns
+// which credential asks.
+func (d *demo) revocationTree(ctx context.Context) (*status.Tree, string, error) {
+	n := d.net
+	cp, err := d.wallet.Sync(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	claims, err := status.VerifySignedRoot(ctx, r, string(tok), status.VerifyRootOptions{Issuer: issuer})
-	if err != nil {
-		return nil, "", err
-	}
+	claims := status.RootClaims{Root: cp.Indexed.Root, Depth: cp.Indexed.Depth}
 	b, err := n.get(ctx, snapshotPath)
 	if err != nil {
 		return nil, "", err
@@ -266,13 +275,13 @@ func revocationTree(ctx context.Context, n *network, r did.Resolver, issuer stri
 		return nil, "", err
 	}
 	if !snap.Root.Equal(&claims.Root) || snap.Depth != claims.Depth {
-		return nil, "", errors.New("revocation snapshot does not match the signed root")
+		return nil, "", errors.New("revocation snapshot does not match the checkpoint")
 	}
 	t, err := snap.Tree()
 	if err != nil {
 		return nil, "", err
 	}
-	return t, string(tok), nil
+	return t, string(cp.Note), nil
 }
 
 // selfSignedCert returns a short-lived certificate for hosts and a pool

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/status/tlog"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier"
 	"github.com/zkcred/zkcred/verifier/protocol"
@@ -57,17 +58,18 @@ const electionScope = "municipal-election-2026"
 
 // demo holds the story's cast.
 type demo struct {
-	w          io.Writer
-	keys       *zkp.Keys
-	schema     *credential.Schema
-	net        *network
-	resolver   did.Resolver
-	agency     *agency
-	holding    *protocol.Holding // the citizen's wallet
-	signedRoot string            // the agency's signed root the wallet's tree matches
-	neighbour  *protocol.Holding // another citizen's wallet
-	tmp        string            // the agency's and verifiers' stores
-	steps      []step
+	w         io.Writer
+	keys      *zkp.Keys
+	schema    *credential.Schema
+	net       *network
+	resolver  did.Resolver
+	agency    *agency
+	holding   *protocol.Holding // the citizen's wallet
+	carried   string            // the checkpoint (with the witness's cosignature) the wallet's tree matches
+	wallet    *tlog.HolderSync  // the wallet's view of the agency's revocation log
+	neighbour *protocol.Holding // another citizen's wallet
+	tmp       string            // the agency's and verifiers' stores
+	steps     []step
 }
 
 // run plays the whole story, writing one line per step to w, and returns
@@ -100,7 +102,7 @@ func run(ctx context.Context, w io.Writer, o options) ([]step, error) {
 		return &openid4vp.TransactionData{Type: openid4vp.TypeBallot, CredentialIDs: []string{"pid"}, BallotID: electionScope, Choice: choice}
 	}
 
-	fmt.Fprintf(w, "\nPresentations over OpenID4VP (signed requests from did:web verifiers; each proof hides every attribute the request does not ask for; the wallet carries the agency's signed root, no verifier asks the agency):\n")
+	fmt.Fprintf(w, "\nPresentations over OpenID4VP (signed requests from did:web verifiers; each proof hides every attribute the request does not ask for; the wallet carries the agency's revocation checkpoint, cosigned by a witness; no verifier asks the agency):\n")
 	shopResp := d.accept(ctx, shop, "shop", "age ≥ 18", "", shopClaims, noDisclosure)
 	// The portal learns the district matches, not the birth date (nor anything else).
 	d.accept(ctx, portal, "portal", "lives in district 07 (direct_post.jwt: encrypted to the portal)", "", portalClaim, noDisclosure)
@@ -111,7 +113,7 @@ func run(ctx context.Context, w io.Writer, o options) ([]step, error) {
 		return noDisclosure(r)
 	}, vote("yes"))
 	second := d.reject(ctx, ballot, "vote again", "a second ballot (\"no\") in "+electionScope, electionScope, voteClaims,
-		d.holding, d.signedRoot, []error{verifier.ErrDuplicateNullifier}, vote("no"))
+		d.holding, d.carried, []error{verifier.ErrDuplicateNullifier}, vote("no"))
 
 	fmt.Fprintln(w, "\nForgeries (no proving needed: each alters a valid vp_token):")
 	d.forge(ctx, "forged nullifier", "the second ballot with its nullifier replaced to look like a new voter",
@@ -139,6 +141,9 @@ func run(ctx context.Context, w io.Writer, o options) ([]step, error) {
 
 	fmt.Fprintln(w, "\nRevocation:")
 	d.revoke(ctx, shop, shopClaims)
+
+	fmt.Fprintln(w, "\nSplit view (the witness keeps the agency honest):")
+	d.splitView(ctx)
 
 	failed := 0
 	for _, s := range d.steps {
@@ -186,6 +191,12 @@ func (d *demo) setup(ctx context.Context, o options) (err error) {
 	if d.resolver, err = d.net.resolver(); err != nil {
 		return err
 	}
+	if err := d.agency.openLog(ctx, dir, d.net); err != nil {
+		return fmt.Errorf("the agency's revocation log: %w", err)
+	}
+	if d.wallet, err = d.walletLog(ctx); err != nil {
+		return err
+	}
 	docURL, err := did.WebDocumentURL(d.agency.DID)
 	if err != nil {
 		return err
@@ -226,16 +237,16 @@ func (d *demo) setup(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return fmt.Errorf("issuing: %w", err)
 	}
-	tree, root, err := revocationTree(ctx, d.net, d.resolver, d.agency.DID)
+	tree, root, err := d.revocationTree(ctx)
 	if err != nil {
 		return err
 	}
 	d.holding = &protocol.Holding{Credential: cred, Secret: secret, IssuerKey: zkPub, Revocation: tree}
 	d.neighbour = &protocol.Holding{Credential: ncred, Secret: nsecret, IssuerKey: zkPub, Revocation: tree}
-	d.signedRoot = root
+	d.carried = root
 	d.record(step{Name: "issue", OK: true, Took: time.Since(start),
 		Proven:  fmt.Sprintf("a %s credential (VC-JWT of %d bytes + ZK signature) bound to the citizen's secret commitment", d.schema.Name, len(cred.JWT)),
-		Learned: "the wallet checked both signatures against the DID document and rebuilt the revocation tree from the signed snapshot"})
+		Learned: "the wallet checked both signatures against the DID document, synced the agency's witnessed revocation log and rebuilt the tree from the snapshot matching its checkpoint"})
 	return nil
 }
 
@@ -305,7 +316,10 @@ func (d *demo) schemas() []*credential.Schema { return []*credential.Schema{d.sc
 func (d *demo) revoke(ctx context.Context, shop *service, claims string) {
 	start := time.Now()
 	claimsRoot, err := d.agency.registry.Revoke(d.holding.Credential.RevocationID)
-	st := step{Name: "revoke", Proven: "the agency revokes the citizen's credential and publishes a new signed root", Took: time.Since(start)}
+	if err == nil {
+		err = d.agency.publish(ctx) // tiles, chunks, checkpoint cosigned by the witness
+	}
+	st := step{Name: "revoke", Proven: "the agency revokes the citizen's credential and publishes a new checkpoint, cosigned by the witness", Took: time.Since(start)}
 	if err != nil {
 		st.Learned = "revocation failed: " + err.Error()
 		d.record(st)
@@ -317,21 +331,21 @@ func (d *demo) revoke(ctx context.Context, shop *service, claims string) {
 
 	// A neighbour's wallet presents with the new root: the shop's store
 	// raises its floor for the agency to that root.
-	tree, root, err := revocationTree(ctx, d.net, d.resolver, d.agency.DID)
+	tree, root, err := d.revocationTree(ctx)
 	if err != nil {
 		d.record(step{Name: "neighbour", Learned: "fetching the new root failed: " + err.Error()})
 		return
 	}
 	neighbour := *d.neighbour
 	neighbour.Revocation = tree
-	saved, savedRoot := d.holding, d.signedRoot
-	d.holding, d.signedRoot = &neighbour, root
+	saved, savedRoot := d.holding, d.carried
+	d.holding, d.carried = &neighbour, root
 	d.accept(ctx, shop, "neighbour", "age ≥ 18, another citizen, against the new root", "", claims, noDisclosure)
-	d.holding, d.signedRoot = saved, savedRoot
+	d.holding, d.carried = saved, savedRoot
 
 	// The citizen's wallet still holds the pre-revocation tree and root.
 	d.reject(ctx, shop, "old root", "age ≥ 18, proven against the pre-revocation root (still within its age limit)", "", claims,
-		d.holding, d.signedRoot, []error{verifier.ErrStaleRoot})
+		d.holding, d.carried, []error{verifier.ErrStaleRoot})
 
 	start = time.Now()
 	st = step{Name: "no witness", Proven: "age ≥ 18, after the wallet fetched the new snapshot"}

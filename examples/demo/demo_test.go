@@ -13,6 +13,7 @@ import (
 
 	"github.com/consensys/gnark/logger"
 
+	"github.com/zkcred/zkcred/credential/status/tlog"
 	"github.com/zkcred/zkcred/verifier"
 	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
@@ -58,6 +59,7 @@ func TestRun(t *testing.T) {
 		{"neighbour", nil},
 		{"old root", []error{verifier.ErrStaleRoot}},
 		{"no witness", []error{openid4vp.ErrNoCredential}},
+		{"split view", []error{tlog.ErrNoQuorum}},
 	}
 	if len(steps) != len(want) {
 		t.Fatalf("%d steps, want %d:\n%s", len(steps), len(want), out.String())

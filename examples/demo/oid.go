@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zkcred/zkcred/credential/status/tlog"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier"
 	"github.com/zkcred/zkcred/verifier/protocol"
@@ -72,12 +73,13 @@ func (d *demo) service(name, host, mode string) *service {
 		if s.st, err = verifier.OpenBolt(filepath.Join(d.tmp, name+"-verifier.db")); err != nil {
 			return err
 		}
-		// The agency is never asked: the wallet carries the signed root.
-		offline := verifier.RootSourceFunc(func(context.Context, string) (string, error) {
-			return "", errors.New("the demo's verifiers do not contact the agency")
-		})
+		// The wallet carries the agency's checkpoint; the verifier accepts
+		// it with the witness's cosignature, consistent with the last one
+		// it stored (tiles fetched once per new checkpoint, never per
+		// presentation). No signed roots (Roots unset).
+		logPolicy := &verifier.LogPolicy{Witnesses: []*tlog.WitnessKey{d.agency.log.witness.Key()}, Quorum: 1, Tiles: d.net.client}
 		s.v, err = verifier.New(verifier.Config{
-			Store: s.st, Audience: "https://" + host, Resolver: d.resolver, Roots: offline,
+			Store: s.st, Audience: "https://" + host, Resolver: d.resolver, Log: logPolicy,
 			Key: d.keys.VerifyingKey, Schemas: d.schemas(), TrustedIssuers: []string{d.agency.DID},
 			ClientDID: s.did, SigningKey: priv, SigningKeyID: s.did + "#key-1",
 			EncryptionKey: enc, EncryptionKeyID: "enc-1", BaseURL: "https://" + host,
@@ -137,11 +139,11 @@ func (d *demo) request(ctx context.Context, s *service, scope, claims string, td
 // prints the plain-words description (the consent screen; the demo's
 // citizen agrees), proves and posts. It returns the verifier's answer and
 // the proving time.
-func (d *demo) answer(ctx context.Context, s *service, link string, h *protocol.Holding, signedRoot string) (*openid4vp.VerifierAnswer, time.Duration, error) {
+func (d *demo) answer(ctx context.Context, s *service, link string, h *protocol.Holding, carried string) (*openid4vp.VerifierAnswer, time.Duration, error) {
 	var start time.Time
 	ans, err := openid4vp.Answer(ctx, openid4vp.AnswerConfig{
 		Fetch: d.net.client, Resolver: d.resolver, Keys: d.keys,
-		Credentials: []openid4vp.Held{{Holding: *h, SignedRoot: signedRoot}},
+		Credentials: []openid4vp.Held{{Holding: *h, Checkpoint: []byte(carried)}},
 		Consent: func(_ context.Context, desc *openid4vp.Description) error {
 			fmt.Fprintf(d.w, "     consent: %s\n", oneLine(desc))
 			start = time.Now()
@@ -196,7 +198,7 @@ func (d *demo) accept(ctx context.Context, s *service, name, proven, scope, clai
 		st.Learned = "could not create the request: " + err.Error()
 		return nil
 	}
-	ans, prove, err := d.answer(ctx, s, ar.URI, d.holding, d.signedRoot)
+	ans, prove, err := d.answer(ctx, s, ar.URI, d.holding, d.carried)
 	st.Timing = fmt.Sprintf("prove %s, verify %s", round(prove), round(s.lastVerify()))
 	if err != nil {
 		st.Learned = "REJECTED: " + err.Error()
@@ -226,7 +228,7 @@ func (d *demo) accept(ctx context.Context, s *service, name, proven, scope, clai
 // reject runs a presentation from h (with its signed root) that the
 // verifier must refuse with one of want (matched by the answer's
 // zkcred_code); it returns the posted response.
-func (d *demo) reject(ctx context.Context, s *service, name, proven, scope, claims string, h *protocol.Holding, signedRoot string, want []error, td ...*openid4vp.TransactionData) *openid4vp.Response {
+func (d *demo) reject(ctx context.Context, s *service, name, proven, scope, claims string, h *protocol.Holding, carried string, want []error, td ...*openid4vp.TransactionData) *openid4vp.Response {
 	start := time.Now()
 	st := step{Name: name, Proven: proven}
 	defer func() { st.Took = time.Since(start); d.record(st) }()
@@ -235,7 +237,7 @@ func (d *demo) reject(ctx context.Context, s *service, name, proven, scope, clai
 		st.Learned = "could not create the request: " + err.Error()
 		return nil
 	}
-	ans, prove, err := d.answer(ctx, s, ar.URI, h, signedRoot)
+	ans, prove, err := d.answer(ctx, s, ar.URI, h, carried)
 	st.Timing = fmt.Sprintf("prove %s, verify %s", round(prove), round(s.lastVerify()))
 	var code string
 	if ans != nil {
