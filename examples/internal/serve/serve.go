@@ -309,11 +309,11 @@ func NeedsInsecureLocal(flagName, rawURL string) error {
 	plain := u.Scheme == "http"
 	switch {
 	case local && plain:
-		return fmt.Errorf("%w (%w): %s points at http://%s, on this machine or a private network, and zkcred fetches (DID documents, revocation roots, offers, requests) from public HTTPS addresses only: add -insecure-local for a development setup on this machine", fetch.ErrInvalidURL, fetch.ErrForbiddenAddress, flagName, u.Host)
+		return fmt.Errorf("%s points at http://%s, on this machine or a private network, and zkcred fetches (DID documents, revocation roots, offers, requests) from public HTTPS addresses only: add -insecure-local for a development setup on this machine (%w; %w)", flagName, u.Host, fetch.ErrInvalidURL, fetch.ErrForbiddenAddress)
 	case local:
-		return fmt.Errorf("%w: %s points at %s, on this machine or a private network, and zkcred fetches (DID documents, revocation roots, offers, requests) from public HTTPS addresses only: add -insecure-local for a development setup on this machine", fetch.ErrForbiddenAddress, flagName, u.Host)
+		return fmt.Errorf("%s points at %s, on this machine or a private network, and zkcred fetches (DID documents, revocation roots, offers, requests) from public HTTPS addresses only: add -insecure-local for a development setup on this machine (%w)", flagName, u.Host, fetch.ErrForbiddenAddress)
 	case plain:
-		return fmt.Errorf("%w: %s points at plain HTTP (http://%s), and zkcred fetches (DID documents, revocation roots, offers, requests) over HTTPS only: use the https URL, or add -insecure-local for a development setup on this machine", fetch.ErrInvalidURL, flagName, u.Host)
+		return fmt.Errorf("%s points at plain HTTP (http://%s), and zkcred fetches (DID documents, revocation roots, offers, requests) over HTTPS only: use the https URL, or add -insecure-local for a development setup on this machine (%w)", flagName, u.Host, fetch.ErrInvalidURL)
 	}
 	return nil
 }
