@@ -303,7 +303,9 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...str
 	}
 	st.issuerURL = startServer(t, st.issuerBin, "-data", st.agencyData, "-key-passphrase-file", passFile,
 		"-slots", fmt.Sprint(shape.Slots), "-revocation-depth", fmt.Sprint(shape.RevocationDepth))
-	st.verifierURL = startServer(t, verifierBin, "-keys", keysDir, "-issuer", st.issuerURL, "-insecure-local",
+	// The browser wallet carries signed roots (vp_token v1), not yet the
+	// issuer's witnessed checkpoint: the verifier must accept them.
+	st.verifierURL = startServer(t, verifierBin, "-keys", keysDir, "-issuer", st.issuerURL, "-insecure-local", "-accept-signed-roots",
 		"-store", "bolt:"+filepath.Join(dir, "verifier.db"))
 	// The wallet server, in-process; the module is built (or taken from
 	// the cache) before it listens.
