@@ -128,6 +128,17 @@ func openPublicLog(ctx context.Context, a *agency, data string, key crypto.Signe
 	if err := p.publish(ctx, a.reg); err != nil {
 		return nil, err
 	}
+	// A witness added since the last checkpoint cosigns it now, not at
+	// the next change or refresh.
+	for _, w := range []*tlog.Writer{p.rev, p.keys} {
+		if len(witnesses) > 0 && len(w.Checkpoint().Cosignatures) < len(witnesses) {
+			if _, err := w.Refresh(ctx); errors.Is(err, tlog.ErrWitness) {
+				a.logger.Warn("issuer: a log's checkpoint was published without every witness", "err", err)
+			} else if err != nil {
+				return nil, err
+			}
+		}
+	}
 	return p, nil
 }
 
