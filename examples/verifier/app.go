@@ -265,16 +265,14 @@ func (a *app) getOutcome(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, verifier.OpenID4VPRequestPath) {
 		st, err := a.v.AuthorizationResult(r.Context(), id)
 		if err != nil {
-			status, code := verifier.ErrorCode(err)
-			writeJSON(w, status, verifier.ErrorBody{Code: code, Message: err.Error()})
+			a.fail(w, r, err)
 			return
 		}
 		expires = st.ExpiresAt
 	} else {
 		req, err := a.v.Request(r.Context(), id)
 		if err != nil {
-			status, code := verifier.ErrorCode(err)
-			writeJSON(w, status, verifier.ErrorBody{Code: code, Message: err.Error()})
+			a.fail(w, r, err)
 			return
 		}
 		expires = time.Unix(req.ExpiresAt, 0)

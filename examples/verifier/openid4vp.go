@@ -144,10 +144,7 @@ type oidCreated struct {
 // createOpenID4VP answers POST /openid4vp/create: body, a policy as the
 // page builds it -> 201, the OpenID4VP request (id, openid4vp:// link).
 func (a *app) createOpenID4VP(w http.ResponseWriter, r *http.Request) {
-	fail := func(err error) {
-		status, code := verifier.ErrorCode(err)
-		writeJSON(w, status, verifier.ErrorBody{Code: code, Message: err.Error()})
-	}
+	fail := func(err error) { a.fail(w, r, err) }
 	if a.oidErr != nil {
 		fail(fmt.Errorf("%w: %v", protocol.ErrInvalidRequest, a.oidErr))
 		return
@@ -183,7 +180,11 @@ func (a *app) onResponse(_ context.Context, id string, res *verifier.ResponseRes
 	at := attempt{At: time.Now().UTC(), Status: http.StatusOK}
 	if err != nil {
 		status, code := verifier.ErrorCode(err)
-		at.Status, at.Error = status, &verifier.ErrorBody{Code: code, Message: err.Error()}
+		msg := err.Error()
+		if status >= 500 {
+			msg = http.StatusText(status) // the detail is in the log (verifier.Handler logs it)
+		}
+		at.Status, at.Error = status, &verifier.ErrorBody{Code: code, Message: msg}
 		at.Reason = reasonOf(err)
 	} else if at.Result, err = json.Marshal(res); err != nil {
 		return

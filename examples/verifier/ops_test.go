@@ -265,6 +265,14 @@ func TestPostgresUnreachable(t *testing.T) {
 	if errs := lines(logs.String(), "level=ERROR"); len(errs) == 0 || !strings.Contains(errs[0], "store") {
 		t.Errorf("no error line for the stopped store:\n%s", logs)
 	}
+	// The page's own endpoints: 503 without the store's detail, and an
+	// error line.
+	if st, body := get(t, base+"/requests/AAAAAAAAAAAAAAAAAAAAAA/outcome"); st != http.StatusServiceUnavailable || strings.Contains(body, "57P01") || strings.Contains(body, "refused") {
+		t.Errorf("page outcome with PostgreSQL stopped: %d %q", st, body)
+	}
+	if len(lines(logs.String(), `level=ERROR msg="verifier: page request failed"`)) != 1 {
+		t.Errorf("no error line for the page's request:\n%s", logs)
+	}
 	if _, metrics := get(t, base+"/metrics"); !strings.Contains(metrics, "zkcred_verifier_store_errors_total 1") {
 		t.Errorf("/metrics does not count the store error:\n%s", lines(metrics, "store_errors"))
 	}
