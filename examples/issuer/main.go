@@ -161,7 +161,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.validFor, "valid-for", 365*24*time.Hour, "validity of issued credentials")
 	fs.DurationVar(&o.rootRefresh, "root-refresh", time.Hour, "re-sign the unchanged revocation root this often (keep it well below verifiers' maxRootAge)")
 	fs.DurationVar(&o.listTTL, "status-list-ttl", 24*time.Hour, "validity of the published status list credential")
-	fs.StringVar(&o.registryPG, "registry-pg", "", "PostgreSQL `DSN` of the revocation registry, shared by several issuer instances (one writes, the others serve reads and take over); default DATA/registry.db (bbolt); env ZKCRED_REGISTRY_PG")
+	fs.StringVar(&o.registryPG, "registry-pg", "", "PostgreSQL `DSN` of the revocation registry, shared by several issuer instances (one writes, the others serve reads and take over); default DATA/registry.db (bbolt); a DSN may hold a password: prefer the variable")
 	fs.Func("witness", "a witness of the agency's public logs, `VKEY@URL`: its verifier key (as examples/witness prints it) and its add-checkpoint URL; repeat for several", func(v string) error {
 		o.witnesses = append(o.witnesses, v)
 		return nil
