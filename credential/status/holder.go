@@ -2,7 +2,9 @@ package status
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
@@ -332,7 +334,7 @@ func (v *HolderView) topNodes() [][]fr.Element {
 		}
 		dirty = slices.Compact(dirty)
 		z := zeros[v.level+i]
-		parallel(len(dirty), func(lo, hi int) {
+		parallelHash(len(dirty), func(lo, hi int) {
 			for _, j := range dirty[lo:hi] {
 				right := z
 				if 2*j+1 < uint64(len(below)) {
@@ -356,7 +358,7 @@ func (v *HolderView) hashTop() {
 		below := top[i]
 		up := make([]fr.Element, (len(below)+1)/2)
 		z := zeros[v.level+i]
-		parallel(len(up), func(lo, hi int) {
+		parallelHash(len(up), func(lo, hi int) {
 			for j := lo; j < hi; j++ {
 				right := z
 				if 2*j+1 < len(below) {
@@ -405,7 +407,7 @@ func (v *HolderView) subtree(s uint64) *holderSubtree {
 	}
 	st := &holderSubtree{nodes: make([][]fr.Element, v.level+1)}
 	leaves := make([]fr.Element, width)
-	parallel(int(filled), func(lo, hi int) {
+	parallelHash(int(filled), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			leaves[i] = zkhash.IndexedLeaf(u64(values[i]), u64(nexts[i]))
 		}
@@ -417,7 +419,7 @@ func (v *HolderView) subtree(s uint64) *holderSubtree {
 		up := make([]fr.Element, len(below)/2)
 		// Nodes whose leaves are all empty are Z_{l+1}.
 		live := int((filled + (uint64(1) << uint(l+1)) - 1) >> uint(l+1))
-		parallel(len(up), func(lo, hi int) {
+		parallelHash(len(up), func(lo, hi int) {
 			for j := lo; j < hi; j++ {
 				if j >= live {
 					up[j] = zeros[l+1]
@@ -444,7 +446,7 @@ func (v *HolderView) rehashKept(changed []hpair) {
 		}
 		mine := changed[lo:hi]
 		dirty := make([]uint64, len(mine))
-		parallel(len(mine), func(a, b int) {
+		parallelHash(len(mine), func(a, b int) {
 			for i := a; i < b; i++ {
 				p := mine[i]
 				st.nodes[0][p.idx-s*width] = zkhash.IndexedLeaf(u64(p.id), u64(v.index.succ(p.id)))
@@ -457,7 +459,7 @@ func (v *HolderView) rehashKept(changed []hpair) {
 			}
 			dirty = slices.Compact(dirty)
 			below, up := st.nodes[l], st.nodes[l+1]
-			parallel(len(dirty), func(a, b int) {
+			parallelHash(len(dirty), func(a, b int) {
 				for i := a; i < b; i++ {
 					j := dirty[i]
 					up[j] = zkhash.Compress(below[2*j], below[2*j+1])
@@ -465,6 +467,23 @@ func (v *HolderView) rehashKept(changed []hpair) {
 			})
 		}
 	}
+}
+
+// parallelHash runs f over [0, n) on GOMAXPROCS goroutines from 64 items
+// on: each item here is at least one Poseidon2 hash (about 5 µs), which
+// pays for a goroutine many times over.
+func parallelHash(n int, f func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n < 64 || workers == 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += step {
+		wg.Go(func() { f(lo, min(lo+step, n)) })
+	}
+	wg.Wait()
 }
 
 func cmpU64(a, b uint64) int {

@@ -133,6 +133,7 @@ func BenchmarkHolderFirstWitness(b *testing.B) {
 			}
 			cpu0 := cpuTime()
 			start := time.Now()
+			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				v, err := NewHolderView(DefaultDepth, DefaultSubtreeLevel)
@@ -190,6 +191,7 @@ func BenchmarkHolderSync(b *testing.B) {
 			}
 			var bytes int
 			var wall, cpu time.Duration
+			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()

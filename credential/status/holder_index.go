@@ -2,6 +2,7 @@ package status
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 )
 
@@ -124,36 +125,44 @@ func (x *holderIndex) flatten() []hpair {
 }
 
 // sortPairs returns (ids[i], base+i) sorted by id: one counting pass
-// distributes them by their top 16 bits, then the buckets are sorted in
-// parallel. Random ids make buckets of n/65,536; ids crowded into one
-// bucket only cost an ordinary O(n log n) sort.
+// distributes them by their top bits into about n/8 buckets, then the
+// buckets are sorted in parallel, by insertion when small. Random ids make
+// buckets of a few pairs; ids crowded into one bucket only cost an
+// ordinary O(n log n) sort.
 func sortPairs(ids []uint64, base uint64) []hpair {
 	out := make([]hpair, len(ids))
-	if len(ids) < 1<<14 {
+	if len(ids) < 1<<12 {
 		for i, id := range ids {
 			out[i] = hpair{id: id, idx: base + uint64(i)}
 		}
 		slices.SortFunc(out, func(a, b hpair) int { return cmpU64(a.id, b.id) })
 		return out
 	}
-	const bits = 16
-	start := make([]int, 1<<bits+1)
+	shift := 64 - min(bits.Len(uint(len(ids)))-3, 22)
+	start := make([]int, 1<<(64-shift)+1)
 	for _, id := range ids {
-		start[id>>(64-bits)+1]++
+		start[id>>shift+1]++
 	}
 	for b := 1; b < len(start); b++ {
 		start[b] += start[b-1]
 	}
-	pos := slices.Clone(start[:1<<bits])
+	pos := slices.Clone(start[:len(start)-1])
 	for i, id := range ids {
-		b := id >> (64 - bits)
+		b := id >> shift
 		out[pos[b]] = hpair{id: id, idx: base + uint64(i)}
 		pos[b]++
 	}
-	parallel(1<<bits, func(lo, hi int) {
+	parallel(len(start)-1, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
-			if seg := out[start[b]:start[b+1]]; len(seg) > 1 {
+			seg := out[start[b]:start[b+1]]
+			if len(seg) > 24 {
 				slices.SortFunc(seg, func(a, b hpair) int { return cmpU64(a.id, b.id) })
+				continue
+			}
+			for i := 1; i < len(seg); i++ {
+				for j := i; j > 0 && seg[j].id < seg[j-1].id; j-- {
+					seg[j], seg[j-1] = seg[j-1], seg[j]
+				}
 			}
 		}
 	})
