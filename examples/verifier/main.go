@@ -142,7 +142,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8082", "listen address")
 	o.log.register(fs)
 	fs.StringVar(&o.store, "store", "bolt:verifier.db", "embedded store: bolt:PATH")
-	fs.StringVar(&o.pg, "pg", "", "PostgreSQL DSN: use a shared PostgreSQL store instead of -store")
+	fs.StringVar(&o.pg, "pg", "", "PostgreSQL `DSN`: use a shared PostgreSQL store instead of -store (a DSN may hold a password: prefer the variable, which ps does not show)")
 	fs.StringVar(&o.data, "data", "", "directory of the verifier's OpenID4VP keys, created on first use (default: verifier-data beside the bolt store file)")
 	fs.StringVar(&o.baseURL, "base-url", "", "public https URL of this server: its did:web DID and the OpenID4VP request_uri/response_uri (default with -insecure-local: http://<listen address>)")
 	fs.StringVar(&o.keys, "keys", "", "circuit key directory shared with holders (required)")
