@@ -144,4 +144,29 @@
 // decode; plus, where useful, the error of the package that found the
 // problem (zkp.ErrKeyMismatch for a presentation made for another key).
 // [New] returns plain configuration errors. Bad input never panics.
+//
+// # Operations
+//
+// [Config.Logger] (a *slog.Logger; nil discards) gets one line per
+// outcome from [Verifier.Handler]: each refusal once at info with its
+// request id (the X-Request-Id header when well formed, else a random
+// one) and [ErrorCode] code, a refusal because an issuer's service did
+// not answer at warn, server-side failures (the store, internal) at
+// error; never an attribute value, a secret or a proof. [Config.Metrics]
+// (a prometheus.Registerer; nil, none) registers
+// zkcred_verifier_requests_total{endpoint,outcome,code},
+// zkcred_verifier_verification_duration_seconds{outcome} and
+// zkcred_verifier_store_errors_total. [Verifier.Ready] is a readiness
+// probe: it reads the store. examples/verifier serves them as /metrics
+// and /readyz:
+//
+//	reg := prometheus.NewRegistry()
+//	v, err := verifier.New(verifier.Config{ /* ... */ Logger: slog.Default(), Metrics: reg})
+//	mux.Handle("/", v.Handler())
+//	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+//	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+//		if v.Ready(r.Context()) != nil {
+//			w.WriteHeader(http.StatusServiceUnavailable)
+//		}
+//	})
 package verifier

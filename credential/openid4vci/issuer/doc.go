@@ -99,4 +99,15 @@
 // the schema and attributes, both signatures); the rest is waiting for
 // fsync: an issuance commits six bbolt transactions (offer, token, the
 // registry's revocation id and status index, the claim, the record).
+//
+// # Operations
+//
+// [Config.Logger] (nil discards) gets each refused request once at info
+// (request id, path, error code), each server-side failure at warn, and
+// store and register failures at error; never a code, PIN, token or
+// attribute value. [Config.Metrics] (a prometheus.Registerer; nil, none)
+// registers zkcred_issuer_requests_total{endpoint,outcome,code},
+// zkcred_issuer_issuance_duration_seconds{outcome} and
+// zkcred_issuer_store_errors_total. [Issuer.Ready] is a readiness probe:
+// it reads the state store and pings a [PostgresRegister].
 package issuer
