@@ -19,6 +19,11 @@
 //     with [Snapshot.Tree] (or brings a kept tree up to date with
 //     [Snapshot.Update]) and computes its own witness with
 //     [NonRevocationWitness]; the issuer never learns who presents.
+//     At scale a holder keeps a [HolderView] instead: the revoked ids from
+//     the registry's log and the subtree roots it publishes
+//     ([Tree.SubtreeChunk]), from which it hashes only its own subtree
+//     (see "Holder sync from subtree roots" below; package
+//     [github.com/zkcred/zkcred/credential/status/tlog] fetches both).
 //   - A verifier checks the root with [VerifySignedRoot], refusing roots
 //     older than its policy ([*StaleRootError], [ErrStaleRoot]); the zkp
 //     circuit proves non-membership against that root.
