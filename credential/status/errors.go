@@ -16,13 +16,15 @@ var (
 	ErrStaleRoot = errors.New("status: revocation root is stale")
 
 	// ErrPresent is returned by [Tree.Insert] for a value already in the
-	// tree and by [Tree.NonMembership] for a member.
+	// tree, by [Tree.NonMembership] for a member, and by
+	// [HolderView.Append] for an id already held or repeated in the batch.
 	ErrPresent = errors.New("status: value is in the tree")
 
 	// ErrAbsent is returned by [Tree.Membership] for a value not in the tree.
 	ErrAbsent = errors.New("status: value is not in the tree")
 
-	// ErrTreeFull is returned by [Tree.Insert] when all 2^depth leaves are used.
+	// ErrTreeFull is returned by [Tree.Insert] and [HolderView.Append]
+	// when all 2^depth leaves are used.
 	ErrTreeFull = errors.New("status: tree is full")
 
 	// ErrOutOfRange is returned for a value outside the open interval

@@ -48,9 +48,10 @@ func subtreeCount(count uint64, level int) uint64 {
 
 // SubtreeChunkCount returns the number of version 1 subtree chunks of a
 // revocation tree holding count revoked ids, with subtree roots at level
-// (see [Tree.SubtreeChunk]).
+// (see [Tree.SubtreeChunk]), or 0 for a level outside [1,
+// [MaxSubtreeLevel]].
 func SubtreeChunkCount(count uint64, level int) uint64 {
-	if level < 0 || level > MaxDepth {
+	if level < 1 || level > MaxSubtreeLevel {
 		return 0
 	}
 	return (subtreeCount(count, level)-1)/SubtreeChunkRoots + 1
