@@ -168,7 +168,7 @@ func TestHolderViewIncremental(t *testing.T) {
 		// O(new ids): each new id changes two leaves at most, so a small
 		// batch (up to an eighth of the ids held) asks for at most 2 chunks
 		// per id.
-		if prev := at - batch; batch <= prev/8 && len(stale) > 2*batch {
+		if prev := at - batch; batch > 0 && batch <= prev/8 && len(stale) > 2*batch {
 			t.Fatalf("after %d ids: %d new ids made %d chunks stale", at, batch, len(stale))
 		}
 		for j := range after {
