@@ -150,15 +150,21 @@ func (s *PostgresStore) migrate(ctx context.Context) error {
 			}
 		}
 		var v int
-		err := tx.QueryRow(ctx, `SELECT version, lock_key FROM zkcred_registry_writer`).Scan(&v, &s.lockKey)
+		var rows int64
+		// pgx's QueryRow reads the first row and ignores the others: count
+		// them, since two rows (two lock keys) would let two instances
+		// take different advisory locks.
+		err := tx.QueryRow(ctx, `SELECT version, lock_key, count(*) OVER () FROM zkcred_registry_writer`).Scan(&v, &s.lockKey, &rows)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			s.lockKey = int64(binary.BigEndian.Uint64(key[:]))
 			_, err = tx.Exec(ctx, `INSERT INTO zkcred_registry_writer (version, lock_key, epoch, holder) VALUES ($1, $2, 0, '')`,
 				pgRegistrySchemaVersion, s.lockKey)
 			return err
-		case err != nil: // more than one row, too, fails Scan
+		case err != nil:
 			return err
+		case rows != 1:
+			return fmt.Errorf("zkcred_registry_writer holds %d rows, want one (corrupt: restore the database or delete the extra rows by hand)", rows)
 		case v != pgRegistrySchemaVersion:
 			return fmt.Errorf("unsupported schema version %d", v)
 		}
