@@ -82,6 +82,23 @@
 // verifier with a fresh store has no floor: only maxRootAge bounds how old
 // a root it accepts.
 //
+// # Witnessed revocation logs
+//
+// A signed root has no witness: an issuer could sign a different root for
+// each holder and tell holders apart by the root a verifier receives (a
+// split view). With [Config.Log] (a [LogPolicy]) the verifier takes roots
+// from the issuers' public revocation logs instead
+// (github.com/zkcred/zkcred/credential/status/tlog): the holder carries a
+// checkpoint (OpenID4VP vp_token value v2), accepted only with the log
+// key from the issuer's DID document, a quorum of the configured witnesses'
+// cosignatures (else [ErrUnwitnessed]), freshness from the cosignatures,
+// the rollback floor, and consistency with the latest checkpoint the
+// [CheckpointStore] holds for the issuer, shared by every instance (a
+// contradiction is [ErrSplitView], logged with both notes). A newer
+// checkpoint is proven consistent from the issuer's tiles, fetched by the
+// verifier once per checkpoint, never per holder. Signed roots are taken
+// only where [Config.Roots] is set.
+//
 // # Issuer keys and linkability
 //
 // A submission names the issuer key in clear. An issuer that lists many
