@@ -125,7 +125,7 @@
 // What a holder does not check is that the subtrees other than its own
 // hash from the logged ids; a monitor or a log witness that keeps a full
 // [Tree] checks that for every new root with O(depth) hashes per new id
-// ([Snapshot.Update] from the log's entries), which is why the root is
+// ([Tree.Insert] of each new entry of the log), which is why the root is
 // committed to in the log's checkpoint.
 //
 // Costs at depth 24, level 12, n revocations: a first witness downloads
