@@ -66,7 +66,19 @@ func runOffer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if res.StatusCode != http.StatusCreated {
-		return fmt.Errorf("POST /admin/offers: %s %s", res.Status, bytes.TrimSpace(b))
+		// The issuer answers {"error": "..."}: show the message, not the
+		// JSON (an error line would escape its quotes once more).
+		var e struct {
+			Error string `json:"error"`
+		}
+		msg := string(bytes.TrimSpace(b))
+		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+			msg = e.Error
+		}
+		if len(msg) > 300 {
+			msg = msg[:300] + "..."
+		}
+		return fmt.Errorf("POST /admin/offers: %s: %s", res.Status, msg)
 	}
 	var o offerResponse
 	if err := unmarshalStrict(b, &o); err != nil {

@@ -123,6 +123,12 @@ func TestOps(t *testing.T) {
 		}
 	}
 
+	// The back office's error is the issuer's message, not its JSON.
+	err = runOffer(context.Background(), []string{"-issuer", base, "-data", data, "-record", "nobody"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "POST /admin/offers: 404 Not Found: ") || strings.Contains(err.Error(), `{"error"`) {
+		t.Errorf("offer for an unknown record: %v", err)
+	}
+
 	// A second issuer on the same data directory.
 	var errOut bytes.Buffer
 	err = run(context.Background(), []string{"-data", data, "-addr", "127.0.0.1:0", "-slots", "8", "-revocation-depth", "6"}, io.Discard, &errOut, nil)
