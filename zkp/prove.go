@@ -9,11 +9,10 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
-	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
-	"github.com/consensys/gnark/backend/plonk"
 	plonkbn254 "github.com/consensys/gnark/backend/plonk/bn254"
 	"github.com/consensys/gnark/backend/witness"
+	csbn254 "github.com/consensys/gnark/constraint/bn254"
 	"github.com/consensys/gnark/frontend"
 
 	"github.com/zkcred/zkcred/zkp/internal/gnarkwire"
@@ -28,7 +27,7 @@ var ErrInvalidProof = errors.New("zkp: invalid proof")
 // [ErrUnsatisfied] that names what fails, before any proving work), then
 // proves it with keys. Nil or zero keys are an error wrapping
 // [ErrInvalidKey], a nil st one wrapping [ErrInvalidStatement], a nil w
-// one wrapping [ErrInvalidWitness]. A Groth16 proof is verified with the
+// one wrapping [ErrInvalidWitness]. The proof is verified with the
 // keys' verifying key before it is returned: a proof it rejects (a
 // proving key that is not the verifying key's, which could make proofs
 // that carry the witness) is never released, and the error wraps
@@ -56,15 +55,23 @@ func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
 		return nil, fmt.Errorf("zkp: witness: %w", err)
 	}
 	p := &Presentation{Backend: keys.VerifyingKey.backend, Key: keys.VerifyingKey.fp}
+	// The BN254 provers are called directly, not through gnark's
+	// curve-generic groth16.Prove and plonk.Prove: those switch over every
+	// curve and link each curve's prover into a program, 4 MB more of a
+	// browser wallet's WebAssembly module (examples/wallet).
+	r1cs, isR1CS := keys.ccs.(*csbn254.R1CS)
+	spr, isSPR := keys.ccs.(*csbn254.SparseR1CS)
 	switch {
+	case keys.g16 != nil && !isR1CS, keys.g16 == nil && !isSPR:
+		return nil, fmt.Errorf("zkp: internal error: constraint system %T for %s", keys.ccs, keys.VerifyingKey.backend)
 	case keys.g16 != nil:
-		proof, err := groth16.Prove(keys.ccs, keys.g16, full)
+		proof, err := groth16bn254.Prove(r1cs, keys.g16, full)
 		if err != nil {
 			return nil, fmt.Errorf("zkp: prove: %w", err)
 		}
-		p.Proof = encodeGroth16Proof(proof.(*groth16bn254.Proof))
+		p.Proof = encodeGroth16Proof(proof)
 	default:
-		proof, err := plonk.Prove(keys.ccs, keys.pl, full)
+		proof, err := plonkbn254.Prove(spr, keys.pl, full)
 		if err != nil {
 			return nil, fmt.Errorf("zkp: prove: %w", err)
 		}
@@ -80,15 +87,14 @@ func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
 	for _, d := range st.Disclose {
 		p.Disclosed = append(p.Disclosed, Disclosed{Slot: d, Value: out.disclosed[d]})
 	}
-	// A proof the verifying key accepts, with A and B blinded by the
-	// verifying key's own δ (checked when the keys were loaded), is
+	// A Groth16 proof the verifying key accepts, with A and B blinded by
+	// the verifying key's own δ (checked when the keys were loaded), is
 	// distributed as a simulated one whatever the rest of the proving key
-	// holds; a proof it rejects was made with a proving key that is not
-	// the verifying key's and may carry the witness: never release it.
-	if keys.g16 != nil {
-		if err := Verify(keys.VerifyingKey, st, p); err != nil {
-			return nil, fmt.Errorf("%w: the proof made with this proving key does not verify with its verifying key (%v): the proving key is not the verifying key's; load the keys again from a trusted source", ErrInvalidKey, err)
-		}
+	// holds; a proof it rejects (either backend) was made with a proving
+	// key that is not the verifying key's and may carry the witness:
+	// never release it.
+	if err := Verify(keys.VerifyingKey, st, p); err != nil {
+		return nil, fmt.Errorf("%w: the proof made with this proving key does not verify with its verifying key (%v): the proving key is not the verifying key's; load the keys again from a trusted source", ErrInvalidKey, err)
 	}
 	return p, nil
 }
@@ -170,13 +176,17 @@ func (p *Presentation) cachedGroth16Proof() *groth16bn254.Proof {
 
 func verifyProof(vk *VerifyingKey, p *Presentation, pub witness.Witness) error {
 	cached := p.parsed != nil && bytes.Equal(p.parsedFrom, p.Proof)
+	vec, ok := pub.Vector().(fr.Vector)
+	if !ok {
+		return fmt.Errorf("zkp: internal error: public witness %T", pub.Vector())
+	}
 	switch vk.backend {
 	case Groth16:
 		proof, err := p.groth16Proof()
 		if err != nil {
 			return err
 		}
-		if err := groth16.Verify(proof, vk.g16, pub); err != nil {
+		if err := groth16bn254.Verify(proof, vk.g16, vec); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidProof, err)
 		}
 	case PLONK:
@@ -187,7 +197,7 @@ func verifyProof(vk *VerifyingKey, p *Presentation, pub witness.Witness) error {
 				return err
 			}
 		}
-		if err := plonk.Verify(proof, vk.pl, pub); err != nil {
+		if err := plonkbn254.Verify(proof, vk.pl, vec); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidProof, err)
 		}
 	default:
