@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -58,5 +59,34 @@ func TestMetadataAndHTTP(t *testing.T) {
 	r, _ = e.fetch.Get(ctx, e.url+openid4vci.PathOffers+"nope", "")
 	if r.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown offer: %d", r.StatusCode)
+	}
+}
+
+// TestOptionsNotPreflight: an OPTIONS request that is not a CORS preflight
+// is refused in JSON with the path's Allow header, and an unserved path
+// stays a 404.
+func TestOptionsNotPreflight(t *testing.T) {
+	h := allowAnyOrigin(http.NotFoundHandler())
+	for _, tc := range []struct {
+		path  string
+		code  int
+		allow string
+	}{
+		{"/credential", 405, "POST"},
+		{"/token", 405, "POST"},
+		{"/.well-known/openid-credential-issuer", 405, "GET, HEAD"},
+		{"/offers/abc", 405, "GET, HEAD"},
+		{"/offers/abc/x", 404, ""},
+		{"/nope", 404, ""},
+	} {
+		r := httptest.NewRequest("OPTIONS", tc.path, nil)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.code || w.Header().Get("Allow") != tc.allow {
+			t.Errorf("OPTIONS %s: %d Allow %q, want %d %q", tc.path, w.Code, w.Header().Get("Allow"), tc.code, tc.allow)
+		}
+		if tc.code == 405 && w.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("OPTIONS %s: Content-Type %q", tc.path, w.Header().Get("Content-Type"))
+		}
 	}
 }
