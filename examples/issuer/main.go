@@ -77,7 +77,8 @@ Operations:
   GET  /readyz     200 when its stores answer (keys are loaded at start), else 503;
                    the reason is logged
   GET  /metrics    Prometheus metrics (zkcred_issuer_*, zkcred_http_*, Go runtime
-                   and process); restrict /metrics and /admin at your proxy
+                   and process); with -metrics-addr only there, off the public
+                   address; keep /admin for the back office's network too
 
 Logs go to stderr (-log-format text or json, -log-level): each refused
 request is one info line with its reason code and request id (the

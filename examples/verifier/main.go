@@ -66,7 +66,9 @@ Operations (the store, keys and logs of a running verifier):
   GET  /readyz                            200 when the store answers (keys are loaded
                                           at start), else 503; the reason is logged
   GET  /metrics                           Prometheus metrics (zkcred_verifier_*,
-                                          zkcred_http_*, Go runtime and process)
+                                          zkcred_http_*, Go runtime and process);
+                                          with -metrics-addr only there, off the
+                                          public address
 
 Logs go to stderr (-log-format text or json, -log-level): each refused
 request is one info line with its reason code and request id (the

@@ -20,6 +20,7 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +44,7 @@ type Common struct {
 	LogFormat, LogLevel string
 	TLSCert, TLSKey     string
 	ShutdownTimeout     time.Duration
+	MetricsAddr         string
 }
 
 // Register adds -log-format, -log-level, -tls-cert, -tls-key and
@@ -53,6 +55,7 @@ func (c *Common) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate `FILE` (PEM, the chain): serve HTTPS; published URLs use https")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key `FILE` (PEM) of -tls-cert")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve /metrics (and /healthz, /readyz) on this separate `address`, plain HTTP, e.g. 127.0.0.1:9090 or the operators' network, instead of on the public address")
 }
 
 // Check reports a bad combination of the common flags.
@@ -185,23 +188,26 @@ func newRequestID() string {
 // Handler wraps app with the operational endpoints:
 //
 //	GET /healthz   200 "ok" while the process serves (liveness)
-//	GET /readyz    200 "ready", or 503 with the reason (readiness: Ops.Ready)
-//	GET /metrics   Prometheus text format (Ops.Gatherer)
+//	GET /readyz    200 "ready", or 503 (readiness: Ops.Ready, which logs why)
+//	GET /metrics   Prometheus text format (Ops.Registry)
 //
 // and gives every request a request id (see [RequestIDHeader]) before app
-// sees it.
+// sees it. When [Common.Serve] serves it with -metrics-addr, the three
+// are also served on that address and /metrics leaves the main one.
 func Handler(app http.Handler, ops Ops) http.Handler {
 	logger := ops.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()    // app, health and metrics
+	plain := http.NewServeMux()  // app and health: the main address with -metrics-addr
+	opsMux := http.NewServeMux() // health and metrics: the -metrics-addr address
+	healthz := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	}
+	readyz := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if ops.Ready != nil {
@@ -214,9 +220,15 @@ func Handler(app http.Handler, ops Ops) http.Handler {
 			}
 		}
 		io.WriteString(w, "ready\n")
-	})
+	}
+	for _, m := range []*http.ServeMux{mux, plain, opsMux} {
+		m.HandleFunc("GET /healthz", healthz)
+		m.HandleFunc("GET /readyz", readyz)
+	}
 	if ops.Registry != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(ops.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}))
+		metrics := promhttp.HandlerFor(ops.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)})
+		mux.Handle("GET /metrics", metrics)
+		opsMux.Handle("GET /metrics", metrics)
 		requests := prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zkcred_http_requests_total",
 			Help: "HTTP requests answered by the server (all paths), by method and status code.",
@@ -225,6 +237,27 @@ func Handler(app http.Handler, ops Ops) http.Handler {
 		app = promhttp.InstrumentHandlerCounter(requests, app)
 	}
 	mux.Handle("/", app)
+	plain.Handle("/", app)
+	return &opsHandler{main: withRequestID(mux), plain: withRequestID(plain), ops: withRequestID(opsMux)}
+}
+
+// opsHandler is what [Handler] returns: [Common.Serve] moves /metrics to
+// -metrics-addr through it.
+type opsHandler struct {
+	main, plain, ops http.Handler
+	metricsElsewhere atomic.Bool
+}
+
+func (h *opsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.metricsElsewhere.Load() {
+		h.plain.ServeHTTP(w, r)
+		return
+	}
+	h.main.ServeHTTP(w, r)
+}
+
+// withRequestID gives every request a request id before h sees it.
+func withRequestID(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(RequestIDHeader)
 		if !ValidRequestID(id) {
@@ -232,15 +265,33 @@ func Handler(app http.Handler, ops Ops) http.Handler {
 			r.Header.Set(RequestIDHeader, id)
 		}
 		w.Header().Set(RequestIDHeader, id)
-		mux.ServeHTTP(w, r)
+		h.ServeHTTP(w, r)
 	})
 }
 
 // Serve serves srv on ln (TLS when c names a certificate) until ctx ends,
 // then shuts it down gracefully: it stops accepting, lets requests in
 // flight finish for c.ShutdownTimeout, and returns. Callers close their
-// stores after Serve returns.
+// stores after Serve returns. With -metrics-addr, srv.Handler must come
+// from [Handler]: /metrics, /healthz and /readyz are served on that
+// address too (plain HTTP), and /metrics no longer on ln.
 func (c *Common) Serve(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger) error {
+	if c.MetricsAddr != "" {
+		oh, ok := srv.Handler.(*opsHandler)
+		if !ok {
+			return errors.New("-metrics-addr: this server's handler has no operational endpoints")
+		}
+		mln, err := net.Listen("tcp", c.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("-metrics-addr: %w", err)
+		}
+		msrv := &http.Server{Handler: oh.ops, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 16 << 10, ErrorLog: srv.ErrorLog}
+		oh.metricsElsewhere.Store(true)
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		logger.Info("operations endpoints: /metrics, /healthz, /readyz", "addr", mln.Addr().String())
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if c.TLSCert != "" {

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNeedsInsecureLocal(t *testing.T) {
@@ -90,5 +93,57 @@ func TestHandler(t *testing.T) {
 	body, _ := io.ReadAll(w.Body)
 	if w.Code != 200 || !strings.Contains(string(body), `zkcred_http_requests_total{code="200",method="get"} 2`) {
 		t.Errorf("/metrics: %d\n%s", w.Code, body)
+	}
+}
+
+// TestMetricsAddr: with -metrics-addr, /metrics (and health) are served
+// on that address and /metrics leaves the main one; shutdown stops both.
+func TestMetricsAddr(t *testing.T) {
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsAddr := free.Addr().String()
+	free.Close()
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "app", http.StatusNotFound) })
+	srv := &http.Server{Handler: Handler(app, Ops{Registry: NewRegistry()})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Common{MetricsAddr: opsAddr, ShutdownTimeout: time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Serve(ctx, srv, ln, slog.New(slog.DiscardHandler)) }()
+	get := func(u string) (int, string) {
+		for i := 0; ; i++ {
+			res, err := http.Get(u)
+			if err != nil {
+				if i < 50 {
+					time.Sleep(20 * time.Millisecond)
+					continue
+				}
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			return res.StatusCode, string(b)
+		}
+	}
+	if st, body := get("http://" + ln.Addr().String() + "/metrics"); st != http.StatusNotFound || !strings.Contains(body, "app") {
+		t.Errorf("main /metrics: %d %q, want the app's 404", st, body)
+	}
+	if st, body := get("http://" + opsAddr + "/metrics"); st != 200 || !strings.Contains(body, "zkcred_http_requests_total") {
+		t.Errorf("-metrics-addr /metrics: %d", st)
+	}
+	if st, _ := get("http://" + opsAddr + "/readyz"); st != 200 {
+		t.Errorf("-metrics-addr /readyz: %d", st)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if _, err := http.Get("http://" + opsAddr + "/healthz"); err == nil {
+		t.Error("the operations address still answers after shutdown")
 	}
 }
