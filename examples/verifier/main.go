@@ -28,6 +28,7 @@ import (
 	"time"
 
 	gnarklog "github.com/consensys/gnark/logger"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/did"
@@ -205,6 +206,11 @@ func openStore(ctx context.Context, o *options) (verifier.Store, func() error, e
 		return nil, nil, fmt.Errorf("-store %q: want bolt:PATH (or -pg DSN)", o.store)
 	}
 	s, err := verifier.OpenBolt(path)
+	// The library formats bbolt's error into its own (%v, not API): its
+	// text says a lock wait timed out (TestSecondVerifier guards this).
+	if errors.Is(err, verifier.ErrStore) && strings.HasSuffix(err.Error(), ": "+bolt.ErrTimeout.Error()) {
+		return nil, nil, fmt.Errorf("another verifier is using %s (the file is locked): stop it first, or give this one its own -store bolt:PATH (or share a -pg store between instances)", path)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

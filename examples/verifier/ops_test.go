@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zkcred/zkcred/verifier"
 )
 
 // logBuffer collects what the verifier writes to stderr (its log).
@@ -185,6 +187,21 @@ func selfSigned(t *testing.T) (certFile, keyFile string) {
 		t.Fatal(err)
 	}
 	return certFile, keyFile
+}
+
+// TestSecondVerifier: a second verifier on the same bolt file is told
+// another one uses it.
+func TestSecondVerifier(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "v.db")
+	s, err := verifier.OpenBolt(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, _, err = openStore(context.Background(), &options{store: "bolt:" + db})
+	if err == nil || !strings.Contains(err.Error(), "another verifier is using "+db) {
+		t.Errorf("second verifier: %v", err)
+	}
 }
 
 // TestFlagsFromEnv: a ZKCRED_* variable sets a flag the command line does
