@@ -174,7 +174,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if err := serve.FromEnv(fs, getenv); err != nil {
+	var err error
+	if o.EnvApplied, err = serve.FromEnvNames(fs, getenv); err != nil {
 		return nil, err
 	}
 	if o.registryPG == "" {
@@ -212,6 +213,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, logger *s
 		if logger, err = o.Logger(stderr); err != nil {
 			return err
 		}
+	}
+	if len(o.EnvApplied) > 0 {
+		logger.Info("settings from the environment", "variables", o.EnvApplied)
 	}
 	if o.export == "" {
 		o.metrics = serve.NewRegistry()

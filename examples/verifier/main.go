@@ -160,7 +160,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if err := serve.FromEnv(fs, getenv); err != nil {
+	var err error
+	if o.EnvApplied, err = serve.FromEnvNames(fs, getenv); err != nil {
 		return nil, err
 	}
 	if fs.NArg() != 0 {
@@ -242,6 +243,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 		if logger, err = o.Logger(stderr); err != nil {
 			return err
 		}
+	}
+	if len(o.EnvApplied) > 0 {
+		logger.Info("settings from the environment", "variables", o.EnvApplied)
 	}
 	keys, err := loadKeys(o.keys, o.unsafeSetup, o.shape, logger)
 	if err != nil {

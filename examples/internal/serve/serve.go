@@ -45,6 +45,9 @@ type Common struct {
 	TLSCert, TLSKey     string
 	ShutdownTimeout     time.Duration
 	MetricsAddr         string
+	// EnvApplied names the ZKCRED_* variables that set flags
+	// ([FromEnvNames]), for the start-up log line.
+	EnvApplied []string
 }
 
 // Register adds -log-format, -log-level, -tls-cert, -tls-key and
@@ -121,9 +124,18 @@ false.
 // environment variable (see [EnvName]), read with getenv. Call it after
 // fs.Parse. An empty variable counts as unset.
 func FromEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	_, err := FromEnvNames(fs, getenv)
+	return err
+}
+
+// FromEnvNames is [FromEnv] that also returns the names of the variables
+// it applied, for the server to log at start (names only: a value may be
+// a secret, such as a DSN with a password).
+func FromEnvNames(fs *flag.FlagSet, getenv func(string) string) ([]string, error) {
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var err error
+	var names []string
 	fs.VisitAll(func(f *flag.Flag) {
 		if err != nil || given[f.Name] {
 			return
@@ -133,10 +145,13 @@ func FromEnv(fs *flag.FlagSet, getenv func(string) string) error {
 			return
 		}
 		if e := fs.Set(f.Name, v); e != nil {
-			err = fmt.Errorf("%s=%q (flag -%s): %v", EnvName(f.Name), v, f.Name, e)
+			// The value is not echoed: it may be a secret.
+			err = fmt.Errorf("%s (flag -%s): %v", EnvName(f.Name), f.Name, e)
+			return
 		}
+		names = append(names, EnvName(f.Name))
 	})
-	return err
+	return names, err
 }
 
 // Ops is what the operational endpoints need.

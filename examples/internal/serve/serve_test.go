@@ -45,16 +45,20 @@ func TestFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{"ZKCRED_LOG_LEVEL": "debug", "ZKCRED_ADDR": "env", "ZKCRED_N": "7"}
-	if err := FromEnv(fs, func(k string) string { return env[k] }); err != nil {
+	names, err := FromEnvNames(fs, func(k string) string { return env[k] })
+	if err != nil {
 		t.Fatal(err)
 	}
 	if *a != "debug" || *b != "cli" || *n != 7 {
 		t.Errorf("got %q %q %d", *a, *b, *n)
 	}
+	if strings.Join(names, ",") != "ZKCRED_LOG_LEVEL,ZKCRED_N" {
+		t.Errorf("applied %v", names)
+	}
 	fs = flag.NewFlagSet("x", flag.ContinueOnError)
 	fs.Int("n", 0, "")
 	env["ZKCRED_N"] = "seven"
-	if err := FromEnv(fs, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "ZKCRED_N") {
+	if err := FromEnv(fs, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "ZKCRED_N") || strings.Contains(err.Error(), "seven") {
 		t.Errorf("bad ZKCRED_N: %v", err)
 	}
 }
