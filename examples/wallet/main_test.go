@@ -124,6 +124,13 @@ func startServer(t *testing.T, bin string, args ...string) string {
 // record and returns the offer URI and PIN it printed.
 func createOffer(t *testing.T, issuerBin, issuerURL, data, record string) (uri, pin string) {
 	t.Helper()
+	_, uri, pin = createOfferID(t, issuerBin, issuerURL, data, record)
+	return uri, pin
+}
+
+// createOfferID is createOffer that also returns the offer id.
+func createOfferID(t *testing.T, issuerBin, issuerURL, data, record string) (id, uri, pin string) {
+	t.Helper()
 	out, err := exec.Command(issuerBin, "offer", "-issuer", issuerURL, "-data", data, "-record", record).CombinedOutput()
 	if err != nil {
 		t.Fatalf("issuer offer: %v\n%s", err, out)
@@ -135,12 +142,14 @@ func createOffer(t *testing.T, issuerBin, issuerURL, data, record string) (uri, 
 			uri = f[0]
 		case len(f) > 1 && f[0] == "PIN":
 			pin = f[1]
+		case len(f) > 1 && f[0] == "offer":
+			id = f[1]
 		}
 	}
-	if uri == "" || pin == "" {
-		t.Fatalf("issuer offer printed no URI or PIN:\n%s", out)
+	if uri == "" || pin == "" || id == "" {
+		t.Fatalf("issuer offer printed no id, URI or PIN:\n%s", out)
 	}
-	return uri, pin
+	return id, uri, pin
 }
 
 // browserWallet is one citizen's browser (its own profile: its own
@@ -334,7 +343,9 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...str
 // hidden; the verifier page shows it accepted), votes once (accepted) and
 // a second time (refused: "already answered"); a minor's wallet answers
 // the age request with the plain message and sends nothing. After a
-// reload the keys come from the wallet's cache. Screenshots of each
+// reload the keys come from the wallet's cache. The agency revokes the
+// credential: after its next sync the wallet lists it as revoked and
+// answers "This credential was revoked by the agency", sending nothing. Screenshots of each
 // screen with -update. Skipped where no Chromium is installed, and under
 // -short (it builds the WebAssembly module, about a minute on two cores,
 // cached across runs in the user cache directory).
@@ -363,7 +374,7 @@ func TestBrowserWallet(t *testing.T) {
 	alice := &browserWallet{t: t, ctx: newBrowser(t, chromium)}
 	alice.run("open the wallet", chromedp.Navigate(walletURL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-keys="ready"]`)))
 	alice.screenshot("1-home-empty")
-	uri, pin := createOffer(t, issuerBin, issuerURL, agencyData, "citizen-1")
+	offerID, uri, pin := createOfferID(t, issuerBin, issuerURL, agencyData, "citizen-1")
 	alice.receive(uri, pin, 1, true)
 	alice.run("revocation status", poll(`document.querySelector("#credential-list .state").textContent.includes("not revoked")`))
 	list := alice.text("#credential-list")
@@ -452,6 +463,34 @@ func TestBrowserWallet(t *testing.T) {
 		t.Errorf("after reload: %s", status)
 	}
 	t.Logf("Chromium, reopened (keys from the cache): %v", alice.timings())
+	alice.home()
+
+	// The agency revokes the credential; the wallet learns it when it
+	// syncs (on its own schedule: here, asked to), lists it as revoked,
+	// and answers a request with the plain message, sending nothing.
+	token, err := os.ReadFile(filepath.Join(agencyData, "admin.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", issuerURL+"/revoke", strings.NewReader(`{"offerId":"`+offerID+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("revoke: %s", res.Status)
+	}
+	value(alice, "sync", chromedp.Evaluate[string](`window.zkcredWalletCall("sync")`, chromedp.EvalAwaitPromise))
+	alice.run("list shows the revocation", chromedp.Click(chromedp.ID("go-receive")), chromedp.Click(chromedp.CSS("#screen-receive button.back")),
+		poll(`document.querySelector("#credential-list .state").textContent.includes("Revoked by the agency")`))
+	alice.screenshot("10-revoked")
+	consent, status, _, msg = alice.answer(verifierLink(t, verifier, verifierURL, "adult"), true, "")
+	if consent != "" || status != "unmet" || msg != "This credential was revoked by the agency. Nothing was sent." {
+		t.Errorf("revoked: consent %q, %s %q", consent, status, msg)
+	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	wasmBytes := fileFromServer(t, walletURL+"/wallet.wasm")
