@@ -298,6 +298,7 @@ func verifierLink(t *testing.T, v *browserWallet, base, scenario string) string 
 // server (in-process) on loopback.
 type stack struct {
 	issuerBin, issuerURL, agencyData, verifierURL, walletURL string
+	verifierBin                                              string
 }
 
 func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...string) *stack {
@@ -305,7 +306,8 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...str
 	dir := t.TempDir()
 	st := &stack{agencyData: filepath.Join(dir, "agency")}
 	st.issuerBin = buildBinary(t, "../issuer", "issuer")
-	verifierBin := buildBinary(t, "../verifier", "verifier")
+	st.verifierBin = buildBinary(t, "../verifier", "verifier")
+	verifierBin := st.verifierBin
 	passFile := filepath.Join(dir, "agency-passphrase")
 	if err := os.WriteFile(passFile, []byte("wallet test agency passphrase\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -345,7 +347,9 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...str
 // the age request with the plain message and sends nothing. After a
 // reload the keys come from the wallet's cache. The agency revokes the
 // credential: after its next sync the wallet lists it as revoked and
-// answers "This credential was revoked by the agency", sending nothing. Screenshots of each
+// answers "This credential was revoked by the agency", sending nothing.
+// A request answered after it expired gets "The request expired, ask for
+// a new one". Screenshots of each
 // screen with -update. Skipped where no Chromium is installed, and under
 // -short (it builds the WebAssembly module, about a minute on two cores,
 // cached across runs in the user cache directory).
@@ -463,6 +467,18 @@ func TestBrowserWallet(t *testing.T) {
 		t.Errorf("after reload: %s", status)
 	}
 	t.Logf("Chromium, reopened (keys from the cache): %v", alice.timings())
+	alice.home()
+
+	// A request that expired before the citizen answered it (a verifier
+	// whose requests live 2 s).
+	shortURL := startServer(t, st.verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local", "-request-ttl", "2s",
+		"-store", "bolt:"+filepath.Join(t.TempDir(), "short.db"))
+	link = verifierLink(t, verifier, shortURL, "adult")
+	time.Sleep(3 * time.Second)
+	if _, status, _, msg = alice.answer(link, true, ""); msg != "The request expired, ask for a new one." {
+		t.Errorf("expired request: %s %q", status, msg)
+	}
+	alice.screenshot("11-expired")
 	alice.home()
 
 	// The agency revokes the credential; the wallet learns it when it

@@ -22,7 +22,8 @@ func TestPlainWords(t *testing.T) {
 	}{
 		{wrapped(openid4vp.ErrConsentDenied), "You declined. Nothing was proven or sent."},
 		{wrapped(openid4vp.ErrExpired), "The request expired, ask for a new one."},
-		{wrapped(openid4vp.ErrFetch), "could not fetch the request"},
+		{fmt.Errorf("%w: status 404", openid4vp.ErrFetch), "The request expired, ask for a new one."},
+		{fmt.Errorf("%w: %w", openid4vp.ErrFetch, fetch.ErrFetch), "could not reach the verifier"},
 		{wrapped(openid4vp.ErrClientKey), "could not confirm who sent this request"},
 		{wrapped(openid4vp.ErrInvalidRequestObject), "not a valid request"},
 		{wrapped(openid4vp.ErrVerifierUnavailable), "Try again in a moment"},

@@ -320,8 +320,13 @@ func plain(err error) *Outcome {
 		o.Status, o.Title, o.Message = "declined", "Not sent", "You declined. Nothing was proven or sent."
 	case errors.Is(err, openid4vp.ErrExpired):
 		o.Title, o.Message = "Request expired", "The request expired, ask for a new one."
+	case errors.Is(err, openid4vp.ErrFetch) && (errors.Is(err, fetch.ErrFetch) || errors.Is(err, fetch.ErrForbiddenAddress) ||
+		errors.Is(err, fetch.ErrInvalidURL) || errors.Is(err, fetch.ErrRedirect)):
+		o.Title, o.Message = "Verifier unreachable", "The wallet could not reach the verifier to read the request. Check the connection and retry."
 	case errors.Is(err, openid4vp.ErrFetch):
-		o.Title, o.Message = "Request not found", "The wallet could not fetch the request from the verifier. It may have expired: ask for a new one."
+		// The verifier answered, but not with the request: it expired,
+		// was answered already, or never existed.
+		o.Title, o.Message = "Request expired", "The request expired, ask for a new one."
 	case errors.Is(err, openid4vp.ErrInvalidRequest), errors.Is(err, openid4vp.ErrInvalidRequestObject),
 		errors.Is(err, openid4vp.ErrUnsignedRequest), errors.Is(err, openid4vp.ErrInvalidRequestURIMethod),
 		errors.Is(err, openid4vp.ErrInvalidTransactionData):
