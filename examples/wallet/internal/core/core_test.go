@@ -3,9 +3,11 @@ package core
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/openid4vci"
 	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/verifier/protocol"
@@ -74,5 +76,29 @@ func TestOfferFromLink(t *testing.T) {
 		if got := offerFromLink(in); got != offer {
 			t.Errorf("%q: %q", in, got)
 		}
+	}
+}
+
+// TestDescribe: the consent screen names who asks, what is proven, shown
+// and signed, and lists the credential's other attributes as hidden.
+func TestDescribe(t *testing.T) {
+	w, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := credential.PersonSchema()
+	w.entries = []*Entry{{Version: EntryVersion, Stored: &credential.Stored{Issuer: "did:web:agency.example", Schema: schema}}}
+	c := w.describe(&openid4vp.Description{
+		Verifier: "did:web:vote.example", ResponseURI: "https://vote.example/openid4vp/response",
+		Presentations: []openid4vp.PresentationDescription{{Issuer: "did:web:agency.example", Schema: schema.Name + " v1",
+			Proven: []string{"you are at least 18 years old (by your birthDate)"}, Disclosed: []string{"voterEligible"}, OncePerPerson: "ballot-1"}},
+		TransactionData: []*openid4vp.TransactionData{{Type: openid4vp.TypeBallot, BallotID: "ballot-1", Choice: "yes"}},
+	})
+	if c.Verifier != "vote.example" || c.Credential != "your personal identity credential from agency.example" ||
+		len(c.Signed) != 1 || c.Signed[0] != `You vote "yes" in ballot "ballot-1".` || len(c.OncePer) != 1 {
+		t.Errorf("%+v", c)
+	}
+	if !slices.Contains(c.Hidden, "birthDate") || slices.Contains(c.Hidden, "voterEligible") || len(c.Hidden) != len(schema.Attributes)-1 {
+		t.Errorf("hidden %v", c.Hidden)
 	}
 }
