@@ -3,6 +3,8 @@ package tlog
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -41,6 +43,9 @@ type Client struct {
 	policy     *Policy
 	cache      TileCache
 	downloaded atomic.Int64
+	// keepEntries: entry bundles go into the cache too (a HolderSync,
+	// which keeps the ids, does not cache them).
+	keepEntries bool
 }
 
 // NewClient returns a client for the log under baseURL (the http(s) URL
@@ -61,7 +66,7 @@ func NewClient(baseURL string, g Getter, p *Policy, cache TileCache) (*Client, e
 	if cache == nil {
 		cache = newMemCache()
 	}
-	return &Client{base: strings.TrimSuffix(baseURL, "/") + "/", get: g, policy: p, cache: cache}, nil
+	return &Client{base: strings.TrimSuffix(baseURL, "/") + "/", get: g, policy: p, cache: cache, keepEntries: true}, nil
 }
 
 // fetchFile gets base+path, at most limit bytes, counting the bytes.
@@ -166,29 +171,65 @@ const MaxEntriesPerCall = 1 << 27
 // [ErrMalformedTile], [ErrMalformedEntry], [ErrNotFound] or a fetch
 // sentinel.
 func (c *Client) Entries(ctx context.Context, cp *Checkpoint, from int64) ([][]byte, error) {
-	if from < 0 || from > cp.Size {
-		return nil, fmt.Errorf("%w: entries from %d of a log of %d", ErrMalformedEntry, from, cp.Size)
+	if err := checkEntriesRange(cp, from); err != nil || from == cp.Size {
+		return nil, err
 	}
-	if from == cp.Size {
-		return nil, nil
+	out := make([][]byte, cp.Size-from)
+	err := c.readEntries(ctx, cp, from, func(i int64, e []byte) error {
+		out[i-from] = e
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func checkEntriesRange(cp *Checkpoint, from int64) error {
+	if from < 0 || from > cp.Size {
+		return fmt.Errorf("%w: entries from %d of a log of %d", ErrMalformedEntry, from, cp.Size)
 	}
 	if cp.Size-from > MaxEntriesPerCall {
-		return nil, fmt.Errorf("%w: %d entries asked for, at most %d a call: ask again from a larger size", ErrMalformedEntry, cp.Size-from, MaxEntriesPerCall)
+		return fmt.Errorf("%w: %d entries asked for, at most %d a call: ask again from a larger size", ErrMalformedEntry, cp.Size-from, MaxEntriesPerCall)
 	}
+	return nil
+}
+
+// fetchParallel is the number of entry bundles a Client downloads and
+// verifies at once: enough requests in flight to hide a CDN's latency
+// over one HTTP/2 connection; the hashing runs on every core.
+const fetchParallel = 32
+
+// bundleJob is one entry bundle of a readEntries call.
+type bundleJob struct {
+	t      sumtlog.Tile
+	data   []byte // cached and verified, or nil
+	want   int    // index of its first hash in the hashes read
+	skip   int    // entries before from
+	cached bool
+}
+
+// readEntries verifies the entries [from, cp.Size) against cp and calls
+// emit(index, entry) for each, from several goroutines (never twice for an
+// index), each only after its bundle has been verified. It first reads the
+// level-8 hashes of the full bundles (hash tiles above level 0, verified
+// against cp's root) and the leaf hashes of the last partial bundle, then
+// downloads the bundles it lacks, fetchParallel at a time, and checks
+// each as it arrives, on every core. The first error stops the rest and
+// is returned. Entry bundles are cached only when the cache keeps them
+// ([Client] with a keeping cache).
+func (c *Client) readEntries(ctx context.Context, cp *Checkpoint, from int64, emit func(int64, []byte) error) error {
 	maxEntry := maxEntrySize(cp.Kind)
-	type bundle struct {
-		t       sumtlog.Tile
-		entries [][]byte
-		data    []byte
-		cached  bool
-	}
-	var bundles []bundle
+	var jobs []bundleJob
 	var indexes []int64
 	for b := from / wire.TileWidth; b*wire.TileWidth < cp.Size; b++ {
 		start := b * wire.TileWidth
 		t := sumtlog.Tile{H: wire.TileHeight, L: -1, N: b, W: int(min(wire.TileWidth, cp.Size-start))}
-		data, cached := c.cache.Get(wire.TilePath(t))
-		bundles = append(bundles, bundle{t: t, data: data, cached: cached})
+		j := bundleJob{t: t, want: len(indexes), skip: int(max(from-start, 0))}
+		if c.keepEntries {
+			j.data, j.cached = c.cache.Get(wire.TilePath(t))
+		}
+		jobs = append(jobs, j)
 		if t.W == wire.TileWidth {
 			indexes = append(indexes, sumtlog.StoredHashIndex(wire.TileHeight, b))
 		} else {
@@ -197,58 +238,131 @@ func (c *Client) Entries(ctx context.Context, cp *Checkpoint, from int64) ([][]b
 			}
 		}
 	}
-	// Download the missing bundles, fetchParallel at a time.
-	errs := make([]error, len(bundles))
-	parallelDo(len(bundles), func(i int) {
-		b := &bundles[i]
-		if !b.cached && ctx.Err() == nil {
-			b.data, errs[i] = c.fetchFile(ctx, wire.TilePath(b.t), b.t.W*(2+maxEntry))
-		}
-	})
-	for i := range bundles {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		es, err := wire.ReadBundle(bundles[i].data, bundles[i].t.W, maxEntry)
-		if err != nil {
-			return nil, fmt.Errorf("%w: entry bundle %s", ErrMalformedTile, wire.TilePath(bundles[i].t))
-		}
-		bundles[i].entries = es
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", fetch.ErrFetch, err)
-	}
 	want, err := c.hashReader(ctx, cp).ReadHashes(indexes)
 	if err != nil {
-		return nil, tileErr(err)
+		return tileErr(err)
 	}
-	out := make([][]byte, 0, cp.Size-from)
-	k := 0
-	for _, b := range bundles {
-		hs := make([]sumtlog.Hash, len(b.entries))
-		for i, e := range b.entries {
-			hs[i] = sumtlog.RecordHash(e)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		firstErr error
+		next     atomic.Int64
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
 		}
-		if b.t.W == wire.TileWidth {
-			if wire.SubtreeHash(hs) != want[k] {
-				return nil, fmt.Errorf("%w: entry bundle %s does not hash to the checkpoint", ErrMalformedTile, wire.TilePath(b.t))
-			}
-			k++
-		} else {
-			for i := range hs {
-				if hs[i] != want[k] {
-					return nil, fmt.Errorf("%w: entry %d of bundle %s does not hash to the checkpoint", ErrMalformedTile, i, wire.TilePath(b.t))
+		mu.Unlock()
+	}
+	for range min(fetchParallel, len(jobs)) {
+		wg.Go(func() {
+			var v bundleVerifier
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(jobs)) || ctx.Err() != nil {
+					return
 				}
-				k++
+				j := &jobs[i]
+				data := j.data
+				if !j.cached {
+					var err error
+					if data, err = c.fetchFile(ctx, wire.TilePath(j.t), j.t.W*(2+maxEntry)); err != nil {
+						fail(err)
+						return
+					}
+				}
+				if err := v.verify(j.t, data, maxEntry, want[j.want:]); err != nil {
+					fail(err)
+					return
+				}
+				if !j.cached && c.keepEntries {
+					c.cache.Put(wire.TilePath(j.t), data)
+				}
+				base := j.t.N * wire.TileWidth
+				for k := j.skip; k < j.t.W; k++ {
+					if err := emit(base+int64(k), v.entry(data, k)); err != nil {
+						fail(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", fetch.ErrFetch, err)
+	}
+	return nil
+}
+
+// bundleVerifier checks entry bundles without allocating: the entries'
+// offsets and leaf hashes live in the verifier, one per goroutine.
+type bundleVerifier struct {
+	off [wire.TileWidth + 1]int // entry k is data[off[k]+2 : off[k+1]]
+	hs  [wire.TileWidth]sumtlog.Hash
+	buf []byte // 0x00 || entry, for the leaf hash
+}
+
+// verify splits data into exactly t.W entries of at most maxEntry bytes
+// (each a 2-byte big-endian length and its bytes, nothing after the
+// last; as wire.ReadBundle) and checks them against want: a full bundle's
+// RFC 6962 subtree root against want[0], a partial bundle's leaf hashes
+// against want[:t.W]. Errors wrap ErrMalformedTile.
+func (v *bundleVerifier) verify(t sumtlog.Tile, data []byte, maxEntry int, want []sumtlog.Hash) error {
+	n, p := 0, 0
+	for p < len(data) {
+		if n == t.W || len(data)-p < 2 {
+			return fmt.Errorf("%w: entry bundle %s", ErrMalformedTile, wire.TilePath(t))
+		}
+		l := int(binary.BigEndian.Uint16(data[p:]))
+		if l > maxEntry || len(data)-p-2 < l {
+			return fmt.Errorf("%w: entry bundle %s", ErrMalformedTile, wire.TilePath(t))
+		}
+		v.off[n] = p
+		e := data[p+2 : p+2+l]
+		v.buf = append(append(v.buf[:0], 0), e...)
+		v.hs[n] = sha256.Sum256(v.buf)
+		n++
+		p += 2 + l
+	}
+	if n != t.W {
+		return fmt.Errorf("%w: entry bundle %s", ErrMalformedTile, wire.TilePath(t))
+	}
+	v.off[n] = p
+	if t.W == wire.TileWidth {
+		// The RFC 6962 root of the 256 leaf hashes, in place.
+		var node [1 + 2*sumtlog.HashSize]byte
+		node[0] = 0x01
+		for w := wire.TileWidth; w > 1; w /= 2 {
+			for i := range w / 2 {
+				copy(node[1:], v.hs[2*i][:])
+				copy(node[1+sumtlog.HashSize:], v.hs[2*i+1][:])
+				v.hs[i] = sha256.Sum256(node[:])
 			}
 		}
-		if !b.cached {
-			c.cache.Put(wire.TilePath(b.t), b.data)
+		if v.hs[0] != want[0] {
+			return fmt.Errorf("%w: entry bundle %s does not hash to the checkpoint", ErrMalformedTile, wire.TilePath(t))
 		}
-		skip := max(from-b.t.N*wire.TileWidth, 0)
-		out = append(out, b.entries[skip:]...)
+		return nil
 	}
-	return out, nil
+	for i := range t.W {
+		if v.hs[i] != want[i] {
+			return fmt.Errorf("%w: entry %d of bundle %s does not hash to the checkpoint", ErrMalformedTile, i, wire.TilePath(t))
+		}
+	}
+	return nil
+}
+
+// entry returns entry k of the bundle data that verify last accepted.
+func (v *bundleVerifier) entry(data []byte, k int) []byte {
+	return data[v.off[k]+2 : v.off[k+1] : v.off[k+1]]
 }
 
 // RevokedIDs returns the revoked ids [from, cp.Size) of a revocation log:
@@ -258,17 +372,33 @@ func (c *Client) RevokedIDs(ctx context.Context, cp *Checkpoint, from int64) ([]
 	if cp.Kind != KindRevocation {
 		return nil, fmt.Errorf("%w: RevokedIDs on a %v log", ErrMalformedEntry, cp.Kind)
 	}
-	es, err := c.Entries(ctx, cp, from)
-	if err != nil {
+	if err := checkEntriesRange(cp, from); err != nil || from == cp.Size {
 		return nil, err
 	}
-	ids := make([]uint64, len(es))
-	for i, e := range es {
-		if ids[i], err = ParseRevocationEntry(e); err != nil {
-			return nil, fmt.Errorf("entry %d: %w", from+int64(i), err)
-		}
+	ids := make([]uint64, cp.Size-from)
+	if err := c.revokedIDsInto(ctx, cp, from, ids); err != nil {
+		return nil, err
 	}
 	return ids, nil
+}
+
+// revokedIDsInto verifies the revoked ids [from, cp.Size) and decodes
+// them into ids (of that length), as [Client.RevokedIDs].
+func (c *Client) revokedIDsInto(ctx context.Context, cp *Checkpoint, from int64, ids []uint64) error {
+	if err := checkEntriesRange(cp, from); err != nil || from == cp.Size {
+		return err
+	}
+	if int64(len(ids)) != cp.Size-from {
+		return fmt.Errorf("%w: %d ids for %d entries", ErrMalformedEntry, len(ids), cp.Size-from)
+	}
+	return c.readEntries(ctx, cp, from, func(i int64, e []byte) error {
+		id, err := ParseRevocationEntry(e)
+		if err != nil {
+			return fmt.Errorf("entry %d: %w", i, err)
+		}
+		ids[i-from] = id
+		return nil
+	})
 }
 
 // BytesDownloaded returns the bytes of checkpoints, tiles and entry

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/zkcred/zkcred/credential/status"
 )
@@ -34,7 +35,7 @@ type HolderSync struct {
 	view   *status.HolderView
 	cp     *Checkpoint
 	ids    []uint64
-	chunks int64 // bytes of subtree chunks downloaded
+	chunks atomic.Int64 // bytes of subtree chunks downloaded
 }
 
 // maxHolderIDs bounds the revoked ids a HolderSync keeps (2^27, 1 GiB of
@@ -56,6 +57,9 @@ func NewHolderSync(baseURL string, g Getter, policy *Policy, depth, level int, s
 	if err != nil {
 		return nil, err
 	}
+	// The view keeps the ids: entry bundles need not stay cached (a
+	// later sync reads only bundles it has not seen whole).
+	c.keepEntries = false
 	v, err := status.NewHolderView(depth, level)
 	if err != nil {
 		return nil, err
@@ -75,7 +79,7 @@ func NewHolderSync(baseURL string, g Getter, policy *Policy, depth, level int, s
 		if err := v.Append(ids...); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrMalformedEntry, err)
 		}
-		h.cp, h.ids = cp, append([]uint64(nil), ids...)
+		h.cp, h.ids = cp, append(make([]uint64, 0, len(ids)+len(ids)/8), ids...)
 	} else if len(ids) != 0 {
 		return nil, fmt.Errorf("%w: ids without a checkpoint", ErrMalformedEntry)
 	}
@@ -99,22 +103,42 @@ func (h *HolderSync) Sync(ctx context.Context) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%w: not a depth-%d revocation log", ErrMalformedCheckpoint, h.depth)
 	}
 	from := int64(len(h.ids))
+	if next.Size < from {
+		return nil, fmt.Errorf("%w: a checkpoint of %d entries after %d", ErrInconsistent, next.Size, from)
+	}
 	if next.Size-from > maxHolderIDs-from {
 		return nil, fmt.Errorf("%w: %d revocations, more than a wallet follows", ErrMalformedEntry, next.Size)
 	}
-	fresh, err := h.client.RevokedIDs(ctx, next, from)
-	if err != nil {
+	// Decode the new ids straight into the spare capacity of h.ids (kept
+	// with an eighth of headroom, so later syncs do not copy them all);
+	// h.ids grows only once they are verified and appended to the view.
+	k := int(next.Size - from)
+	if cap(h.ids)-len(h.ids) < k {
+		grown := make([]uint64, len(h.ids), len(h.ids)+k+(len(h.ids)+k)/8)
+		copy(grown, h.ids)
+		h.ids = grown
+	}
+	fresh := h.ids[from:next.Size]
+	if err := h.client.revokedIDsInto(ctx, next, from, fresh); err != nil {
 		return nil, err
 	}
 	if err := h.view.Append(fresh...); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedEntry, err)
 	}
-	h.ids = append(h.ids, fresh...)
+	h.ids = h.ids[:next.Size]
 	h.cp = next
-	for _, j := range h.view.StaleChunks() {
-		b, err := h.fetchChunk(ctx, next.Size, j)
+	// Download the chunks in parallel, apply them in order (the view is
+	// not safe for concurrent use); the first error in chunk order wins.
+	stale := h.view.StaleChunks()
+	bodies := make([][]byte, len(stale))
+	errs := make([]error, len(stale))
+	parallelDo(len(stale), func(i int) {
+		bodies[i], errs[i] = h.fetchChunk(ctx, next.Size, stale[i])
+	})
+	for i := range stale {
+		err := errs[i]
 		if err == nil {
-			err = h.view.ApplySubtreeChunk(b)
+			err = h.view.ApplySubtreeChunk(bodies[i])
 		}
 		if err != nil {
 			return nil, err
@@ -132,7 +156,7 @@ func (h *HolderSync) fetchChunk(ctx context.Context, n int64, j uint64) ([]byte,
 	if resp.StatusCode != 200 {
 		return nil, fmt.Errorf("%w: %s: %s", ErrNotFound, p, resp.Status)
 	}
-	h.chunks += int64(len(resp.Body))
+	h.chunks.Add(int64(len(resp.Body)))
 	if len(resp.Body) > status.MaxSubtreeChunkSize {
 		return nil, fmt.Errorf("%w: %s: %d bytes", status.ErrInvalidSubtrees, p, len(resp.Body))
 	}
@@ -166,4 +190,4 @@ func (h *HolderSync) IDs() []uint64 { return h.ids }
 
 // BytesDownloaded returns the bytes of checkpoints, tiles, entry bundles
 // and subtree chunks this view has downloaded.
-func (h *HolderSync) BytesDownloaded() int64 { return h.client.BytesDownloaded() + h.chunks }
+func (h *HolderSync) BytesDownloaded() int64 { return h.client.BytesDownloaded() + h.chunks.Load() }
