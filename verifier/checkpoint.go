@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/credential/status/tlog"
+	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier/protocol"
 	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
 )
@@ -45,11 +47,13 @@ import (
 // presented. The holder fetches nothing at presentation time.
 type LogPolicy struct {
 	// Witnesses and Quorum apply to every issuer without an entry in
-	// Issuers. Quorum 0 trusts the issuer's signature alone: no
-	// protection against a split view (development only).
+	// Issuers: Quorum of the Witnesses (distinct names and keys), at least
+	// 1 (0 only with InsecureNoWitnesses).
 	Witnesses []*tlog.WitnessKey
 	Quorum    int
-	// Issuers overrides Witnesses and Quorum per issuer DID.
+	// Issuers overrides Witnesses and Quorum per issuer DID (a did:web
+	// host is matched case-insensitively; [New] refuses a key that is not
+	// a DID, or two keys naming one issuer).
 	Issuers map[string]WitnessSet
 	// Tiles fetches the issuers' log tiles and checkpoints (a
 	// *fetch.Client; its MaxBytes must admit an 8 KiB tile). Required.
@@ -57,6 +61,11 @@ type LogPolicy struct {
 	// AllowHTTPLogs accepts http:// log URLs in DID documents (loopback
 	// development only).
 	AllowHTTPLogs bool
+	// InsecureNoWitnesses lets Quorum (and an Issuers entry's Quorum) be
+	// 0: the issuer's signature alone is trusted, with no protection
+	// against a split view. Development only; without it [New] refuses a
+	// quorum below 1.
+	InsecureNoWitnesses bool
 }
 
 // WitnessSet is the witnesses and quorum trusted for one issuer (see
@@ -81,34 +90,91 @@ var (
 	ErrSplitView = errors.New("verifier: the issuer's revocation log contradicts the checkpoint already seen (split view)")
 )
 
-// checkConfig validates a LogPolicy.
-func (p *LogPolicy) checkConfig() error {
+// checkConfig validates a LogPolicy and returns a copy whose Issuers are
+// keyed by their normalized DIDs (see canonicalDID). Each message says
+// what to fix.
+func (p *LogPolicy) checkConfig() (*LogPolicy, error) {
 	if p.Tiles == nil {
-		return fmt.Errorf("verifier: config: Log.Tiles is required")
+		return nil, fmt.Errorf("verifier: config: Log.Tiles is required (a *fetch.Client that fetches the issuers' log tiles)")
 	}
-	check := func(ws []*tlog.WitnessKey, q int) error {
-		if q < 0 || q > len(ws) || len(ws) > tlog.MaxWitnesses {
-			return fmt.Errorf("verifier: config: Log: quorum %d of %d witnesses (at most %d)", q, len(ws), tlog.MaxWitnesses)
+	check := func(where string, ws []*tlog.WitnessKey, q int, origin string) error {
+		switch {
+		case len(ws) > tlog.MaxWitnesses:
+			return fmt.Errorf("verifier: config: %s: %d witnesses, at most %d", where, len(ws), tlog.MaxWitnesses)
+		case q > len(ws):
+			return fmt.Errorf("verifier: config: %s: Quorum %d but only %d witnesses: lower the quorum or add witnesses", where, q, len(ws))
+		case q < 0 || (q == 0 && !p.InsecureNoWitnesses):
+			return fmt.Errorf("verifier: config: %s: Quorum %d: at least 1 witness cosignature is needed to catch a split view (set Log.InsecureNoWitnesses only for development)", where, q)
 		}
-		if slices.Contains(ws, nil) {
-			return fmt.Errorf("verifier: config: Log: nil witness key")
+		for i, w := range ws {
+			if w == nil {
+				return fmt.Errorf("verifier: config: %s: witness %d is nil", where, i)
+			}
+			for _, o := range ws[:i] {
+				if o.Name() == w.Name() || o.PublicKey().Equal(w.PublicKey()) {
+					return fmt.Errorf("verifier: config: %s: witness %.80q listed twice (the same name or key): remove the duplicate, or no checkpoint is ever accepted", where, w.Name())
+				}
+			}
+			if origin != "" && w.Name() == origin {
+				return fmt.Errorf("verifier: config: %s: witness %.80q is named like the issuer's own log: a log cannot witness itself", where, w.Name())
+			}
 		}
 		return nil
 	}
-	if err := check(p.Witnesses, p.Quorum); err != nil {
-		return err
+	if err := check("Log", p.Witnesses, p.Quorum, ""); err != nil {
+		return nil, err
 	}
+	out := *p
+	out.Witnesses = slices.Clone(p.Witnesses)
+	out.Issuers = make(map[string]WitnessSet, len(p.Issuers))
 	for iss, s := range p.Issuers {
-		if err := check(s.Witnesses, s.Quorum); err != nil {
-			return fmt.Errorf("%w (issuer %.80q)", err, iss)
+		norm, err := canonicalDID(iss)
+		if err != nil {
+			return nil, fmt.Errorf("verifier: config: Log.Issuers[%.80q]: not a DID (%v): write the issuer's DID as its credentials name it", iss, err)
 		}
+		if _, dup := out.Issuers[norm]; dup {
+			return nil, fmt.Errorf("verifier: config: Log.Issuers: %.80q is listed twice (written differently): keep one entry", norm)
+		}
+		origin, _ := tlog.RevocationOrigin(norm)
+		if err := check(fmt.Sprintf("Log.Issuers[%.80q]", iss), s.Witnesses, s.Quorum, origin); err != nil {
+			return nil, err
+		}
+		out.Issuers[norm] = WitnessSet{Witnesses: slices.Clone(s.Witnesses), Quorum: s.Quorum}
 	}
-	return nil
+	return &out, nil
+}
+
+// canonicalDID returns the normalized form of a DID: did.Parse's syntax,
+// and for did:web the host in lower case (DNS names are case-insensitive;
+// the did:web resolver lowercases it too), so that "did:web:Agency.Example"
+// names the same issuer as "did:web:agency.example".
+func canonicalDID(s string) (string, error) {
+	d, err := did.Parse(s)
+	if err != nil {
+		return "", err
+	}
+	if d.Method == "web" {
+		host, rest, _ := strings.Cut(d.ID, ":")
+		name, port, hasPort := strings.Cut(host, "%3A")
+		host = strings.ToLower(name)
+		if hasPort {
+			host += "%3A" + port
+		}
+		if rest != "" {
+			host += ":" + rest
+		}
+		d.ID = host
+	}
+	return d.String(), nil
 }
 
 func (p *LogPolicy) witnesses(issuer string) ([]*tlog.WitnessKey, int) {
-	if s, ok := p.Issuers[issuer]; ok {
-		return s.Witnesses, s.Quorum
+	if len(p.Issuers) > 0 {
+		if norm, err := canonicalDID(issuer); err == nil {
+			if s, ok := p.Issuers[norm]; ok {
+				return s.Witnesses, s.Quorum
+			}
+		}
 	}
 	return p.Witnesses, p.Quorum
 }
@@ -139,6 +205,12 @@ func (v *Verifier) openCheckpoint(ctx context.Context, issuer string, note []byt
 	ws, quorum := lp.witnesses(issuer)
 	var last error
 	for _, k := range keys {
+		for _, w := range ws {
+			if w.PublicKey().Equal(k.PublicKey()) {
+				v.cfg.Logger.ErrorContext(ctx, "verifier: config: a witness has the issuer's own log key; remove it from Log.Witnesses", "issuer", issuer, "witness", w.Name())
+				return nil, fmt.Errorf("%w: witness %.80q has the issuer's own log key (a configuration mistake: the issuer could witness itself); remove it from the verifier's Log.Witnesses", ErrUnwitnessed, w.Name())
+			}
+		}
 		p, err := tlog.NewPolicy(k, ws, quorum)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, err)
@@ -166,51 +238,63 @@ func (v *Verifier) openCheckpoint(ctx context.Context, issuer string, note []byt
 	return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, last)
 }
 
-// checkpointRoot checks the checkpoint note a holder carried for issuer
-// (see [LogPolicy]) against the request's maximum age and the store, and
-// returns the revocation root it commits to as RootClaims (IssuedAt is the
-// freshness time).
+// checkpointRoot checks the checkpoint note the verifier fetched for
+// issuer: checkpointClaims, then its consistency with the store.
 func (v *Verifier) checkpointRoot(ctx context.Context, maxAge time.Duration, issuer string, note []byte) (*status.RootClaims, error) {
-	cs, ok := v.cfg.Store.(CheckpointStore)
-	if !ok {
-		return nil, fmt.Errorf("%w: the store keeps no checkpoints", ErrStore)
-	}
-	if len(note) == 0 || len(note) > tlog.MaxCheckpointSize {
-		return nil, fmt.Errorf("%w: checkpoint empty or larger than %d bytes", ErrUnwitnessed, tlog.MaxCheckpointSize)
-	}
-	ac, err := v.openCheckpoint(ctx, issuer, note)
+	claims, ac, err := v.checkpointClaims(ctx, maxAge, issuer, note)
 	if err != nil {
 		return nil, err
 	}
+	if err := v.checkConsistency(ctx, issuer, ac); err != nil {
+		return nil, err
+	}
+	return claims, nil
+}
+
+// checkpointClaims checks the checkpoint note a holder carried for issuer
+// (see [LogPolicy]): the issuer's signature and the witness quorum, the
+// request's maximum age and the store's floor; it returns the revocation
+// root it commits to as RootClaims (IssuedAt is the freshness time). Its
+// consistency with the stored checkpoint is left to checkConsistency,
+// which may fetch tiles: the caller verifies the presentation's proof
+// first, so that nobody without a valid proof makes the verifier fetch.
+func (v *Verifier) checkpointClaims(ctx context.Context, maxAge time.Duration, issuer string, note []byte) (*status.RootClaims, *acceptedCheckpoint, error) {
+	if _, ok := v.cfg.Store.(CheckpointStore); !ok {
+		return nil, nil, fmt.Errorf("%w: the store keeps no checkpoints", ErrStore)
+	}
+	if len(note) == 0 || len(note) > tlog.MaxCheckpointSize {
+		return nil, nil, fmt.Errorf("%w: checkpoint empty or larger than %d bytes", ErrUnwitnessed, tlog.MaxCheckpointSize)
+	}
+	ac, err := v.openCheckpoint(ctx, issuer, note)
+	if err != nil {
+		return nil, nil, err
+	}
 	cp := ac.cp
 	if want := v.cfg.Key.Shape().RevocationDepth; cp.Indexed.Depth != want {
-		return nil, fmt.Errorf("%w: checkpoint of a depth-%d tree, circuit has depth %d", ErrStaleRoot, cp.Indexed.Depth, want)
+		return nil, nil, fmt.Errorf("%w: checkpoint of a depth-%d tree, circuit has depth %d", ErrStaleRoot, cp.Indexed.Depth, want)
 	}
 	now := v.cfg.Now()
 	fresh, err := freshness(cp, ac.policy.Quorum(), now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if maxAge <= 0 {
 		maxAge = status.DefaultMaxRootAge
 	}
 	if age := now.Sub(fresh); age > maxAge {
-		return nil, fmt.Errorf("%w: %w", ErrStaleRoot, &status.StaleRootError{Age: age, MaxAge: maxAge})
+		return nil, nil, fmt.Errorf("%w: %w", ErrStaleRoot, &status.StaleRootError{Age: age, MaxAge: maxAge})
 	}
 	floor, err := v.cfg.Store.RootFloor(ctx, issuer)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cp.Indexed.Sequence < floor {
-		return nil, staleFloor(issuer, cp.Indexed.Sequence, floor)
-	}
-	if err := v.checkConsistency(ctx, cs, issuer, ac); err != nil {
-		return nil, err
+		return nil, nil, staleFloor(issuer, cp.Indexed.Sequence, floor)
 	}
 	return &status.RootClaims{
 		Issuer: issuer, Root: cp.Indexed.Root, Depth: cp.Indexed.Depth,
 		Count: uint64(cp.Size), Sequence: cp.Indexed.Sequence, IssuedAt: fresh,
-	}, nil
+	}, ac, nil
 }
 
 // maxClockSkew is how far in the future a checkpoint or cosignature time
@@ -243,8 +327,14 @@ func freshness(cp *tlog.Checkpoint, quorum int, now time.Time) (time.Time, error
 
 // checkConsistency checks ac against the checkpoint stored for issuer and
 // advances the store to ac when it is newer. A concurrent advance (another
-// instance) is re-read and rechecked, a few times.
-func (v *Verifier) checkConsistency(ctx context.Context, cs CheckpointStore, issuer string, ac *acceptedCheckpoint) error {
+// instance) is re-read and rechecked, a few times. Consistency proofs come
+// from the issuer's tiles through the verifier's caches (consistent): a
+// pair already proven costs no fetch.
+func (v *Verifier) checkConsistency(ctx context.Context, issuer string, ac *acceptedCheckpoint) error {
+	cs, ok := v.cfg.Store.(CheckpointStore)
+	if !ok {
+		return fmt.Errorf("%w: the store keeps no checkpoints", ErrStore)
+	}
 	cp := ac.cp
 	for range 4 {
 		prevNote, err := cs.LatestCheckpoint(ctx, issuer)
@@ -263,7 +353,6 @@ func (v *Verifier) checkConsistency(ctx context.Context, cs CheckpointStore, iss
 		if err != nil {
 			return fmt.Errorf("%w: stored checkpoint of %.200s does not parse: %v", ErrStore, issuer, err)
 		}
-		var proof [][32]byte
 		switch {
 		case cp.Size == prev.Size:
 			if !prev.Same(cp) {
@@ -274,20 +363,22 @@ func (v *Verifier) checkConsistency(ctx context.Context, cs CheckpointStore, iss
 			}
 		case cp.Size < prev.Size:
 			// An older checkpoint: it must be a prefix of the stored one.
-			if proof, err = v.consistencyProof(ctx, ac, cp, prev); err != nil {
+			bad, err := v.consistent(ctx, ac, cp, prev)
+			if err != nil {
 				return err
 			}
-			if err := tlog.VerifyConsistency(cp, prev, proof); err != nil {
-				return v.splitView(ctx, issuer, prevNote, cp.Note, err)
+			if bad != nil {
+				return v.splitView(ctx, issuer, prevNote, cp.Note, bad)
 			}
 			return nil
 		default:
-			if proof, err = v.consistencyProof(ctx, ac, prev, cp); err != nil {
+			bad, err := v.consistent(ctx, ac, prev, cp)
+			if err != nil {
 				return err
 			}
-		}
-		if err := tlog.VerifyConsistency(prev, cp, proof); err != nil {
-			return v.splitView(ctx, issuer, prevNote, cp.Note, err)
+			if bad != nil {
+				return v.splitView(ctx, issuer, prevNote, cp.Note, bad)
+			}
 		}
 		err = cs.AdvanceCheckpoint(ctx, issuer, prevNote, cp.Note)
 		if errors.Is(err, ErrCheckpointChanged) {
@@ -296,27 +387,6 @@ func (v *Verifier) checkConsistency(ctx context.Context, cs CheckpointStore, iss
 		return err
 	}
 	return fmt.Errorf("%w: the stored checkpoint of %.200s kept changing", ErrStore, issuer)
-}
-
-// consistencyProof fetches, from the issuer's log tiles, the proof that
-// next extends old (next is either the carried checkpoint or the stored
-// one; tiles are verified against next).
-func (v *Verifier) consistencyProof(ctx context.Context, ac *acceptedCheckpoint, old, next *tlog.Checkpoint) ([][32]byte, error) {
-	if ac.logURL == "" {
-		return nil, fmt.Errorf("%w: the issuer's DID document names no revocation log (service %s) to prove consistency from", ErrStaleRoot, tlog.RevocationLogService)
-	}
-	c, err := tlog.NewClient(ac.logURL, v.cfg.Log.Tiles, ac.policy, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStaleRoot, err)
-	}
-	proof, err := c.ConsistencyProof(ctx, old, next)
-	if err != nil {
-		if transient(err) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: consistency proof from the issuer's log: %w", ErrStaleRoot, err)
-	}
-	return proof, nil
 }
 
 // splitView reports a checkpoint that contradicts the stored one, logging
@@ -329,17 +399,25 @@ func (v *Verifier) splitView(ctx context.Context, issuer string, stored, carried
 
 // carriedRoot checks the revocation root a vp_token value carries: a
 // checkpoint (version 2) when Config.Log is set, a signed root (version 1)
-// when Config.Roots is.
-func (v *Verifier) carriedRoot(ctx context.Context, req *protocol.Request, issuer string, p *openid4vp.Presentation) (*status.RootClaims, error) {
+// when Config.Roots is. For a checkpoint it also returns settle, which
+// the caller must call once the presentation's proof verified against the
+// root: it checks the checkpoint's consistency with the stored one (which
+// may fetch the issuer's tiles) and advances the store.
+func (v *Verifier) carriedRoot(ctx context.Context, req *protocol.Request, issuer string, p *openid4vp.Presentation) (root *status.RootClaims, settle func(context.Context) error, err error) {
 	switch {
 	case p.Version == openid4vp.PresentationVersion && v.cfg.Log != nil:
-		return v.checkpointRoot(ctx, time.Duration(req.MaxRootAge)*time.Second, issuer, []byte(p.Checkpoint))
+		claims, ac, err := v.checkpointClaims(ctx, time.Duration(req.MaxRootAge)*time.Second, issuer, []byte(p.Checkpoint))
+		if err != nil {
+			return nil, nil, err
+		}
+		return claims, func(ctx context.Context) error { return v.checkConsistency(ctx, issuer, ac) }, nil
 	case p.Version == openid4vp.PresentationVersionV1 && v.cfg.Roots != nil:
-		return v.verifyRoot(ctx, req, issuer, p.RevocationRoot)
+		root, err := v.verifyRoot(ctx, req, issuer, p.RevocationRoot)
+		return root, func(context.Context) error { return nil }, err
 	case p.Version == openid4vp.PresentationVersionV1:
-		return nil, fmt.Errorf("%w: this verifier takes only witnessed checkpoints (vp_token value %s), not signed roots", ErrUnwitnessed, openid4vp.PresentationVersion)
+		return nil, nil, fmt.Errorf("%w: this verifier takes only witnessed checkpoints (vp_token value %s), not signed roots", ErrUnwitnessed, openid4vp.PresentationVersion)
 	}
-	return nil, fmt.Errorf("%w: this verifier takes no checkpoints, only signed roots (vp_token value %s)", ErrStaleRoot, openid4vp.PresentationVersionV1)
+	return nil, nil, fmt.Errorf("%w: this verifier takes no checkpoints, only signed roots (vp_token value %s)", ErrStaleRoot, openid4vp.PresentationVersionV1)
 }
 
 // latestCheckpointRoot is revocationRoot without Config.Roots: the

@@ -142,7 +142,7 @@ func (e *logEnv) verifier(t *testing.T, store Store, quorum int) *Verifier {
 		ws = append(ws, w.Key())
 	}
 	v, err := New(Config{Store: store, Audience: "https://vote.example", Resolver: e.res,
-		Log: &LogPolicy{Witnesses: ws, Quorum: quorum, Tiles: e.fetch},
+		Log: &LogPolicy{Witnesses: ws, Quorum: quorum, Tiles: e.fetch, InsecureNoWitnesses: quorum == 0},
 		Key: keys(t).VerifyingKey, Schemas: []*credential.Schema{testSchema()}, Now: e.clock.Func()})
 	if err != nil {
 		t.Fatal(err)

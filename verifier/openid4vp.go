@@ -398,12 +398,17 @@ func (v *Verifier) verifyPresentation(ctx context.Context, ro *openid4vp.Request
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	root, err := v.carriedRoot(ctx, req, issuer, p)
+	root, settle, err := v.carriedRoot(ctx, req, issuer, p)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
 	if err := zkp.Verify(v.cfg.Key, compiled.Statement(issuerKey, root.Root), pres); err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("%w: %w", ErrInvalidProof, err)
+	}
+	// Only now, with a valid proof, is the checkpoint checked against the
+	// stored one (which may fetch the issuer's tiles).
+	if err := settle(ctx); err != nil {
+		return nil, nil, nil, nil, err
 	}
 	r, err := v.result(req, compiled, sub, issuer, root, pres, now)
 	if err != nil {

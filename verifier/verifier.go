@@ -133,6 +133,7 @@ type Verifier struct {
 	cfg     Config
 	metrics *metrics
 	hot     hotCaches // hotcache.go
+	logc    logCaches // checkpoint_cache.go
 }
 
 // New returns a Verifier for cfg.
@@ -147,14 +148,14 @@ func New(cfg Config) (*Verifier, error) {
 		return nil, fmt.Errorf("verifier: config: Resolver, Key, and Roots or Log are required")
 	}
 	if cfg.Log != nil {
-		if err := cfg.Log.checkConfig(); err != nil {
+		lp, err := cfg.Log.checkConfig()
+		if err != nil {
 			return nil, err
 		}
 		if _, ok := cfg.Store.(CheckpointStore); !ok {
 			return nil, fmt.Errorf("verifier: config: Log needs a Store that keeps checkpoints (CheckpointStore: OpenBolt, OpenPostgres)")
 		}
-		lp := *cfg.Log
-		cfg.Log = &lp
+		cfg.Log = lp
 	}
 	if len(cfg.Schemas) == 0 {
 		return nil, fmt.Errorf("verifier: config: at least one schema is required")

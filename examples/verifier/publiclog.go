@@ -54,5 +54,5 @@ func (l *logFlags) logPolicy(insecureLocal bool, logger *slog.Logger) (*verifier
 	if err != nil {
 		return nil, err
 	}
-	return &verifier.LogPolicy{Witnesses: keys, Quorum: q, Tiles: c, AllowHTTPLogs: insecureLocal}, nil
+	return &verifier.LogPolicy{Witnesses: keys, Quorum: q, Tiles: c, AllowHTTPLogs: insecureLocal, InsecureNoWitnesses: q == 0}, nil
 }
