@@ -241,3 +241,72 @@ func allocCeiling(t *testing.T, f func()) {
 		t.Fatalf("witness: one input allocated %d bytes (ceiling 64 MiB)", s[1].Value.Uint64()-s[0].Value.Uint64())
 	}
 }
+
+// swapCounter is a Store that counts its writes.
+type swapCounter struct {
+	memStore
+	swaps int
+}
+
+func (s *swapCounter) Swap(origin string, old, next []byte) error {
+	s.swaps++
+	return s.memStore.Swap(origin, old, next)
+}
+
+// TestWitnessAttackReplayNoDiskWrite: replaying the stored checkpoint
+// (byte-identical, or with extra signature lines) is cosigned again but
+// writes nothing: a public checkpoint replayed in a loop costs the
+// witness no synced disk write. A re-signed later checkpoint of the same
+// state is stored.
+func TestWitnessAttackReplayNoDiskWrite(t *testing.T) {
+	dir := t.TempDir()
+	a := newAgency(t, filepath.Join(dir, "log"))
+	cp := a.revoke(1, 2, 3)
+	st := &swapCounter{}
+	w := newWitness(t, st, a)
+	if _, err := w.AddCheckpoint(context.Background(), request(0, nil, cp.Note)); err != nil {
+		t.Fatal(err)
+	}
+	if st.swaps != 1 {
+		t.Fatalf("first checkpoint: %d writes", st.swaps)
+	}
+	// Another witness's cosignature line appended: same signed body.
+	other, err := witness.New(witness.Config{Name: "other.example", Key: key(8), Logs: []*tlog.LogKey{a.w.LogKey()}, Store: &memStore{}, Now: func() time.Time { return a.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, err := other.AddCheckpoint(context.Background(), request(0, nil, cp.Note))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withLine := append(bytes.Clone(cp.Note), line...)
+	for i := range 10 {
+		note := cp.Note
+		if i%2 == 1 {
+			note = withLine
+		}
+		line, err := w.AddCheckpoint(context.Background(), request(3, nil, note))
+		if err != nil {
+			t.Fatalf("replay %d: %v", i, err)
+		}
+		p, _ := tlog.NewPolicy(a.w.LogKey(), []*tlog.WitnessKey{w.Key()}, 1)
+		if _, err := p.Verify(append(bytes.Clone(cp.Note), line...)); err != nil {
+			t.Fatalf("replay %d: cosignature: %v", i, err)
+		}
+	}
+	if st.swaps != 1 {
+		t.Fatalf("10 replays of the stored checkpoint made %d writes", st.swaps-1)
+	}
+	// The same state re-signed later is new: stored.
+	a.now = a.now.Add(time.Minute)
+	again, err := a.w.Refresh(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.AddCheckpoint(context.Background(), request(3, nil, again.Note)); err != nil {
+		t.Fatal(err)
+	}
+	if st.swaps != 2 {
+		t.Fatalf("a later re-signed checkpoint: %d writes, want 2", st.swaps)
+	}
+}
