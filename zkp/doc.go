@@ -49,6 +49,16 @@
 // stored in files (KZG pairing lines, PLONK domain constants) are
 // recomputed and compared. JSON is decoded by [strictjson.Unmarshal].
 //
+// # Keys in a wallet
+//
+// [LoadKeys] reads a key directory; [ReadKeys] reads the same keys as one
+// stream (a bundle written by [Keys.WriteTo], fetched over HTTP), with the
+// same checks. Checking every point takes seconds in WebAssembly, so a
+// browser wallet checks a bundle once and keeps [Keys.MarshalCache]; later
+// starts load it with [DangerousParseKeyCache], which checks the cache's
+// SHA-256 and skips the point checks (FORMAT.md, "Key cache", says when
+// that is sound).
+//
 // # Costs
 //
 // Reference shape (8 slots, 2 predicates, revocation depth 32): 13,969
