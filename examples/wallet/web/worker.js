@@ -183,6 +183,10 @@ const ops = {
       // the pinned bundle again (zkp/FORMAT.md, "Key cache").
       await kv("readwrite", (s) => s.delete("keys"));
       keysReady = loadKeys();
+      keysReady.catch((e) => {
+        console.error("wallet keys:", e);
+        post({ type: "fatal", error: "The wallet could not load what it needs to make proofs. Check the connection and reload the page." });
+      });
     }
     return out;
   },
@@ -212,5 +216,12 @@ self.onmessage = async (ev) => {
     post({ id, error: String(e && e.message || e) });
   }
 };
-ready.catch((e) => post({ type: "fatal", error: String(e && e.message || e) }));
-keysReady.catch((e) => post({ type: "fatal", error: "The proving keys could not be loaded: " + String(e && e.message || e) }));
+// Failures in plain words for the page; the detail goes to the console.
+ready.catch((e) => {
+  console.error("wallet start:", e);
+  post({ type: "fatal", error: "The wallet could not start in this browser. Reload the page; if it happens again, this browser may block storage for this site (a private window?)." });
+});
+keysReady.catch((e) => {
+  console.error("wallet keys:", e);
+  post({ type: "fatal", error: "The wallet could not load what it needs to make proofs. Check the connection and reload the page." });
+});
