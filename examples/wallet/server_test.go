@@ -1,0 +1,96 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zkcred/zkcred/zkp"
+)
+
+// TestExportAndServe: -export with -prebuilt writes every file of the
+// site, config.json pins the SHA-256 of keys.bin and the key fingerprint,
+// and the handler serves them with their content types, the page's
+// Content-Security-Policy, 404 for other paths and 405 for other methods.
+func TestExportAndServe(t *testing.T) {
+	keys, err := zkp.UnsafeSetup(zkp.Shape{Slots: 4, Predicates: 1, RevocationDepth: 3}, zkp.Groth16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keysDir, prebuilt, out := filepath.Join(dir, "keys"), filepath.Join(dir, "prebuilt"), filepath.Join(dir, "site")
+	if err := keys.Save(keysDir); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(prebuilt, 0o755)
+	os.WriteFile(filepath.Join(prebuilt, "wallet.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644)
+	os.WriteFile(filepath.Join(prebuilt, "wasm_exec.js"), []byte("// wasm_exec"), 0o644)
+	var log strings.Builder
+	if err := run(t.Context(), []string{"-keys", keysDir, "-prebuilt", prebuilt, "-export", out}, &log, nil); err != nil {
+		t.Fatal(err, log.String())
+	}
+	for _, name := range []string{"index.html", "app.js", "worker.js", "app.css", "wallet.wasm", "wasm_exec.js", "keys.bin", "config.json"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("export lacks %s", name)
+		}
+	}
+	bundle, _ := os.ReadFile(filepath.Join(out, "keys.bin"))
+	var cfg struct {
+		KeysSha256, Fingerprint string
+		InsecureLocal           bool
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "config.json"))
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(bundle)
+	if cfg.KeysSha256 != hex.EncodeToString(sum[:]) || cfg.Fingerprint != keys.VerifyingKey.Fingerprint().String() || cfg.InsecureLocal {
+		t.Errorf("config.json %s", b)
+	}
+
+	o, err := parseFlags([]string{"-keys", keysDir, "-prebuilt", prebuilt}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := build(t.Context(), o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.handler(false))
+	defer srv.Close()
+	for _, c := range []struct {
+		method, path, ctype string
+		code                int
+	}{
+		{"GET", "/", "text/html; charset=utf-8", 200},
+		{"GET", "/worker.js", "text/javascript; charset=utf-8", 200},
+		{"GET", "/wallet.wasm", "application/wasm", 200},
+		{"GET", "/keys.bin", "application/octet-stream", 200},
+		{"GET", "/nothing", "", 404},
+		{"GET", "/../main.go", "", 404},
+		{"POST", "/", "", 405},
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != c.code || (c.ctype != "" && res.Header.Get("Content-Type") != c.ctype) {
+			t.Errorf("%s %s: %d %q", c.method, c.path, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		if c.code == 200 {
+			csp := res.Header.Get("Content-Security-Policy")
+			if !strings.Contains(csp, "script-src 'self' 'wasm-unsafe-eval'") || strings.Contains(csp, "http://127.0.0.1") {
+				t.Errorf("%s: CSP %q", c.path, csp)
+			}
+		}
+	}
+}
