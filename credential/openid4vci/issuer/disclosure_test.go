@@ -81,8 +81,9 @@ func TestRegisterFailureIsServerError(t *testing.T) {
 			if se.Status != 500 || se.Code != "server_error" || se.Description != "" {
 				t.Errorf("register failure answered %d %s: %q", se.Status, se.Code, se.Description)
 			}
-			if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "10.20.30.40") {
-				t.Errorf("register failure not logged at warn with its error:\n%s", l)
+			// A register failure is a store failure: error level.
+			if l := logs.String(); !strings.Contains(l, "level=ERROR") || !strings.Contains(l, "10.20.30.40") {
+				t.Errorf("register failure not logged at error with its error:\n%s", l)
 			}
 		})
 	}
