@@ -92,12 +92,12 @@ type Config struct {
 	// codes, tokens, nonces and ids; nil means crypto/rand.
 	Clock func() time.Time
 	Rand  io.Reader
-	// Logger receives each refused request at info level and each server
-	// error (store, register, signing) at warn level, with the full error;
-	// nil discards. Codes, PINs, tokens and attribute values are never
-	// logged (a register record id may be); the client gets only the error
-	// code and a fixed description. Each line carries the request id.
-	// Store and register failures are logged at error level.
+	// Logger receives each refused request at info level, each store or
+	// register failure at error level and any other server error (signing)
+	// at warn level, with the full error and the request id; nil discards.
+	// Codes, PINs, tokens and attribute values are never logged (a
+	// register record id may be); the client gets only the error code and
+	// a fixed description.
 	Logger *slog.Logger
 	// Metrics, if not nil, registers the handler's Prometheus metrics
 	// with it (see [Issuer.Handler]); New fails if they are already
