@@ -82,7 +82,8 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // fail writes the error response of err: its code ([wireError]) and a
 // fixed description ([describe]), never err's text. err itself is logged:
-// server errors at warn, refusals at info. Errors carry no secrets (codes,
+// store and register failures at error (counted), other server errors at
+// warn, refusals at info, each with the request id. Errors carry no secrets (codes,
 // PINs, tokens) nor attribute values; they may name a register record id.
 func (is *Issuer) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, st := wireError(err)
