@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -241,7 +242,34 @@ func buildModule(ctx context.Context, cache string, log io.Writer) (string, erro
 		return "", err
 	}
 	fmt.Fprintf(log, "wallet: module built in %s\n", time.Since(start).Round(time.Second))
+	pruneCache(cache, out)
 	return out, nil
+}
+
+// pruneCache removes the modules built for other sources from cache
+// (about 28 MB each), keeping keep and the newest other one.
+func pruneCache(cache, keep string) {
+	entries, err := os.ReadDir(cache)
+	if err != nil {
+		return
+	}
+	type built struct {
+		path string
+		mod  time.Time
+	}
+	var old []built
+	for _, e := range entries {
+		p := filepath.Join(cache, e.Name())
+		fi, err := os.Stat(filepath.Join(p, "wallet.wasm"))
+		if !e.IsDir() || p == keep || err != nil {
+			continue
+		}
+		old = append(old, built{p, fi.ModTime()})
+	}
+	slices.SortFunc(old, func(a, b built) int { return b.mod.Compare(a.mod) })
+	for _, b := range old[min(1, len(old)):] {
+		os.RemoveAll(b.path)
+	}
 }
 
 func goOutput(ctx context.Context, dir string, env []string, args ...string) (string, error) {

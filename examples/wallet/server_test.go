@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zkcred/zkcred/zkp"
 )
@@ -91,6 +92,28 @@ func TestExportAndServe(t *testing.T) {
 			if !strings.Contains(csp, "script-src 'self' 'wasm-unsafe-eval'") || strings.Contains(csp, "http://127.0.0.1") {
 				t.Errorf("%s: CSP %q", c.path, csp)
 			}
+		}
+	}
+}
+
+// TestPruneCache: the module cache keeps the module in use and the newest
+// other one.
+func TestPruneCache(t *testing.T) {
+	cache := t.TempDir()
+	mk := func(name string, age time.Duration) string {
+		p := filepath.Join(cache, name)
+		os.MkdirAll(p, 0o755)
+		f := filepath.Join(p, "wallet.wasm")
+		os.WriteFile(f, nil, 0o644)
+		at := time.Now().Add(-age)
+		os.Chtimes(f, at, at)
+		return p
+	}
+	keep, newer, older, oldest := mk("keep", 3*time.Hour), mk("b", time.Hour), mk("c", 2*time.Hour), mk("d", 4*time.Hour)
+	pruneCache(cache, keep)
+	for p, want := range map[string]bool{keep: true, newer: true, older: false, oldest: false} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s kept: %v, want %v", filepath.Base(p), err == nil, want)
 		}
 	}
 }
