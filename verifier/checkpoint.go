@@ -66,6 +66,16 @@ type LogPolicy struct {
 	// against a split view. Development only; without it [New] refuses a
 	// quorum below 1.
 	InsecureNoWitnesses bool
+	// KeysLog says whether the Ed25519 key that signs an issuer's
+	// revocation checkpoints and the ZK key a presentation names must be
+	// in the latest version of the issuer's DID document in its witnessed
+	// keys log (service [tlog.KeysLogService], checked with the same
+	// witnesses and quorum, consistent with the keys-log checkpoint the
+	// Store holds): by default when the issuer's DID document names one
+	// ([KeysLogIfNamed]). The keys-log checkpoint is fetched at most once
+	// every 5 minutes per issuer, its latest entry once per checkpoint.
+	// Checked for holder-carried checkpoints (OpenID4VP).
+	KeysLog KeysLogCheck
 }
 
 // WitnessSet is the witnesses and quorum trusted for one issuer (see
@@ -123,6 +133,9 @@ func (p *LogPolicy) checkConfig() (*LogPolicy, error) {
 	}
 	if err := check("Log", p.Witnesses, p.Quorum, ""); err != nil {
 		return nil, err
+	}
+	if p.KeysLog < KeysLogIfNamed || p.KeysLog > KeysLogOff {
+		return nil, fmt.Errorf("verifier: config: Log.KeysLog %d: use KeysLogIfNamed, KeysLogRequired or KeysLogOff", p.KeysLog)
 	}
 	out := *p
 	out.Witnesses = slices.Clone(p.Witnesses)
@@ -190,8 +203,19 @@ type acceptedCheckpoint struct {
 // openCheckpoint verifies note as issuer's revocation checkpoint: the log
 // key from the issuer's DID document, the witness quorum.
 func (v *Verifier) openCheckpoint(ctx context.Context, issuer string, note []byte) (*acceptedCheckpoint, error) {
+	return v.openNote(ctx, issuer, tlog.KindRevocation, note)
+}
+
+// openNote verifies note as a checkpoint of issuer's log of kind (its
+// origin, a log key from the issuer's DID document, the witness quorum)
+// and finds the log's URL in that document ("" if it names none).
+func (v *Verifier) openNote(ctx context.Context, issuer string, kind tlog.Kind, note []byte) (*acceptedCheckpoint, error) {
 	lp := v.cfg.Log
-	origin, err := tlog.RevocationOrigin(issuer)
+	originFor := tlog.RevocationOrigin
+	if kind == tlog.KindKeys {
+		originFor = tlog.KeysOrigin
+	}
+	origin, err := originFor(issuer)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, err)
 	}
@@ -226,10 +250,10 @@ func (v *Verifier) openCheckpoint(ctx context.Context, issuer string, note []byt
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, err)
 		}
-		if cp.Kind != tlog.KindRevocation {
-			return nil, fmt.Errorf("%w: a %s log checkpoint, not a revocation log's", ErrUnwitnessed, cp.Kind)
+		if cp.Kind != kind {
+			return nil, fmt.Errorf("%w: a %s log checkpoint, not a %s log's", ErrUnwitnessed, cp.Kind, kind)
 		}
-		u, err := tlog.LogURL(doc, tlog.KindRevocation, lp.AllowHTTPLogs)
+		u, err := tlog.LogURL(doc, kind, lp.AllowHTTPLogs)
 		if err != nil {
 			u = "" // needed only for a consistency proof; reported there
 		}
@@ -402,15 +426,22 @@ func (v *Verifier) splitView(ctx context.Context, issuer string, stored, carried
 // when Config.Roots is. For a checkpoint it also returns settle, which
 // the caller must call once the presentation's proof verified against the
 // root: it checks the checkpoint's consistency with the stored one (which
-// may fetch the issuer's tiles) and advances the store.
-func (v *Verifier) carriedRoot(ctx context.Context, req *protocol.Request, issuer string, p *openid4vp.Presentation) (root *status.RootClaims, settle func(context.Context) error, err error) {
+// may fetch the issuer's tiles) and advances the store, then the keys
+// (the checkpoint's signing key, keyID's zk) against the issuer's keys log
+// (checkKeysLog).
+func (v *Verifier) carriedRoot(ctx context.Context, req *protocol.Request, issuer, keyID string, zk *did.ZKPublicKey, p *openid4vp.Presentation) (root *status.RootClaims, settle func(context.Context) error, err error) {
 	switch {
 	case p.Version == openid4vp.PresentationVersion && v.cfg.Log != nil:
 		claims, ac, err := v.checkpointClaims(ctx, time.Duration(req.MaxRootAge)*time.Second, issuer, []byte(p.Checkpoint))
 		if err != nil {
 			return nil, nil, err
 		}
-		return claims, func(ctx context.Context) error { return v.checkConsistency(ctx, issuer, ac) }, nil
+		return claims, func(ctx context.Context) error {
+			if err := v.checkConsistency(ctx, issuer, ac); err != nil {
+				return err
+			}
+			return v.checkKeysLog(ctx, issuer, ac, keyID, zk)
+		}, nil
 	case p.Version == openid4vp.PresentationVersionV1 && v.cfg.Roots != nil:
 		root, err := v.verifyRoot(ctx, req, issuer, p.RevocationRoot)
 		return root, func(context.Context) error { return nil }, err

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -294,5 +295,156 @@ func TestCheckpointAttackConfigMistakes(t *testing.T) {
 	vs.cfg.Log = &LogPolicy{Witnesses: []*tlog.WitnessKey{selfKey}, Quorum: 1, Tiles: e.fetch}
 	if _, err := e.accept(vs, cp.Note); !errors.Is(err, ErrUnwitnessed) || !strings.Contains(err.Error(), "own log key") {
 		t.Fatalf("witness with the log's key: %v", err)
+	}
+}
+
+// addKeysLog publishes the issuer's keys log (served at /keys, named in
+// its DID document, cosigned by e's witnesses) with docs as its entries
+// (nil: the issuer's current document).
+func (e *logEnv) addKeysLog(t *testing.T, docs ...*did.Document) *tlog.Writer {
+	t.Helper()
+	dir := t.TempDir()
+	e.mux.Handle("GET /keys/", http.StripPrefix("/keys/", http.FileServer(http.Dir(dir))))
+	ep, _ := json.Marshal(e.srv.URL + "/keys")
+	e.issuer.doc.Service = append(e.issuer.doc.Service, did.Service{ID: e.issuer.did + "#keys-log", Type: []string{tlog.KeysLogService}, ServiceEndpoint: ep})
+	var eps []tlog.WitnessEndpoint
+	for _, w := range e.wits {
+		eps = append(eps, tlog.WitnessEndpoint{Key: w.Key(), URL: e.srv.URL + "/" + w.Key().Name() + "/add-checkpoint"})
+	}
+	origin, _ := tlog.KeysOrigin(e.issuer.did)
+	kw, err := tlog.OpenWriter(t.Context(), tlog.WriterConfig{Dir: dir, Origin: origin, Kind: tlog.KindKeys,
+		Key: e.issuer.jose, Witnesses: eps, HTTP: e.fetch, Now: e.clock.Func()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) == 0 {
+		docs = []*did.Document{e.issuer.doc}
+	}
+	for _, d := range docs {
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kw.AppendDocument(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e.res, err = did.NewStaticResolver(e.issuer.doc); err != nil {
+		t.Fatal(err)
+	}
+	return kw
+}
+
+// TestCheckpointAttackUnloggedKeys: an agency that shows a verifier a
+// ZK key (a per-holder key) or a checkpoint-signing key that is not in the
+// latest witnessed version of its DID document in its keys log is caught;
+// the logged keys pass, and the keys log is fetched once per interval,
+// not per presentation.
+func TestCheckpointAttackUnloggedKeys(t *testing.T) {
+	ctx := t.Context()
+	e := newLogEnv(t, 1)
+	e.clock.Add(time.Minute)
+	cp := e.revoke(t, 11)
+	logged := *e.issuer.doc // before the keys log's own service: any version will do
+	e.addKeysLog(t, &logged)
+	tiles := &countingTiles{g: e.fetch}
+	v := e.verifier(t, newBolt(t), 1)
+	v.cfg.Log.Tiles = tiles
+	gets := func() int64 { return tiles.tiles.Load() }
+	claims := func(v *Verifier) *acceptedCheckpoint {
+		_, ac, err := v.checkpointClaims(ctx, time.Hour, e.issuer.did, cp.Note)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ac
+	}
+	ac := claims(v)
+	zk, err := did.ResolveZKKey(ctx, e.res, e.issuer.zkKeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.checkKeysLog(ctx, e.issuer.did, ac, e.issuer.zkKeyID, zk); err != nil {
+		t.Fatalf("logged keys: %v", err)
+	}
+	if gets() == 0 {
+		t.Fatal("the keys log's entries were not read")
+	}
+	before := gets()
+	for range 5 {
+		if err := v.checkKeysLog(ctx, e.issuer.did, ac, e.issuer.zkKeyID, zk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if gets() != before {
+		t.Fatalf("5 more checks within the interval fetched %d tiles", gets()-before)
+	}
+
+	// A per-holder ZK key: in the document the agency serves, not in the
+	// keys log.
+	holderZK, err := credential.GenerateZKKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := did.NewMultikeyMethod(e.issuer.did+"#zk-holder", e.issuer.did, holderZK.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.issuer.doc.AddVerificationMethod(m, did.AssertionMethod); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := did.NewStaticResolver(e.issuer.doc)
+	v.cfg.Resolver = res
+	hzk, err := did.ResolveZKKey(ctx, res, e.issuer.did+"#zk-holder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = v.checkKeysLog(ctx, e.issuer.did, ac, e.issuer.did+"#zk-holder", hzk)
+	if !errors.Is(err, ErrUnloggedKey) || !errors.Is(err, ErrUntrustedIssuer) {
+		t.Fatalf("per-holder ZK key: %v, want ErrUnloggedKey", err)
+	}
+	// The logged key id resolving to another key material: refused too.
+	if err := v.checkKeysLog(ctx, e.issuer.did, ac, e.issuer.zkKeyID, hzk); !errors.Is(err, ErrUnloggedKey) {
+		t.Fatalf("logged id, other key: %v", err)
+	}
+
+	// A checkpoint-signing key missing from the latest logged version
+	// (the agency logged a document without it): refused.
+	e2 := newLogEnv(t, 1)
+	e2.clock.Add(time.Minute)
+	cp2 := e2.revoke(t, 12)
+	noJose := &did.Document{ID: e2.issuer.did}
+	zm, _ := did.NewMultikeyMethod(e2.issuer.zkKeyID, e2.issuer.did, e2.issuer.zk.Public())
+	if err := noJose.AddVerificationMethod(zm, did.AssertionMethod); err != nil {
+		t.Fatal(err)
+	}
+	e2.addKeysLog(t, e2.issuer.doc, noJose)
+	v2 := e2.verifier(t, newBolt(t), 1)
+	_, ac2, err := v2.checkpointClaims(ctx, time.Hour, e2.issuer.did, cp2.Note)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zk2, _ := did.ResolveZKKey(ctx, e2.res, e2.issuer.zkKeyID)
+	if err := v2.checkKeysLog(ctx, e2.issuer.did, ac2, e2.issuer.zkKeyID, zk2); !errors.Is(err, ErrUnloggedKey) || !strings.Contains(err.Error(), "revocation checkpoints") {
+		t.Fatalf("unlogged checkpoint key: %v", err)
+	}
+
+	// No keys log named: passes by default, refused when required.
+	e3 := newLogEnv(t, 1)
+	e3.clock.Add(time.Minute)
+	cp3 := e3.revoke(t, 13)
+	v3 := e3.verifier(t, newBolt(t), 1)
+	_, ac3, err := v3.checkpointClaims(ctx, time.Hour, e3.issuer.did, cp3.Note)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zk3, _ := did.ResolveZKKey(ctx, e3.res, e3.issuer.zkKeyID)
+	if err := v3.checkKeysLog(ctx, e3.issuer.did, ac3, e3.issuer.zkKeyID, zk3); err != nil {
+		t.Fatalf("no keys log, default: %v", err)
+	}
+	v3.cfg.Log.KeysLog = KeysLogRequired
+	v3.logc.keys = nil // forget the state
+	v3.logc.tiles = nil
+	if err := v3.checkKeysLog(ctx, e3.issuer.did, ac3, e3.issuer.zkKeyID, zk3); !errors.Is(err, ErrUnloggedKey) {
+		t.Fatalf("no keys log, required: %v", err)
 	}
 }

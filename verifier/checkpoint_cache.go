@@ -34,6 +34,9 @@ type logCaches struct {
 	verdicts map[[32]byte]error
 	order    [][32]byte // verdict keys, oldest first
 	flights  map[[32]byte]*flight
+	// keys: per issuer, its keys log's latest entry (checkpoint_keys.go).
+	keys       map[string]*keysState
+	keyFlights map[string]*keysFlight
 }
 
 // maxCachedTileBytes bounds the verifier's tile cache: 1024 full hash
@@ -61,6 +64,8 @@ func (c *logCaches) init() {
 		c.tiles = newTileLRU(maxCachedTileBytes)
 		c.verdicts = make(map[[32]byte]error)
 		c.flights = make(map[[32]byte]*flight)
+		c.keys = make(map[string]*keysState)
+		c.keyFlights = make(map[string]*keysFlight)
 	}
 }
 

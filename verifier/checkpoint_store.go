@@ -24,7 +24,9 @@ import (
 //	zkcred_checkpoints(issuer text PRIMARY KEY, note bytea NOT NULL)
 //
 // created with the rest of the schema. Both are additions to the store
-// layouts of version 2 (an older binary ignores them).
+// layouts of version 2 (an older binary ignores them). An issuer's keys
+// log's checkpoint is kept under the issuer's DID followed by
+// "#keys-log" (a DID URL, never a DID).
 type CheckpointStore interface {
 	// LatestCheckpoint returns the checkpoint stored for issuer, or nil
 	// and no error if none was.

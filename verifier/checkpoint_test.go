@@ -86,7 +86,12 @@ func (e *logEnv) newWitness(t *testing.T, name string) *witness.Witness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	w, err := witness.New(witness.Config{Name: name, Key: priv, Logs: []*tlog.LogKey{e.logKey(t)}, Store: st, Now: e.clock.Func()})
+	keysOrigin, _ := tlog.KeysOrigin(e.issuer.did)
+	keysKey, err := tlog.NewLogKey(keysOrigin, e.issuer.jose.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := witness.New(witness.Config{Name: name, Key: priv, Logs: []*tlog.LogKey{e.logKey(t), keysKey}, Store: st, Now: e.clock.Func()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,12 +382,14 @@ func fr64(v uint64) fr.Element { return fr.NewElement(v) }
 // the checkpoint (vp_token value v2); the verifier accepts it on the
 // witness quorum, with the agency's signed-root path off. A later sync
 // downloads only what changed. A verifier that takes only checkpoints
-// refuses a v1 value carrying a signed root.
+// refuses a v1 value carrying a signed root. The issuer publishes a keys
+// log, which the verifier checks the keys against.
 func TestCheckpointOpenID4VPEndToEnd(t *testing.T) {
 	ctx := t.Context()
 	e := newLogEnv(t, 1)
 	e.clock.Add(time.Minute)
 	e.revoke(t, 5000)
+	e.addKeysLog(t) // the verifier checks the issuer's keys against it
 
 	pub, sigKey, _ := ed25519.GenerateKey(rand.Reader)
 	vdoc := &did.Document{ID: verifierDID}

@@ -398,7 +398,7 @@ func (v *Verifier) verifyPresentation(ctx context.Context, ro *openid4vp.Request
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	root, settle, err := v.carriedRoot(ctx, req, issuer, p)
+	root, settle, err := v.carriedRoot(ctx, req, issuer, sub.Issuer, issuerKey, p)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
