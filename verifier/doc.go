@@ -94,10 +94,16 @@
 // cosignatures (else [ErrUnwitnessed]), freshness from the cosignatures,
 // the rollback floor, and consistency with the latest checkpoint the
 // [CheckpointStore] holds for the issuer, shared by every instance (a
-// contradiction is [ErrSplitView], logged with both notes). A newer
-// checkpoint is proven consistent from the issuer's tiles, fetched by the
-// verifier once per checkpoint, never per holder. Signed roots are taken
-// only where [Config.Roots] is set.
+// contradiction is [ErrSplitView], logged with both notes). Consistency
+// is checked only after the presentation's proof verified: a newer or
+// older checkpoint is proven consistent from the issuer's tiles, fetched
+// by the verifier through one bounded tile cache, once per pair of
+// checkpoints (verdicts are cached, concurrent checks share one fetch),
+// never per holder. Where the issuer's DID document names a keys log
+// ([LogPolicy.KeysLog]), the checkpoint's signing key and the
+// presentation's ZK key must be in its latest witnessed version
+// ([ErrUnloggedKey]), so a key shown only to some holders or verifiers is
+// caught. Signed roots are taken only where [Config.Roots] is set.
 //
 // # Issuer keys and linkability
 //
