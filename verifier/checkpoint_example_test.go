@@ -12,7 +12,8 @@ import (
 // A verifier that takes revocation roots only from the issuers' witnessed
 // logs: a checkpoint the holder carries counts if two of three independent
 // witnesses cosigned it and it is consistent with the one the shared store
-// holds (Config.Roots unset: no signed roots).
+// holds (Config.Roots unset: no signed roots), and the issuer's keys are
+// checked against its keys log.
 func ExampleLogPolicy() {
 	var (
 		store     *verifier.PostgresStore // verifier.OpenPostgres: shared by every instance
@@ -33,7 +34,14 @@ func ExampleLogPolicy() {
 	v, err := verifier.New(verifier.Config{
 		Store: store, Audience: "https://vote.example", Resolver: resolver, Key: key,
 		Schemas: []*credential.Schema{schema},
-		Log:     &verifier.LogPolicy{Witnesses: keys, Quorum: 2, Tiles: tiles},
+		Log: &verifier.LogPolicy{Witnesses: keys, Quorum: 2, Tiles: tiles,
+			// Every issuer must publish its keys log, and the keys used
+			// must be in its latest witnessed version.
+			KeysLog: verifier.KeysLogRequired},
 	})
-	_, _ = v, err // a refused checkpoint: verifier.ErrUnwitnessed (422) or verifier.ErrSplitView (409)
+	// err: a configuration mistake (a witness listed twice, a quorum
+	// above the witnesses), said in words. A refused checkpoint:
+	// verifier.ErrUnwitnessed (422) or verifier.ErrSplitView (409); an
+	// unlogged key: verifier.ErrUnloggedKey.
+	_, _ = v, err
 }
