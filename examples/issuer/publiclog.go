@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -222,6 +223,15 @@ func (p *publicLog) handler() http.Handler {
 	files := http.StripPrefix("/log/", http.FileServer(http.Dir(p.dir)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest := strings.TrimPrefix(r.URL.Path, "/log/")
+		// r.URL.Path is decoded: "..%2f" and "%2e%2e" reach here as ".."
+		// segments that ServeMux did not clean, and the file server would
+		// resolve them (tile/../../keys.last). Only clean paths with no
+		// segment starting with "." (no "..", no ".tmp-*" files being
+		// written) are served.
+		if path.Clean("/"+rest) != "/"+rest || strings.HasPrefix(rest, ".") || strings.Contains(rest, "/.") {
+			http.NotFound(w, r)
+			return
+		}
 		switch {
 		case rest == "revocation/checkpoint" || rest == "keys/checkpoint":
 			w.Header().Set("Cache-Control", "no-cache")
