@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 // HolderSync is a wallet's view of one issuer's revocation log: the last
@@ -91,11 +93,13 @@ func NewHolderSync(baseURL string, g Getter, policy *Policy, depth, level int, s
 // once the ids of an accepted one are appended, the view holds that
 // checkpoint, and a chunk that could not be fetched is fetched by the next
 // Sync (until then [HolderSync.Witness] fails). Errors
-// wrap those of [Client.Update] (among them [ErrSplitView],
+// wrap those of [Client.Update], which Sync does in two parts, the
+// consistency proof beside the download of the new entries (among them
+// [ErrSplitView],
 // [ErrInconsistent], [ErrNoQuorum], [ErrBadSignature]), [Client.RevokedIDs],
 // status.ErrInvalidSubtrees, or [ErrNotFound] for a missing chunk.
 func (h *HolderSync) Sync(ctx context.Context) (*Checkpoint, error) {
-	next, err := h.client.Update(ctx, h.cp)
+	next, err := h.client.Latest(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -103,8 +107,15 @@ func (h *HolderSync) Sync(ctx context.Context) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%w: not a depth-%d revocation log", ErrMalformedCheckpoint, h.depth)
 	}
 	from := int64(len(h.ids))
-	if next.Size < from {
-		return nil, fmt.Errorf("%w: a checkpoint of %d entries after %d", ErrInconsistent, next.Size, from)
+	if next.Size <= from {
+		// Nothing to download: the same state (or a split view or a
+		// log that shrank, which the check refuses).
+		if err := h.client.checkExtends(ctx, h.cp, next); err != nil {
+			return nil, err
+		}
+		if next.Size < from {
+			return nil, fmt.Errorf("%w: a checkpoint of %d entries after %d", ErrInconsistent, next.Size, from)
+		}
 	}
 	if next.Size-from > maxHolderIDs-from {
 		return nil, fmt.Errorf("%w: %d revocations, more than a wallet follows", ErrMalformedEntry, next.Size)
@@ -119,8 +130,22 @@ func (h *HolderSync) Sync(ctx context.Context) (*Checkpoint, error) {
 		h.ids = grown
 	}
 	fresh := h.ids[from:next.Size]
-	if err := h.client.revokedIDsInto(ctx, next, from, fresh); err != nil {
-		return nil, err
+	if next.Size > from {
+		// The consistency proof and the new entries download together
+		// (one round trip fewer); nothing is kept unless both succeed.
+		var extendsErr error
+		var wg sync.WaitGroup
+		wg.Go(func() { extendsErr = h.client.checkExtends(ctx, h.cp, next) })
+		err := h.client.revokedIDsInto(ctx, next, from, fresh)
+		wg.Wait()
+		// A refusal of the checkpoint comes first; a failed download
+		// of the proof's tiles may be the entries' failure stopping it.
+		switch {
+		case extendsErr != nil && (err == nil || !errors.Is(extendsErr, fetch.ErrFetch)):
+			return nil, extendsErr
+		case err != nil:
+			return nil, err
+		}
 	}
 	if err := h.view.Append(fresh...); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedEntry, err)
@@ -132,7 +157,7 @@ func (h *HolderSync) Sync(ctx context.Context) (*Checkpoint, error) {
 	stale := h.view.StaleChunks()
 	bodies := make([][]byte, len(stale))
 	errs := make([]error, len(stale))
-	parallelDo(len(stale), func(i int) {
+	fetchEach(len(stale), func(i int) {
 		bodies[i], errs[i] = h.fetchChunk(ctx, next.Size, stale[i])
 	})
 	for i := range stale {

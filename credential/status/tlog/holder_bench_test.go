@@ -3,6 +3,8 @@ package tlog_test
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -47,6 +49,7 @@ type memLog struct {
 	l     *e2eLog
 	base  string
 	state atomic.Int32
+	rtt   time.Duration // added to each Get: a CDN's round trip
 }
 
 func (g *memLog) Get(ctx context.Context, rawURL, _ string) (*fetch.Response, error) {
@@ -58,6 +61,9 @@ func (g *memLog) Get(ctx context.Context, rawURL, _ string) (*fetch.Response, er
 		return &fetch.Response{StatusCode: 404, Status: "404 Not Found"}, nil
 	}
 	b, ok := g.file(rel)
+	if g.rtt > 0 {
+		time.Sleep(g.rtt)
+	}
 	if !ok {
 		return &fetch.Response{StatusCode: 404, Status: "404 Not Found"}, nil
 	}
@@ -301,8 +307,12 @@ func e2eWallet(b *testing.B, h *tlog.HolderSync, mine uint64, wantSize int) {
 //
 // "mem" serves the files from memory through the Getter interface, as a
 // CDN over one HTTP/2 connection would, without this machine's file-open
-// cost; "http" serves them over a loopback httptest server through
-// did/fetch (HTTP/1.1, no TLS). The timed syncs carry the pprof label
+// cost; "mem-rtt20ms" adds 20 ms to each request, the round trip to a
+// CDN (each sync's rounds of requests then cost what they would on a
+// network: wall time, not CPU); "h2" serves them from a loopback httptest server over TLS and
+// HTTP/2 through did/fetch (one connection, as in production); "http1"
+// over plain HTTP/1.1 (development only: did/fetch keeps 2 idle
+// connections a host, so most of the parallel requests open a new one). The timed syncs carry the pprof label
 // sync=first or sync=incremental (-cpuprofile, then pprof -tagfocus).
 // Metrics: wall_ms and cpu_s per sync,
 // download_bytes (response bodies). -benchtime=1x is enough.
@@ -318,7 +328,7 @@ func BenchmarkHolderSyncE2E(b *testing.B) {
 		sizes = append(sizes, 10_000_000)
 	}
 	for _, n := range sizes {
-		for _, via := range []string{"mem", "http"} {
+		for _, via := range []string{"mem", "mem-rtt20ms", "h2", "http1"} {
 			b.Run(fmt.Sprintf("%s/first/n=%d", via, n), func(b *testing.B) {
 				l := loadE2ELog(b, n, add)
 				g, getter, done := e2eGetter(b, l, via)
@@ -380,12 +390,27 @@ func BenchmarkHolderSyncE2E(b *testing.B) {
 
 func e2eGetter(b *testing.B, l *e2eLog, via string) (*memLog, tlog.Getter, func()) {
 	g := &memLog{l: l, base: "https://log.example/"}
-	if via == "mem" {
+	cfg := &fetch.Config{InsecureAllowPrivateAddresses: true}
+	var srv *httptest.Server
+	switch via {
+	case "mem":
 		return g, g, func() {}
+	case "mem-rtt20ms":
+		g.rtt = 20 * time.Millisecond
+		return g, g, func() {}
+	case "http1":
+		srv = httptest.NewServer(g)
+		cfg.InsecureAllowHTTP = true
+	case "h2":
+		srv = httptest.NewUnstartedServer(g)
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+		pool := x509.NewCertPool()
+		pool.AddCert(srv.Certificate())
+		cfg.TLSConfig = &tls.Config{RootCAs: pool}
 	}
-	srv := httptest.NewServer(g)
 	g.base = srv.URL + "/"
-	hc, err := fetch.New(&fetch.Config{InsecureAllowHTTP: true, InsecureAllowPrivateAddresses: true})
+	hc, err := fetch.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
