@@ -477,6 +477,11 @@ func (v *Verifier) parseFormResponse(form map[string][]string) (*openid4vp.Respo
 	if vpToken == "" {
 		return nil, false, bad("no response or vp_token")
 	}
+	// One JSON object, checked alone before it is spliced in: otherwise
+	// `{...},"state":"..."` would add members to the response.
+	if vpToken[0] != '{' || !json.Valid([]byte(vpToken)) {
+		return nil, false, bad("vp_token is not a JSON object")
+	}
 	var payload bytes.Buffer
 	payload.WriteString(`{"vp_token":`)
 	payload.WriteString(vpToken)
