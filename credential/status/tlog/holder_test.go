@@ -109,3 +109,44 @@ func TestHolderSyncTampered(t *testing.T) {
 		})
 	}
 }
+
+// TestHolderSyncRefusesOtherLogs: a wallet that stored 300 revocations
+// refuses a log of the same size with other ids (split view), a log that
+// shrank, and one that forked and grew (its consistency proof is checked
+// while its new entries download); none changes what it holds.
+func TestHolderSyncRefusesOtherLogs(t *testing.T) {
+	const level = 4
+	f := newFixture(t, 0)
+	honest := f.revoke(seqIDs(1, 300)...)
+	other := func(ids ...[]uint64) *fixture {
+		g := newFixture(t, 0)
+		g.key = f.key
+		g.writer = g.open()
+		g.now = f.now
+		for _, b := range ids {
+			g.revoke(b...)
+		}
+		return g
+	}
+	for _, tc := range []struct {
+		name string
+		g    *fixture
+		want error
+	}{
+		{"split view", other(seqIDs(99, 300)), tlog.ErrSplitView},
+		{"shrank", other(f.ids[:200]), tlog.ErrInconsistent},
+		{"forked and grew", other(f.ids[:200], seqIDs(5_000_000, 150)), tlog.ErrInconsistent},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := tlog.NewHolderSync(tc.g.logURL, tc.g.http, f.policy(0), testDepth, level, honest.Note, f.ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = h.Sync(ctx)
+			mustIs(t, err, tc.want)
+			if h.Checkpoint().Size != 300 || !slices.Equal(h.IDs(), f.ids) || h.Checkpoint().Hash != honest.Hash {
+				t.Fatal("a refused checkpoint changed the wallet's view")
+			}
+		})
+	}
+}
