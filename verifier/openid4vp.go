@@ -311,6 +311,16 @@ func (v *Verifier) verifyResponse(ctx context.Context, resp *openid4vp.Response,
 	if err != nil {
 		return nil, fmt.Errorf("%w: stored query: %v", ErrStore, err)
 	}
+	// Counts that cannot satisfy the query (a presentation repeated for a
+	// query that takes one, a query not asked) are refused before any
+	// presentation costs a resolution or a proof verification.
+	submitted := make(map[string]int, len(resp.VPToken))
+	for id, ps := range resp.VPToken {
+		submitted[id] = len(ps)
+	}
+	if err := compiled.Satisfied(submitted); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnsatisfiedQuery, err)
+	}
 	now := v.cfg.Now()
 	out := &ResponseResult{RequestID: stored.ID, Presentations: map[string][]*Result{}}
 	for _, s := range ro.TransactionData {

@@ -1,10 +1,17 @@
 package verifier
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"sync/atomic"
 	"testing"
 
+	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/verifier/protocol"
+	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
 )
 
 // TestOpenID4VPAttackVPTokenSplice: a direct_post vp_token is one JSON
@@ -28,5 +35,54 @@ func TestOpenID4VPAttackVPTokenSplice(t *testing.T) {
 	resp, _, err := v.parseFormResponse(map[string][]string{"vp_token": {`{"q":["x"]}`}, "state": {"s"}})
 	if err != nil || resp.State != "s" || len(resp.VPToken["q"]) != 1 {
 		t.Fatalf("a well-formed response: %+v, %v", resp, err)
+	}
+}
+
+// resolveCounter counts resolutions (each presentation's check starts
+// with its issuer's DID document).
+type resolveCounter struct {
+	did.Resolver
+	n atomic.Int64
+}
+
+func (c *resolveCounter) Resolve(ctx context.Context, id string) (*did.Resolution, error) {
+	c.n.Add(1)
+	return c.Resolver.Resolve(ctx, id)
+}
+
+// TestOpenID4VPAttackRepeatedPresentations: a response whose presentation
+// counts cannot satisfy the query (one valid presentation repeated for a
+// query that takes one, or a query that was not asked) is refused before
+// any presentation is checked, so a 64 KiB body cannot buy dozens of
+// issuer resolutions and proof verifications.
+func TestOpenID4VPAttackRepeatedPresentations(t *testing.T) {
+	o := newOIDEnv(t)
+	ctx := t.Context()
+	secret, _ := credential.GenerateHolderSecret(rand.Reader)
+	alice := o.held(t, secret, aliceData)
+	cr := &resolveCounter{Resolver: o.resolver}
+	v := o.newVerifier(t, cr)
+	ar, err := v.NewAuthorizationRequest(ctx, AuthorizationRequestOptions{DCQL: voteQuery(t, o.agency.did),
+		ResponseMode: openid4vp.ResponseModeDirectPost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := presentVP(t, alice, ar.RequestObject, "pid")
+	cr.n.Store(0)
+	for name, vp := range map[string]map[string][]json.RawMessage{
+		"repeated":  {"pid": {p, p, p, p}},
+		"not asked": {"pid": {p}, "zz": {p}},
+	} {
+		_, err := v.VerifyResponse(ctx, &openid4vp.Response{VPToken: vp, State: ar.ID}, false)
+		if !errors.Is(err, ErrUnsatisfiedQuery) {
+			t.Errorf("%s: %v, want ErrUnsatisfiedQuery", name, err)
+		}
+	}
+	if n := cr.n.Load(); n != 0 {
+		t.Errorf("%d DID resolutions for responses that could not satisfy the query, want 0", n)
+	}
+	// The request is still open: the honest response is accepted.
+	if _, err := v.VerifyResponse(ctx, &openid4vp.Response{VPToken: map[string][]json.RawMessage{"pid": {p}}, State: ar.ID}, false); err != nil {
+		t.Fatalf("the honest response: %v", err)
 	}
 }
