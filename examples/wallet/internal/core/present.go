@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/zkcred/zkcred/credential/openid4vci"
-	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/did/strictjson"
@@ -71,13 +70,15 @@ func (w *Wallet) Present(ctx context.Context, uri string, consent func(context.C
 	}
 	var start time.Time
 	var consented bool
+	var disclosed []string // the attributes the citizen agreed to show
 	ans, err := openid4vp.Answer(ctx, openid4vp.AnswerConfig{
 		Fetch: w.fetch, Resolver: res, Keys: keys, Credentials: held,
 		Consent: func(ctx context.Context, d *openid4vp.Description) error {
-			if err := consent(ctx, w.describe(d)); err != nil {
+			c := w.describe(d)
+			if err := consent(ctx, c); err != nil {
 				return err
 			}
-			consented, start = true, time.Now()
+			consented, start, disclosed = true, time.Now(), c.Disclosed
 			return nil
 		},
 		Verify: &openid4vp.VerifyOptions{InsecureAllowHTTP: w.cfg.InsecureLocal},
@@ -88,16 +89,7 @@ func (w *Wallet) Present(ctx context.Context, uri string, consent func(context.C
 	}
 	if err == nil {
 		o := &Outcome{Status: "accepted", Title: "Accepted", Sent: true, ProveMillis: ms,
-			Message: "The verifier checked your proof and accepted it."}
-		var body struct {
-			Disclosed map[string]any `json:"disclosed"`
-		}
-		if strictjson.UnmarshalOpen(ans.Body, &body) == nil && len(body.Disclosed) > 0 {
-			o.Shown = map[string]string{}
-			for k, v := range body.Disclosed {
-				o.Shown[k] = fmt.Sprint(v)
-			}
-		}
+			Message: "The verifier checked your proof and accepted it.", Shown: shownIn(ans.Body, disclosed)}
 		return o
 	}
 	if errors.Is(err, openid4vp.ErrNoCredential) {
@@ -116,6 +108,38 @@ func (w *Wallet) Present(ctx context.Context, uri string, consent func(context.C
 	}
 	o.ProveMillis = ms
 	return o
+}
+
+// shownIn returns the disclosed values the verifier's answer body (a
+// verifier.ResponseResult: presentations, per query, each with its
+// disclosed attributes) reports, for the attributes the citizen agreed to
+// show only: the body is the verifier's, and a line such as "They saw
+// your X" must not be the verifier's to write for attributes never
+// disclosed.
+func shownIn(body []byte, consented []string) map[string]string {
+	var rr struct {
+		Presentations map[string][]struct {
+			Disclosed map[string]any `json:"disclosed"`
+		} `json:"presentations"`
+	}
+	if len(consented) == 0 || strictjson.UnmarshalOpen(body, &rr) != nil {
+		return nil
+	}
+	var shown map[string]string
+	for _, ps := range rr.Presentations {
+		for _, p := range ps {
+			for k, v := range p.Disclosed {
+				if !slices.Contains(consented, k) {
+					continue
+				}
+				if shown == nil {
+					shown = map[string]string{}
+				}
+				shown[k] = fmt.Sprint(v)
+			}
+		}
+	}
+	return shown
 }
 
 // refused says why the verifier refused the answer, by its zkcred_code.
@@ -169,7 +193,7 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 	entries := slices.Clone(w.entries)
 	issuers := w.issuers
 	w.mu.Unlock()
-	var revoked, expired, unsynced bool
+	var revoked, expired, unsynced, split bool
 	var usable int
 	for _, e := range entries {
 		if schemaName != "" && e.Stored.Schema != nil && e.Stored.Schema.Name != schemaName {
@@ -178,15 +202,21 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 		switch d := issuers[e.IssuerURL]; {
 		case d == nil:
 			unsynced = true
-		case isRevoked(d, e.Stored.RevocationID):
+		case d.SplitView != "":
+			split = true
+		case isRevoked(d, e.ID):
 			revoked = true
 		case now.After(time.Unix(int64(e.Stored.Expiry), 0)):
 			expired = true
+		case !hasWitness(d, e.ID):
+			unsynced = true
 		default:
 			usable++
 		}
 	}
 	switch {
+	case usable == 0 && split:
+		o.Title, o.Message = "Do not use this credential", SplitViewMessage+" Nothing was sent."
 	case usable == 0 && revoked:
 		o.Title, o.Message = "Credential revoked", "This credential was revoked by the agency. Nothing was sent."
 	case usable == 0 && expired:
@@ -203,9 +233,13 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 	return o
 }
 
-func isRevoked(d *IssuerData, id uint64) bool {
-	snap, err := status.ReadSnapshot(strings.NewReader(string(d.Snapshot)), status.DefaultMaxSnapshotIDs)
-	return err == nil && slices.Contains(snap.IDs, id)
+func hasWitness(d *IssuerData, id string) bool {
+	_, ok := d.witness(id)
+	return ok
+}
+
+func isRevoked(d *IssuerData, id string) bool {
+	return slices.Contains(d.Revoked, id)
 }
 
 func (w *Wallet) requestObject(ctx context.Context, uri string, res did.Resolver) (*openid4vp.RequestObject, error) {

@@ -1,0 +1,41 @@
+package core
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestConsentAttackPathDID: a verifier or issuer whose did:web DID has a
+// path (did:web:gov.example:someone, a document anyone allowed to publish
+// under /someone/ on gov.example serves) is not named as the host alone
+// on the consent screen and the credential list.
+func TestConsentAttackPathDID(t *testing.T) {
+	for id, want := range map[string]string{
+		"did:web:gov.example":                   "gov.example",
+		"did:web:gov.example%3A8443":            "gov.example:8443",
+		"did:web:gov.example:someone":           "gov.example/someone",
+		"did:web:gov.example:users:someone":     "gov.example/users/someone",
+		"did:key:z6MkhaXgBZDvotDkL5257faiztiGi": "did:key:z6MkhaXgBZDvotDkL5257faiztiGi",
+	} {
+		if got := issuerName(id); got != want {
+			t.Errorf("issuerName(%q) = %q, want %q", id, got, want)
+		}
+	}
+}
+
+// TestOutcomeAttackShownByVerifier: the outcome's "They saw your X: V"
+// lines come from the verifier's answer body; the verifier may list only
+// attributes the citizen agreed to show, in the answer format of
+// verifier.ResponseResult. A body naming others (or a top-level
+// "disclosed" of the verifier's invention) adds no line.
+func TestOutcomeAttackShownByVerifier(t *testing.T) {
+	body := []byte(`{"requestId":"r","disclosed":{"pin":"call +1 555 0100 to confirm"},
+		"presentations":{"pid":[{"issuer":"did:web:agency.example","disclosed":{"voterEligible":true,"birthDate":"1990-01-01"}}]}}`)
+	got := shownIn(body, []string{"voterEligible"})
+	if want := map[string]string{"voterEligible": "true"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("shown %v, want %v", got, want)
+	}
+	if got := shownIn(body, nil); got != nil {
+		t.Errorf("nothing disclosed: shown %v", got)
+	}
+}
