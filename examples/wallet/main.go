@@ -34,6 +34,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/zkcred/zkcred/credential/status/tlog"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -45,8 +46,11 @@ the circuit keys) for development, or writes it out with -export.
   GET /              the wallet page
   GET /wallet.wasm   the wallet module (built on start unless -prebuilt)
   GET /keys.bin      the circuit keys as one key bundle (zkp.Keys.WriteTo)
-  GET /config.json   {"keysSha256", "fingerprint", "insecureLocal"}: the
-                     wallet checks the keys it downloads against them
+  GET /config.json   {"keysSha256", "fingerprint", "insecureLocal",
+                     "witnesses", "quorum"}: the wallet checks the keys it
+                     downloads against them, and accepts an agency's
+                     revocation checkpoint only with "quorum" cosignatures
+                     of the "witnesses" (-witness, -quorum)
 
 -keys is the key directory the verifier uses (zkp.LoadKeys). Building the
 module takes about a minute on two cores; it is cached in -cache by the
@@ -57,7 +61,7 @@ flags:
 
 const examples = `
 examples:
-  wallet -keys ./keys -insecure-local                 # http://127.0.0.1:8090
+  wallet -keys ./keys -insecure-local -witness "$(witness -print-key -data ./w)"   # http://127.0.0.1:8090
   wallet -keys ./keys -export ./site                  # static files for a web server
   wallet -keys ./keys -prebuilt ./site -addr 127.0.0.1:9000
 `
@@ -86,7 +90,8 @@ func fatalError(logger *slog.Logger, msg string, args ...any) {
 type options struct {
 	addr, keys, prebuilt, cache, export string
 	insecureLocal                       bool
-	gogc                                int
+	gogc, quorum                        int
+	witnesses                           []string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -105,12 +110,30 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.export, "export", "", "write the wallet's static files to this directory and exit")
 	fs.IntVar(&o.gogc, "gogc", 0, "GOGC of the wallet module in the browser (0: Go's default, 100); higher trades memory for less collection while proving")
 	fs.BoolVar(&o.insecureLocal, "insecure-local", false, "INSECURE, development only: the wallet fetches over http:// from this machine (issuer and verifier on 127.0.0.1)")
+	fs.Func("witness", "a witness the wallet trusts to cosign agencies' revocation checkpoints: its verifier `VKEY` (as examples/witness -print-key prints it); repeat for several", func(v string) error {
+		if _, err := tlog.ParseWitnessKey(v); err != nil {
+			return err
+		}
+		o.witnesses = append(o.witnesses, v)
+		return nil
+	})
+	fs.IntVar(&o.quorum, "quorum", -1, "how many of the -witness cosignatures a checkpoint needs (default: all of them)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if o.keys == "" || fs.NArg() != 0 {
 		fs.Usage()
 		return nil, errors.New("bad arguments: -keys is required")
+	}
+	if o.quorum < 0 {
+		o.quorum = len(o.witnesses)
+	}
+	if o.quorum > len(o.witnesses) {
+		fs.Usage()
+		return nil, fmt.Errorf("bad arguments: -quorum %d of %d -witness keys", o.quorum, len(o.witnesses))
+	}
+	if o.quorum == 0 {
+		fmt.Fprintln(stderr, "wallet: WARNING: no witness quorum (-witness VKEY): an agency could show the wallet a revocation log of its own (a split view) without being caught")
 	}
 	return o, nil
 }
@@ -140,6 +163,7 @@ func build(ctx context.Context, o *options, log io.Writer) (site, error) {
 	cfg, err := json.MarshalIndent(map[string]any{
 		"keysSha256": hex.EncodeToString(sum[:]), "fingerprint": keys.VerifyingKey.Fingerprint().String(),
 		"keysUrl": "keys.bin", "insecureLocal": o.insecureLocal, "gogc": o.gogc,
+		"witnesses": append([]string{}, o.witnesses...), "quorum": o.quorum,
 	}, "", "  ")
 	if err != nil {
 		return nil, err

@@ -8,10 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -65,11 +67,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startServer runs a server binary on a free loopback port and returns
-// its base URL (from its "listening" log line).
+// startServer runs a server binary on a free loopback port (unless args
+// name an -addr) and returns its URL (from its "listening" log line).
 func startServer(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, append(args, "-addr", "127.0.0.1:0")...)
+	if !slices.Contains(args, "-addr") {
+		args = append(args, "-addr", "127.0.0.1:0")
+	}
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -294,11 +299,50 @@ func verifierLink(t *testing.T, v *browserWallet, base, scenario string) string 
 	return value(v, "read the link", chromedp.AttributeValue(chromedp.ID("openid4vp-link"), "href")).Value
 }
 
-// stack is the example issuer and verifier (subprocesses) and the wallet
-// server (in-process) on loopback.
+// stack is the example issuer, witness and verifier (subprocesses) and
+// the wallet server (in-process) on loopback.
 type stack struct {
 	issuerBin, issuerURL, agencyData, verifierURL, walletURL string
 	verifierBin                                              string
+	// witnessKey is the witness's verifier key: the verifier and the
+	// wallet (-witness) require its cosignature on the agency's
+	// revocation checkpoints.
+	witnessKey string
+}
+
+// freeAddr returns a loopback address no one listens on: the agency's
+// DID (and so its log keys, which the witness is given) names its port,
+// so the port is chosen before the witness starts.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// logKeys creates the agency (issuer -export, at addr) and returns the
+// verifier keys of its revocation and keys logs, from its log line.
+func logKeys(t *testing.T, issuerBin, addr string, args ...string) []string {
+	t.Helper()
+	out, err := exec.Command(issuerBin, append(args, "-addr", addr, "-export", filepath.Join(t.TempDir(), "export"))...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("issuer -export: %v\n%s", err, out)
+	}
+	var keys []string
+	for _, f := range strings.Fields(string(out)) {
+		for _, name := range []string{"revocation_log_key=", "keys_log_key="} {
+			if k, ok := strings.CutPrefix(f, name); ok {
+				keys = append(keys, strings.Trim(k, `"`))
+			}
+		}
+	}
+	if len(keys) != 2 {
+		t.Fatalf("issuer -export printed no log keys:\n%s", out)
+	}
+	return keys
 }
 
 func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...string) *stack {
@@ -312,11 +356,26 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...str
 	if err := os.WriteFile(passFile, []byte("wallet test agency passphrase\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st.issuerURL = startServer(t, st.issuerBin, "-data", st.agencyData, "-key-passphrase-file", passFile,
-		"-slots", fmt.Sprint(shape.Slots), "-revocation-depth", fmt.Sprint(shape.RevocationDepth))
-	// The browser wallet carries signed roots (vp_token v1), not yet the
-	// issuer's witnessed checkpoint: the verifier must accept them.
-	st.verifierURL = startServer(t, verifierBin, "-keys", keysDir, "-issuer", st.issuerURL, "-insecure-local", "-accept-signed-roots",
+	agency := []string{"-data", st.agencyData, "-key-passphrase-file", passFile,
+		"-slots", fmt.Sprint(shape.Slots), "-revocation-depth", fmt.Sprint(shape.RevocationDepth)}
+	// A witness of the agency's logs, as in the README's walkthrough.
+	witnessBin := buildBinary(t, "../witness", "witness")
+	witnessData := filepath.Join(dir, "witness")
+	out, err := exec.Command(witnessBin, "-print-key", "-data", witnessData).Output()
+	if err != nil {
+		t.Fatalf("witness -print-key: %v", err)
+	}
+	st.witnessKey = strings.TrimSpace(string(out))
+	addr := freeAddr(t)
+	witnessArgs := []string{"-data", witnessData}
+	for _, k := range logKeys(t, st.issuerBin, addr, agency...) {
+		witnessArgs = append(witnessArgs, "-log", k)
+	}
+	witnessURL := startServer(t, witnessBin, witnessArgs...)
+	st.issuerURL = startServer(t, st.issuerBin, append(agency, "-addr", addr, "-witness", st.witnessKey+"@"+witnessURL)...)
+	// The wallet carries the agency's checkpoint cosigned by the witness
+	// (vp_token v2); the verifier requires the witness's cosignature.
+	st.verifierURL = startServer(t, verifierBin, "-keys", keysDir, "-issuer", st.issuerURL, "-insecure-local", "-witness", st.witnessKey,
 		"-store", "bolt:"+filepath.Join(dir, "verifier.db"))
 	// The wallet server, in-process; the module is built (or taken from
 	// the cache) before it listens.
@@ -325,7 +384,7 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...str
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() {
-		errc <- run(ctx, append([]string{"-keys", keysDir, "-insecure-local", "-addr", "127.0.0.1:0"}, walletArgs...), srvLog, func(u string) { ready <- u })
+		errc <- run(ctx, append([]string{"-keys", keysDir, "-insecure-local", "-addr", "127.0.0.1:0", "-witness", st.witnessKey}, walletArgs...), srvLog, func(u string) { ready <- u })
 	}()
 	t.Cleanup(func() { cancel(); <-errc })
 	select {
@@ -471,7 +530,7 @@ func TestBrowserWallet(t *testing.T) {
 
 	// A request that expired before the citizen answered it (a verifier
 	// whose requests live 2 s).
-	shortURL := startServer(t, st.verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local", "-request-ttl", "2s",
+	shortURL := startServer(t, st.verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local", "-witness", st.witnessKey, "-request-ttl", "2s",
 		"-store", "bolt:"+filepath.Join(t.TempDir(), "short.db"))
 	link = verifierLink(t, verifier, shortURL, "adult")
 	time.Sleep(3 * time.Second)

@@ -100,11 +100,15 @@ func TestMeasureChromium(t *testing.T) {
 	t.Logf("renderer peak RSS (VmHWM): %s", rendererPeak(profile))
 
 	// The same wallet code, natively, in this process.
-	var cfg struct{ KeysSha256, Fingerprint string }
+	var cfg struct {
+		KeysSha256, Fingerprint string
+		Witnesses               []string
+		Quorum                  int
+	}
 	if err := json.Unmarshal(fileFromServer(t, st.walletURL+"/config.json"), &cfg); err != nil {
 		t.Fatal(err)
 	}
-	nw, err := core.New(core.Config{InsecureLocal: true, KeysSHA256: cfg.KeysSha256, Fingerprint: cfg.Fingerprint})
+	nw, err := core.New(core.Config{InsecureLocal: true, KeysSHA256: cfg.KeysSha256, Fingerprint: cfg.Fingerprint, Witnesses: cfg.Witnesses, Quorum: cfg.Quorum})
 	if err != nil {
 		t.Fatal(err)
 	}

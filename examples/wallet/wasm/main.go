@@ -40,8 +40,9 @@ func main() {
 	set("setSecret", func(a []js.Value) (any, error) { return nil, w().SetSecret(str(a, 0)) })
 	set("addEntry", func(a []js.Value) (any, error) { return nil, w().AddEntry([]byte(str(a, 0))) })
 	set("addIssuerData", func(a []js.Value) (any, error) {
-		return nil, w().AddIssuerData(context.Background(), []byte(str(a, 0)))
+		return nil, w().AddIssuerData(context.Background(), []byte(str(a, 0)), bytesArg(a, 1))
 	})
+	set("storeFailed", func(a []js.Value) (any, error) { w().StoreFailed(str(a, 0)); return nil, nil })
 	set("sync", syncIssuers)
 	set("list", func([]js.Value) (any, error) { return jsonString(w().List(context.Background())) })
 	set("offer", offer)
@@ -142,14 +143,17 @@ func await(p js.Value) (js.Value, error) {
 
 func initWallet(a []js.Value) (any, error) {
 	var cfg struct {
-		InsecureLocal bool   `json:"insecureLocal"`
-		KeysSHA256    string `json:"keysSha256"`
-		Fingerprint   string `json:"fingerprint"`
+		InsecureLocal bool     `json:"insecureLocal"`
+		KeysSHA256    string   `json:"keysSha256"`
+		Fingerprint   string   `json:"fingerprint"`
+		Witnesses     []string `json:"witnesses"`
+		Quorum        int      `json:"quorum"`
 	}
 	if err := json.Unmarshal([]byte(str(a, 0)), &cfg); err != nil {
 		return nil, fmt.Errorf("wallet configuration: %v", err)
 	}
-	nw, err := core.New(core.Config{InsecureLocal: cfg.InsecureLocal, KeysSHA256: cfg.KeysSHA256, Fingerprint: cfg.Fingerprint})
+	nw, err := core.New(core.Config{InsecureLocal: cfg.InsecureLocal, KeysSHA256: cfg.KeysSHA256, Fingerprint: cfg.Fingerprint,
+		Witnesses: cfg.Witnesses, Quorum: cfg.Quorum})
 	if err != nil {
 		return nil, err
 	}
@@ -159,16 +163,30 @@ func initWallet(a []js.Value) (any, error) {
 	return nil, nil
 }
 
+// syncIssuers syncs the issuers' revocation logs (core.Wallet.Sync) and
+// returns {issuers: [{issuerUrl, data, ids?}], error?, splitView?}: the
+// worker stores each data with its ids (a Uint8Array, when they changed)
+// in one IndexedDB transaction.
 func syncIssuers([]js.Value) (any, error) {
 	ds, err := w().Sync(context.Background())
 	out := js.Global().Get("Array").New()
 	for _, d := range ds {
-		b, _ := json.Marshal(d)
-		out.Call("push", string(b))
+		o := js.Global().Get("Object").New()
+		o.Set("issuerUrl", d.IssuerURL)
+		o.Set("data", string(d.Data))
+		if d.IDs != nil {
+			o.Set("ids", toJSBytes(d.IDs))
+		}
+		out.Call("push", o)
 	}
 	r := js.Global().Get("Object").New()
 	r.Set("issuers", out)
-	if err != nil {
+	switch {
+	case core.IsSplitView(err):
+		r.Set("error", core.SplitViewMessage)
+		r.Set("splitView", true)
+		r.Set("detail", err.Error())
+	case err != nil:
 		r.Set("error", "Could not reach an agency to refresh revocation data; the wallet will retry.")
 		r.Set("detail", err.Error())
 	}

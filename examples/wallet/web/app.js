@@ -72,7 +72,7 @@ async function refresh() {
   if (!list.length) { ul.replaceChildren(li("No credentials yet.", "empty")); return; }
   ul.replaceChildren(...list.map((c) => {
     const e = document.createElement("li");
-    e.className = "credential" + (c.revoked ? " revoked" : "") + (c.expired ? " expired" : "");
+    e.className = "credential" + (c.revoked ? " revoked" : "") + (c.expired ? " expired" : "") + (c.warning ? " warning" : "");
     e.dataset.id = c.id;
     const t = document.createElement("div"); t.className = "type"; t.textContent = c.type;
     const i = document.createElement("div"); i.textContent = "Issued by " + c.issuer;

@@ -83,7 +83,8 @@ async function start() {
   }
   W = self.zkcredWallet;
   timings.moduleStartMs = performance.now() - t0;
-  await W.init(JSON.stringify({ insecureLocal: !!config.insecureLocal, keysSha256: config.keysSha256, fingerprint: config.fingerprint }));
+  await W.init(JSON.stringify({ insecureLocal: !!config.insecureLocal, keysSha256: config.keysSha256, fingerprint: config.fingerprint,
+    witnesses: config.witnesses || [], quorum: config.quorum || 0 }));
   let secret = await get("secret");
   if (!secret) {
     secret = await W.newSecret();
@@ -91,8 +92,11 @@ async function start() {
   }
   await W.setSecret(secret);
   for (const e of (await get("credentials")) || []) await W.addEntry(e);
-  for (const d of Object.values((await get("issuers")) || {})) {
-    try { await W.addIssuerData(d); } catch (e) { /* stale or damaged: the next sync replaces it */ }
+  // Each issuer's last accepted checkpoint (with witnesses) and the
+  // revoked ids up to it: the next sync downloads only what is new.
+  for (const [url, d] of Object.entries((await get("issuers")) || {})) {
+    try { await W.addIssuerData(d, (await get("ids:" + url)) || new Uint8Array(0)); }
+    catch (e) { console.warn("stored revocation data of " + url + " not used:", e); /* the next sync starts over */ }
   }
   progress("data", "Your credentials are loaded", 1, 1);
   return true;
@@ -130,17 +134,34 @@ async function loadKeys() {
   return true;
 }
 
-// Revocation data: refreshed when the wallet opens and every 15 minutes,
-// never while answering a request.
+// Revocation data: each issuer's witnessed log, synced when the wallet
+// opens, after a credential arrives and every 15 minutes, never while
+// answering a request. An issuer's data and its revoked ids are stored in
+// one transaction, so a stored checkpoint always has its ids.
 async function sync() {
   const r = await W.sync();
-  const issuers = (await get("issuers")) || {};
-  for (const s of r.issuers) issuers[JSON.parse(s).issuerUrl] = s;
-  await put("issuers", issuers);
+  for (const s of r.issuers) {
+    try {
+      await kv("readwrite", (st) => {
+        const req = st.get("issuers");
+        req.onsuccess = () => {
+          const issuers = req.result || {};
+          issuers[s.issuerUrl] = s.data;
+          st.put(issuers, "issuers");
+          if (s.ids) st.put(s.ids, "ids:" + s.issuerUrl);
+        };
+        return null;
+      });
+    } catch (e) {
+      console.error("storing revocation data:", e);
+      await W.storeFailed(s.issuerUrl);
+    }
+  }
+  if (r.detail) console.warn("revocation sync:", r.detail);
   return r.error || "";
 }
-ready.then(() => sync()).then(() => post({ type: "changed" })).catch(() => {});
-setInterval(() => { ready.then(sync).then(() => post({ type: "changed" })).catch(() => {}); }, 15 * 60 * 1000);
+ready.then(() => sync()).then(() => post({ type: "changed" })).catch((e) => console.error("sync:", e));
+setInterval(() => { ready.then(sync).then(() => post({ type: "changed" })).catch((e) => console.error("sync:", e)); }, 15 * 60 * 1000);
 
 // --- consent round trip -----------------------------------------------------
 const consents = new Map();

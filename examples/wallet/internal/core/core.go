@@ -28,7 +28,7 @@ import (
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/openid4vci"
-	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/status/tlog"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/did/strictjson"
@@ -37,10 +37,11 @@ import (
 	"github.com/zkcred/zkcred/zkp"
 )
 
-// Limits of what the wallet reads from issuers and verifiers: revocation
-// snapshots are 8 bytes per revoked id.
+// Limits of what the wallet reads from issuers and verifiers: the largest
+// files are DID documents and Request Objects (a revocation log's tiles,
+// entry bundles and subtree chunks are at most 8 KiB each).
 const (
-	maxResponse  = 16 << 20
+	maxResponse  = 4 << 20
 	fetchTimeout = 30 * time.Second
 	// MaxKeyBundle bounds a key bundle or cache the wallet accepts.
 	MaxKeyBundle = 256 << 20
@@ -50,29 +51,12 @@ const (
 // the command-line holder uses for its files).
 const EntryVersion = "zkcred-wallet-entry-v1"
 
-// IssuerDataVersion is the version of stored issuer data.
-const IssuerDataVersion = "zkcred-wallet-issuer-v1"
-
 // Entry is one credential as the wallet stores it.
 type Entry struct {
 	Version   string             `json:"version"`
 	IssuerURL string             `json:"issuerUrl"`
 	ID        string             `json:"id"`
 	Stored    *credential.Stored `json:"credential"`
-}
-
-// IssuerData is what the wallet keeps of one issuer, refreshed by
-// [Wallet.Sync]: its DID document (so that presenting resolves nothing
-// at the agency), its signed revocation root and the snapshot of revoked
-// ids the root was checked against.
-type IssuerData struct {
-	Version    string          `json:"version"`
-	IssuerURL  string          `json:"issuerUrl"`
-	DID        string          `json:"did"`
-	Document   json.RawMessage `json:"document"`
-	SignedRoot string          `json:"signedRoot"`
-	Snapshot   []byte          `json:"snapshot"`
-	SyncedAt   time.Time       `json:"syncedAt"`
 }
 
 // Config configures a [Wallet].
@@ -84,6 +68,13 @@ type Config struct {
 	// Fingerprint the pinned verifying key fingerprint (hex), both
 	// published with the wallet.
 	KeysSHA256, Fingerprint string
+	// Witnesses are the verifier keys (tlog.ParseWitnessKey) of the
+	// witnesses whose cosignatures the wallet counts on an agency's
+	// revocation checkpoints, and Quorum how many it requires (0: none,
+	// development only: an agency could then show this wallet a log of
+	// its own without being caught).
+	Witnesses []string
+	Quorum    int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -98,7 +89,10 @@ type Wallet struct {
 	secret  *credential.HolderSecret
 	entries []*Entry
 	issuers map[string]*IssuerData // by issuer URL
+	logs    map[string]*issuerLog  // by issuer URL
 	keys    *zkp.Keys
+
+	witnesses []*tlog.WitnessKey
 }
 
 // New returns a wallet with cfg.
@@ -116,6 +110,10 @@ func New(cfg Config) (*Wallet, error) {
 			return nil, errors.New("wallet: Fingerprint is not 64 hex digits")
 		}
 	}
+	wks, err := parseWitnessKeys(cfg.Witnesses, cfg.Quorum)
+	if err != nil {
+		return nil, err
+	}
 	fc, err := fetch.New(&fetch.Config{Timeout: fetchTimeout, MaxBytes: maxResponse,
 		InsecureAllowHTTP: cfg.InsecureLocal, InsecureAllowPrivateAddresses: cfg.InsecureLocal})
 	if err != nil {
@@ -130,7 +128,7 @@ func New(cfg Config) (*Wallet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Wallet{cfg: cfg, fetch: fc, resolver: res, issuers: map[string]*IssuerData{}}, nil
+	return &Wallet{cfg: cfg, fetch: fc, resolver: res, issuers: map[string]*IssuerData{}, logs: map[string]*issuerLog{}, witnesses: wks}, nil
 }
 
 // NewSecret returns a fresh holder secret, hex encoded. It must be kept
@@ -172,50 +170,6 @@ func (w *Wallet) AddEntry(b []byte) error {
 	return nil
 }
 
-// AddIssuerData parses stored issuer data (JSON, strictly), checks it
-// (the document is the DID's, the snapshot matches the signed root) and
-// keeps it.
-func (w *Wallet) AddIssuerData(ctx context.Context, b []byte) error {
-	var d IssuerData
-	if err := strictjson.Unmarshal(b, &d); err != nil || d.Version != IssuerDataVersion {
-		return fmt.Errorf("wallet: stored issuer data is not %s (%v)", IssuerDataVersion, err)
-	}
-	if _, _, err := d.check(ctx, 0, w.cfg.Now()); err != nil {
-		return err
-	}
-	w.mu.Lock()
-	w.issuers[d.IssuerURL] = &d
-	w.mu.Unlock()
-	return nil
-}
-
-// check parses the issuer data: its document must be the DID's, the
-// signed root must verify against it (and be at most maxAge old, if
-// maxAge > 0), and the snapshot must match the root.
-func (d *IssuerData) check(ctx context.Context, maxAge time.Duration, now time.Time) (*did.StaticResolver, *status.Snapshot, error) {
-	doc, err := did.ParseDocument(d.Document)
-	if err != nil || doc.ID != d.DID {
-		return nil, nil, fmt.Errorf("wallet: the stored DID document of %s is not %s's (%v)", d.IssuerURL, d.DID, err)
-	}
-	res, err := did.NewStaticResolver(doc)
-	if err != nil {
-		return nil, nil, err
-	}
-	claims, err := status.VerifySignedRoot(ctx, res, d.SignedRoot, status.VerifyRootOptions{Issuer: d.DID, MaxAge: maxAge,
-		Now: func() time.Time { return now }})
-	if err != nil {
-		return nil, nil, err
-	}
-	snap, err := status.ReadSnapshot(bytes.NewReader(d.Snapshot), status.DefaultMaxSnapshotIDs)
-	if err != nil {
-		return nil, nil, err
-	}
-	if snap.Root != claims.Root || snap.Sequence != claims.Sequence || snap.Depth != claims.Depth {
-		return nil, nil, fmt.Errorf("wallet: the revocation snapshot of %s does not match its signed root", d.IssuerURL)
-	}
-	return res, snap, nil
-}
-
 // get fetches u and returns a 2xx body.
 func (w *Wallet) get(ctx context.Context, u string) ([]byte, error) {
 	res, err := w.fetch.Get(ctx, u, "")
@@ -229,61 +183,6 @@ func (w *Wallet) get(ctx context.Context, u string) ([]byte, error) {
 }
 
 var errServer = errors.New("wallet: the server answered with an error")
-
-// Sync fetches, for every issuer the wallet holds a credential from, its
-// DID document, signed revocation root and revocation snapshot, checks
-// them, and keeps and returns them (for the page to store). It runs on
-// the wallet's own schedule (on opening, then periodically), never while
-// answering a request: the agency sees the wallet refresh, not when or
-// where it presents. Errors are per issuer; the data of an issuer that
-// failed is left as it was.
-func (w *Wallet) Sync(ctx context.Context) ([]*IssuerData, error) {
-	w.mu.Lock()
-	urls := map[string]string{} // issuer URL -> DID
-	for _, e := range w.entries {
-		urls[e.IssuerURL] = e.Stored.Issuer
-	}
-	w.mu.Unlock()
-	var out []*IssuerData
-	var errs []error
-	for u, id := range urls {
-		d, err := w.syncIssuer(ctx, u, id)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", u, err))
-			continue
-		}
-		w.mu.Lock()
-		w.issuers[u] = d
-		w.mu.Unlock()
-		out = append(out, d)
-	}
-	return out, errors.Join(errs...)
-}
-
-func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*IssuerData, error) {
-	r, err := w.resolver.Resolve(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := json.Marshal(r.Document)
-	if err != nil {
-		return nil, err
-	}
-	root, err := w.get(ctx, issuerURL+"/revocation/root")
-	if err != nil {
-		return nil, err
-	}
-	snap, err := w.get(ctx, issuerURL+"/revocation/snapshot")
-	if err != nil {
-		return nil, err
-	}
-	d := &IssuerData{Version: IssuerDataVersion, IssuerURL: issuerURL, DID: id, Document: doc,
-		SignedRoot: strings.TrimSpace(string(root)), Snapshot: snap, SyncedAt: w.cfg.Now().UTC()}
-	if _, _, err := d.check(ctx, 0, w.cfg.Now()); err != nil {
-		return nil, err
-	}
-	return d, nil
-}
 
 // OfferInfo is what the wallet shows of a credential offer before it
 // asks for the PIN.
@@ -419,6 +318,9 @@ type Summary struct {
 	Status     string            `json:"status"` // a sentence
 	Attributes map[string]string `json:"attributes"`
 	SyncedAt   string            `json:"syncedAt,omitempty"`
+	// Warning: the status is a warning the citizen must read (a split
+	// view: [SplitViewMessage]).
+	Warning bool `json:"warning,omitempty"`
 }
 
 // List describes every held credential.
@@ -438,22 +340,22 @@ func (w *Wallet) List(ctx context.Context) []Summary {
 			s.Attributes[k] = fmt.Sprint(v)
 		}
 		d := issuers[e.IssuerURL]
-		switch {
-		case d == nil:
-			s.Status = "Not checked with the agency yet."
-		default:
+		_, checked := d.witness(e.ID)
+		if d != nil {
 			s.SyncedAt = d.SyncedAt.Format(time.RFC3339)
-			if snap, err := status.ReadSnapshot(bytes.NewReader(d.Snapshot), status.DefaultMaxSnapshotIDs); err == nil && slices.Contains(snap.IDs, st.RevocationID) {
-				s.Revoked = true
-			}
+			s.Revoked = slices.Contains(d.Revoked, e.ID)
 		}
 		switch {
+		case d != nil && d.SplitView != "":
+			s.Status, s.Warning = SplitViewMessage, true
 		case s.Revoked:
 			s.Status = "Revoked by the agency: it can no longer be used."
 		case s.Expired:
 			s.Status = "Expired on " + s.ValidUntil + "."
-		case d != nil:
+		case checked:
 			s.Status = "Valid until " + s.ValidUntil + "; not revoked (checked " + d.SyncedAt.Format("2006-01-02 15:04") + " UTC)."
+		default:
+			s.Status = "Not checked with the agency yet."
 		}
 		out = append(out, s)
 	}
@@ -539,7 +441,8 @@ func (w *Wallet) fingerprint() *zkp.Fingerprint {
 }
 
 // held builds what Answer needs from the synced data: every credential
-// whose issuer data is present, with a resolver that serves the issuers'
+// with a non-revocation witness from the last sync, carrying the
+// issuer's witnessed checkpoint (vp_token value v2), with a resolver that serves the issuers'
 // stored DID documents (nothing is asked of the agency while presenting)
 // and the network for everything else (the verifier's DID).
 func (w *Wallet) held(ctx context.Context) ([]openid4vp.Held, did.Resolver, error) {
@@ -555,7 +458,14 @@ func (w *Wallet) held(ctx context.Context) ([]openid4vp.Held, did.Resolver, erro
 		if d == nil || d.DID != e.Stored.Issuer {
 			continue
 		}
-		res, snap, err := d.check(ctx, 0, w.cfg.Now())
+		if d.SplitView != "" {
+			continue // the agency contradicted itself: not used until resolved
+		}
+		wit, ok := d.witness(e.ID)
+		if !ok {
+			continue // revoked, or not synced since it arrived
+		}
+		res, err := d.resolver()
 		if err != nil {
 			continue
 		}
@@ -564,12 +474,8 @@ func (w *Wallet) held(ctx context.Context) ([]openid4vp.Held, did.Resolver, erro
 		if err != nil {
 			continue
 		}
-		tree, err := snap.Tree()
-		if err != nil {
-			continue
-		}
-		out = append(out, openid4vp.Held{Holding: protocol.Holding{Credential: e.Stored, Secret: w.secret, IssuerKey: zk, Revocation: tree},
-			SignedRoot: d.SignedRoot})
+		out = append(out, openid4vp.Held{Holding: protocol.Holding{Credential: e.Stored, Secret: w.secret, IssuerKey: zk, NonRevoked: wit},
+			Checkpoint: []byte(d.Checkpoint)})
 	}
 	return out, &splitResolver{pinned: pinned, next: w.resolver}, nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/zkcred/zkcred/credential/openid4vci"
-	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/did/strictjson"
@@ -194,7 +193,7 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 	entries := slices.Clone(w.entries)
 	issuers := w.issuers
 	w.mu.Unlock()
-	var revoked, expired, unsynced bool
+	var revoked, expired, unsynced, split bool
 	var usable int
 	for _, e := range entries {
 		if schemaName != "" && e.Stored.Schema != nil && e.Stored.Schema.Name != schemaName {
@@ -203,15 +202,21 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 		switch d := issuers[e.IssuerURL]; {
 		case d == nil:
 			unsynced = true
-		case isRevoked(d, e.Stored.RevocationID):
+		case d.SplitView != "":
+			split = true
+		case isRevoked(d, e.ID):
 			revoked = true
 		case now.After(time.Unix(int64(e.Stored.Expiry), 0)):
 			expired = true
+		case !hasWitness(d, e.ID):
+			unsynced = true
 		default:
 			usable++
 		}
 	}
 	switch {
+	case usable == 0 && split:
+		o.Title, o.Message = "Do not use this credential", SplitViewMessage+" Nothing was sent."
 	case usable == 0 && revoked:
 		o.Title, o.Message = "Credential revoked", "This credential was revoked by the agency. Nothing was sent."
 	case usable == 0 && expired:
@@ -228,9 +233,13 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 	return o
 }
 
-func isRevoked(d *IssuerData, id uint64) bool {
-	snap, err := status.ReadSnapshot(strings.NewReader(string(d.Snapshot)), status.DefaultMaxSnapshotIDs)
-	return err == nil && slices.Contains(snap.IDs, id)
+func hasWitness(d *IssuerData, id string) bool {
+	_, ok := d.witness(id)
+	return ok
+}
+
+func isRevoked(d *IssuerData, id string) bool {
+	return slices.Contains(d.Revoked, id)
 }
 
 func (w *Wallet) requestObject(ctx context.Context, uri string, res did.Resolver) (*openid4vp.RequestObject, error) {

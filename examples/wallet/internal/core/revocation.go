@@ -1,0 +1,443 @@
+package core
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/status/tlog"
+	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/strictjson"
+)
+
+// IssuerDataVersion is the version of stored issuer data.
+const IssuerDataVersion = "zkcred-wallet-issuer-v2"
+
+// MaxLogIDs bounds the revoked ids the wallet keeps of one issuer's
+// revocation log (2^24, 128 MiB in IndexedDB at 8 bytes each): a log
+// beyond it is refused rather than filling the browser's storage.
+const MaxLogIDs = 1 << 24
+
+// SplitViewMessage is what the wallet tells the citizen when an agency
+// showed it a revocation record that contradicts the one it showed
+// before (a split view: [tlog.ErrSplitView], [tlog.ErrInconsistent]).
+const SplitViewMessage = "The agency showed this wallet a different record than it shows others. Do not use this credential until this is resolved."
+
+// IssuerData is what the wallet keeps of one issuer, refreshed by
+// [Wallet.Sync] from the agency's witnessed revocation log: its DID
+// document (so that presenting resolves nothing at the agency), the last
+// checkpoint it accepted (signed note with the witnesses' cosignatures,
+// which presentations carry), each held credential's non-revocation
+// witness against it, and the credentials revoked at it. The revoked ids
+// up to the checkpoint are stored beside it (see [Synced.IDs]).
+type IssuerData struct {
+	Version   string          `json:"version"`
+	IssuerURL string          `json:"issuerUrl"`
+	DID       string          `json:"did"`
+	Document  json.RawMessage `json:"document"`
+	// Checkpoint is the signed note of the last accepted checkpoint.
+	Checkpoint string `json:"checkpoint"`
+	// Witnesses are the held credentials' non-revocation witnesses
+	// against Checkpoint, by credential id.
+	Witnesses map[string]StoredWitness `json:"witnesses"`
+	// Revoked lists the held credentials revoked at Checkpoint.
+	Revoked []string `json:"revoked"`
+	// SplitView is set (to the time it happened) once the agency showed a
+	// checkpoint that contradicts Checkpoint; Checkpoint is kept.
+	SplitView string    `json:"splitView,omitempty"`
+	SyncedAt  time.Time `json:"syncedAt"`
+}
+
+// StoredWitness is a non-revocation witness (status.Witness), hex field
+// elements.
+type StoredWitness struct {
+	Low      string   `json:"low"`
+	Next     string   `json:"next"`
+	Index    uint64   `json:"index"`
+	Siblings []string `json:"siblings"`
+}
+
+// Synced is one issuer's state after [Wallet.Sync], for the page to
+// store: Data (the [IssuerData] JSON) and, when the checkpoint's size
+// changed since the wallet last handed them out, IDs (the revoked ids up
+// to the checkpoint, 8 bytes big-endian each, in log order). The page
+// stores both in one transaction; if that fails it calls
+// [Wallet.StoreFailed], so the next Sync hands the ids out again.
+type Synced struct {
+	IssuerURL string
+	Data      []byte
+	IDs       []byte
+}
+
+// issuerLog is the wallet's live view of one issuer's revocation log.
+type issuerLog struct {
+	hs *tlog.HolderSync
+	// storedSize is the checkpoint size of the ids the page stores
+	// (-1: unknown, hand them out again).
+	storedSize int64
+	// ids restores the view at the next sync (the stored ones, until hs
+	// holds them).
+	ids []uint64
+}
+
+// parseWitnessKeys parses the configured witness keys.
+func parseWitnessKeys(vkeys []string, quorum int) ([]*tlog.WitnessKey, error) {
+	if len(vkeys) > tlog.MaxWitnesses {
+		return nil, fmt.Errorf("wallet: %d witnesses, at most %d", len(vkeys), tlog.MaxWitnesses)
+	}
+	var out []*tlog.WitnessKey
+	for _, v := range vkeys {
+		k, err := tlog.ParseWitnessKey(v)
+		if err != nil {
+			return nil, fmt.Errorf("wallet: witness key %q: %w", v, err)
+		}
+		out = append(out, k)
+	}
+	if quorum < 0 || quorum > len(out) {
+		return nil, fmt.Errorf("wallet: quorum %d of %d witnesses", quorum, len(out))
+	}
+	return out, nil
+}
+
+// policies returns a policy per log key the issuer's document names for
+// its revocation log, and the log's URL.
+func (w *Wallet) policies(ctx context.Context, res did.Resolver, issuer string) ([]*tlog.Policy, string, *did.Document, error) {
+	origin, err := tlog.RevocationOrigin(issuer)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	keys, doc, err := tlog.LogKeysFromDocument(ctx, res, issuer, origin)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	base, err := tlog.LogURL(doc, tlog.KindRevocation, w.cfg.InsecureLocal)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	var ps []*tlog.Policy
+	for _, k := range keys {
+		p, err := tlog.NewPolicy(k, w.witnesses, w.cfg.Quorum)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, base, doc, nil
+}
+
+// AddIssuerData parses stored issuer data (JSON, strictly) and the
+// revoked ids stored with it (8 bytes each), checks them (the document is
+// the DID's, the checkpoint carries the signature of a log key the
+// document names and the configured witness quorum, the ids match its
+// size) and keeps them: the next [Wallet.Sync] downloads only what is new.
+func (w *Wallet) AddIssuerData(ctx context.Context, b, ids []byte) error {
+	var d IssuerData
+	if err := strictjson.Unmarshal(b, &d); err != nil || d.Version != IssuerDataVersion {
+		return fmt.Errorf("wallet: stored issuer data is not %s (%v)", IssuerDataVersion, err)
+	}
+	res, err := d.resolver()
+	if err != nil {
+		return err
+	}
+	ps, _, _, err := w.policies(ctx, res, d.DID)
+	if err != nil {
+		return err
+	}
+	var cp *tlog.Checkpoint
+	for _, p := range ps {
+		if cp, err = p.Verify([]byte(d.Checkpoint)); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("wallet: the stored checkpoint of %s: %w", d.IssuerURL, err)
+	}
+	if len(ids)%8 != 0 || len(ids)/8 > MaxLogIDs || int64(len(ids)/8) != cp.Size {
+		return fmt.Errorf("wallet: %d bytes of stored ids for a checkpoint of %d revocations", len(ids), cp.Size)
+	}
+	list := make([]uint64, len(ids)/8)
+	for i := range list {
+		list[i] = binary.BigEndian.Uint64(ids[8*i:])
+	}
+	for id, sw := range d.Witnesses {
+		if _, err := sw.parse(); err != nil {
+			return fmt.Errorf("wallet: the stored witness of %s: %w", id, err)
+		}
+	}
+	w.mu.Lock()
+	w.issuers[d.IssuerURL] = &d
+	w.logs[d.IssuerURL] = &issuerLog{ids: list, storedSize: cp.Size}
+	w.mu.Unlock()
+	return nil
+}
+
+// StoreFailed tells the wallet the page could not store an issuer's
+// [Synced] state: the next Sync hands its ids out again.
+func (w *Wallet) StoreFailed(issuerURL string) {
+	w.mu.Lock()
+	if l := w.logs[issuerURL]; l != nil {
+		l.storedSize = -1
+	}
+	w.mu.Unlock()
+}
+
+// resolver serves the stored DID document.
+func (d *IssuerData) resolver() (*did.StaticResolver, error) {
+	doc, err := did.ParseDocument(d.Document)
+	if err != nil || doc.ID != d.DID {
+		return nil, fmt.Errorf("wallet: the stored DID document of %s is not %s's (%v)", d.IssuerURL, d.DID, err)
+	}
+	return did.NewStaticResolver(doc)
+}
+
+// Sync brings every issuer the wallet holds a credential from up to date
+// with its witnessed revocation log, and returns the state for the page
+// to store. It runs on the wallet's own schedule (on opening, after a
+// credential arrives, then periodically), never while answering a
+// request: the agency sees the wallet refresh, the same public files for
+// every holder, not when or where it presents.
+//
+// For each issuer it resolves the DID document, fetches the log's
+// checkpoint and accepts it only with the agency's signature (a log key
+// of the document) and the configured witness quorum, and only if it is
+// consistent with the stored checkpoint; it then downloads only the new
+// entries (each bundle checked against the checkpoint) and the subtree
+// chunks that changed (tlog.HolderSync), and computes each held
+// credential's non-revocation witness. A split view keeps the stored
+// checkpoint and marks the issuer ([IssuerData.SplitView]: its
+// credentials are not used; [SplitViewMessage]). Errors are per issuer;
+// an issuer that failed otherwise is left as it was.
+func (w *Wallet) Sync(ctx context.Context) ([]Synced, error) {
+	w.mu.Lock()
+	urls := map[string]string{} // issuer URL -> DID
+	for _, e := range w.entries {
+		urls[e.IssuerURL] = e.Stored.Issuer
+	}
+	w.mu.Unlock()
+	var out []Synced
+	var errs []error
+	for _, u := range slices.Sorted(func(yield func(string) bool) {
+		for k := range urls {
+			if !yield(k) {
+				return
+			}
+		}
+	}) {
+		s, err := w.syncIssuer(ctx, u, urls[u])
+		if s != nil {
+			out = append(out, *s)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", u, err))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// errSplitView marks a sync refused because the agency contradicted
+// itself.
+var errSplitView = errors.New("wallet: the agency showed a revocation log that contradicts the stored one (split view)")
+
+func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced, error) {
+	r, err := w.resolver.Resolve(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	docJSON, err := json.Marshal(r.Document)
+	if err != nil {
+		return nil, err
+	}
+	static, err := did.NewStaticResolver(r.Document)
+	if err != nil {
+		return nil, err
+	}
+	ps, base, _, err := w.policies(ctx, static, id)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	old := w.issuers[issuerURL]
+	if old != nil && old.DID != id {
+		old = nil
+	}
+	l := w.logs[issuerURL]
+	if l == nil || old == nil {
+		l = &issuerLog{storedSize: -1}
+		w.logs[issuerURL] = l
+	}
+	w.mu.Unlock()
+	if l.hs == nil {
+		// First sync since the wallet opened: the view is restored from
+		// the stored checkpoint and ids, and the sync downloads only
+		// what is new (and proves the new checkpoint extends the
+		// stored one).
+		var stored []byte
+		if old != nil {
+			stored = []byte(old.Checkpoint)
+		}
+		hs, err := newHolderSync(ctx, w, base, ps, stored, l.ids)
+		if err != nil {
+			return nil, err
+		}
+		l.hs, l.ids = hs, nil
+	}
+	cp, err := l.hs.Sync(ctx)
+	if errors.Is(err, tlog.ErrSplitView) || errors.Is(err, tlog.ErrInconsistent) {
+		if old == nil {
+			return nil, fmt.Errorf("%w: %w", errSplitView, err)
+		}
+		d := *old
+		d.SplitView = w.cfg.Now().UTC().Format(time.RFC3339)
+		b, merr := json.Marshal(&d)
+		if merr != nil {
+			return nil, merr
+		}
+		w.mu.Lock()
+		w.issuers[issuerURL] = &d
+		w.mu.Unlock()
+		return &Synced{IssuerURL: issuerURL, Data: b}, fmt.Errorf("%w: %w", errSplitView, err)
+	}
+	if err != nil {
+		// A refused checkpoint changed nothing; one whose chunks did not
+		// all arrive is completed by the next sync.
+		return nil, err
+	}
+	if cp.Size > MaxLogIDs {
+		return nil, fmt.Errorf("wallet: a revocation log of %d entries, more than the wallet keeps (%d)", cp.Size, MaxLogIDs)
+	}
+	d := &IssuerData{Version: IssuerDataVersion, IssuerURL: issuerURL, DID: id, Document: docJSON,
+		Checkpoint: string(cp.Note), Witnesses: map[string]StoredWitness{}, SyncedAt: w.cfg.Now().UTC()}
+	if old != nil {
+		d.SplitView = old.SplitView // evidence stays until the citizen resolves it
+	}
+	w.mu.Lock()
+	entries := slices.Clone(w.entries)
+	w.mu.Unlock()
+	for _, e := range entries {
+		if e.IssuerURL != issuerURL {
+			continue
+		}
+		wit, err := l.hs.Witness(e.Stored.RevocationID)
+		switch {
+		case errors.Is(err, status.ErrRevoked):
+			d.Revoked = append(d.Revoked, e.ID)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("credential %s: %w", e.ID, err)
+		}
+		d.Witnesses[e.ID] = storeWitness(wit)
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	s := &Synced{IssuerURL: issuerURL, Data: b}
+	w.mu.Lock()
+	if l.storedSize != cp.Size {
+		ids := l.hs.IDs()
+		s.IDs = make([]byte, 0, 8*len(ids))
+		for _, id := range ids {
+			s.IDs = binary.BigEndian.AppendUint64(s.IDs, id)
+		}
+		l.storedSize = cp.Size
+	}
+	w.issuers[issuerURL] = d
+	w.mu.Unlock()
+	return s, nil
+}
+
+// newHolderSync builds the view of the log under base, restored from the
+// stored checkpoint and ids (nil for none), with the first policy whose
+// log key signs the log's checkpoint.
+func newHolderSync(ctx context.Context, w *Wallet, base string, ps []*tlog.Policy, stored []byte, ids []uint64) (*tlog.HolderSync, error) {
+	note := stored
+	if note == nil {
+		r, err := w.fetch.Get(ctx, base+"/checkpoint", "")
+		if err != nil {
+			return nil, err
+		}
+		if r.StatusCode != 200 {
+			return nil, fmt.Errorf("%w: %s/checkpoint: %s", tlog.ErrNotFound, base, r.Status)
+		}
+		note = r.Body
+	}
+	for _, p := range ps {
+		cp, err := p.Verify(note)
+		if errors.Is(err, tlog.ErrBadSignature) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cp.Kind != tlog.KindRevocation {
+			return nil, fmt.Errorf("%w: not a revocation log", tlog.ErrMalformedCheckpoint)
+		}
+		depth := cp.Indexed.Depth
+		return tlog.NewHolderSync(base, w.fetch, p, depth, min(status.DefaultSubtreeLevel, depth), stored, ids)
+	}
+	return nil, fmt.Errorf("%w: no key of the issuer's DID document signs its revocation log", tlog.ErrBadSignature)
+}
+
+func storeWitness(wit *status.Witness) StoredWitness {
+	hexField := func(e fr.Element) string { b := e.Bytes(); return hex.EncodeToString(b[:]) }
+	sw := StoredWitness{Low: hexField(wit.LowValue), Next: hexField(wit.LowNext), Index: wit.Index}
+	for _, s := range wit.Siblings {
+		sw.Siblings = append(sw.Siblings, hexField(s))
+	}
+	return sw
+}
+
+func (sw StoredWitness) parse() (*status.Witness, error) {
+	if len(sw.Siblings) > status.MaxDepth {
+		return nil, errors.New("too many siblings")
+	}
+	parse := func(s string) (fr.Element, error) {
+		var e fr.Element
+		b, err := hex.DecodeString(s)
+		if err != nil || len(b) != fr.Bytes {
+			return e, errors.New("not 32 bytes of hex")
+		}
+		return e, e.SetBytesCanonical(b)
+	}
+	wit := &status.Witness{Index: sw.Index}
+	var err error
+	if wit.LowValue, err = parse(sw.Low); err != nil {
+		return nil, err
+	}
+	if wit.LowNext, err = parse(sw.Next); err != nil {
+		return nil, err
+	}
+	for _, s := range sw.Siblings {
+		f, err := parse(s)
+		if err != nil {
+			return nil, err
+		}
+		wit.Siblings = append(wit.Siblings, f)
+	}
+	return wit, nil
+}
+
+// witness returns the stored non-revocation witness of credential id.
+func (d *IssuerData) witness(id string) (*status.Witness, bool) {
+	if d == nil {
+		return nil, false
+	}
+	sw, ok := d.Witnesses[id]
+	if !ok {
+		return nil, false
+	}
+	wit, err := sw.parse()
+	return wit, err == nil
+}
+
+// IsSplitView reports whether a [Wallet.Sync] error says an agency
+// showed a split view ([SplitViewMessage] is what to tell the citizen).
+func IsSplitView(err error) bool { return errors.Is(err, errSplitView) }

@@ -1,0 +1,247 @@
+package core
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/status/tlog"
+	"github.com/zkcred/zkcred/did"
+)
+
+const testDepth = 6
+
+// testAgency publishes a revocation log (tlog.Writer, no witness) and its
+// DID document over loopback HTTP, as examples/issuer does.
+type testAgency struct {
+	t      *testing.T
+	srv    *httptest.Server
+	did    string
+	key    ed25519.PrivateKey
+	tree   *status.Tree
+	writer *tlog.Writer
+	seq    uint64
+	dir    atomic.Pointer[string] // the log directory served
+	mu     sync.Mutex
+	paths  []string // log files fetched
+}
+
+func newTestAgency(t *testing.T) *testAgency {
+	a := &testAgency{t: t, key: ed25519.NewKeyFromSeed(make([]byte, 32))}
+	mux := http.NewServeMux()
+	a.srv = httptest.NewServer(mux)
+	t.Cleanup(a.srv.Close)
+	u, _ := url.Parse(a.srv.URL)
+	a.did = "did:web:" + strings.ReplaceAll(u.Host, ":", "%3A")
+	doc := &did.Document{ID: a.did}
+	vm, err := did.NewMultikeyMethod(a.did+"#log", a.did, a.key.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.AddVerificationMethod(vm, did.AssertionMethod); err != nil {
+		t.Fatal(err)
+	}
+	ep, _ := json.Marshal(a.srv.URL + "/log")
+	doc.Service = append(doc.Service, did.Service{ID: a.did + "#revocation-log", Type: []string{tlog.RevocationLogService}, ServiceEndpoint: ep})
+	docJSON, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.HandleFunc("GET /.well-known/did.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/did+json")
+		w.Write(docJSON)
+	})
+	mux.HandleFunc("GET /log/", func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.paths = append(a.paths, strings.TrimPrefix(r.URL.Path, "/log/"))
+		a.mu.Unlock()
+		http.StripPrefix("/log/", http.FileServer(http.Dir(*a.dir.Load()))).ServeHTTP(w, r)
+	})
+	a.open(t.TempDir())
+	return a
+}
+
+// open starts a new log in dir (the same key and origin) and serves it.
+func (a *testAgency) open(dir string) {
+	origin, _ := tlog.RevocationOrigin(a.did)
+	var err error
+	a.writer, err = tlog.OpenWriter(context.Background(), tlog.WriterConfig{Dir: dir, Origin: origin, Kind: tlog.KindRevocation, Key: a.key, Depth: testDepth})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if a.tree, err = status.NewTree(testDepth, status.RevocationMax()); err != nil {
+		a.t.Fatal(err)
+	}
+	a.seq = 0
+	a.dir.Store(&dir)
+}
+
+func (a *testAgency) revoke(ids ...uint64) {
+	for _, id := range ids {
+		var e fr.Element
+		e.SetUint64(id)
+		if err := a.tree.Insert(e); err != nil {
+			a.t.Fatal(err)
+		}
+	}
+	dir := *a.dir.Load()
+	if err := tlog.WriteSubtrees(dir, a.tree, testDepth); err != nil {
+		a.t.Fatal(err)
+	}
+	a.seq++
+	if _, err := a.writer.AppendRevocations(context.Background(), ids, tlog.IndexedRoot{Depth: testDepth, Root: a.tree.Root(), Sequence: a.seq}); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+func (a *testAgency) fetched() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.paths
+	a.paths = nil
+	return p
+}
+
+func (a *testAgency) wallet(t *testing.T) *Wallet {
+	w, err := New(Config{InsecureLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.entries = append(w.entries,
+		&Entry{Version: EntryVersion, IssuerURL: a.srv.URL, ID: "urn:mine", Stored: &credential.Stored{Issuer: a.did, RevocationID: 5, Expiry: uint64(time.Now().Add(time.Hour).Unix())}},
+		&Entry{Version: EntryVersion, IssuerURL: a.srv.URL, ID: "urn:other", Stored: &credential.Stored{Issuer: a.did, RevocationID: 7, Expiry: uint64(time.Now().Add(time.Hour).Unix())}})
+	return w
+}
+
+func syncOne(t *testing.T, w *Wallet) (Synced, error) {
+	t.Helper()
+	s, err := w.Sync(context.Background())
+	if len(s) != 1 {
+		t.Fatalf("sync: %d issuers (%v)", len(s), err)
+	}
+	return s[0], err
+}
+
+// TestSyncRestoreAndSplitView: the wallet syncs the agency's revocation
+// log (checkpoint, ids, each credential's witness or its revocation);
+// restored from what it stored (data and ids) it downloads only files of
+// the new size (checkpoint, partial tile and bundle, changed chunk); when the agency then shows it a different log of the
+// same size (a split view) it keeps its checkpoint, marks the issuer, and
+// lists and uses the credentials no more.
+func TestSyncRestoreAndSplitView(t *testing.T) {
+	a := newTestAgency(t)
+	a.revoke(1, 2, 3)
+	w := a.wallet(t)
+	s, err := syncOne(t, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.IDs) != 3*8 {
+		t.Fatalf("first sync handed out %d bytes of ids, want 24", len(s.IDs))
+	}
+	list := w.List(context.Background())
+	if len(list) != 2 || !strings.Contains(list[0].Status, "not revoked") {
+		t.Fatalf("after the first sync: %+v", list)
+	}
+	a.fetched()
+
+	// A wallet that requires a witness's cosignature refuses the
+	// agency's checkpoint alone, and stores nothing.
+	wk, err := tlog.NewWitnessKey("witness.example", ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict, err := New(Config{InsecureLocal: true, Witnesses: []string{wk.String()}, Quorum: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict.entries = w.entries
+	if out, err := strict.Sync(context.Background()); !errors.Is(err, tlog.ErrNoQuorum) || len(out) != 0 {
+		t.Fatalf("uncosigned checkpoint: %d stored, %v", len(out), err)
+	}
+
+	// A restart: a new wallet from the stored data and ids.
+	w2 := a.wallet(t)
+	if err := w2.AddIssuerData(context.Background(), s.Data, s.IDs); err != nil {
+		t.Fatal(err)
+	}
+	a.revoke(7)
+	s2, err := syncOne(t, w2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s2.IDs) != 4*8 {
+		t.Fatalf("second sync handed out %d bytes of ids, want 32", len(s2.IDs))
+	}
+	for _, p := range a.fetched() {
+		// Only files of the new size: the checkpoint, the partial tiles
+		// and entry bundle of 4 entries, the chunk for 4 ids.
+		if p != "checkpoint" && !strings.HasSuffix(p, ".p/4") && !strings.HasPrefix(p, "subtrees/4/") {
+			t.Errorf("a restored wallet fetched %s", p)
+		}
+	}
+	var d IssuerData
+	if err := json.Unmarshal(s2.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.Witnesses["urn:mine"]; !ok || len(d.Revoked) != 1 || d.Revoked[0] != "urn:other" {
+		t.Fatalf("after revoking 7: witnesses %v, revoked %v", d.Witnesses, d.Revoked)
+	}
+	// An unchanged log hands out no ids again.
+	if s3, err := syncOne(t, w2); err != nil || s3.IDs != nil {
+		t.Fatalf("unchanged sync: %d bytes of ids, %v", len(s3.IDs), err)
+	}
+	// Stored ids that do not match the checkpoint are refused.
+	if err := a.wallet(t).AddIssuerData(context.Background(), s2.Data, s.IDs); err == nil {
+		t.Fatal("ids of another size accepted")
+	}
+
+	// The agency forks: a log of the same size with other ids.
+	a.open(filepath.Join(t.TempDir(), "fork"))
+	a.revoke(1, 2, 3, 9)
+	s4, err := syncOne(t, w2)
+	if !IsSplitView(err) || !errors.Is(err, tlog.ErrSplitView) {
+		t.Fatalf("split view: %v", err)
+	}
+	var d4 IssuerData
+	if err := json.Unmarshal(s4.Data, &d4); err != nil {
+		t.Fatal(err)
+	}
+	if d4.SplitView == "" || d4.Checkpoint != d.Checkpoint || s4.IDs != nil {
+		t.Fatalf("after the split view: %q, checkpoint kept %v", d4.SplitView, d4.Checkpoint == d.Checkpoint)
+	}
+	for _, c := range w2.List(context.Background()) {
+		if c.Status != SplitViewMessage || !c.Warning {
+			t.Errorf("listed after a split view: %+v", c)
+		}
+	}
+	secret, _ := NewSecret()
+	if err := w2.SetSecret(secret); err != nil {
+		t.Fatal(err)
+	}
+	if held, _, err := w2.held(context.Background()); err != nil || len(held) != 0 {
+		t.Fatalf("after a split view the wallet holds %d credentials (%v)", len(held), err)
+	}
+	// Restored, the mark stays.
+	w3 := a.wallet(t)
+	if err := w3.AddIssuerData(context.Background(), s4.Data, s2.IDs); err != nil {
+		t.Fatal(err)
+	}
+	if c := w3.List(context.Background()); c[0].Status != SplitViewMessage {
+		t.Errorf("restored after a split view: %+v", c[0])
+	}
+}
