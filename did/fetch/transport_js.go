@@ -26,9 +26,12 @@ import (
 //     (credentials: "omit"), and requests are CORS requests (mode
 //     "cors"): the server must allow the wallet's origin;
 //   - the address of a connection cannot be checked: the browser resolves
-//     names and connects itself. The browser's own rules apply instead
-//     (mixed content, CORS, Private Network Access where the browser
-//     enforces it); [Config.InsecureAllowPrivateAddresses] has no effect;
+//     names and connects itself. A host that is an address (in any form
+//     the browser reads as one: 127.1, 0x7f.0.0.1, 2130706433) must be a
+//     public one, and localhost names are refused, unless
+//     [Config.InsecureAllowPrivateAddresses]; a name that resolves to a
+//     private address is left to the browser's own rules (mixed content,
+//     CORS, Private Network Access where the browser enforces it);
 //   - TLS is the browser's: [Config.TLSConfig] is ignored, and
 //     [Config.DialAddrs] is refused with [ErrInvalidURL];
 //   - the deadline and the size limit apply as natively: the context's
@@ -42,19 +45,24 @@ func newTransport(c *Config, _ *tls.Config) (http.RoundTripper, error) {
 	if len(c.DialAddrs) != 0 {
 		return nil, fmt.Errorf("%w: DialAddrs cannot apply in a browser", ErrInvalidURL)
 	}
-	return &browserTransport{allowHTTP: c.InsecureAllowHTTP, next: &http.Transport{}}, nil
+	return &browserTransport{allowHTTP: c.InsecureAllowHTTP, allowPrivate: c.InsecureAllowPrivateAddresses, next: &http.Transport{}}, nil
 }
 
 // browserTransport sets the Fetch API options of every request (the
 // js.fetch:* pseudo-headers net/http's js transport reads) and refuses
 // http:// to non-loopback hosts and redirects.
 type browserTransport struct {
-	allowHTTP bool
-	next      *http.Transport // no Dial hooks: uses the Fetch API
+	allowHTTP    bool
+	allowPrivate bool
+	next         *http.Transport // no Dial hooks: uses the Fetch API
 }
 
 func (t *browserTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := checkBrowserURL(req.URL.Scheme, req.URL.Hostname(), t.allowHTTP); err != nil {
+	err := checkBrowserURL(req.URL.Scheme, req.URL.Hostname(), t.allowHTTP)
+	if err == nil && !t.allowPrivate {
+		err = checkBrowserHost(req.URL.Hostname())
+	}
+	if err != nil {
 		if req.Body != nil {
 			req.Body.Close()
 		}
@@ -94,4 +102,30 @@ func isLoopbackHost(h string) bool {
 	}
 	a, err := netip.ParseAddr(h)
 	return err == nil && a.Unmap().IsLoopback()
+}
+
+// checkBrowserHost refuses a host the browser would connect to on this
+// machine or a private network without a name to resolve: localhost
+// names, and addresses that are not public (CheckAddr), in any form the
+// WHATWG URL parser the Fetch API uses reads as an IPv4 address (a host
+// whose last label is a number: 127.1, 0x7f.1, 2130706433, 127.0.0.1.);
+// those not in Go's dotted-quad form are refused outright.
+func checkBrowserHost(host string) error {
+	h := strings.ToLower(host)
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") || h == "localhost." || strings.HasSuffix(h, ".localhost.") {
+		return fmt.Errorf("%w: %s is this machine", ErrForbiddenAddress, host)
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		return CheckAddr(a)
+	}
+	labels := strings.Split(strings.TrimSuffix(h, "."), ".")
+	last := labels[len(labels)-1]
+	numeric := last != "" && strings.Trim(last, "0123456789") == ""
+	if hex, ok := strings.CutPrefix(last, "0x"); ok && strings.Trim(hex, "0123456789abcdef") == "" {
+		numeric = true
+	}
+	if numeric {
+		return fmt.Errorf("%w: %s is an IPv4 address in a form the browser reads differently", ErrForbiddenAddress, host)
+	}
+	return nil
 }

@@ -35,3 +35,21 @@ func TestBrowserPolicy(t *testing.T) {
 		t.Errorf("DialAddrs in a browser: %v", err)
 	}
 }
+
+// TestBrowserAttackPrivateHosts: a request_uri or response_uri naming this
+// machine or a private network by address (in any form the browser's URL
+// parser reads as an IPv4 address) is not fetched from the browser unless
+// InsecureAllowPrivateAddresses; public names and addresses are.
+func TestBrowserAttackPrivateHosts(t *testing.T) {
+	for _, h := range []string{"127.0.0.1", "10.0.0.1", "192.168.1.1", "169.254.169.254", "::1", "::ffff:127.0.0.1",
+		"localhost", "LOCALHOST", "printer.localhost", "127.1", "0x7f.1", "0x7F000001", "2130706433", "127.0.0.1.", "017700000001", "router.home.0"} {
+		if err := checkBrowserHost(h); !errors.Is(err, ErrForbiddenAddress) {
+			t.Errorf("%s: %v, want ErrForbiddenAddress", h, err)
+		}
+	}
+	for _, h := range []string{"agency.example", "8.8.8.8", "2001:4860:4860::8888", "a1.example", "x.0xfoo"} {
+		if err := checkBrowserHost(h); err != nil {
+			t.Errorf("%s: %v", h, err)
+		}
+	}
+}
