@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -246,6 +247,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 	}
 	if len(o.EnvApplied) > 0 {
 		logger.Info("settings from the environment", "variables", o.EnvApplied)
+	}
+	if o.insecureLocal {
+		// Loud at every start: a ZKCRED_INSECURE_LOCAL left in a
+		// deployment's environment must not pass unnoticed.
+		logger.Warn("verifier: INSECURE development setting: -insecure-local is on (did:web, revocation roots and logs fetched over http:// and from private addresses)",
+			"from_environment", slices.Contains(o.EnvApplied, serve.EnvName("insecure-local")))
 	}
 	keys, err := loadKeys(o.keys, o.unsafeSetup, o.shape, logger)
 	if err != nil {

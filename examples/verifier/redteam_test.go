@@ -1,0 +1,39 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestOpsAttackLogInjection: request ids and paths an attacker controls
+// reach the log quoted or replaced: a newline or an ANSI escape in
+// the path, or a space or tab in X-Request-Id (net/http refuses other
+// control bytes in headers), cannot forge a log line or colour a terminal.
+// And a verifier started with -insecure-local says so at warn level.
+func TestOpsAttackLogInjection(t *testing.T) {
+	base, logs := startLogged(t)
+	for _, c := range []struct{ path, id string }{
+		{"/requests/x%0Alevel=ERROR%20msg=forged", "ok-id"},
+		{"/requests/%1B%5B31mred", "x level=ERROR msg=forged"},
+		{"/nowhere", "a\tb"},
+	} {
+		req, _ := http.NewRequest("GET", base+c.path, nil)
+		req.Header["X-Request-Id"] = []string{c.id}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if got := res.Header.Get("X-Request-Id"); got == c.id && strings.ContainsAny(c.id, "\t ") {
+			t.Errorf("X-Request-Id %q echoed as is", c.id)
+		}
+	}
+	out := logs.String()
+	if strings.ContainsRune(out, 0x1b) || strings.Contains(out, "\nlevel=ERROR msg=forged") {
+		t.Errorf("raw attacker bytes in the log:\n%s", out)
+	}
+	if len(lines(out, "level=WARN")) == 0 || len(lines(out, "INSECURE development setting: -insecure-local is on")) != 1 {
+		t.Errorf("no warn line for -insecure-local:\n%s", out)
+	}
+}
