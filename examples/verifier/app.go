@@ -240,8 +240,7 @@ func (a *app) record(id string, at attempt) {
 	o := a.outcomes[id]
 	if o == nil {
 		if len(a.outcomes) >= maxOutcomes {
-			a.logger.Warn("verifier: outcome table full; not recording", "request", id)
-			return
+			a.evictOutcomes(at.At)
 		}
 		o = &outcome{created: at.At}
 		a.outcomes[id] = o
@@ -251,6 +250,31 @@ func (a *app) record(id string, at attempt) {
 	}
 	close(a.changed)
 	a.changed = make(chan struct{})
+}
+
+// maxOutcomeAge is how long an outcome is kept for certain: past it (its
+// request expired long before: openid4vp.MaxRequestLifetime is an hour), a full
+// table drops it.
+const maxOutcomeAge = 2 * time.Hour
+
+// evictOutcomes makes room in the full outcome table (a.mu held): it
+// drops the outcomes older than maxOutcomeAge, or, if none is, the
+// oldest one. Refusing new outcomes instead would let anyone who fills
+// the table (create requests and answer each with junk: both endpoints
+// are public) blind the clerk's page for good.
+func (a *app) evictOutcomes(now time.Time) {
+	var oldest string
+	for id, o := range a.outcomes {
+		if now.Sub(o.created) > maxOutcomeAge {
+			delete(a.outcomes, id)
+		} else if oldest == "" || o.created.Before(a.outcomes[oldest].created) {
+			oldest = id
+		}
+	}
+	if len(a.outcomes) >= maxOutcomes && oldest != "" {
+		delete(a.outcomes, oldest)
+		a.logger.Warn("verifier: outcome table full; dropped the oldest outcome (many requests answered within two hours)", "dropped", oldest)
+	}
 }
 
 // getOutcome returns {"state": "pending"|"accepted"|"rejected"|"expired",

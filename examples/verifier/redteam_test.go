@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
+	"log/slog"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestOpsAttackLogInjection: request ids and paths an attacker controls
@@ -12,7 +16,7 @@ import (
 // control bytes in headers), cannot forge a log line or colour a terminal.
 // And a verifier started with -insecure-local says so at warn level.
 func TestOpsAttackLogInjection(t *testing.T) {
-	base, logs := startLogged(t)
+	base, logs := startLogged(t, "-store", "bolt:"+filepath.Join(t.TempDir(), "v.db"))
 	for _, c := range []struct{ path, id string }{
 		{"/requests/x%0Alevel=ERROR%20msg=forged", "ok-id"},
 		{"/requests/%1B%5B31mred", "x level=ERROR msg=forged"},
@@ -35,5 +39,29 @@ func TestOpsAttackLogInjection(t *testing.T) {
 	}
 	if len(lines(out, "level=WARN")) == 0 || len(lines(out, "INSECURE development setting: -insecure-local is on")) != 1 {
 		t.Errorf("no warn line for -insecure-local:\n%s", out)
+	}
+}
+
+// TestClerkAttackOutcomeTableFull: anyone can create requests and answer
+// each with junk, filling the page's outcome table; the next clerk's
+// outcome is still recorded (stale outcomes, else the oldest, make room)
+// and the table stays bounded.
+func TestClerkAttackOutcomeTableFull(t *testing.T) {
+	a := &app{outcomes: map[string]*outcome{}, changed: make(chan struct{}), logger: slog.New(slog.DiscardHandler)}
+	now := time.Now().UTC()
+	for i := range maxOutcomes {
+		a.outcomes[fmt.Sprint("junk-", i)] = &outcome{created: now.Add(-time.Duration(maxOutcomes-i) * time.Millisecond)}
+	}
+	a.record("clerk-1", attempt{At: now, Status: http.StatusOK})
+	if a.outcomes["clerk-1"] == nil || len(a.outcomes) != maxOutcomes || a.outcomes["junk-0"] != nil {
+		t.Fatalf("full table of fresh outcomes: clerk's recorded %v, %d kept, oldest kept %v",
+			a.outcomes["clerk-1"] != nil, len(a.outcomes), a.outcomes["junk-0"] != nil)
+	}
+	for _, o := range a.outcomes {
+		o.created = now.Add(-3 * time.Hour)
+	}
+	a.record("clerk-2", attempt{At: now, Status: http.StatusOK})
+	if a.outcomes["clerk-2"] == nil || len(a.outcomes) != 1 {
+		t.Fatalf("full table of stale outcomes: %d kept", len(a.outcomes))
 	}
 }
