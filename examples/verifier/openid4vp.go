@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -147,6 +148,12 @@ func (a *app) createOpenID4VP(w http.ResponseWriter, r *http.Request) {
 	fail := func(err error) { a.fail(w, r, err) }
 	if a.oidErr != nil {
 		fail(fmt.Errorf("%w: %v", protocol.ErrInvalidRequest, a.oidErr))
+		return
+	}
+	// application/json only: a form or text/plain POST, which any web page
+	// may send across origins without a preflight, creates no request.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		fail(fmt.Errorf("%w: content type must be application/json", protocol.ErrInvalidRequest))
 		return
 	}
 	body, err := io.ReadAll(r.Body)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,5 +64,24 @@ func TestClerkAttackOutcomeTableFull(t *testing.T) {
 	a.record("clerk-2", attempt{At: now, Status: http.StatusOK})
 	if a.outcomes["clerk-2"] == nil || len(a.outcomes) != 1 {
 		t.Fatalf("full table of stale outcomes: %d kept", len(a.outcomes))
+	}
+}
+
+// TestClerkAttackCrossSiteCreate: POST /openid4vp/create takes
+// application/json only, so a page of another origin cannot make the
+// clerk's browser create requests with a text/plain or form POST (CORS
+// "simple" requests, sent without a preflight).
+func TestClerkAttackCrossSiteCreate(t *testing.T) {
+	a := &app{outcomes: map[string]*outcome{}, changed: make(chan struct{}), logger: slog.New(slog.DiscardHandler)}
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("POST", "/openid4vp/create", strings.NewReader(`{"issuers":["did:web:agency.example"]}`))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		a.createOpenID4VP(rec, req)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "application/json") {
+			t.Errorf("Content-Type %q: %d %s", ct, rec.Code, rec.Body)
+		}
 	}
 }
