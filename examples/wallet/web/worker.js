@@ -92,10 +92,11 @@ async function start() {
   }
   await W.setSecret(secret);
   for (const e of (await get("credentials")) || []) await W.addEntry(e);
-  // Each issuer's last accepted checkpoint (with witnesses) and the
-  // revoked ids up to it: the next sync downloads only what is new.
+  // Each issuer's last accepted checkpoint (with witnesses), the revoked
+  // ids up to it and the hash tiles kept: the next sync downloads only
+  // what is new.
   for (const [url, d] of Object.entries((await get("issuers")) || {})) {
-    try { await W.addIssuerData(d, (await get("ids:" + url)) || new Uint8Array(0)); }
+    try { await W.addIssuerData(d, (await get("ids:" + url)) || new Uint8Array(0), (await get("tiles:" + url)) || new Uint8Array(0)); }
     catch (e) { console.warn("stored revocation data of " + url + " not used:", e); /* the next sync starts over */ }
   }
   progress("data", "Your credentials are loaded", 1, 1);
@@ -136,8 +137,8 @@ async function loadKeys() {
 
 // Revocation data: each issuer's witnessed log, synced when the wallet
 // opens, after a credential arrives and every 15 minutes, never while
-// answering a request. An issuer's data and its revoked ids are stored in
-// one transaction, so a stored checkpoint always has its ids.
+// answering a request. An issuer's data, its revoked ids and hash tiles
+// are stored in one transaction, so a stored checkpoint always has its ids.
 async function sync() {
   const r = await W.sync();
   for (const s of r.issuers) {
@@ -149,6 +150,7 @@ async function sync() {
           issuers[s.issuerUrl] = s.data;
           st.put(issuers, "issuers");
           if (s.ids) st.put(s.ids, "ids:" + s.issuerUrl);
+          if (s.tiles) st.put(s.tiles, "tiles:" + s.issuerUrl);
         };
         return null;
       });

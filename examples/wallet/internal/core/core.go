@@ -93,6 +93,7 @@ type Wallet struct {
 	keys    *zkp.Keys
 
 	witnesses []*tlog.WitnessKey
+	syncMu    sync.Mutex // held by Sync
 }
 
 // New returns a wallet with cfg.

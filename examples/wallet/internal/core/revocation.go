@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -15,6 +18,7 @@ import (
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/credential/status/tlog"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/did/strictjson"
 )
 
@@ -66,20 +70,26 @@ type StoredWitness struct {
 }
 
 // Synced is one issuer's state after [Wallet.Sync], for the page to
-// store: Data (the [IssuerData] JSON) and, when the checkpoint's size
-// changed since the wallet last handed them out, IDs (the revoked ids up
-// to the checkpoint, 8 bytes big-endian each, in log order). The page
-// stores both in one transaction; if that fails it calls
-// [Wallet.StoreFailed], so the next Sync hands the ids out again.
+// store: Data (the [IssuerData] JSON); when the checkpoint's size changed
+// since the wallet last handed them out, IDs (the revoked ids up to the
+// checkpoint, 8 bytes big-endian each, in log order); when they changed,
+// Tiles (the full hash tiles the wallet keeps, at most 256, for later
+// consistency proofs). The page stores them in one transaction; if that
+// fails it calls [Wallet.StoreFailed], so the next Sync hands them out
+// again. Nil IDs or Tiles mean: keep the stored ones.
 type Synced struct {
 	IssuerURL string
 	Data      []byte
 	IDs       []byte
+	Tiles     []byte
 }
 
 // issuerLog is the wallet's live view of one issuer's revocation log.
 type issuerLog struct {
 	hs *tlog.HolderSync
+	// tiles keeps the verified full hash tiles across restarts.
+	tiles      *tileCache
+	tilesDirty bool // the page may not hold the current tiles
 	// storedSize is the checkpoint size of the ids the page stores
 	// (-1: unknown, hand them out again).
 	storedSize int64
@@ -137,8 +147,10 @@ func (w *Wallet) policies(ctx context.Context, res did.Resolver, issuer string) 
 // revoked ids stored with it (8 bytes each), checks them (the document is
 // the DID's, the checkpoint carries the signature of a log key the
 // document names and the configured witness quorum, the ids match its
-// size) and keeps them: the next [Wallet.Sync] downloads only what is new.
-func (w *Wallet) AddIssuerData(ctx context.Context, b, ids []byte) error {
+// size) and keeps them, with the hash tiles stored beside them (tiles, as
+// [Synced.Tiles]; nil for none): the next [Wallet.Sync] downloads only
+// what is new.
+func (w *Wallet) AddIssuerData(ctx context.Context, b, ids, tiles []byte) error {
 	var d IssuerData
 	if err := strictjson.Unmarshal(b, &d); err != nil || d.Version != IssuerDataVersion {
 		return fmt.Errorf("wallet: stored issuer data is not %s (%v)", IssuerDataVersion, err)
@@ -172,9 +184,13 @@ func (w *Wallet) AddIssuerData(ctx context.Context, b, ids []byte) error {
 			return fmt.Errorf("wallet: the stored witness of %s: %w", id, err)
 		}
 	}
+	tc := newTileCache()
+	if err := tc.unmarshal(tiles); err != nil {
+		tc = newTileCache() // damaged: fetched again when needed
+	}
 	w.mu.Lock()
 	w.issuers[d.IssuerURL] = &d
-	w.logs[d.IssuerURL] = &issuerLog{ids: list, storedSize: cp.Size}
+	w.logs[d.IssuerURL] = &issuerLog{ids: list, storedSize: cp.Size, tiles: tc}
 	w.mu.Unlock()
 	return nil
 }
@@ -184,7 +200,7 @@ func (w *Wallet) AddIssuerData(ctx context.Context, b, ids []byte) error {
 func (w *Wallet) StoreFailed(issuerURL string) {
 	w.mu.Lock()
 	if l := w.logs[issuerURL]; l != nil {
-		l.storedSize = -1
+		l.storedSize, l.tilesDirty = -1, true
 	}
 	w.mu.Unlock()
 }
@@ -214,8 +230,13 @@ func (d *IssuerData) resolver() (*did.StaticResolver, error) {
 // credential's non-revocation witness. A split view keeps the stored
 // checkpoint and marks the issuer ([IssuerData.SplitView]: its
 // credentials are not used; [SplitViewMessage]). Errors are per issuer;
-// an issuer that failed otherwise is left as it was.
+// an issuer that failed otherwise is left as it was. Concurrent calls run
+// one after the other.
 func (w *Wallet) Sync(ctx context.Context) ([]Synced, error) {
+	// One sync at a time (the page's schedule may overlap one asked
+	// for): a HolderSync is not safe for concurrent use.
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
 	w.mu.Lock()
 	urls := map[string]string{} // issuer URL -> DID
 	for _, e := range w.entries {
@@ -270,10 +291,13 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 	}
 	l := w.logs[issuerURL]
 	if l == nil || old == nil {
-		l = &issuerLog{storedSize: -1}
+		l = &issuerLog{storedSize: -1, tiles: newTileCache()}
 		w.logs[issuerURL] = l
 	}
 	w.mu.Unlock()
+	l.tiles.mu.Lock()
+	l.tiles.next, l.tiles.base = w.fetch, base+"/"
+	l.tiles.mu.Unlock()
 	if l.hs == nil {
 		// First sync since the wallet opened: the view is restored from
 		// the stored checkpoint and ids, and the sync downloads only
@@ -283,13 +307,17 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 		if old != nil {
 			stored = []byte(old.Checkpoint)
 		}
-		hs, err := newHolderSync(ctx, w, base, ps, stored, l.ids)
+		hs, err := newHolderSync(ctx, w, base, ps, stored, l.ids, l.tiles)
 		if err != nil {
 			return nil, err
 		}
 		l.hs, l.ids = hs, nil
 	}
 	cp, err := l.hs.Sync(ctx)
+	if err != nil {
+		// A tile the wallet kept that no longer verifies: drop them all.
+		l.tiles.reset(errors.Is(err, tlog.ErrMalformedTile))
+	}
 	if errors.Is(err, tlog.ErrSplitView) || errors.Is(err, tlog.ErrInconsistent) {
 		if old == nil {
 			return nil, fmt.Errorf("%w: %w", errSplitView, err)
@@ -341,6 +369,9 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 	}
 	s := &Synced{IssuerURL: issuerURL, Data: b}
 	w.mu.Lock()
+	if l.tiles.commit() || l.tilesDirty {
+		s.Tiles, l.tilesDirty = l.tiles.marshal(), false
+	}
 	if l.storedSize != cp.Size {
 		ids := l.hs.IDs()
 		s.IDs = make([]byte, 0, 8*len(ids))
@@ -357,7 +388,7 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 // newHolderSync builds the view of the log under base, restored from the
 // stored checkpoint and ids (nil for none), with the first policy whose
 // log key signs the log's checkpoint.
-func newHolderSync(ctx context.Context, w *Wallet, base string, ps []*tlog.Policy, stored []byte, ids []uint64) (*tlog.HolderSync, error) {
+func newHolderSync(ctx context.Context, w *Wallet, base string, ps []*tlog.Policy, stored []byte, ids []uint64, g tlog.Getter) (*tlog.HolderSync, error) {
 	note := stored
 	if note == nil {
 		r, err := w.fetch.Get(ctx, base+"/checkpoint", "")
@@ -381,7 +412,7 @@ func newHolderSync(ctx context.Context, w *Wallet, base string, ps []*tlog.Polic
 			return nil, fmt.Errorf("%w: not a revocation log", tlog.ErrMalformedCheckpoint)
 		}
 		depth := cp.Indexed.Depth
-		return tlog.NewHolderSync(base, w.fetch, p, depth, min(status.DefaultSubtreeLevel, depth), stored, ids)
+		return tlog.NewHolderSync(base, g, p, depth, min(status.DefaultSubtreeLevel, depth), stored, ids)
 	}
 	return nil, fmt.Errorf("%w: no key of the issuer's DID document signs its revocation log", tlog.ErrBadSignature)
 }
@@ -441,3 +472,177 @@ func (d *IssuerData) witness(id string) (*status.Witness, bool) {
 // IsSplitView reports whether a [Wallet.Sync] error says an agency
 // showed a split view ([SplitViewMessage] is what to tell the citizen).
 func IsSplitView(err error) bool { return errors.Is(err, errSplitView) }
+
+// Hash tiles kept per issuer: a tile path (tile/<L>/<N>, or a partial
+// tile's tile/<L>/<N>.p/<W>) names the same bytes forever, and a later
+// sync (after a restart too) reads some of the ones it read before: full
+// tiles and the upper levels' partial tiles its consistency proof needs.
+const (
+	fullTileSize   = 256 * 32
+	maxCachedTiles = 256 // at most 2 MiB per issuer
+)
+
+// hashTileSize returns the size of the hash tile at path (tile/<L>/<N>
+// with N in the tlog-tiles path encoding, x001/x234/067, and an optional
+// .p/<W>), or 0 if path is not one (an entry bundle, anything else).
+func hashTileSize(path string) int {
+	rest, ok := strings.CutPrefix(path, "tile/")
+	if !ok {
+		return 0
+	}
+	level, rest, ok := strings.Cut(rest, "/")
+	if !ok || len(level) == 0 || len(level) > 2 || !allDigits(level) {
+		return 0
+	}
+	size := fullTileSize
+	if n, width, ok := strings.Cut(rest, ".p/"); ok {
+		if len(width) == 0 || len(width) > 3 || !allDigits(width) || width[0] == '0' {
+			return 0
+		}
+		w := 0
+		for i := 0; i < len(width); i++ {
+			w = 10*w + int(width[i]-'0')
+		}
+		if w >= 256 {
+			return 0
+		}
+		rest, size = n, 32*w
+	}
+	segs := strings.Split(rest, "/")
+	if len(segs) > 8 {
+		return 0
+	}
+	for i, s := range segs {
+		if i < len(segs)-1 {
+			if s, ok = strings.CutPrefix(s, "x"); !ok {
+				return 0
+			}
+		}
+		if len(s) != 3 || !allDigits(s) {
+			return 0
+		}
+	}
+	return size
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// tileCache is a tlog.Getter that serves hash tiles the wallet kept
+// from earlier syncs and records the ones a sync downloads; they are kept
+// (commit) only once the sync succeeded, which means the HolderSync
+// verified them against an accepted checkpoint. A kept tile is verified
+// again whenever it is read, so a damaged one fails the sync, and the
+// wallet then drops them all (reset).
+type tileCache struct {
+	next tlog.Getter
+
+	mu      sync.Mutex
+	base    string            // the log's base URL, with a trailing slash
+	tiles   map[string][]byte // by path
+	order   []string          // oldest first
+	pending map[string][]byte
+}
+
+func newTileCache() *tileCache {
+	return &tileCache{tiles: map[string][]byte{}, pending: map[string][]byte{}}
+}
+
+// Get implements tlog.Getter.
+func (c *tileCache) Get(ctx context.Context, rawURL, accept string) (*fetch.Response, error) {
+	c.mu.Lock()
+	path, ok := strings.CutPrefix(rawURL, c.base)
+	size := hashTileSize(path)
+	ok = ok && c.base != "" && size > 0
+	b, hit := c.tiles[path]
+	c.mu.Unlock()
+	if ok && hit {
+		return &fetch.Response{StatusCode: 200, Status: "200 OK", URL: rawURL, Body: b}, nil
+	}
+	r, err := c.next.Get(ctx, rawURL, accept)
+	if ok && err == nil && r.StatusCode == 200 && len(r.Body) == size {
+		c.mu.Lock()
+		if len(c.pending) < maxCachedTiles {
+			c.pending[path] = r.Body
+		}
+		c.mu.Unlock()
+	}
+	return r, err
+}
+
+// commit keeps the tiles of a successful sync (the oldest go beyond
+// maxCachedTiles) and reports whether the kept set changed.
+func (c *tileCache) commit() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	changed := false
+	for _, p := range slices.Sorted(maps.Keys(c.pending)) {
+		if _, ok := c.tiles[p]; !ok {
+			c.tiles[p] = c.pending[p]
+			c.order = append(c.order, p)
+			changed = true
+		}
+	}
+	clear(c.pending)
+	for len(c.order) > maxCachedTiles {
+		delete(c.tiles, c.order[0])
+		c.order = c.order[1:]
+	}
+	return changed
+}
+
+// reset forgets the pending tiles, and the kept ones too if all is set.
+func (c *tileCache) reset(all bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.pending)
+	if all {
+		clear(c.tiles)
+		c.order = nil
+	}
+}
+
+// marshal encodes the kept tiles: for each, oldest first, one byte of
+// path length, the path and the tile's bytes (their number follows from
+// the path).
+func (c *tileCache) marshal() []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]byte, 0, len(c.order)*(fullTileSize+32))
+	for _, p := range c.order {
+		out = append(out, byte(len(p)))
+		out = append(out, p...)
+		out = append(out, c.tiles[p]...)
+	}
+	return out
+}
+
+// unmarshal restores tiles marshal encoded; it refuses anything else.
+func (c *tileCache) unmarshal(b []byte) error {
+	tiles := map[string][]byte{}
+	var order []string
+	for len(b) > 0 {
+		n := int(b[0])
+		if len(order) == maxCachedTiles || len(b) < 1+n {
+			return errors.New("wallet: stored tiles are not a tile list")
+		}
+		p := string(b[1 : 1+n])
+		size := hashTileSize(p)
+		if size == 0 || tiles[p] != nil || len(b) < 1+n+size {
+			return fmt.Errorf("wallet: stored tile %q", p)
+		}
+		tiles[p] = slices.Clone(b[1+n : 1+n+size])
+		order = append(order, p)
+		b = b[1+n+size:]
+	}
+	c.mu.Lock()
+	c.tiles, c.order = tiles, order
+	c.mu.Unlock()
+	return nil
+}

@@ -23,7 +23,7 @@ import (
 	"github.com/zkcred/zkcred/did"
 )
 
-const testDepth = 6
+const testDepth = 10
 
 // testAgency publishes a revocation log (tlog.Writer, no witness) and its
 // DID document over loopback HTTP, as examples/issuer does.
@@ -99,7 +99,7 @@ func (a *testAgency) revoke(ids ...uint64) {
 		}
 	}
 	dir := *a.dir.Load()
-	if err := tlog.WriteSubtrees(dir, a.tree, testDepth); err != nil {
+	if err := tlog.WriteSubtrees(dir, a.tree, testDepth); err != nil { // level min(12, depth), as the wallet reads them
 		a.t.Fatal(err)
 	}
 	a.seq++
@@ -138,26 +138,35 @@ func syncOne(t *testing.T, w *Wallet) (Synced, error) {
 
 // TestSyncRestoreAndSplitView: the wallet syncs the agency's revocation
 // log (checkpoint, ids, each credential's witness or its revocation);
-// restored from what it stored (data and ids) it downloads only files of
-// the new size (checkpoint, partial tile and bundle, changed chunk); when the agency then shows it a different log of the
+// restored from what it stored (data, ids, hash tiles) it downloads no
+// file it downloaded before but the checkpoint; when the agency then shows it a different log of the
 // same size (a split view) it keeps its checkpoint, marks the issuer, and
 // lists and uses the credentials no more.
 func TestSyncRestoreAndSplitView(t *testing.T) {
 	a := newTestAgency(t)
-	a.revoke(1, 2, 3)
+	var first []uint64 // 300 ids: a full tile and a partial one
+	for id := uint64(1); len(first) < 300; id++ {
+		if id != 5 && id != 7 {
+			first = append(first, id)
+		}
+	}
+	a.revoke(first...)
 	w := a.wallet(t)
 	s, err := syncOne(t, w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.IDs) != 3*8 {
-		t.Fatalf("first sync handed out %d bytes of ids, want 24", len(s.IDs))
+	if len(s.IDs) != 300*8 || len(s.Tiles) == 0 {
+		t.Fatalf("first sync handed out %d bytes of ids (want 2400) and %d of tiles", len(s.IDs), len(s.Tiles))
 	}
 	list := w.List(context.Background())
 	if len(list) != 2 || !strings.Contains(list[0].Status, "not revoked") {
 		t.Fatalf("after the first sync: %+v", list)
 	}
-	a.fetched()
+	before := map[string]bool{}
+	for _, p := range a.fetched() {
+		before[p] = true
+	}
 
 	// A wallet that requires a witness's cosignature refuses the
 	// agency's checkpoint alone, and stores nothing.
@@ -176,23 +185,25 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 
 	// A restart: a new wallet from the stored data and ids.
 	w2 := a.wallet(t)
-	if err := w2.AddIssuerData(context.Background(), s.Data, s.IDs); err != nil {
+	if err := w2.AddIssuerData(context.Background(), s.Data, s.IDs, s.Tiles); err != nil {
 		t.Fatal(err)
 	}
-	a.revoke(7)
+	a.revoke(7, 1000)
 	s2, err := syncOne(t, w2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s2.IDs) != 4*8 {
-		t.Fatalf("second sync handed out %d bytes of ids, want 32", len(s2.IDs))
+	if len(s2.IDs) != 302*8 {
+		t.Fatalf("second sync handed out %d bytes of ids, want 2416", len(s2.IDs))
 	}
-	for _, p := range a.fetched() {
-		// Only files of the new size: the checkpoint, the partial tiles
-		// and entry bundle of 4 entries, the chunk for 4 ids.
-		if p != "checkpoint" && !strings.HasSuffix(p, ".p/4") && !strings.HasPrefix(p, "subtrees/4/") {
-			t.Errorf("a restored wallet fetched %s", p)
+	fetched := a.fetched()
+	for _, p := range fetched {
+		if p != "checkpoint" && before[p] {
+			t.Errorf("a restored wallet fetched %s again", p)
 		}
+	}
+	if len(fetched) == 0 {
+		t.Fatal("nothing fetched")
 	}
 	var d IssuerData
 	if err := json.Unmarshal(s2.Data, &d); err != nil {
@@ -205,14 +216,24 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 	if s3, err := syncOne(t, w2); err != nil || s3.IDs != nil {
 		t.Fatalf("unchanged sync: %d bytes of ids, %v", len(s3.IDs), err)
 	}
+	// Syncs the page's schedule overlaps run one after the other.
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if _, err := w2.Sync(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 	// Stored ids that do not match the checkpoint are refused.
-	if err := a.wallet(t).AddIssuerData(context.Background(), s2.Data, s.IDs); err == nil {
+	if err := a.wallet(t).AddIssuerData(context.Background(), s2.Data, s.IDs, nil); err == nil {
 		t.Fatal("ids of another size accepted")
 	}
 
 	// The agency forks: a log of the same size with other ids.
 	a.open(filepath.Join(t.TempDir(), "fork"))
-	a.revoke(1, 2, 3, 9)
+	a.revoke(append(first, 7, 1001)...)
 	s4, err := syncOne(t, w2)
 	if !IsSplitView(err) || !errors.Is(err, tlog.ErrSplitView) {
 		t.Fatalf("split view: %v", err)
@@ -238,10 +259,44 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 	}
 	// Restored, the mark stays.
 	w3 := a.wallet(t)
-	if err := w3.AddIssuerData(context.Background(), s4.Data, s2.IDs); err != nil {
+	if err := w3.AddIssuerData(context.Background(), s4.Data, s2.IDs, s.Tiles); err != nil {
 		t.Fatal(err)
 	}
 	if c := w3.List(context.Background()); c[0].Status != SplitViewMessage {
 		t.Errorf("restored after a split view: %+v", c[0])
 	}
+}
+
+// TestHashTileSize: the tile cache keeps hash tiles only, by their exact
+// tlog-tiles paths.
+func TestHashTileSize(t *testing.T) {
+	for p, want := range map[string]int{
+		"tile/0/000": 8192, "tile/1/x001/234": 8192, "tile/0/001.p/44": 44 * 32, "tile/2/000.p/1": 32,
+		"tile/entries/000": 0, "tile/0/000.p/0": 0, "tile/0/000.p/256": 0, "tile/0/000.p/044": 0, "tile/0/1": 0,
+		"tile/0/x001": 0, "tile/123/000": 0, "checkpoint": 0, "subtrees/4/0": 0, "tile/0/001/000": 0,
+	} {
+		if got := hashTileSize(p); got != want {
+			t.Errorf("%s: %d, want %d", p, got, want)
+		}
+	}
+}
+
+// FuzzTileCacheUnmarshal: stored tiles are parsed to their exact layout,
+// bounded, never panicking; what parses marshals back to the same bytes.
+func FuzzTileCacheUnmarshal(f *testing.F) {
+	c := newTileCache()
+	c.tiles["tile/0/000.p/2"] = make([]byte, 64)
+	c.order = []string{"tile/0/000.p/2"}
+	f.Add(c.marshal())
+	f.Add([]byte{})
+	f.Add([]byte{10, 't'})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c := newTileCache()
+		if err := c.unmarshal(b); err != nil {
+			return
+		}
+		if got := c.marshal(); string(got) != string(b) {
+			t.Fatalf("round trip: %x -> %x", b, got)
+		}
+	})
 }
