@@ -398,7 +398,10 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...str
 }
 
 // TestBrowserWallet drives the wallet in headless Chromium against the
-// example issuer and verifier (subprocesses on loopback): a citizen
+// example issuer, witness and verifier (subprocesses on loopback; the
+// wallet syncs the agency's revocation log, accepts its checkpoints only
+// with the witness's cosignature and carries them, vp_token v2, to the
+// verifier, which requires that cosignature too): a citizen
 // receives a credential (offer link and PIN), answers the verifier page's
 // age request (the consent screen says what is proven and what stays
 // hidden; the verifier page shows it accepted), votes once (accepted) and
