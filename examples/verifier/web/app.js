@@ -188,10 +188,13 @@
       $("error").hidden = true;
       createRequest($("scenario").value).then(show, (e) => showError(msg("error.create", { detail: e.message })));
     });
+    // ?create=KIND starts a request at once; only a kind the page offers
+    // (a crafted link must not make it ask for less than the clerk sees).
     const params = new URLSearchParams(location.search);
-    if (params.get("create")) {
-      $("scenario").value = params.get("create");
-      createRequest(params.get("create")).then(show, (e) => showError(msg("error.create", { detail: e.message })));
+    const kind = params.get("create");
+    if (kind && [...$("scenario").options].some((o) => o.value === kind)) {
+      $("scenario").value = kind;
+      createRequest(kind).then(show, (e) => showError(msg("error.create", { detail: e.message })));
     }
   }
 
