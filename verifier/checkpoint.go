@@ -262,8 +262,10 @@ func (v *Verifier) openNote(ctx context.Context, issuer string, kind tlog.Kind, 
 	return nil, fmt.Errorf("%w: %w", ErrUnwitnessed, last)
 }
 
-// checkpointRoot checks the checkpoint note the verifier fetched for
-// issuer: checkpointClaims, then its consistency with the store.
+// checkpointRoot checks a checkpoint note of issuer: checkpointClaims,
+// then its consistency with the store, without a proof or the keys log.
+// The request paths do not use it (they call settleCheckpoint after the
+// proof); tests use it to feed the store checkpoints.
 func (v *Verifier) checkpointRoot(ctx context.Context, maxAge time.Duration, issuer string, note []byte) (*status.RootClaims, error) {
 	claims, ac, err := v.checkpointClaims(ctx, maxAge, issuer, note)
 	if err != nil {
@@ -436,12 +438,7 @@ func (v *Verifier) carriedRoot(ctx context.Context, req *protocol.Request, issue
 		if err != nil {
 			return nil, nil, err
 		}
-		return claims, func(ctx context.Context) error {
-			if err := v.checkConsistency(ctx, issuer, ac); err != nil {
-				return err
-			}
-			return v.checkKeysLog(ctx, issuer, ac, keyID, zk)
-		}, nil
+		return claims, v.settleCheckpoint(issuer, ac, keyID, zk), nil
 	case p.Version == openid4vp.PresentationVersionV1 && v.cfg.Roots != nil:
 		root, err := v.verifyRoot(ctx, req, issuer, p.RevocationRoot)
 		return root, func(context.Context) error { return nil }, err
@@ -451,33 +448,53 @@ func (v *Verifier) carriedRoot(ctx context.Context, req *protocol.Request, issue
 	return nil, nil, fmt.Errorf("%w: this verifier takes no checkpoints, only signed roots (vp_token value %s)", ErrStaleRoot, openid4vp.PresentationVersionV1)
 }
 
+// settleCheckpoint returns the checks of an accepted checkpoint ac of
+// issuer that wait until the presentation's proof verified against its
+// root: consistency with the stored checkpoint (which may fetch the
+// issuer's tiles) and the store's advance, then the keys (the
+// checkpoint's signing key, keyID's zk) against the issuer's keys log
+// (checkKeysLog). Both request formats call it, in that order.
+func (v *Verifier) settleCheckpoint(issuer string, ac *acceptedCheckpoint, keyID string, zk *did.ZKPublicKey) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := v.checkConsistency(ctx, issuer, ac); err != nil {
+			return err
+		}
+		return v.checkKeysLog(ctx, issuer, ac, keyID, zk)
+	}
+}
+
 // latestCheckpointRoot is revocationRoot without Config.Roots: the
 // issuer's latest checkpoint, fetched from the log its DID document names,
-// checked as a carried one is.
-func (v *Verifier) latestCheckpointRoot(ctx context.Context, req *protocol.Request, issuer string) (*status.RootClaims, error) {
+// checked as a carried one is (checkpointClaims now; settle, which the
+// caller calls once the proof verified, as for carriedRoot).
+func (v *Verifier) latestCheckpointRoot(ctx context.Context, req *protocol.Request, issuer, keyID string, zk *did.ZKPublicKey) (root *status.RootClaims, settle func(context.Context) error, err error) {
 	if v.cfg.Log == nil {
-		return nil, fmt.Errorf("%w: no revocation root source configured", ErrStaleRoot)
+		return nil, nil, fmt.Errorf("%w: no revocation root source configured", ErrStaleRoot)
 	}
 	res, err := v.cfg.Resolver.Resolve(ctx, issuer)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrUntrustedIssuer, err)
 	}
 	if res == nil || res.Document == nil {
-		return nil, fmt.Errorf("%w: no DID document for %s", ErrUntrustedIssuer, issuer)
+		return nil, nil, fmt.Errorf("%w: no DID document for %s", ErrUntrustedIssuer, issuer)
 	}
 	u, err := tlog.LogURL(res.Document, tlog.KindRevocation, v.cfg.Log.AllowHTTPLogs)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrStaleRoot, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrStaleRoot, err)
 	}
 	r, err := v.cfg.Log.Tiles.Get(ctx, u+"/checkpoint", "text/plain")
 	if err != nil {
 		if transient(err) {
-			return nil, err
+			return nil, nil, err
 		}
-		return nil, fmt.Errorf("%w: fetching the checkpoint of %s: %w", ErrStaleRoot, issuer, err)
+		return nil, nil, fmt.Errorf("%w: fetching the checkpoint of %s: %w", ErrStaleRoot, issuer, err)
 	}
 	if r.StatusCode != 200 {
-		return nil, fmt.Errorf("%w: fetching the checkpoint of %s: %s", ErrStaleRoot, issuer, r.Status)
+		return nil, nil, fmt.Errorf("%w: fetching the checkpoint of %s: %s", ErrStaleRoot, issuer, r.Status)
 	}
-	return v.checkpointRoot(ctx, time.Duration(req.MaxRootAge)*time.Second, issuer, r.Body)
+	claims, ac, err := v.checkpointClaims(ctx, time.Duration(req.MaxRootAge)*time.Second, issuer, r.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return claims, v.settleCheckpoint(issuer, ac, keyID, zk), nil
 }

@@ -10,15 +10,26 @@ import (
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/verifier/protocol"
+	"github.com/zkcred/zkcred/verifier/protocol/dcql"
+	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
 )
 
 // The verification hot path keeps two bounded caches, both keyed by the
 // SHA-256 of exactly the bytes whose meaning they cache, so a hit can only
 // return what a miss would have computed from the same bytes:
 //
-//   - compiled requests (protocol.Request.Compile of a stored request body,
-//     for this verifier's schemas and key shape), filled when NewRequest
-//     issues a request, so the statement is compiled once per request;
+//   - compiled requests, filled when NewRequest or
+//     NewAuthorizationRequest issues a request, so the statement is
+//     compiled once per request: protocol.Request.Compile of a stored
+//     zkcred request body, or, for a stored OpenID4VP Request Object (the
+//     signed JWS, which holds everything the statements depend on: nonce,
+//     client_id, response_uri, DCQL query, transaction data, iat, exp),
+//     its DCQL query compiled with its nonce and every claim set's zkcred
+//     request compiled and bound to its handover hash (compileOpenID4VP).
+//     Beyond the body only this verifier's configuration (schemas, key
+//     shape, trusted issuers), fixed by New, enters a compilation. Entries
+//     are shared by every caller and never written after they are cached:
+//     what a caller gets back (Result.Predicates) is copied out;
 //   - signed revocation roots whose signature verified
 //     (status.VerifySignedRoot). A hit re-checks, at the current time and
 //     for the current request, everything that depends on either: issuer,
@@ -38,12 +49,41 @@ const (
 
 // hotCaches are a Verifier's caches; the zero value is ready to use.
 type hotCaches struct {
-	compiled lru[*protocol.Compiled]
+	compiled lru[*compiledBody]
 	roots    lru[*cachedRoot]
 	// schemaIDs maps each of Config.Schemas (validated by New, not to be
 	// changed after) to its id in hex; protocol.Request.Compile still
 	// hashes the schema itself.
 	schemaIDs sync.Map
+	// authzPerResponse is a benchmark hook (BenchmarkVerifyResponse): it
+	// compiles an OpenID4VP request on every response, as before the
+	// cache, without reading or filling it.
+	authzPerResponse bool
+}
+
+// compiledBody is what a stored request body compiles to: own for a
+// zkcred request, authz for an OpenID4VP Request Object.
+type compiledBody struct {
+	own   *protocol.Compiled
+	authz *compiledAuthz
+}
+
+// compiledAuthz is an OpenID4VP request compiled: its Request Object
+// (decoded from the stored body, never the caller's), its DCQL query
+// compiled with its nonce, and per credential query (in query.Credentials
+// order) and claim set the zkcred request and its compilation, or the
+// error compileOpenID4VP gave. Read-only once built.
+type compiledAuthz struct {
+	ro    *openid4vp.RequestObject
+	query *dcql.Compiled
+	alts  [][]compiledAlt
+}
+
+// compiledAlt is one claim set of a credential query, compiled.
+type compiledAlt struct {
+	req *protocol.Request
+	c   *protocol.Compiled
+	err error
 }
 
 // schemaHex returns protocol.FieldHex(s.ID()), hashed once per schema.
@@ -126,14 +166,14 @@ func (c *lru[V]) len() int {
 // now (and cached if it compiles).
 func (v *Verifier) compiled(body []byte) (*protocol.Compiled, error) {
 	key := sha256.Sum256(body)
-	if c, ok := v.hot.compiled.get(key); ok {
-		return c, nil
+	if c, ok := v.hot.compiled.get(key); ok && c.own != nil {
+		return c.own, nil
 	}
 	c, err := v.compileBody(body)
 	if err != nil {
 		return nil, err
 	}
-	v.hot.compiled.put(key, c, compileCacheSize)
+	v.hot.compiled.put(key, &compiledBody{own: c}, compileCacheSize)
 	return c, nil
 }
 
@@ -154,8 +194,51 @@ func (v *Verifier) compileBody(body []byte) (*protocol.Compiled, error) {
 // precompile fills the compile cache for a request body just issued.
 func (v *Verifier) precompile(body []byte) {
 	if c, err := v.compileBody(body); err == nil {
-		v.hot.compiled.put(sha256.Sum256(body), c, compileCacheSize)
+		v.hot.compiled.put(sha256.Sum256(body), &compiledBody{own: c}, compileCacheSize)
 	}
+}
+
+// authz returns the compilation of the OpenID4VP request stored as s:
+// from the cache when its body was compiled before (keyed by the SHA-256
+// of the whole signed body), else compiled now and cached.
+func (v *Verifier) authz(s *StoredRequest) (*compiledAuthz, error) {
+	if v.hot.authzPerResponse {
+		return v.compileAuthz(s)
+	}
+	key := sha256.Sum256(s.Body)
+	if c, ok := v.hot.compiled.get(key); ok && c.authz != nil {
+		return c.authz, nil
+	}
+	a, err := v.compileAuthz(s)
+	if err != nil {
+		return nil, err
+	}
+	v.hot.compiled.put(key, &compiledBody{authz: a}, compileCacheSize)
+	return a, nil
+}
+
+// compileAuthz compiles the OpenID4VP request stored as s from its body
+// alone: every claim set of every credential query the answer may use
+// (NewAuthorizationRequest checked that each compiles). Errors wrap
+// [ErrStore]: the body is one this verifier signed.
+func (v *Verifier) compileAuthz(s *StoredRequest) (*compiledAuthz, error) {
+	ro, err := storedRequestObject(s)
+	if err != nil {
+		return nil, err
+	}
+	q, err := ro.DCQLQuery.Compile(ro.Nonce)
+	if err != nil {
+		return nil, fmt.Errorf("%w: stored query: %v", ErrStore, err)
+	}
+	a := &compiledAuthz{ro: ro, query: q, alts: make([][]compiledAlt, len(q.Credentials))}
+	for i, cc := range q.Credentials {
+		a.alts[i] = make([]compiledAlt, len(cc.Alternatives))
+		for j, p := range cc.Alternatives {
+			req, c, err := v.compileOpenID4VP(ro, cc.ID, p)
+			a.alts[i][j] = compiledAlt{req: req, c: c, err: err}
+		}
+	}
+	return a, nil
 }
 
 // cachedRootClaims returns the claims of token if its signature was

@@ -156,6 +156,9 @@ func (v *Verifier) NewAuthorizationRequest(ctx context.Context, opts Authorizati
 	if err != nil {
 		return nil, err
 	}
+	// Compiled once per request, from the stored body (hotcache.go); an
+	// error here is met again, and reported, at the first response.
+	_, _ = v.authz(&StoredRequest{ID: id, Body: []byte(jwt)})
 	requestURI := v.cfg.BaseURL + OpenID4VPRequestPath + id
 	uri, err := openid4vp.AuthorizationRequestURI(ro.ClientID, requestURI)
 	if err != nil {
@@ -257,7 +260,7 @@ func storedRequestObject(s *StoredRequest) (*openid4vp.RequestObject, error) {
 // Steps: the request named by state is known, unexpired and unanswered;
 // each vp_token value is an [openid4vp.Presentation] for a credential
 // query of the request, whose zkcred request (openid4vp.ZKRequest) is
-// compiled here and whose proof must verify with the handover hash as
+// compiled here (once per request) and whose proof must verify with the handover hash as
 // request hash (so a proof made for another client_id, nonce,
 // response_uri, query or transaction data fails, [ErrInvalidProof]); the
 // issuer is trusted and its ZK key in its DID document
@@ -300,16 +303,15 @@ func (v *Verifier) verifyResponse(ctx context.Context, resp *openid4vp.Response,
 	if err != nil {
 		return nil, err
 	}
-	ro, err := storedRequestObject(stored)
+	// The Request Object, its query and every claim set's statement parts
+	// are compiled once per request (hotcache.go): read-only here.
+	a, err := v.authz(stored)
 	if err != nil {
 		return nil, err
 	}
+	ro, compiled := a.ro, a.query
 	if encrypted != (ro.ResponseMode == openid4vp.ResponseModeDirectPostJWT) {
 		return nil, fmt.Errorf("%w: the request's response mode is %s", protocol.ErrMalformedPresentation, ro.ResponseMode)
-	}
-	compiled, err := ro.DCQLQuery.Compile(ro.Nonce)
-	if err != nil {
-		return nil, fmt.Errorf("%w: stored query: %v", ErrStore, err)
 	}
 	// Counts that cannot satisfy the query (a presentation repeated for a
 	// query that takes one, a query not asked) are refused before any
@@ -346,9 +348,8 @@ func (v *Verifier) verifyResponse(ctx context.Context, resp *openid4vp.Response,
 		if i < 0 {
 			return nil, fmt.Errorf("%w: %w: %.80q was not asked for", ErrUnsatisfiedQuery, dcql.ErrNotSatisfied, id)
 		}
-		cc := compiled.Credentials[i]
 		for _, raw := range resp.VPToken[id] {
-			r, req, pres, root, err := v.verifyPresentation(ctx, ro, cc, raw, now)
+			r, req, pres, root, err := v.verifyPresentation(ctx, a.alts[i], raw, now)
 			if err != nil {
 				return nil, fmt.Errorf("credential query %q: %w", id, err)
 			}
@@ -387,19 +388,21 @@ func (v *Verifier) verifyResponse(ctx context.Context, resp *openid4vp.Response,
 	return out, nil
 }
 
-// verifyPresentation checks one vp_token value answering cc.
-func (v *Verifier) verifyPresentation(ctx context.Context, ro *openid4vp.RequestObject, cc dcql.CompiledCredential, raw json.RawMessage, now time.Time) (*Result, *protocol.Request, *zkp.Presentation, *status.RootClaims, error) {
+// verifyPresentation checks one vp_token value answering the credential
+// query whose claim sets compiled to alts.
+func (v *Verifier) verifyPresentation(ctx context.Context, alts []compiledAlt, raw json.RawMessage, now time.Time) (*Result, *protocol.Request, *zkp.Presentation, *status.RootClaims, error) {
 	p, err := openid4vp.ParsePresentation(raw)
 	if err != nil {
 		return nil, nil, nil, nil, fmt.Errorf("%w: %w", protocol.ErrMalformedPresentation, err)
 	}
-	if p.ClaimSet >= len(cc.Alternatives) {
-		return nil, nil, nil, nil, fmt.Errorf("%w: claim_set %d of %d", protocol.ErrMalformedPresentation, p.ClaimSet, len(cc.Alternatives))
+	if p.ClaimSet < 0 || p.ClaimSet >= len(alts) {
+		return nil, nil, nil, nil, fmt.Errorf("%w: claim_set %d of %d", protocol.ErrMalformedPresentation, p.ClaimSet, len(alts))
 	}
-	req, compiled, err := v.compileOpenID4VP(ro, cc.ID, cc.Alternatives[p.ClaimSet])
-	if err != nil {
-		return nil, nil, nil, nil, err
+	alt := alts[p.ClaimSet]
+	if alt.err != nil {
+		return nil, nil, nil, nil, alt.err
 	}
+	req, compiled := alt.req, alt.c
 	sub, pres, err := protocol.ParseSubmission(p.Submission, v.cfg.Key)
 	if err != nil {
 		return nil, nil, nil, nil, err
@@ -431,7 +434,7 @@ func (v *Verifier) verifyPresentation(ctx context.Context, ro *openid4vp.Request
 func (v *Verifier) result(req *protocol.Request, compiled *protocol.Compiled, sub *protocol.Submission, issuer string, root *status.RootClaims, pres *zkp.Presentation, now time.Time) (*Result, error) {
 	res := &Result{
 		RequestID: req.ID, Issuer: issuer, IssuerKey: sub.Issuer, Schema: req.Schema,
-		Predicates: req.Predicates, Scope: req.Scope,
+		Predicates: clonePredicates(req.Predicates), Scope: req.Scope, // req may be cached
 		RevocationSequence: root.Sequence, RevocationIssuedAt: root.IssuedAt.UTC(), VerifiedAt: now.UTC(),
 	}
 	if len(pres.Disclosed) > 0 {

@@ -68,7 +68,11 @@ type Result struct {
 // assertionMethod ([ErrUntrustedIssuer]); its signed revocation root checks
 // and is fresh enough ([ErrStaleRoot]); the proof verifies against the
 // statement computed here from the request, the issuer's key and the root,
-// never from the presentation ([ErrInvalidProof]). Replay protection is
+// never from the presentation ([ErrInvalidProof]). Without Config.Roots the
+// root is the issuer's latest witnessed checkpoint ([ErrUnwitnessed]), and
+// only after the proof verified is it checked for consistency with the
+// stored checkpoint ([ErrSplitView]) and the issuer's keys against its
+// keys log ([ErrUnloggedKey]), as [Verifier.VerifyResponse] does. Replay protection is
 // keyed on the nonce and the nullifier, never on proof bytes.
 func (v *Verifier) Verify(ctx context.Context, req *protocol.Request, submission []byte) (*Result, error) {
 	if req == nil {
@@ -133,7 +137,11 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 	if err != nil {
 		return nil, err
 	}
-	root, err := v.revocationRoot(ctx, req, issuer)
+	// The same checks in the same order as the OpenID4VP path
+	// (verifyPresentation): the root's signature, quorum, freshness and
+	// floor; then the proof; only then the checkpoint's consistency with
+	// the stored one, the store's advance and the keys log (settle).
+	root, settle, err := v.revocationRoot(ctx, req, issuer, sub.Issuer, issuerKey)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +149,9 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 	st := compiled.Statement(issuerKey, root.Root)
 	if err := zkp.Verify(v.cfg.Key, st, pres); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidProof, err)
+	}
+	if err := settle(ctx); err != nil {
+		return nil, err
 	}
 
 	res, err := v.result(req, compiled, sub, issuer, root, pres, now)
@@ -198,16 +209,26 @@ func (v *Verifier) issuerKey(ctx context.Context, req *protocol.Request, keyID s
 // by the issuer's assertionMethod key, age within the request's maximum,
 // depth matching the circuit, sequence not below the floor in the Store
 // (the highest accepted so far by any instance sharing it; Store.Answer
-// checks it again and raises it atomically with the answer).
-func (v *Verifier) revocationRoot(ctx context.Context, req *protocol.Request, issuer string) (*status.RootClaims, error) {
+// checks it again and raises it atomically with the answer). Without
+// Config.Roots it is the issuer's latest witnessed checkpoint
+// (latestCheckpointRoot), and settle, which the caller must call once the
+// proof verified against the root, checks its consistency with the
+// stored one, advances the store and checks keyID's zk and the
+// checkpoint's signing key against the issuer's keys log; for a signed
+// root settle does nothing.
+func (v *Verifier) revocationRoot(ctx context.Context, req *protocol.Request, issuer, keyID string, zk *did.ZKPublicKey) (root *status.RootClaims, settle func(context.Context) error, err error) {
 	if v.cfg.Roots == nil {
-		return v.latestCheckpointRoot(ctx, req, issuer)
+		return v.latestCheckpointRoot(ctx, req, issuer, keyID, zk)
 	}
 	token, err := v.cfg.Roots.SignedRoot(ctx, issuer)
 	if err != nil {
-		return nil, fmt.Errorf("%w: fetching the revocation root of %s: %w", ErrStaleRoot, issuer, err)
+		return nil, nil, fmt.Errorf("%w: fetching the revocation root of %s: %w", ErrStaleRoot, issuer, err)
 	}
-	return v.verifyRoot(ctx, req, issuer, token)
+	root, err = v.verifyRoot(ctx, req, issuer, token)
+	if err != nil {
+		return nil, nil, err
+	}
+	return root, func(context.Context) error { return nil }, nil
 }
 
 // verifyRoot checks a signed root token of issuer as revocationRoot
@@ -277,4 +298,24 @@ func decodeSlot(attr credential.Attribute, e fr.Element) (any, error) {
 		return attr.Enum[n-1], nil
 	}
 	return nil, fmt.Errorf("attribute type %s is not disclosable", attr.Type)
+}
+
+// clonePredicates deep-copies ps, so that a Result never shares a value
+// with a cached request.
+func clonePredicates(ps []protocol.Predicate) []protocol.Predicate {
+	out := slices.Clone(ps)
+	for i := range out {
+		p := &out[i]
+		p.Value, p.Min, p.Max, p.Years = clonePtr(p.Value), clonePtr(p.Min), clonePtr(p.Max), clonePtr(p.Years)
+		p.Values = slices.Clone(p.Values)
+	}
+	return out
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
 }
