@@ -340,6 +340,7 @@ func BenchmarkHolderSyncE2E(b *testing.B) {
 				mine := uint64(0x5eed_0000_0000_0001)
 				var wall, cpu time.Duration
 				var bytes int64
+				b.ReportAllocs()
 				for b.Loop() {
 					g.state.Store(0)
 					cpu0, start := cpuTime(), time.Now()
@@ -365,6 +366,7 @@ func BenchmarkHolderSyncE2E(b *testing.B) {
 				mine := uint64(0x5eed_0000_0000_0001)
 				var wall, cpu time.Duration
 				var bytes int64
+				b.ReportAllocs()
 				for b.Loop() {
 					b.StopTimer()
 					g.state.Store(0)
