@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/zkcred/zkcred/credential/openid4vci"
+	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/status/tlog"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/did/strictjson"
@@ -54,9 +56,11 @@ type Outcome struct {
 // Present answers an OpenID4VP request (openid4vp:// link or QR text):
 // it fetches and verifies the signed request, picks a credential that
 // meets it, calls consent with the plain-words [Consent] and proves only
-// if consent returns nil, then sends the answer. Nothing is fetched from
-// the agency: the issuers' documents and revocation roots are the synced
-// ones. Every outcome, failures included, is an [Outcome] in plain words.
+// if consent returns nil, then sends the answer (vp_token value v2,
+// carrying the issuer's witnessed checkpoint). Nothing is fetched from
+// the agency: the issuers' documents, checkpoints and non-revocation
+// witnesses are those of the last [Wallet.Sync]. Every outcome, failures
+// included, is an [Outcome] in plain words.
 func (w *Wallet) Present(ctx context.Context, uri string, consent func(context.Context, *Consent) error) *Outcome {
 	w.mu.Lock()
 	keys := w.keys
@@ -175,11 +179,15 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 	o := &Outcome{Status: "unmet", Title: "You do not meet this request", Sent: false}
 	var asks []string
 	var schemaName string
+	maxAge := status.DefaultMaxRootAge
 	if ro, err := w.requestObject(ctx, uri, res); err == nil {
 		if c, err := ro.DCQLQuery.Compile(ro.Nonce); err == nil {
 			for _, cc := range c.Credentials {
 				for _, p := range cc.Alternatives {
 					schemaName = p.Schema.Name
+					if p.MaxRootAge > 0 {
+						maxAge = time.Duration(p.MaxRootAge) * time.Second
+					}
 					for _, pr := range p.Predicates {
 						asks = append(asks, asksFor(pr))
 					}
@@ -193,7 +201,7 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 	entries := slices.Clone(w.entries)
 	issuers := w.issuers
 	w.mu.Unlock()
-	var revoked, expired, unsynced, split bool
+	var revoked, expired, unsynced, split, stale bool
 	var usable int
 	for _, e := range entries {
 		if schemaName != "" && e.Stored.Schema != nil && e.Stored.Schema.Name != schemaName {
@@ -210,6 +218,8 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 			expired = true
 		case !hasWitness(d, e.ID):
 			unsynced = true
+		case checkpointAge(d, now) > maxAge:
+			stale = true
 		default:
 			usable++
 		}
@@ -217,6 +227,8 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 	switch {
 	case usable == 0 && split:
 		o.Title, o.Message = "Do not use this credential", SplitViewMessage+" Nothing was sent."
+	case usable == 0 && stale:
+		o.Title, o.Message = "Revocation data too old", "The wallet's record of revoked credentials is too old for this request. Stay online a moment so the wallet refreshes it, then retry. Nothing was sent."
 	case usable == 0 && revoked:
 		o.Title, o.Message = "Credential revoked", "This credential was revoked by the agency. Nothing was sent."
 	case usable == 0 && expired:
@@ -231,6 +243,15 @@ func (w *Wallet) unmet(ctx context.Context, uri string, res did.Resolver) *Outco
 		o.Message = "Your credential does not meet this request. Nothing was sent."
 	}
 	return o
+}
+
+// checkpointAge is how old the issuer's synced checkpoint is at now.
+func checkpointAge(d *IssuerData, now time.Time) time.Duration {
+	cp, err := tlog.ParseCheckpoint([]byte(d.Checkpoint))
+	if err != nil {
+		return 1<<63 - 1
+	}
+	return now.Sub(cp.Time)
 }
 
 func hasWitness(d *IssuerData, id string) bool {

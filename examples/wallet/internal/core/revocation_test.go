@@ -122,8 +122,8 @@ func (a *testAgency) wallet(t *testing.T) *Wallet {
 		t.Fatal(err)
 	}
 	w.entries = append(w.entries,
-		&Entry{Version: EntryVersion, IssuerURL: a.srv.URL, ID: "urn:mine", Stored: &credential.Stored{Issuer: a.did, RevocationID: 5, Expiry: uint64(time.Now().Add(time.Hour).Unix())}},
-		&Entry{Version: EntryVersion, IssuerURL: a.srv.URL, ID: "urn:other", Stored: &credential.Stored{Issuer: a.did, RevocationID: 7, Expiry: uint64(time.Now().Add(time.Hour).Unix())}})
+		&Entry{Version: EntryVersion, IssuerURL: a.srv.URL, ID: "urn:mine", Stored: &credential.Stored{Issuer: a.did, RevocationID: 5, Expiry: uint64(time.Now().Add(1000*time.Hour).Unix())}},
+		&Entry{Version: EntryVersion, IssuerURL: a.srv.URL, ID: "urn:other", Stored: &credential.Stored{Issuer: a.did, RevocationID: 7, Expiry: uint64(time.Now().Add(1000*time.Hour).Unix())}})
 	return w
 }
 
@@ -216,6 +216,13 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 	if s3, err := syncOne(t, w2); err != nil || s3.IDs != nil {
 		t.Fatalf("unchanged sync: %d bytes of ids, %v", len(s3.IDs), err)
 	}
+	// A day later, without a sync, the checkpoint is too old for a
+	// request (its default maxRootAge): the citizen is told so.
+	w2.cfg.Now = func() time.Time { return time.Now().Add(25 * time.Hour) }
+	if o := w2.unmet(context.Background(), "openid4vp://?not=a-request", nil); !strings.Contains(o.Message, "too old") || o.Sent {
+		t.Errorf("stale checkpoint: %+v", o)
+	}
+	w2.cfg.Now = time.Now
 	// Syncs the page's schedule overlaps run one after the other.
 	var wg sync.WaitGroup
 	for range 2 {
