@@ -122,8 +122,8 @@ func (a *testAgency) wallet(t *testing.T) *Wallet {
 		t.Fatal(err)
 	}
 	w.entries = append(w.entries,
-		&Entry{Version: EntryVersion, IssuerURL: a.srv.URL, ID: "urn:mine", Stored: &credential.Stored{Issuer: a.did, RevocationID: 5, Expiry: uint64(time.Now().Add(1000*time.Hour).Unix())}},
-		&Entry{Version: EntryVersion, IssuerURL: a.srv.URL, ID: "urn:other", Stored: &credential.Stored{Issuer: a.did, RevocationID: 7, Expiry: uint64(time.Now().Add(1000*time.Hour).Unix())}})
+		&Entry{Version: EntryVersion, IssuerURL: a.srv.URL, ID: "urn:mine", Stored: &credential.Stored{Issuer: a.did, RevocationID: 5, Expiry: uint64(time.Now().Add(1000 * time.Hour).Unix())}},
+		&Entry{Version: EntryVersion, IssuerURL: a.srv.URL, ID: "urn:other", Stored: &credential.Stored{Issuer: a.did, RevocationID: 7, Expiry: uint64(time.Now().Add(1000 * time.Hour).Unix())}})
 	return w
 }
 
