@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"embed"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -100,6 +103,10 @@ type attempt struct {
 type outcome struct {
 	created  time.Time
 	attempts []attempt
+	// key is the secret an OpenID4VP outcome is read with (the
+	// X-Outcome-Key header): the request id is in the QR code anyone at
+	// the counter can see, and the outcome holds the disclosed values.
+	key string
 }
 
 // app is the verifier's HTTP front: verifier.Handler, the page, and the
@@ -252,6 +259,34 @@ func (a *app) record(id string, at attempt) {
 	a.changed = make(chan struct{})
 }
 
+// outcomeKeyHeader carries the key of an OpenID4VP outcome (see
+// [outcome]); POST /openid4vp/create returns it as outcomeKey.
+const outcomeKeyHeader = "X-Outcome-Key"
+
+// newOutcomeKey registers an OpenID4VP request's outcome and returns the
+// key that reads it.
+func (a *app) newOutcomeKey(id string, now time.Time) string {
+	var b [16]byte
+	rand.Read(b[:])
+	key := base64.RawURLEncoding.EncodeToString(b[:])
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.outcomes) >= maxOutcomes {
+		a.evictOutcomes(now)
+	}
+	a.outcomes[id] = &outcome{created: now, key: key}
+	return key
+}
+
+// outcomeKeyOK reports whether r carries the key of OpenID4VP outcome id.
+func (a *app) outcomeKeyOK(r *http.Request, id string) bool {
+	a.mu.Lock()
+	o := a.outcomes[id]
+	a.mu.Unlock()
+	got := r.Header.Get(outcomeKeyHeader)
+	return o != nil && o.key != "" && subtle.ConstantTimeCompare([]byte(got), []byte(o.key)) == 1
+}
+
 // maxOutcomeAge is how long an outcome is kept for certain: past it (its
 // request expired long before: openid4vp.MaxRequestLifetime is an hour), a full
 // table drops it.
@@ -290,6 +325,12 @@ func (a *app) getOutcome(w http.ResponseWriter, r *http.Request) {
 		st, err := a.v.AuthorizationResult(r.Context(), id)
 		if err != nil {
 			a.fail(w, r, err)
+			return
+		}
+		if !a.outcomeKeyOK(r, id) {
+			// As for an unknown id: the id alone (in the QR code) does
+			// not show what the holder disclosed.
+			a.fail(w, r, fmt.Errorf("%w: no outcome key, or not this request's (%s header)", verifier.ErrUnknownRequest, outcomeKeyHeader))
 			return
 		}
 		expires = st.ExpiresAt

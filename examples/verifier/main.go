@@ -49,10 +49,12 @@ Runs a zkcred verifier: the request API of verifier.Handler and a web page.
   GET  /requests/{id}/outcome[?wait=1]    the outcome so far (the page polls it)
 
 OpenID4VP 1.0 (what the page uses; verifier/protocol/openid4vp/PROFILE.md):
-  POST /openid4vp/create                  body: a policy -> 201, {id, uri: the openid4vp:// link}
+  POST /openid4vp/create                  body: a policy -> 201, {id, uri: the openid4vp:// link, outcomeKey}
   GET  /openid4vp/requests/{id}           the signed Request Object (request_uri)
   POST /openid4vp/response                the wallet's response (response_uri)
-  GET  /openid4vp/requests/{id}/outcome[?wait=1]  the outcome so far (the page polls it)
+  GET  /openid4vp/requests/{id}/outcome[?wait=1]  the outcome so far (the page polls it,
+                                          with the X-Outcome-Key header: the id alone,
+                                          in the QR code, does not read it)
   GET  /.well-known/did.json              the verifier's did:web document (signing key)
 
 The verifier's OpenID4VP identity is did:web of -base-url; its signing

@@ -140,6 +140,10 @@ type oidCreated struct {
 	RequestURI string          `json:"requestUri"`
 	ExpiresAt  int64           `json:"expiresAt"`
 	DCQL       json.RawMessage `json:"dcqlQuery"`
+	// OutcomeKey reads the outcome (GET /openid4vp/requests/{id}/outcome
+	// with the X-Outcome-Key header): the page keeps it, the QR code
+	// does not carry it.
+	OutcomeKey string `json:"outcomeKey"`
 }
 
 // createOpenID4VP answers POST /openid4vp/create: body, a policy as the
@@ -177,7 +181,7 @@ func (a *app) createOpenID4VP(w http.ResponseWriter, r *http.Request) {
 	}
 	qj, _ := q.JSON()
 	writeJSON(w, http.StatusCreated, oidCreated{ID: ar.ID, URI: ar.URI, RequestURI: ar.RequestURI,
-		ExpiresAt: ar.RequestObject.ExpiresAt, DCQL: qj})
+		ExpiresAt: ar.RequestObject.ExpiresAt, DCQL: qj, OutcomeKey: a.newOutcomeKey(ar.ID, time.Now().UTC())})
 }
 
 // onResponse is the verifier's Config.OnResponse: it keeps each checked

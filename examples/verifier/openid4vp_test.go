@@ -105,7 +105,9 @@ func TestOpenID4VP(t *testing.T) {
 		t.Fatalf("did.json: %v %s", err, b)
 	}
 	outcome := func() map[string]any {
-		res, err := http.Get(base + "/openid4vp/requests/" + created.ID + "/outcome")
+		req, _ := http.NewRequest("GET", base+"/openid4vp/requests/"+created.ID+"/outcome", nil)
+		req.Header.Set("X-Outcome-Key", created.OutcomeKey)
+		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

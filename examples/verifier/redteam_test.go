@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -82,6 +83,41 @@ func TestClerkAttackCrossSiteCreate(t *testing.T) {
 		a.createOpenID4VP(rec, req)
 		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "application/json") {
 			t.Errorf("Content-Type %q: %d %s", ct, rec.Code, rec.Body)
+		}
+	}
+}
+
+// TestClerkAttackOutcomeByID: the request id is in the QR code anyone at
+// the counter sees; with it alone (or a wrong key) GET
+// /openid4vp/requests/{id}/outcome answers as for an unknown request, so
+// it does not show what the holder disclosed; the page's key reads it.
+func TestClerkAttackOutcomeByID(t *testing.T) {
+	shape, err := parseShapeForTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := newTestIssuer(t, shape)
+	base, _ := startVerifier(t, iss.url)
+	status, body := postJSON(t, base+"/openid4vp/create", mustJSON(t, votePolicy(iss.did)))
+	if status != http.StatusCreated {
+		t.Fatalf("POST /openid4vp/create: %d %s", status, body)
+	}
+	var created oidCreated
+	if err := json.Unmarshal(body, &created); err != nil || len(created.OutcomeKey) < 22 {
+		t.Fatalf("created %s: %v", body, err)
+	}
+	for key, want := range map[string]int{"": http.StatusNotFound, "AAAAAAAAAAAAAAAAAAAAAA": http.StatusNotFound, created.OutcomeKey: http.StatusOK} {
+		req, _ := http.NewRequest("GET", base+"/openid4vp/requests/"+created.ID+"/outcome", nil)
+		if key != "" {
+			req.Header.Set("X-Outcome-Key", key)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("key %q: %d, want %d", key, res.StatusCode, want)
 		}
 	}
 }

@@ -117,7 +117,8 @@
     while (polling === me) {
       let out;
       try {
-        const res = await fetch("/openid4vp/requests/" + req.id + "/outcome?wait=1&after=" + seen);
+        const res = await fetch("/openid4vp/requests/" + req.id + "/outcome?wait=1&after=" + seen,
+          { headers: { "X-Outcome-Key": req.outcomeKey } });
         out = await res.json();
         if (!res.ok) throw new Error(out.code + ": " + out.message);
       } catch (e) {
