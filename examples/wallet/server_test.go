@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,13 +14,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkcred/zkcred/credential/status/tlog"
 	"github.com/zkcred/zkcred/zkp"
 )
 
 // TestExportAndServe: -export with -prebuilt writes every file of the
 // site, config.json pins the SHA-256 of keys.bin and the key fingerprint,
 // and the handler serves them with their content types, the page's
-// Content-Security-Policy, 404 for other paths and 405 for other methods.
+// Content-Security-Policy, 404 for other paths and 405 for other methods;
+// config.json names the -witness keys and the quorum.
 func TestExportAndServe(t *testing.T) {
 	keys, err := zkp.UnsafeSetup(zkp.Shape{Slots: 4, Predicates: 1, RevocationDepth: 3}, zkp.Groth16)
 	if err != nil {
@@ -34,7 +37,8 @@ func TestExportAndServe(t *testing.T) {
 	os.WriteFile(filepath.Join(prebuilt, "wallet.wasm"), []byte("\x00asm\x01\x00\x00\x00"), 0o644)
 	os.WriteFile(filepath.Join(prebuilt, "wasm_exec.js"), []byte("// wasm_exec"), 0o644)
 	var log strings.Builder
-	if err := run(t.Context(), []string{"-keys", keysDir, "-prebuilt", prebuilt, "-export", out}, &log, nil); err != nil {
+	wk := witnessKey(t, "witness.example")
+	if err := run(t.Context(), []string{"-keys", keysDir, "-prebuilt", prebuilt, "-export", out, "-witness", wk}, &log, nil); err != nil {
 		t.Fatal(err, log.String())
 	}
 	for _, name := range []string{"index.html", "app.js", "worker.js", "app.css", "wallet.wasm", "wasm_exec.js", "keys.bin", "config.json"} {
@@ -46,13 +50,16 @@ func TestExportAndServe(t *testing.T) {
 	var cfg struct {
 		KeysSha256, Fingerprint string
 		InsecureLocal           bool
+		Witnesses               []string
+		Quorum                  int
 	}
 	b, _ := os.ReadFile(filepath.Join(out, "config.json"))
 	if err := json.Unmarshal(b, &cfg); err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(bundle)
-	if cfg.KeysSha256 != hex.EncodeToString(sum[:]) || cfg.Fingerprint != keys.VerifyingKey.Fingerprint().String() || cfg.InsecureLocal {
+	if cfg.KeysSha256 != hex.EncodeToString(sum[:]) || cfg.Fingerprint != keys.VerifyingKey.Fingerprint().String() || cfg.InsecureLocal ||
+		len(cfg.Witnesses) != 1 || cfg.Witnesses[0] != wk || cfg.Quorum != 1 {
 		t.Errorf("config.json %s", b)
 	}
 
@@ -116,4 +123,35 @@ func TestPruneCache(t *testing.T) {
 			t.Errorf("%s kept: %v, want %v", filepath.Base(p), err == nil, want)
 		}
 	}
+}
+
+// TestWitnessFlags: -witness keys (checked) and -quorum (default: all of
+// them; more than listed refused) go into config.json for the page; no
+// witness is warned about.
+func TestWitnessFlags(t *testing.T) {
+	if _, err := parseFlags([]string{"-keys", "k", "-witness", "not a key"}, io.Discard); err == nil {
+		t.Error("a malformed -witness accepted")
+	}
+	var log strings.Builder
+	o, err := parseFlags([]string{"-keys", "k"}, &log)
+	if err != nil || o.quorum != 0 || !strings.Contains(log.String(), "WARNING: no witness quorum") {
+		t.Errorf("no witness: %v %+v %q", err, o, log.String())
+	}
+	wk := witnessKey(t, "witness.example")
+	o, err = parseFlags([]string{"-keys", "k", "-witness", wk}, io.Discard)
+	if err != nil || o.quorum != 1 || len(o.witnesses) != 1 {
+		t.Fatalf("one witness: %v %+v", err, o)
+	}
+	if _, err := parseFlags([]string{"-keys", "k", "-witness", wk, "-quorum", "2"}, io.Discard); err == nil {
+		t.Error("-quorum 2 of 1 witness accepted")
+	}
+}
+
+func witnessKey(t *testing.T, name string) string {
+	t.Helper()
+	k, err := tlog.NewWitnessKey(name, ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.String()
 }
