@@ -326,14 +326,21 @@ func asksFor(p protocol.Predicate) string {
 // describe turns openid4vp's description into the consent screen.
 func (w *Wallet) describe(d *openid4vp.Description) *Consent {
 	c := &Consent{Verifier: issuerName(d.Verifier), VerifierDID: d.Verifier, ResponseTo: d.ResponseURI, Text: d.String()}
+	// Every attribute any presentation discloses is shown, never listed
+	// as hidden (a second presentation of the same credential may
+	// disclose what the first keeps hidden); every credential used is
+	// named.
 	shown := map[string]bool{}
 	for _, p := range d.Presentations {
-		c.Credential = fmt.Sprintf("your %s credential from %s", p.Schema, issuerName(p.Issuer))
-		c.Proven = append(c.Proven, p.Proven...)
-		c.Disclosed = append(c.Disclosed, p.Disclosed...)
 		for _, a := range p.Disclosed {
 			shown[a] = true
 		}
+	}
+	var creds []string
+	for _, p := range d.Presentations {
+		cred := fmt.Sprintf("your %s credential from %s", p.Schema, issuerName(p.Issuer))
+		c.Proven = append(c.Proven, p.Proven...)
+		c.Disclosed = append(c.Disclosed, p.Disclosed...)
 		if p.OncePerPerson != "" {
 			c.OncePer = append(c.OncePer, p.OncePerPerson)
 		}
@@ -342,7 +349,7 @@ func (w *Wallet) describe(d *openid4vp.Description) *Consent {
 			if e.Stored.Issuer != p.Issuer || e.Stored.Schema == nil || !strings.HasPrefix(p.Schema, e.Stored.Schema.Name+" ") {
 				continue
 			}
-			c.Credential = fmt.Sprintf("your %s from %s", strings.ToLower(typeName(e.Stored.Schema)[:1])+typeName(e.Stored.Schema)[1:], issuerName(p.Issuer))
+			cred = fmt.Sprintf("your %s from %s", strings.ToLower(typeName(e.Stored.Schema)[:1])+typeName(e.Stored.Schema)[1:], issuerName(p.Issuer))
 			for _, a := range e.Stored.Schema.Attributes {
 				if !shown[a.Name] && !slices.Contains(c.Hidden, a.Name) {
 					c.Hidden = append(c.Hidden, a.Name)
@@ -351,7 +358,11 @@ func (w *Wallet) describe(d *openid4vp.Description) *Consent {
 			break
 		}
 		w.mu.Unlock()
+		if !slices.Contains(creds, cred) {
+			creds = append(creds, cred)
+		}
 	}
+	c.Credential = strings.Join(creds, " and ")
 	if d.SameHolder {
 		c.Proven = append(c.Proven, "these credentials are all yours")
 	}

@@ -2,7 +2,11 @@ package core
 
 import (
 	"reflect"
+	"slices"
 	"testing"
+
+	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/verifier/protocol/openid4vp"
 )
 
 // TestConsentAttackPathDID: a verifier or issuer whose did:web DID has a
@@ -37,5 +41,32 @@ func TestOutcomeAttackShownByVerifier(t *testing.T) {
 	}
 	if got := shownIn(body, nil); got != nil {
 		t.Errorf("nothing disclosed: shown %v", got)
+	}
+}
+
+// TestConsentAttackHiddenButShown: a request that asks the same
+// credential twice, the second time disclosing what the first proves
+// about, must not list that attribute as hidden while it is shown; and
+// every credential used is named, not only the last.
+func TestConsentAttackHiddenButShown(t *testing.T) {
+	w, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := credential.PersonSchema()
+	w.entries = []*Entry{{Version: EntryVersion, Stored: &credential.Stored{Issuer: "did:web:agency.example", Schema: schema}}}
+	c := w.describe(&openid4vp.Description{
+		Verifier: "did:web:shop.example", ResponseURI: "https://shop.example/openid4vp/response",
+		Presentations: []openid4vp.PresentationDescription{
+			{Issuer: "did:web:agency.example", Schema: schema.Name + " v1", Proven: []string{"you are at least 18 years old (by your birthDate)"}},
+			{Issuer: "did:web:agency.example", Schema: schema.Name + " v1", Disclosed: []string{"birthDate"}},
+			{Issuer: "did:web:other.example", Schema: "club v1", Disclosed: []string{"member"}},
+		},
+	})
+	if slices.Contains(c.Hidden, "birthDate") || !slices.Contains(c.Disclosed, "birthDate") {
+		t.Errorf("birthDate disclosed %v and hidden %v", c.Disclosed, c.Hidden)
+	}
+	if c.Credential != "your personal identity credential from agency.example and your club v1 credential from other.example" {
+		t.Errorf("credential %q", c.Credential)
 	}
 }
