@@ -178,7 +178,7 @@ func ballot(choice string) *openid4vp.TransactionData {
 // presentVP proves, outside the wallet flow, the presentation of h for
 // credential query id of ro (possibly altered by the test), with the
 // handover hash of ro.
-func presentVP(t *testing.T, h openid4vp.Held, ro *openid4vp.RequestObject, id string) json.RawMessage {
+func presentVP(t testing.TB, h openid4vp.Held, ro *openid4vp.RequestObject, id string) json.RawMessage {
 	t.Helper()
 	c, err := ro.DCQLQuery.Compile(ro.Nonce)
 	if err != nil {

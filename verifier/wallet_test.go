@@ -14,7 +14,7 @@ import (
 )
 
 // storedFor issues values as a credential.Stored with the test issuer's keys.
-func (i *testIssuer) storedFor(t *testing.T, secret *credential.HolderSecret, values map[string]any) *credential.Stored {
+func (i *testIssuer) storedFor(t testing.TB, secret *credential.HolderSecret, values map[string]any) *credential.Stored {
 	t.Helper()
 	is := &credential.Issuer{DID: i.did, JOSEKey: i.jose, JOSEKeyID: i.joseKeyID, ZKKey: i.zk, ZKKeyID: i.zkKeyID,
 		Clock: func() time.Time { return testEpoch }}
