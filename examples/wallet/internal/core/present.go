@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -70,6 +71,13 @@ func (w *Wallet) Present(ctx context.Context, uri string, consent func(context.C
 	}
 	held, res, err := w.held(ctx)
 	if err != nil {
+		return plain(err)
+	}
+	// The request object is fetched once: the answer and, when no
+	// credential meets it, the explanation read the same copy. Fetching
+	// it again only when unmet would tell the verifier, without consent,
+	// that the citizen does not meet its request.
+	if uri, err = w.requestByValue(ctx, uri); err != nil {
 		return plain(err)
 	}
 	var start time.Time
@@ -263,20 +271,35 @@ func isRevoked(d *IssuerData, id string) bool {
 	return slices.Contains(d.Revoked, id)
 }
 
+// requestByValue returns uri with its request object fetched: an
+// openid4vp://?client_id=...&request=<the signed object> link (uri itself
+// when it carries no request_uri). The object is verified later, by
+// openid4vp.Answer, as it would have been by reference.
+func (w *Wallet) requestByValue(ctx context.Context, uri string) (string, error) {
+	uri = strings.TrimSpace(uri)
+	ar, err := openid4vp.ParseAuthorizationRequest(uri, w.cfg.InsecureLocal)
+	if err != nil || ar.RequestURI == "" {
+		return uri, nil // Answer reports a bad link in its own words
+	}
+	tok, err := openid4vp.FetchRequestObject(ctx, w.fetch, ar)
+	if err != nil {
+		return "", err
+	}
+	return openid4vp.Scheme + "://?" + url.Values{"client_id": {ar.ClientID}, "request": {tok}}.Encode(), nil
+}
+
+// requestObject verifies the request object of a by-value link (see
+// requestByValue); it fetches nothing.
 func (w *Wallet) requestObject(ctx context.Context, uri string, res did.Resolver) (*openid4vp.RequestObject, error) {
 	opts := &openid4vp.VerifyOptions{InsecureAllowHTTP: w.cfg.InsecureLocal}
 	ar, err := openid4vp.ParseAuthorizationRequest(strings.TrimSpace(uri), opts.InsecureAllowHTTP)
 	if err != nil {
 		return nil, err
 	}
-	if ar.RequestURI == "" {
-		return nil, errors.New("wallet: request by value")
+	if ar.Request == "" {
+		return nil, errors.New("wallet: the request object was not fetched")
 	}
-	tok, err := openid4vp.FetchRequestObject(ctx, w.fetch, ar)
-	if err != nil {
-		return nil, err
-	}
-	return openid4vp.VerifyRequestObject(ctx, ar, tok, res, opts)
+	return openid4vp.VerifyRequestObject(ctx, ar, ar.Request, res, opts)
 }
 
 // asksFor says what a predicate asks, short: "age 18 or over",

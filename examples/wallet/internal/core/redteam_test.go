@@ -1,8 +1,14 @@
 package core
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/zkcred/zkcred/credential"
@@ -68,5 +74,37 @@ func TestConsentAttackHiddenButShown(t *testing.T) {
 	}
 	if c.Credential != "your personal identity credential from agency.example and your club v1 credential from other.example" {
 		t.Errorf("credential %q", c.Credential)
+	}
+}
+
+// TestPresentAttackUnmetProbe: the request object is fetched once per
+// answer. The unmet explanation used to fetch it a second time, so a
+// verifier counting fetches of its request_uri learnt, without consent,
+// that the citizen does not meet its request (under 18, another
+// district...).
+func TestPresentAttackUnmetProbe(t *testing.T) {
+	var gets atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gets.Add(1)
+		w.Header().Set("Content-Type", openid4vp.RequestObjectMediaType)
+		io.WriteString(w, "eyJhbGciOiJFZERTQSJ9.e30.c2ln")
+	}))
+	defer srv.Close()
+	w, err := New(Config{InsecureLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := openid4vp.Scheme + "://?" + url.Values{"client_id": {"decentralized_identifier:did:web:verifier.example"},
+		"request_uri": {srv.URL + "/openid4vp/requests/r1"}}.Encode()
+	byValue, err := w.requestByValue(t.Context(), link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(byValue, "request=eyJhbGciOiJFZERTQSJ9.e30.c2ln") || strings.Contains(byValue, "request_uri") {
+		t.Fatalf("by value: %s", byValue)
+	}
+	w.requestObject(t.Context(), byValue, nil) // the bogus object does not verify; what matters is what it fetches
+	if n := gets.Load(); n != 1 {
+		t.Errorf("%d fetches of the request_uri, want 1", n)
 	}
 }
