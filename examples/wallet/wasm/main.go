@@ -40,7 +40,7 @@ func main() {
 	set("setSecret", func(a []js.Value) (any, error) { return nil, w().SetSecret(str(a, 0)) })
 	set("addEntry", func(a []js.Value) (any, error) { return nil, w().AddEntry([]byte(str(a, 0))) })
 	set("addIssuerData", func(a []js.Value) (any, error) {
-		return nil, w().AddIssuerData(context.Background(), []byte(str(a, 0)), bytesArg(a, 1), bytesArg(a, 2))
+		return nil, w().AddIssuerData(context.Background(), []byte(str(a, 0)), bytesArg(a, 1), bytesArg(a, 2), bytesArg(a, 3))
 	})
 	set("storeFailed", func(a []js.Value) (any, error) { w().StoreFailed(str(a, 0)); return nil, nil })
 	set("sync", syncIssuers)
@@ -164,9 +164,10 @@ func initWallet(a []js.Value) (any, error) {
 }
 
 // syncIssuers syncs the issuers' revocation logs (core.Wallet.Sync) and
-// returns {issuers: [{issuerUrl, data, ids?, tiles?}], error?,
-// splitView?}: the worker stores each data with its ids and hash tiles
-// (Uint8Arrays, when they changed) in one IndexedDB transaction.
+// returns {issuers: [{issuerUrl, data, ids?, tiles?, roots?}], error?,
+// splitView?}: the worker stores each data with its ids, hash tiles and
+// subtree roots (Uint8Arrays, when they changed) in one IndexedDB
+// transaction.
 func syncIssuers([]js.Value) (any, error) {
 	ds, err := w().Sync(context.Background())
 	out := js.Global().Get("Array").New()
@@ -179,6 +180,9 @@ func syncIssuers([]js.Value) (any, error) {
 		}
 		if d.Tiles != nil {
 			o.Set("tiles", toJSBytes(d.Tiles))
+		}
+		if d.Roots != nil {
+			o.Set("roots", toJSBytes(d.Roots))
 		}
 		out.Call("push", o)
 	}

@@ -93,10 +93,11 @@ async function start() {
   await W.setSecret(secret);
   for (const e of (await get("credentials")) || []) await W.addEntry(e);
   // Each issuer's last accepted checkpoint (with witnesses), the revoked
-  // ids up to it and the hash tiles kept: the next sync downloads only
-  // what is new.
+  // ids up to it, the hash tiles and subtree roots kept: the next sync
+  // downloads only what is new.
   for (const [url, d] of Object.entries((await get("issuers")) || {})) {
-    try { await W.addIssuerData(d, (await get("ids:" + url)) || new Uint8Array(0), (await get("tiles:" + url)) || new Uint8Array(0)); }
+    try { await W.addIssuerData(d, (await get("ids:" + url)) || new Uint8Array(0), (await get("tiles:" + url)) || new Uint8Array(0),
+      (await get("roots:" + url)) || null); }
     catch (e) { console.warn("stored revocation data of " + url + " not used:", e); /* the next sync starts over */ }
   }
   progress("data", "Your credentials are loaded", 1, 1);
@@ -137,8 +138,8 @@ async function loadKeys() {
 
 // Revocation data: each issuer's witnessed log, synced when the wallet
 // opens, after a credential arrives and every 15 minutes, never while
-// answering a request. An issuer's data, its revoked ids and hash tiles
-// are stored in one transaction, so a stored checkpoint always has its ids.
+// answering a request. An issuer's data, its revoked ids, hash tiles and
+// subtree roots are stored in one transaction, so a stored checkpoint always has its ids.
 async function sync() {
   const r = await W.sync();
   for (const s of r.issuers) {
@@ -151,6 +152,7 @@ async function sync() {
           st.put(issuers, "issuers");
           if (s.ids) st.put(s.ids, "ids:" + s.issuerUrl);
           if (s.tiles) st.put(s.tiles, "tiles:" + s.issuerUrl);
+          if (s.roots) st.put(s.roots, "roots:" + s.issuerUrl);
         };
         return null;
       });

@@ -74,14 +74,19 @@ type StoredWitness struct {
 // since the wallet last handed them out, IDs (the revoked ids up to the
 // checkpoint, 8 bytes big-endian each, in log order); when they changed,
 // Tiles (the full hash tiles the wallet keeps, at most 256, for later
-// consistency proofs). The page stores them in one transaction; if that
-// fails it calls [Wallet.StoreFailed], so the next Sync hands them out
-// again. Nil IDs or Tiles mean: keep the stored ones.
+// consistency proofs); with the IDs, or when the page may lack them,
+// Roots (the published subtree roots at the checkpoint,
+// tlog.HolderSync.SubtreeRoots, so that the next sync fetches only the
+// chunks new revocations change). The page stores them in one
+// transaction; if that fails it calls [Wallet.StoreFailed], so the next
+// Sync hands them out again. Nil IDs, Tiles or Roots mean: keep the
+// stored ones.
 type Synced struct {
 	IssuerURL string
 	Data      []byte
 	IDs       []byte
 	Tiles     []byte
+	Roots     []byte
 }
 
 // issuerLog is the wallet's live view of one issuer's revocation log.
@@ -90,6 +95,11 @@ type issuerLog struct {
 	// tiles keeps the verified full hash tiles across restarts.
 	tiles      *tileCache
 	tilesDirty bool // the page may not hold the current tiles
+	// roots restores the view's subtree roots at the next sync (the
+	// stored ones, until hs holds them); rootsStored: the page holds
+	// the roots of the current checkpoint.
+	roots       []byte
+	rootsStored bool
 	// storedSize is the checkpoint size of the ids the page stores
 	// (-1: unknown, hand them out again).
 	storedSize int64
@@ -147,10 +157,10 @@ func (w *Wallet) policies(ctx context.Context, res did.Resolver, issuer string) 
 // revoked ids stored with it (8 bytes each), checks them (the document is
 // the DID's, the checkpoint carries the signature of a log key the
 // document names and the configured witness quorum, the ids match its
-// size) and keeps them, with the hash tiles stored beside them (tiles, as
-// [Synced.Tiles]; nil for none): the next [Wallet.Sync] downloads only
-// what is new.
-func (w *Wallet) AddIssuerData(ctx context.Context, b, ids, tiles []byte) error {
+// size) and keeps them, with the hash tiles and subtree roots stored
+// beside them (as [Synced.Tiles] and [Synced.Roots]; nil for none): the
+// next [Wallet.Sync] downloads only what is new.
+func (w *Wallet) AddIssuerData(ctx context.Context, b, ids, tiles, roots []byte) error {
 	var d IssuerData
 	if err := strictjson.Unmarshal(b, &d); err != nil || d.Version != IssuerDataVersion {
 		return fmt.Errorf("wallet: stored issuer data is not %s (%v)", IssuerDataVersion, err)
@@ -190,7 +200,10 @@ func (w *Wallet) AddIssuerData(ctx context.Context, b, ids, tiles []byte) error 
 	}
 	w.mu.Lock()
 	w.issuers[d.IssuerURL] = &d
-	w.logs[d.IssuerURL] = &issuerLog{ids: list, storedSize: cp.Size, tiles: tc}
+	if len(roots) > 32*(MaxLogIDs+1) {
+		roots = nil
+	}
+	w.logs[d.IssuerURL] = &issuerLog{ids: list, storedSize: cp.Size, tiles: tc, roots: roots, rootsStored: roots != nil}
 	w.mu.Unlock()
 	return nil
 }
@@ -200,7 +213,7 @@ func (w *Wallet) AddIssuerData(ctx context.Context, b, ids, tiles []byte) error 
 func (w *Wallet) StoreFailed(issuerURL string) {
 	w.mu.Lock()
 	if l := w.logs[issuerURL]; l != nil {
-		l.storedSize, l.tilesDirty = -1, true
+		l.storedSize, l.tilesDirty, l.rootsStored = -1, true, false
 	}
 	w.mu.Unlock()
 }
@@ -311,7 +324,10 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 		if err != nil {
 			return nil, err
 		}
-		l.hs, l.ids = hs, nil
+		if l.roots != nil && hs.RestoreSubtreeRoots(l.roots) != nil {
+			l.rootsStored = false // of another size: the page gets the new ones
+		}
+		l.hs, l.ids, l.roots = hs, nil, nil
 	}
 	cp, err := l.hs.Sync(ctx)
 	if err != nil {
@@ -371,6 +387,10 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 	w.mu.Lock()
 	if l.tiles.commit() || l.tilesDirty {
 		s.Tiles, l.tilesDirty = l.tiles.marshal(), false
+	}
+	if l.storedSize != cp.Size || !l.rootsStored {
+		s.Roots = l.hs.SubtreeRoots()
+		l.rootsStored = s.Roots != nil
 	}
 	if l.storedSize != cp.Size {
 		ids := l.hs.IDs()

@@ -138,8 +138,8 @@ func syncOne(t *testing.T, w *Wallet) (Synced, error) {
 
 // TestSyncRestoreAndSplitView: the wallet syncs the agency's revocation
 // log (checkpoint, ids, each credential's witness or its revocation);
-// restored from what it stored (data, ids, hash tiles) it downloads no
-// file it downloaded before but the checkpoint; when the agency then shows it a different log of the
+// restored from what it stored (data, ids, hash tiles, subtree roots) it
+// downloads no file it downloaded before but the checkpoint; when the agency then shows it a different log of the
 // same size (a split view) it keeps its checkpoint, marks the issuer, and
 // lists and uses the credentials no more.
 func TestSyncRestoreAndSplitView(t *testing.T) {
@@ -156,8 +156,8 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.IDs) != 300*8 || len(s.Tiles) == 0 {
-		t.Fatalf("first sync handed out %d bytes of ids (want 2400) and %d of tiles", len(s.IDs), len(s.Tiles))
+	if len(s.IDs) != 300*8 || len(s.Tiles) == 0 || len(s.Roots) != 32 { // depth 10: one subtree
+		t.Fatalf("first sync handed out %d bytes of ids (want 2400), %d of tiles, %d of roots", len(s.IDs), len(s.Tiles), len(s.Roots))
 	}
 	list := w.List(context.Background())
 	if len(list) != 2 || !strings.Contains(list[0].Status, "not revoked") {
@@ -185,7 +185,7 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 
 	// A restart: a new wallet from the stored data and ids.
 	w2 := a.wallet(t)
-	if err := w2.AddIssuerData(context.Background(), s.Data, s.IDs, s.Tiles); err != nil {
+	if err := w2.AddIssuerData(context.Background(), s.Data, s.IDs, s.Tiles, s.Roots); err != nil {
 		t.Fatal(err)
 	}
 	a.revoke(7, 1000)
@@ -213,8 +213,8 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 		t.Fatalf("after revoking 7: witnesses %v, revoked %v", d.Witnesses, d.Revoked)
 	}
 	// An unchanged log hands out no ids again.
-	if s3, err := syncOne(t, w2); err != nil || s3.IDs != nil {
-		t.Fatalf("unchanged sync: %d bytes of ids, %v", len(s3.IDs), err)
+	if s3, err := syncOne(t, w2); err != nil || s3.IDs != nil || s3.Roots != nil || s3.Tiles != nil {
+		t.Fatalf("unchanged sync: %d bytes of ids, %d of roots, %d of tiles, %v", len(s3.IDs), len(s3.Roots), len(s3.Tiles), err)
 	}
 	// A day later, without a sync, the checkpoint is too old for a
 	// request (its default maxRootAge): the citizen is told so.
@@ -234,7 +234,7 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 	}
 	wg.Wait()
 	// Stored ids that do not match the checkpoint are refused.
-	if err := a.wallet(t).AddIssuerData(context.Background(), s2.Data, s.IDs, nil); err == nil {
+	if err := a.wallet(t).AddIssuerData(context.Background(), s2.Data, s.IDs, nil, nil); err == nil {
 		t.Fatal("ids of another size accepted")
 	}
 
@@ -266,7 +266,7 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 	}
 	// Restored, the mark stays.
 	w3 := a.wallet(t)
-	if err := w3.AddIssuerData(context.Background(), s4.Data, s2.IDs, s.Tiles); err != nil {
+	if err := w3.AddIssuerData(context.Background(), s4.Data, s2.IDs, s.Tiles, s2.Roots); err != nil {
 		t.Fatal(err)
 	}
 	if c := w3.List(context.Background()); c[0].Status != SplitViewMessage {
