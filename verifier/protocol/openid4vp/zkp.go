@@ -69,7 +69,19 @@ func ParsePresentation(b []byte) (*Presentation, error) {
 	if err := strictjson.Unmarshal(b, &p); err != nil {
 		return nil, bad("%v", err)
 	}
+	// The other version's member is absent, not merely empty: one
+	// encoding per presentation.
+	var present struct {
+		Checkpoint     json.RawMessage `json:"checkpoint"`
+		RevocationRoot json.RawMessage `json:"revocation_root"`
+	}
+	if err := strictjson.UnmarshalOpen(b, &present); err != nil {
+		return nil, bad("%v", err)
+	}
 	switch {
+	case p.Version == PresentationVersion && present.RevocationRoot != nil,
+		p.Version == PresentationVersionV1 && present.Checkpoint != nil:
+		return nil, bad("version %s carries a member of the other version", p.Version)
 	case p.Version != PresentationVersion && p.Version != PresentationVersionV1:
 		return nil, bad("unsupported version %.40q", p.Version)
 	case p.ClaimSet < 0 || p.ClaimSet >= 64:
