@@ -171,20 +171,6 @@ func (w *Wallet) AddEntry(b []byte) error {
 	return nil
 }
 
-// get fetches u and returns a 2xx body.
-func (w *Wallet) get(ctx context.Context, u string) ([]byte, error) {
-	res, err := w.fetch.Get(ctx, u, "")
-	if err != nil {
-		return nil, err
-	}
-	if res.StatusCode != 200 {
-		return nil, fmt.Errorf("%w: GET %s: %s", errServer, u, res.Status)
-	}
-	return res.Body, nil
-}
-
-var errServer = errors.New("wallet: the server answered with an error")
-
 // OfferInfo is what the wallet shows of a credential offer before it
 // asks for the PIN.
 type OfferInfo struct {
@@ -304,7 +290,6 @@ var (
 	errBadCredential = errors.New("wallet: the issued credential does not verify")
 	errNoKeys        = errors.New("wallet: the circuit keys are not loaded")
 	errKeysDigest    = errors.New("wallet: the downloaded keys are not the published ones")
-	errNoRevocation  = errors.New("wallet: no revocation data for the issuer yet")
 )
 
 // Summary describes a held credential in plain words.
