@@ -178,7 +178,8 @@ for (const b of document.querySelectorAll("button.back, button.home")) b.onclick
 // A link opened with the offer or request in the fragment:
 // https://wallet.example/#openid-credential-offer://?... or #openid4vp://?...
 function fromFragment() {
-  const f = decodeURIComponent(location.hash.slice(1));
+  let f;
+  try { f = decodeURIComponent(location.hash.slice(1)); } catch (e) { return; } // "#%": not a link of ours, and no reason to stop the page
   if (f.startsWith("openid-credential-offer:")) { show("screen-receive"); $("offer-input").value = f; }
   else if (f.startsWith("openid4vp:")) { show("screen-request"); $("request-input").value = f; }
 }
