@@ -276,6 +276,10 @@ func (w *Wallet) Sync(ctx context.Context) ([]Synced, error) {
 	return out, errors.Join(errs...)
 }
 
+// errLogTooLarge marks a revocation log with more entries than
+// [MaxLogIDs].
+var errLogTooLarge = errors.New("wallet: revocation log too large")
+
 // errSplitView marks a sync refused because the agency contradicted
 // itself.
 var errSplitView = errors.New("wallet: the agency showed a revocation log that contradicts the stored one (split view)")
@@ -355,7 +359,7 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 		return nil, err
 	}
 	if cp.Size > MaxLogIDs {
-		return nil, fmt.Errorf("wallet: a revocation log of %d entries, more than the wallet keeps (%d)", cp.Size, MaxLogIDs)
+		return nil, fmt.Errorf("%w: a revocation log of %d entries, more than the wallet keeps (%d)", errLogTooLarge, cp.Size, MaxLogIDs)
 	}
 	d := &IssuerData{Version: IssuerDataVersion, IssuerURL: issuerURL, DID: id, Document: docJSON,
 		Checkpoint: string(cp.Note), Witnesses: map[string]StoredWitness{}, SyncedAt: w.cfg.Now().UTC()}
@@ -586,6 +590,13 @@ func (c *tileCache) Get(ctx context.Context, rawURL, accept string) (*fetch.Resp
 		return &fetch.Response{StatusCode: 200, Status: "200 OK", URL: rawURL, Body: b}, nil
 	}
 	r, err := c.next.Get(ctx, rawURL, accept)
+	if err == nil && r.StatusCode == 200 && c.base != "" && rawURL == c.base+"checkpoint" {
+		// Refuse a log larger than the wallet keeps before downloading
+		// its entries (the checkpoint is verified after this).
+		if cp, perr := tlog.ParseCheckpoint(r.Body); perr == nil && cp.Size > MaxLogIDs {
+			return nil, fmt.Errorf("%w: a revocation log of %d entries, more than the wallet keeps (%d)", errLogTooLarge, cp.Size, MaxLogIDs)
+		}
+	}
 	if ok && err == nil && r.StatusCode == 200 && len(r.Body) == size {
 		c.mu.Lock()
 		if len(c.pending) < maxCachedTiles {

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +22,7 @@ import (
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/credential/status/tlog"
 	"github.com/zkcred/zkcred/did"
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 const testDepth = 10
@@ -306,4 +308,41 @@ func FuzzTileCacheUnmarshal(f *testing.F) {
 			t.Fatalf("round trip: %x -> %x", b, got)
 		}
 	})
+}
+
+// fixedGetter answers every GET with body.
+type fixedGetter struct{ body []byte }
+
+func (g fixedGetter) Get(_ context.Context, u, _ string) (*fetch.Response, error) {
+	return &fetch.Response{StatusCode: 200, Status: "200 OK", URL: u, Body: g.body}, nil
+}
+
+// TestLogTooLarge: a checkpoint of more entries than the wallet keeps is
+// refused before any entry is downloaded.
+func TestLogTooLarge(t *testing.T) {
+	a := newTestAgency(t)
+	a.revoke(1, 2)
+	s, err := syncOne(t, a.wallet(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d IssuerData
+	if err := json.Unmarshal(s.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(d.Checkpoint, "\n", 3)
+	big := lines[0] + "\n" + fmt.Sprint(MaxLogIDs+1) + "\n" +
+		strings.Replace(lines[2], fmt.Sprintf("zkcred-revocation/v1 %d ", testDepth), "zkcred-revocation/v1 32 ", 1)
+	if cp, err := tlog.ParseCheckpoint([]byte(big)); err != nil || cp.Size != MaxLogIDs+1 {
+		t.Fatalf("edited checkpoint: %v", err)
+	}
+	c := newTileCache()
+	c.next, c.base = fixedGetter{[]byte(big)}, "https://agency.example/log/"
+	if _, err := c.Get(context.Background(), c.base+"checkpoint", ""); !errors.Is(err, errLogTooLarge) {
+		t.Fatalf("a log of %d entries: %v", MaxLogIDs+1, err)
+	}
+	c.next = fixedGetter{[]byte(d.Checkpoint)}
+	if _, err := c.Get(context.Background(), c.base+"checkpoint", ""); err != nil {
+		t.Fatal(err)
+	}
 }
