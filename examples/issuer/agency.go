@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -566,8 +568,18 @@ func (a *agency) handleCreateOffer(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, http.StatusInternalServerError, err)
 		return
 	}
-	a.logger.InfoContext(r.Context(), "issuer: offer created", "offer", o.ID, "record", req.RecordID, "expires", o.ExpiresAt)
+	// The offer id is a capability (GET /offers/{id} gives the
+	// pre-authorized code): the log gets a tag of it, not the id.
+	a.logger.InfoContext(r.Context(), "issuer: offer created", "offer_tag", offerTag(o.ID), "record", req.RecordID, "expires", o.ExpiresAt)
 	writeJSON(w, http.StatusCreated, offerResponse{OfferID: o.ID, URI: o.URI, ValueURI: o.ValueURI, TxCode: o.TxCode, ExpiresAt: o.ExpiresAt})
+}
+
+// offerTag names an offer in the log without its id: the first 16 hex
+// digits of the id's SHA-256 (the back office, which holds the id, can
+// compute it).
+func offerTag(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(h[:8])
 }
 
 // revokeRequest is the body of POST /revoke: the offer whose credential

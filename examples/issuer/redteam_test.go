@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -51,5 +53,26 @@ func TestPublicLogAttackEncodedDotDot(t *testing.T) {
 		if code, body := get(target); code == 200 {
 			t.Errorf("GET %s: 200 %q, want a refusal", target, body)
 		}
+	}
+}
+
+// TestOfferAttackIDInLog: the offer id is a capability (GET /offers/{id}
+// gives the pre-authorized code), so the "offer created" line names it by
+// a tag, and whoever reads the log cannot fetch the offer.
+func TestOfferAttackIDInLog(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "agency")
+	base, logs, _ := serveAgency(t, data)
+	token, err := os.ReadFile(filepath.Join(data, "admin.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := call(t, "POST", base+"/admin/offers", strings.TrimSpace(string(token)), `{"recordId":"citizen-1"}`)
+	var o offerResponse
+	if err := json.Unmarshal(res.body, &o); err != nil || res.status != http.StatusCreated || o.OfferID == "" {
+		t.Fatalf("offer: %d %s", res.status, res.body)
+	}
+	out := logs.String()
+	if strings.Contains(out, o.OfferID) || !strings.Contains(out, "offer_tag="+offerTag(o.OfferID)) {
+		t.Errorf("offer id %q in the log, or no tag:\n%s", o.OfferID, out)
 	}
 }
