@@ -36,8 +36,10 @@ type TileCache interface {
 // Client reads a log published in the tlog-tiles layout under a base URL,
 // for a wallet or a verifier: it verifies checkpoints with a [Policy],
 // downloads only tiles it lacks and verifies each tile and entry bundle
-// against the checkpoint before using or caching it. It is safe for
-// concurrent use.
+// against the checkpoint before using or caching it. A call keeps up to
+// 256 requests in flight (HTTP/2 streams over one connection; a server
+// speaking only HTTP/1.1 sees as many connections) and checks entry
+// bundles on every core as they arrive. It is safe for concurrent use.
 type Client struct {
 	base       string
 	get        Getter
