@@ -141,7 +141,9 @@ func (td *TransactionData) check() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidTransactionData}, a...)...)
 	}
-	short := func(s string) bool { return s != "" && len(s) <= maxShortString && utf8.ValidString(s) }
+	short := func(s string) bool {
+		return s != "" && len(s) <= maxShortString && utf8.ValidString(s) && displayable(s, false)
+	}
 	if len(td.CredentialIDs) == 0 || len(td.CredentialIDs) > MaxCredentialQueries {
 		return bad("credential_ids must name 1 to %d credential queries", MaxCredentialQueries)
 	}
@@ -162,10 +164,30 @@ func (td *TransactionData) check() error {
 		if td.Text == "" || len(td.Text) > MaxConsentText || !utf8.ValidString(td.Text) || td.BallotID != "" || td.Choice != "" {
 			return bad("%s needs a text of 1 to %d bytes", td.Type, MaxConsentText)
 		}
+		if !displayable(td.Text, true) {
+			return bad("%s text has control or bidirectional formatting characters", td.Type)
+		}
 	default:
 		return bad("unknown type %.40q", td.Type)
 	}
 	return nil
+}
+
+// displayable reports whether s, shown to a holder as what they sign,
+// reads as its characters: no control characters (line breaks allowed in
+// a text when lines is set) and no bidirectional formatting characters,
+// with which a verifier could show the holder text that reads otherwise
+// than the bytes signed (U+202E reverses what follows).
+func displayable(s string, lines bool) bool {
+	for _, r := range s {
+		switch {
+		case r == '\n' && lines:
+		case r < 0x20, r >= 0x7f && r <= 0x9f,
+			r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+			return false
+		}
+	}
+	return true
 }
 
 // TransactionDataHash returns the hash OpenID4VP 1.0 (Appendix B,
