@@ -358,6 +358,9 @@ func FuzzHandler(f *testing.F) {
 	f.Add("/offers/x", ``)
 	f.Add("/nope", ``)
 	f.Add("//revoke", `{}`)
+	f.Add("/log/nope", ``)
+	f.Add("/log/revocation/tile/9/000", ``)
+	f.Add("/log/revocation/tile/..%2f..%2fkeys.last", ``)
 	f.Fuzz(func(t *testing.T, path, body string) {
 		// Any path: an error is JSON, whichever answers it.
 		for _, method := range []string{"POST", "GET"} {

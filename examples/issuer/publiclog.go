@@ -221,6 +221,12 @@ func (p *publicLog) refresh(ctx context.Context, reg *registry.Registry) error {
 // everything else (tiles, entry bundles, subtree chunks) is immutable.
 func (p *publicLog) handler() http.Handler {
 	files := http.StripPrefix("/log/", http.FileServer(http.Dir(p.dir)))
+	// A refusal is JSON, as every other answer of the agency's handler
+	// (not http.FileServer's plain text), and is not logged: holders ask
+	// for files that do not exist yet.
+	notFound := func(w http.ResponseWriter) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such file in the public logs"})
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest := strings.TrimPrefix(r.URL.Path, "/log/")
 		// r.URL.Path is decoded: "..%2f" and "%2e%2e" reach here as ".."
@@ -229,7 +235,7 @@ func (p *publicLog) handler() http.Handler {
 		// segment starting with "." (no "..", no ".tmp-*" files being
 		// written) are served.
 		if path.Clean("/"+rest) != "/"+rest || strings.HasPrefix(rest, ".") || strings.Contains(rest, "/.") {
-			http.NotFound(w, r)
+			notFound(w)
 			return
 		}
 		switch {
@@ -239,11 +245,15 @@ func (p *publicLog) handler() http.Handler {
 			strings.HasPrefix(rest, "revocation/"+tlog.SubtreesDir+"/"):
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		default: // no directory listings, no keys.last
-			http.NotFound(w, r)
+			notFound(w)
 			return
 		}
-		if strings.HasSuffix(rest, "/") || strings.HasSuffix(rest, ".tmp") {
-			http.NotFound(w, r)
+		if strings.HasSuffix(rest, ".tmp") { // a subtree chunk being written
+			notFound(w)
+			return
+		}
+		if fi, err := os.Stat(filepath.Join(p.dir, filepath.FromSlash(rest))); err != nil || !fi.Mode().IsRegular() {
+			notFound(w) // a directory (no listing, no redirect) or no such file
 			return
 		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")

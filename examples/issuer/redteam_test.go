@@ -18,10 +18,11 @@ import (
 func TestPublicLogAttackEncodedDotDot(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
-		"revocation/tile/8/0/000":  "tile",
-		"revocation/checkpoint":    "checkpoint",
-		"keys.last":                "last",
-		"revocation/tile/8/.tmp-1": "partial",
+		"revocation/tile/8/0/000":     "tile",
+		"revocation/checkpoint":       "checkpoint",
+		"keys.last":                   "last",
+		"revocation/tile/8/.tmp-1":    "partial",
+		"revocation/subtrees/1/0.tmp": "partial chunk",
 	} {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -49,6 +50,8 @@ func TestPublicLogAttackEncodedDotDot(t *testing.T) {
 		"/log/revocation/tile/8/%2etmp-1",
 		"/log/revocation/tile/8/0/%2e",
 		"/log/revocation/tile/8/0/000%2f",
+		"/log/revocation/subtrees/1/0.tmp",
+		"/log/revocation/tile/8/0",
 	} {
 		if code, body := get(target); code == 200 {
 			t.Errorf("GET %s: 200 %q, want a refusal", target, body)
