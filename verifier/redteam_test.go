@@ -86,3 +86,28 @@ func TestOpenID4VPAttackRepeatedPresentations(t *testing.T) {
 		t.Fatalf("the honest response: %v", err)
 	}
 }
+
+// TestCheckpointAttackOtherKindOrIssuer: the checkpoint a holder carries
+// must be the revocation checkpoint of the credential's issuer: the same
+// issuer's keys-log checkpoint (same signing key, same witnesses), or
+// another issuer's revocation checkpoint, is refused.
+func TestCheckpointAttackOtherKindOrIssuer(t *testing.T) {
+	e := newLogEnv(t, 1)
+	good := e.revoke(t, 3)
+	kw := e.addKeysLog(t)
+	v := e.verifier(t, newBolt(t), 1)
+	if _, err := e.accept(v, good.Note); err != nil {
+		t.Fatalf("the issuer's revocation checkpoint: %v", err)
+	}
+	if _, err := e.accept(v, kw.Checkpoint().Note); !errors.Is(err, ErrUnwitnessed) {
+		t.Errorf("the issuer's keys-log checkpoint as a revocation checkpoint: %v, want ErrUnwitnessed", err)
+	}
+	other := newLogEnv(t, 1)
+	cp := other.revoke(t, 5)
+	// The verifier trusts the other issuer's witness too: only the origin
+	// and the log key tell the logs apart.
+	v.cfg.Log.Witnesses = append(v.cfg.Log.Witnesses, other.wits[0].Key())
+	if _, err := e.accept(v, cp.Note); !errors.Is(err, ErrUnwitnessed) {
+		t.Errorf("another issuer's revocation checkpoint: %v, want ErrUnwitnessed", err)
+	}
+}
