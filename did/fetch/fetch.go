@@ -39,10 +39,12 @@
 // enforce it: https only (InsecureAllowHTTP permits http:// to a loopback
 // host only), no redirect followed at all (the Fetch API hides where a
 // redirect leads: it is refused with [ErrRedirect]), no cookies sent
-// (credentials "omit"), CORS mode. The address connected to cannot be
-// checked, since the browser resolves and connects itself: the browser's
-// own rules (CORS, mixed content, Private Network Access) apply instead,
-// InsecureAllowPrivateAddresses has no effect, TLSConfig is ignored (the
+// (credentials "omit"), CORS mode. A host that is a loopback or private
+// address (in any form the browser reads as one) or a localhost name is
+// refused with [ErrForbiddenAddress] unless InsecureAllowPrivateAddresses;
+// the address a name resolves to cannot be checked, since the browser
+// resolves and connects itself: the browser's own rules (CORS, mixed
+// content, Private Network Access) apply there. TLSConfig is ignored (the
 // browser's roots) and DialAddrs is refused. The deadline (aborting the
 // fetch) and the size limit apply as natively.
 package fetch
