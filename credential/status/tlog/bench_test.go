@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
 	"github.com/zkcred/zkcred/credential/status/tlog"
+	"github.com/zkcred/zkcred/did/fetch"
 )
 
 // benchLog is a revocation log without witnesses whose indexed roots are
@@ -79,7 +80,10 @@ func BenchmarkClientSync(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		g := &dirGetter{dir: l.dir, base: "https://log.example/"}
+		// A static file server reads a bounded number of files at once:
+		// the client's 256 requests in flight, each blocking an OS
+		// thread in read(2), took 22 s at 10^7 on 2 cores instead of 1.3 s.
+		g := &boundedGetter{g: &dirGetter{dir: l.dir, base: "https://log.example/"}, sem: make(chan struct{}, 16)}
 		b.Run(fmt.Sprintf("first/n=%d", n), func(b *testing.B) {
 			var bytes int64
 			for b.Loop() {
@@ -129,4 +133,16 @@ func BenchmarkClientSync(b *testing.B) {
 			b.ReportMetric(float64(bytes), "download-bytes")
 		})
 	}
+}
+
+// boundedGetter passes at most cap(sem) requests at once to g.
+type boundedGetter struct {
+	g   tlog.Getter
+	sem chan struct{}
+}
+
+func (b *boundedGetter) Get(ctx context.Context, rawURL, accept string) (*fetch.Response, error) {
+	b.sem <- struct{}{}
+	defer func() { <-b.sem }()
+	return b.g.Get(ctx, rawURL, accept)
 }

@@ -20,7 +20,9 @@ import (
 
 // Getter sends an HTTP GET; [*fetch.Client] implements it. Its MaxBytes
 // must admit a full entry bundle: 2 KiB for a revocation log, 4.2 MiB for
-// a keys log (256 documents of [MaxDocumentEntrySize]).
+// a keys log (256 documents of [MaxDocumentEntrySize]). A [Client] calls
+// it from up to 256 goroutines at once; a Getter that blocks an OS
+// thread per call (reading files) should bound its own concurrency.
 type Getter interface {
 	Get(ctx context.Context, rawURL, accept string) (*fetch.Response, error)
 }
