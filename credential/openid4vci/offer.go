@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/zkcred/zkcred/credential/display"
 	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/did/strictjson"
 )
@@ -70,7 +71,10 @@ type TxCode struct {
 // credential_issuer (an http(s) URL without query or fragment), no
 // credential_configuration_ids, empty or repeated ids, no Pre-Authorized
 // Code grant or an empty code, a tx_code with an input_mode other than
-// numeric or text, a negative length or a description over 300 characters.
+// numeric or text, a negative length, a description over 300 characters
+// or with a character credential/display refuses (also wrapping
+// display.ErrNotDisplayable: control, bidirectional formatting and
+// invisible characters).
 // The JSON is decoded with strictjson.UnmarshalOpen: unknown members are
 // ignored (the offer is an extensible object), but a member whose name is a
 // case variant of a known one ("Credential_Issuer"), which a
@@ -188,6 +192,11 @@ func (o *CredentialOffer) check() error {
 		}
 		if utf8.RuneCountInString(t.Description) > 300 {
 			return bad("tx_code description over 300 characters")
+		}
+		// The wallet shows it next to the PIN field: it reads as its
+		// characters, or an issuer could make it say otherwise.
+		if err := display.Check(t.Description, false); err != nil {
+			return fmt.Errorf("%w: tx_code description: %w", ErrInvalidOffer, err)
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/display"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
 	"github.com/zkcred/zkcred/did/strictjson"
@@ -164,6 +165,9 @@ func (w *Wallet) Start(ctx context.Context, offer *CredentialOffer) (*Session, e
 	if s.Configuration == "" {
 		return nil, fmt.Errorf("%w: no offered configuration is in the metadata", ErrInvalidOffer)
 	}
+	if err := checkDisplays(&m, m.Configurations[s.Configuration]); err != nil {
+		return nil, err
+	}
 	as, err := authorizationServer(offer, &m)
 	if err != nil {
 		return nil, err
@@ -183,6 +187,28 @@ func (w *Wallet) Start(ctx context.Context, offer *CredentialOffer) (*Session, e
 	}
 	s.TokenEndpoint = a.TokenEndpoint
 	return s, nil
+}
+
+// checkDisplays checks the display names and descriptions a wallet may
+// show of the issuer and of configuration c (its own and its claims')
+// with credential/display's rule. Errors wrap [ErrInvalidOffer] and
+// display.ErrNotDisplayable.
+func checkDisplays(m *IssuerMetadata, c *CredentialConfiguration) error {
+	ds := m.Display
+	if c != nil && c.Metadata != nil {
+		ds = append(slices.Clip(ds), c.Metadata.Display...)
+		for _, cl := range c.Metadata.Claims {
+			ds = append(ds, cl.Display...)
+		}
+	}
+	for _, d := range ds {
+		for _, s := range [...]string{d.Name, d.Locale, d.Description} {
+			if err := display.Check(s, false); err != nil {
+				return fmt.Errorf("%w: metadata display: %w", ErrInvalidOffer, err)
+			}
+		}
+	}
+	return nil
 }
 
 // authorizationServer returns the authorization server of offer's

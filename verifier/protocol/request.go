@@ -12,6 +12,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
+	"github.com/zkcred/zkcred/credential/display"
 	"github.com/zkcred/zkcred/credential/zkhash"
 	"github.com/zkcred/zkcred/did/strictjson"
 )
@@ -262,6 +263,9 @@ func (r *Request) check() error {
 	if r.Audience == "" || len(r.Audience) > MaxNameLen {
 		return bad("audience must be 1 to %d bytes", MaxNameLen)
 	}
+	if err := shown("audience", r.Audience); err != nil {
+		return err
+	}
 	if _, err := time.Parse(time.DateOnly, r.Date); err != nil {
 		return bad("date %.40q is not YYYY-MM-DD", r.Date)
 	}
@@ -289,6 +293,9 @@ func (p *Policy) Validate() error {
 	if p.Schema.Name == "" || p.Schema.Version == 0 || len(p.Schema.Name) > MaxNameLen {
 		return bad("schema name and version required")
 	}
+	if err := shown("schema name", p.Schema.Name); err != nil {
+		return err
+	}
 	if _, err := parseFieldHex(p.Schema.ID); err != nil {
 		return bad("schema id: %v", err)
 	}
@@ -308,10 +315,16 @@ func (p *Policy) Validate() error {
 		if a == "" || len(a) > MaxNameLen || seen[a] {
 			return bad("disclosed attribute %.80q empty, too long or repeated", a)
 		}
+		if err := shown("disclosed attribute", a); err != nil {
+			return err
+		}
 		seen[a] = true
 	}
 	if len(p.Scope) > MaxNameLen {
 		return bad("scope longer than %d bytes", MaxNameLen)
+	}
+	if err := shown("scope", p.Scope); err != nil {
+		return err
 	}
 	if p.MaxRootAge <= 0 {
 		return bad("maxRootAge must be positive (seconds)")
@@ -325,6 +338,16 @@ func (p *Predicate) check() error {
 	}
 	if p.Attribute == "" || len(p.Attribute) > MaxNameLen {
 		return bad("attribute name required")
+	}
+	if err := shown("attribute", p.Attribute); err != nil {
+		return err
+	}
+	for _, v := range append([]Value{deref(p.Value), deref(p.Min), deref(p.Max)}, p.Values...) {
+		if v.kind == valueString {
+			if err := shown("value", v.s); err != nil {
+				return err
+			}
+		}
 	}
 	has := [4]bool{p.Value != nil, p.Min != nil || p.Max != nil, p.Values != nil, p.Years != nil}
 	var want int // which operand field the op uses
@@ -365,6 +388,24 @@ func (p *Predicate) check() error {
 		}
 	}
 	return nil
+}
+
+// shown checks a name or value a wallet shows its holder with the rule of
+// credential/display (no control, bidirectional formatting or invisible
+// characters); its error wraps ErrInvalidRequest and
+// display.ErrNotDisplayable.
+func shown(what, s string) error {
+	if err := display.Check(s, false); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalidRequest, what, err)
+	}
+	return nil
+}
+
+func deref(v *Value) Value {
+	if v == nil {
+		return Value{}
+	}
+	return *v
 }
 
 // checkDID checks the generic DID syntax did:method:id closely enough to

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/zkcred/zkcred/credential/display"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/verifier/protocol"
@@ -207,6 +208,13 @@ func (c *CredentialQuery) zkMeta() (*Meta, error) {
 	if len(m.NullifierScope) > protocol.MaxNameLen || m.NullifierScope != "" && IsHolderScope(m.NullifierScope) {
 		return nil, errors.New("meta: zkcred_nullifier_scope too long or reserved")
 	}
+	// The wallet shows the scope and the schema name to the holder.
+	if err := display.Check(m.NullifierScope, false); err != nil {
+		return nil, fmt.Errorf("meta: zkcred_nullifier_scope: %w", err)
+	}
+	if err := display.Check(m.Schema.Name, false); err != nil {
+		return nil, fmt.Errorf("meta: zkcred_schema name: %w", err)
+	}
 	return &m, nil
 }
 
@@ -231,7 +239,7 @@ func (q *Query) Validate() error {
 			if errors.Is(err, ErrInvalidQuery) {
 				return err
 			}
-			return invalid("credential query %q: %v", c.ID, err)
+			return invalid("credential query %q: %w", c.ID, err)
 		}
 	}
 	if q.CredentialSets != nil && len(q.CredentialSets) == 0 {

@@ -3,6 +3,8 @@ package openid4vp
 import (
 	"errors"
 	"testing"
+
+	"github.com/zkcred/zkcred/credential/display"
 )
 
 // TestPresentationAttackOtherVersionMember: a vp_token value carries its
@@ -51,6 +53,46 @@ func TestTransactionDataAttackBidi(t *testing.T) {
 	} {
 		if err := td.check(); err != nil {
 			t.Errorf("%q: %v", td.Text+td.Choice, err)
+		}
+	}
+}
+
+// TestRequestObjectAttackBidiResponseURI: the client_id and response_uri
+// a wallet shows ("The answer goes to ...") read as their characters: a
+// response_uri with U+202E could show the holder another host than the
+// one the answer goes to. Refused with ErrInvalidRequest and
+// display.ErrNotDisplayable.
+func TestRequestObjectAttackBidiResponseURI(t *testing.T) {
+	if err := testRequestObject(t).Check(false); err != nil {
+		t.Fatalf("baseline: %v", err)
+	}
+	for _, uri := range []string{
+		"https://verifier.example/\u202evog.ycnega//:sptth",
+		"https://verifier.example/a\u2066b",
+		"https://verifier.example/\u200b",
+	} {
+		ro := testRequestObject(t)
+		ro.ResponseURI = uri
+		if err := ro.Check(false); !errors.Is(err, ErrInvalidRequest) || !errors.Is(err, display.ErrNotDisplayable) {
+			t.Errorf("%+q: %v, want ErrInvalidRequest and display.ErrNotDisplayable", uri, err)
+		}
+	}
+}
+
+// TestTransactionDataAttackInvisible: the shared rule (credential/display)
+// also refuses invisible characters in what the holder signs (a ballot
+// choice that looks like another, a hidden word in a consent text), and
+// the error wraps display.ErrNotDisplayable too.
+func TestTransactionDataAttackInvisible(t *testing.T) {
+	for _, td := range []*TransactionData{
+		{Type: TypeBallot, CredentialIDs: []string{"pid"}, BallotID: "b1", Choice: "yes\u200b"},
+		{Type: TypeBallot, CredentialIDs: []string{"pid"}, BallotID: "b1\u2060", Choice: "yes"},
+		{Type: TypeConsent, CredentialIDs: []string{"pid"}, Text: "I agree\ufeff"},
+		{Type: TypeConsent, CredentialIDs: []string{"pid"}, Text: "I agree\u2028not"},
+		{Type: TypeConsent, CredentialIDs: []string{"pid"}, Text: "I \U000e0061gree"},
+	} {
+		if err := td.check(); !errors.Is(err, ErrInvalidTransactionData) || !errors.Is(err, display.ErrNotDisplayable) {
+			t.Errorf("%+q: %v, want ErrInvalidTransactionData and display.ErrNotDisplayable", td.Text+td.BallotID+td.Choice, err)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/cryptosigner"
 
+	"github.com/zkcred/zkcred/credential/display"
 	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/strictjson"
 	"github.com/zkcred/zkcred/verifier/protocol/dcql"
@@ -262,6 +263,12 @@ func (ro *RequestObject) Check(allowHTTP bool) error {
 	}
 	if err := checkURL(ro.ResponseURI, allowHTTP); err != nil {
 		return bad("response_uri: %v", err)
+	}
+	// The wallet shows both to the holder ([Description]).
+	for _, f := range [...]struct{ name, s string }{{"client_id", ro.ClientID}, {"response_uri", ro.ResponseURI}} {
+		if err := display.Check(f.s, false); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrInvalidRequest, f.name, err)
+		}
 	}
 	switch prefix {
 	case PrefixDecentralizedIdentifier:

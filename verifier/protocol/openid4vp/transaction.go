@@ -8,6 +8,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/zkcred/zkcred/credential/display"
 	"github.com/zkcred/zkcred/did/strictjson"
 )
 
@@ -141,15 +142,16 @@ func (td *TransactionData) check() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalidTransactionData}, a...)...)
 	}
-	short := func(s string) bool {
-		return s != "" && len(s) <= maxShortString && utf8.ValidString(s) && displayable(s, false)
-	}
+	short := func(s string) bool { return s != "" && len(s) <= maxShortString && utf8.ValidString(s) }
 	if len(td.CredentialIDs) == 0 || len(td.CredentialIDs) > MaxCredentialQueries {
 		return bad("credential_ids must name 1 to %d credential queries", MaxCredentialQueries)
 	}
 	for _, id := range td.CredentialIDs {
 		if !short(id) {
 			return bad("credential id empty or longer than %d bytes", maxShortString)
+		}
+		if err := display.Check(id, false); err != nil {
+			return fmt.Errorf("%w: credential id: %w", ErrInvalidTransactionData, err)
 		}
 	}
 	if td.HashesAlg != nil && !slices.Contains(td.HashesAlg, HashAlgSHA256) {
@@ -160,34 +162,22 @@ func (td *TransactionData) check() error {
 		if !short(td.BallotID) || !short(td.Choice) || td.Text != "" {
 			return bad("%s needs ballot_id and choice of 1 to %d bytes", td.Type, maxShortString)
 		}
+		for _, f := range [...]struct{ name, s string }{{"ballot_id", td.BallotID}, {"choice", td.Choice}} {
+			if err := display.Check(f.s, false); err != nil {
+				return fmt.Errorf("%w: %s %s: %w", ErrInvalidTransactionData, td.Type, f.name, err)
+			}
+		}
 	case TypeConsent:
 		if td.Text == "" || len(td.Text) > MaxConsentText || !utf8.ValidString(td.Text) || td.BallotID != "" || td.Choice != "" {
 			return bad("%s needs a text of 1 to %d bytes", td.Type, MaxConsentText)
 		}
-		if !displayable(td.Text, true) {
-			return bad("%s text has control or bidirectional formatting characters", td.Type)
+		if err := display.Check(td.Text, true); err != nil {
+			return fmt.Errorf("%w: %s text: %w", ErrInvalidTransactionData, td.Type, err)
 		}
 	default:
 		return bad("unknown type %.40q", td.Type)
 	}
 	return nil
-}
-
-// displayable reports whether s, shown to a holder as what they sign,
-// reads as its characters: no control characters (line breaks allowed in
-// a text when lines is set) and no bidirectional formatting characters,
-// with which a verifier could show the holder text that reads otherwise
-// than the bytes signed (U+202E reverses what follows).
-func displayable(s string, lines bool) bool {
-	for _, r := range s {
-		switch {
-		case r == '\n' && lines:
-		case r < 0x20, r >= 0x7f && r <= 0x9f,
-			r == 0x061c, r == 0x200e, r == 0x200f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			return false
-		}
-	}
-	return true
 }
 
 // TransactionDataHash returns the hash OpenID4VP 1.0 (Appendix B,
