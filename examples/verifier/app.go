@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -103,9 +104,10 @@ type attempt struct {
 type outcome struct {
 	created  time.Time
 	attempts []attempt
-	// key is the secret an OpenID4VP outcome is read with (the
-	// X-Outcome-Key header): the request id is in the QR code anyone at
-	// the counter can see, and the outcome holds the disclosed values.
+	// key is the secret the outcome is read with (the X-Outcome-Key
+	// header; zkcred's own and OpenID4VP requests alike): the request id
+	// is in the QR code anyone at the counter can see, and the outcome
+	// holds the disclosed values and the nullifier.
 	key string
 }
 
@@ -141,6 +143,7 @@ func newApp(v *verifier.Verifier, schema *credential.Schema, issuers []string, k
 func (a *app) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", a.api)
+	mux.HandleFunc("POST /requests", a.createRequest)
 	mux.HandleFunc("POST /requests/{id}/presentations", a.recordPresentation)
 	mux.HandleFunc("GET /requests/{id}/outcome", a.getOutcome)
 	mux.HandleFunc("POST /openid4vp/create", a.createOpenID4VP)
@@ -219,6 +222,53 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
+// buffered holds a response of verifier.Handler for createRequest to
+// complete before it is sent.
+type buffered struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *buffered) Header() http.Header { return b.header }
+func (b *buffered) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+func (b *buffered) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+// createRequest passes POST /requests to verifier.Handler and, when it
+// creates a request, registers its outcome and returns the key that reads
+// it in the X-Outcome-Key header ([outcome]: the id alone, in the QR
+// code, does not read it).
+func (a *app) createRequest(w http.ResponseWriter, r *http.Request) {
+	b := &buffered{header: http.Header{}}
+	a.api.ServeHTTP(b, r)
+	if b.status == http.StatusCreated {
+		var created struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(b.body.Bytes(), &created); err != nil || created.ID == "" {
+			// verifier.Handler answered 201 with no request id: a bug.
+			a.fail(w, r, fmt.Errorf("verifier: internal error: created request has no id: %v", err))
+			return
+		}
+		b.header.Set(outcomeKeyHeader, a.newOutcomeKey(created.ID, time.Now().UTC()))
+	}
+	maps.Copy(w.Header(), b.header)
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	w.Write(b.body.Bytes())
+}
+
 // recordPresentation passes the submission to verifier.Handler and keeps
 // the outcome for the page.
 func (a *app) recordPresentation(w http.ResponseWriter, r *http.Request) {
@@ -259,12 +309,14 @@ func (a *app) record(id string, at attempt) {
 	a.changed = make(chan struct{})
 }
 
-// outcomeKeyHeader carries the key of an OpenID4VP outcome (see
-// [outcome]); POST /openid4vp/create returns it as outcomeKey.
+// outcomeKeyHeader carries the key of an outcome (see [outcome]): POST
+// /openid4vp/create returns it as outcomeKey, POST /requests in this
+// header (its body is the request a wallet reads, which has no room for
+// it), and GET .../outcome wants it in this header.
 const outcomeKeyHeader = "X-Outcome-Key"
 
-// newOutcomeKey registers an OpenID4VP request's outcome and returns the
-// key that reads it.
+// newOutcomeKey registers a request's outcome and returns the key that
+// reads it.
 func (a *app) newOutcomeKey(id string, now time.Time) string {
 	var b [16]byte
 	rand.Read(b[:])
@@ -278,7 +330,7 @@ func (a *app) newOutcomeKey(id string, now time.Time) string {
 	return key
 }
 
-// outcomeKeyOK reports whether r carries the key of OpenID4VP outcome id.
+// outcomeKeyOK reports whether r carries the key of outcome id.
 func (a *app) outcomeKeyOK(r *http.Request, id string) bool {
 	a.mu.Lock()
 	o := a.outcomes[id]
@@ -338,6 +390,11 @@ func (a *app) getOutcome(w http.ResponseWriter, r *http.Request) {
 		req, err := a.v.Request(r.Context(), id)
 		if err != nil {
 			a.fail(w, r, err)
+			return
+		}
+		if !a.outcomeKeyOK(r, id) {
+			// As for OpenID4VP (above): the id alone does not read it.
+			a.fail(w, r, fmt.Errorf("%w: no outcome key, or not this request's (%s header)", verifier.ErrUnknownRequest, outcomeKeyHeader))
 			return
 		}
 		expires = time.Unix(req.ExpiresAt, 0)

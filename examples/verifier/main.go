@@ -43,10 +43,13 @@ const usage = `usage: verifier -keys DIR -issuer URL [flags]
 Runs a zkcred verifier: the request API of verifier.Handler and a web page.
 
   GET  /                                  the page: create a request, see the result
-  POST /requests                          body: a policy -> 201, the request
+  POST /requests                          body: a policy -> 201, the request, and the
+                                          X-Outcome-Key header
   GET  /requests/{id}                     the request, as a wallet reads it
   POST /requests/{id}/presentations       the wallet's submission -> the result
-  GET  /requests/{id}/outcome[?wait=1]    the outcome so far (the page polls it)
+  GET  /requests/{id}/outcome[?wait=1]    the outcome so far, with the X-Outcome-Key
+                                          header (the id alone, in the QR code, does
+                                          not read it)
 
 OpenID4VP 1.0 (what the page uses; verifier/protocol/openid4vp/PROFILE.md):
   POST /openid4vp/create                  body: a policy -> 201, {id, uri: the openid4vp:// link, outcomeKey}

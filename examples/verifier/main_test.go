@@ -175,16 +175,29 @@ func postJSON(t *testing.T, u string, body []byte) (int, []byte) {
 
 func createRequest(t *testing.T, base string, p protocol.Policy) *protocol.Request {
 	t.Helper()
+	req, _ := createRequestWithKey(t, base, p)
+	return req
+}
+
+// createRequestWithKey creates a request with POST /requests and returns
+// it with the key that reads its outcome (the X-Outcome-Key header).
+func createRequestWithKey(t *testing.T, base string, p protocol.Policy) (*protocol.Request, string) {
+	t.Helper()
 	b, _ := json.Marshal(p)
-	status, body := postJSON(t, base+"/requests", b)
-	if status != http.StatusCreated {
-		t.Fatalf("POST /requests: %d %s", status, body)
+	res, err := http.Post(base+"/requests", "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST /requests: %d %s", res.StatusCode, body)
 	}
 	req, err := protocol.ParseRequest(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return req
+	return req, res.Header.Get("X-Outcome-Key")
 }
 
 func votePolicy(issuer string) protocol.Policy {
@@ -409,9 +422,11 @@ func testOutcomes(t *testing.T, store ...string) {
 	}
 	iss := newTestIssuer(t, shape)
 	base, keys := startVerifier(t, iss.url, store...)
-	req := createRequest(t, base, votePolicy(iss.did))
+	req, key := createRequestWithKey(t, base, votePolicy(iss.did))
 	outcome := func() (state string, attempts []attempt) {
-		res, err := http.Get(base + "/requests/" + req.ID + "/outcome")
+		hreq, _ := http.NewRequest("GET", base+"/requests/"+req.ID+"/outcome", nil)
+		hreq.Header.Set("X-Outcome-Key", key)
+		res, err := http.DefaultClient.Do(hreq)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -121,3 +121,41 @@ func TestClerkAttackOutcomeByID(t *testing.T) {
 		}
 	}
 }
+
+// TestClerkAttackZkcredOutcomeByID: as TestClerkAttackOutcomeByID, for
+// zkcred's own requests: the id is in the QR code anyone at the counter
+// sees; with it alone, a wrong key or another request's key, GET
+// /requests/{id}/outcome answers as for an unknown request (it would show
+// the disclosed values and the nullifier); the key POST /requests returns
+// in the X-Outcome-Key header reads it.
+func TestClerkAttackZkcredOutcomeByID(t *testing.T) {
+	shape, err := parseShapeForTest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := newTestIssuer(t, shape)
+	base, _ := startVerifier(t, iss.url)
+	req, key := createRequestWithKey(t, base, votePolicy(iss.did))
+	_, otherKey := createRequestWithKey(t, base, votePolicy(iss.did))
+	if len(key) < 22 || otherKey == key {
+		t.Fatalf("outcome keys %q, %q", key, otherKey)
+	}
+	for k, want := range map[string]int{"": http.StatusNotFound, "AAAAAAAAAAAAAAAAAAAAAA": http.StatusNotFound, otherKey: http.StatusNotFound, key: http.StatusOK} {
+		hreq, _ := http.NewRequest("GET", base+"/requests/"+req.ID+"/outcome", nil)
+		if k != "" {
+			hreq.Header.Set("X-Outcome-Key", k)
+		}
+		res, err := http.DefaultClient.Do(hreq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("key %q: %d, want %d", k, res.StatusCode, want)
+		}
+	}
+	// A wallet still reads the request itself with the id alone.
+	if st, body := get(t, base+"/requests/"+req.ID); st != http.StatusOK {
+		t.Errorf("GET /requests/{id}: %d %s", st, body)
+	}
+}
