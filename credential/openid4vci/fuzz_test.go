@@ -32,6 +32,7 @@ func allocCeiling(n int) uint64 { return 256<<10 + 64*uint64(n) }
 func FuzzParseOffer(f *testing.F) {
 	f.Add(`{"credential_issuer":"https://agency.example","credential_configuration_ids":["zkcred_person"],"grants":{"urn:ietf:params:oauth:grant-type:pre-authorized_code":{"pre-authorized_code":"abc","tx_code":{"input_mode":"numeric","length":6}}}}`)
 	f.Add(`openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fagency.example%2Foffers%2Fx`)
+	f.Add("{\"credential_issuer\":\"https://agency.example\",\"credential_configuration_ids\":[\"zkcred_person\"],\"grants\":{\"urn:ietf:params:oauth:grant-type:pre-authorized_code\":{\"pre-authorized_code\":\"abc\",\"tx_code\":{\"description\":\"PIN \u202e\\u2066\\n\"}}}}")
 	f.Fuzz(func(t *testing.T, s string) {
 		var o *CredentialOffer
 		var err error
