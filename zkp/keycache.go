@@ -5,13 +5,20 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
+	"strings"
+
+	"github.com/consensys/gnark-crypto/ecc"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fp"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr/fft"
+	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/constraint"
 	"github.com/go-json-experiment/json"
 )
 
@@ -21,23 +28,67 @@ import (
 // decompression (a square root) and a subgroup check per point, which
 // take seconds in WebAssembly for the default shape:
 //
-//	"zkcred-keys-cache-v1" 0x00 | u16 meta length | meta JSON |
+//	"zkcred-keys-cache-v2" 0x00 | u16 meta length | meta JSON |
 //	u32 vk length | verifying key (gnark, compressed; fully checked on load) |
-//	u8 domain precompute flag | α₁ β₁ δ₁ | u32 n | n G1 (A) | u32 n | n G1 (B) |
+//	u32 ccs length | constraint system (gnark WriteTo; only for a shape with
+//	a pinned digest, else empty) | u8 domain precompute flag | α₁ β₁ δ₁ | u32 n | n G1 (A) | u32 n | n G1 (B) |
 //	u32 n | n G1 (Z) | u32 n | n G1 (K) | β₂ δ₂ | u32 n | n G2 (B₂) |
 //	u64 infA | u64 infB | wires bytes (infinity A) | wires bytes (infinity B)
 //
 // A G1 point is X ‖ Y, a G2 point X.A0 ‖ X.A1 ‖ Y.A0 ‖ Y.A1, each
 // coordinate four little-endian u64 Montgomery limbs (32 bytes), each
-// below the field modulus. Groth16 only.
-const cacheMagic = "zkcred-keys-cache-v1\x00"
+// below the field modulus. Groth16 only. Version 1 had no constraint
+// system section.
+const (
+	cacheMagic       = "zkcred-keys-cache-v2\x00"
+	cacheMagicPrefix = "zkcred-keys-cache-v"
+)
+
+// ErrStaleKeyCache is returned (wrapped with [ErrInvalidKey]) by
+// [DangerousParseKeyCache] for a key cache made by another version of
+// zkcred (an older cache form, or another circuit of the shape): it is
+// not damaged, but cannot be used. Read the key bundle again with
+// [ReadKeys] and make a new cache with [Keys.MarshalCache].
+var ErrStaleKeyCache = errors.New("zkp: key cache made by another version of zkcred; make it again from the key bundle")
+
+// ccsPin is the length and SHA-256 (hex) of the gnark encoding of a
+// shape's Groth16 constraint system.
+type ccsPin struct {
+	size   int
+	sha256 string
+}
+
+// builtinCCSPin returns the pinned constraint system digest of the
+// built-in shapes (keycache_pins.go); other shapes have none, and their
+// caches hold no constraint system.
+func builtinCCSPin(s Shape) (ccsPin, bool) {
+	switch s {
+	case DefaultShape():
+		return ccsPin{defaultShapeCCSSize, defaultShapeCCSSHA256}, true
+	case ReferenceShape():
+		return ccsPin{referenceShapeCCSSize, referenceShapeCCSSHA256}, true
+	}
+	return ccsPin{}, false
+}
+
+// matches reports whether b is the pinned encoding.
+func (p ccsPin) matches(b []byte) bool {
+	sum := sha256.Sum256(b)
+	return len(b) == p.size && hex.EncodeToString(sum[:]) == p.sha256
+}
 
 // MarshalCache encodes Groth16 keys in the key cache form, for
 // [DangerousParseKeyCache]. Call it only on keys that were fully checked
 // ([ReadKeys], [LoadKeys]) or made by a setup, and keep the SHA-256 of the
 // result with it. PLONK keys, nil or zero Keys are an error wrapping
 // [ErrInvalidKey].
-func (k *Keys) MarshalCache() ([]byte, error) {
+//
+// For a built-in shape ([DefaultShape], [ReferenceShape]) the cache also
+// holds the compiled circuit, so that loading it does not compile the
+// circuit again.
+func (k *Keys) MarshalCache() ([]byte, error) { return k.marshalCache(builtinCCSPin) }
+
+func (k *Keys) marshalCache(pins func(Shape) (ccsPin, bool)) ([]byte, error) {
 	if err := k.check(); err != nil {
 		return nil, err
 	}
@@ -53,7 +104,16 @@ func (k *Keys) MarshalCache() ([]byte, error) {
 	if _, err := pk.Domain.WriteTo(&domain); err != nil {
 		return nil, err
 	}
-	size := len(cacheMagic) + 2 + len(meta) + 4 + len(vk.raw) + 1 + 3*64 + 4*4 +
+	var ccs bytes.Buffer
+	if pin, ok := pins(vk.shape); ok {
+		if _, err := k.ccs.WriteTo(&ccs); err != nil {
+			return nil, err
+		}
+		if !pin.matches(ccs.Bytes()) {
+			return nil, fmt.Errorf("zkp: internal error: the circuit of %s does not match its pinned digest (after a deliberate circuit change, run go test ./zkp -run TestCCSPins -update)", vk.shape)
+		}
+	}
+	size := len(cacheMagic) + 2 + len(meta) + 4 + len(vk.raw) + 4 + ccs.Len() + 1 + 3*64 + 4*4 +
 		64*(len(pk.G1.A)+len(pk.G1.B)+len(pk.G1.Z)+len(pk.G1.K)) + 2*128 + 4 + 128*len(pk.G2.B) + 16 + 2*len(pk.InfinityA)
 	b := make([]byte, 0, size)
 	b = append(b, cacheMagic...)
@@ -61,6 +121,8 @@ func (k *Keys) MarshalCache() ([]byte, error) {
 	b = append(b, meta...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(vk.raw)))
 	b = append(b, vk.raw...)
+	b = binary.BigEndian.AppendUint32(b, uint32(ccs.Len()))
+	b = append(b, ccs.Bytes()...)
 	b = append(b, domain.Bytes()[domain.Len()-1])
 	g1 := func(p *bn254.G1Affine) { b = appendFp(appendFp(b, &p.X), &p.Y) }
 	g1s := func(ps []bn254.G1Affine) {
@@ -128,19 +190,31 @@ var fpModulus = func() (q [4]uint64) {
 // sound). If want is non-nil the verifying key's fingerprint must equal
 // it ([ErrKeyMismatch]).
 //
-// The verifying key is still fully checked (it is small), the circuit is
-// recompiled from the shape, every count is bounded by that circuit
+// The verifying key is still fully checked (it is small). The circuit is
+// decoded from the cache only when its bytes have the SHA-256 pinned in
+// this package for the shape (a built-in shape), so gnark's decoder only
+// ever reads what gnark wrote for this build's circuit; else it is
+// recompiled from the shape. Every count is bounded by that circuit
 // before anything is allocated, every coordinate must be below the field
 // modulus, and the layout must be exact: whatever b holds, decoding
 // returns an error wrapping [ErrInvalidKey] rather than panicking, and
-// allocates at most a small multiple of what the shape needs.
+// allocates at most a small multiple of what the shape needs. A cache of
+// another version is refused with an error wrapping both [ErrInvalidKey]
+// and [ErrStaleKeyCache].
 func DangerousParseKeyCache(b []byte, sum [32]byte, want *Fingerprint) (*Keys, error) {
+	return parseKeyCache(b, sum, want, builtinCCSPin)
+}
+
+func parseKeyCache(b []byte, sum [32]byte, want *Fingerprint, pins func(Shape) (ccsPin, bool)) (*Keys, error) {
 	got := sha256.Sum256(b)
 	if subtle.ConstantTimeCompare(got[:], sum[:]) != 1 {
 		return nil, fmt.Errorf("%w: the key cache does not match its digest", ErrInvalidKey)
 	}
 	c := cacheReader{b: b}
-	if string(c.take(len(cacheMagic))) != cacheMagic {
+	if magic := string(c.take(len(cacheMagic))); magic != cacheMagic {
+		if strings.HasPrefix(magic, cacheMagicPrefix) {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidKey, ErrStaleKeyCache)
+		}
 		return nil, fmt.Errorf("%w: not a key cache (bad magic)", ErrInvalidKey)
 	}
 	metaB := c.take(int(c.u16()))
@@ -165,9 +239,28 @@ func DangerousParseKeyCache(b []byte, sum [32]byte, want *Fingerprint) (*Keys, e
 	if want != nil && vk.fp != *want {
 		return nil, fmt.Errorf("%w: fingerprint %s, want %s", ErrKeyMismatch, vk.fp, want)
 	}
-	ccs, err := compile(m.Shape, m.Backend)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+	ccsB := c.take(int(c.u32()))
+	if c.bad {
+		return nil, fmt.Errorf("%w: key cache truncated", ErrInvalidKey)
+	}
+	var ccs constraint.ConstraintSystem
+	if pin, ok := pins(m.Shape); ok {
+		// Only the exact bytes gnark wrote for this build's circuit reach
+		// gnark's decoder, which trusts its length headers.
+		if !pin.matches(ccsB) {
+			return nil, fmt.Errorf("%w: %w (its circuit of %s is not this build's)", ErrInvalidKey, ErrStaleKeyCache, m.Shape)
+		}
+		ccs = groth16.NewCS(ecc.BN254)
+		if _, err := ccs.ReadFrom(bytes.NewReader(ccsB)); err != nil {
+			return nil, fmt.Errorf("zkp: internal error: pinned circuit of %s: %v", m.Shape, err)
+		}
+	} else {
+		if len(ccsB) != 0 {
+			return nil, fmt.Errorf("%w: key cache holds a circuit for %s, which has no pinned digest", ErrInvalidKey, m.Shape)
+		}
+		if ccs, err = compile(m.Shape, m.Backend); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidKey, err)
+		}
 	}
 	wires, private, card, _ := groth16PKBounds(ccs)
 	pk := new(groth16bn254.ProvingKey)

@@ -122,7 +122,7 @@ func TestKeyCache(t *testing.T) {
 	// A coordinate equal to the modulus (limbs of p) is refused even
 	// under a matching digest.
 	c := bytes.Clone(b)
-	off := len(cacheMagic) + 2 + int(binary.BigEndian.Uint16(b[len(cacheMagic):])) + 4 + vkSize(testShape, Groth16) + 1
+	off := len(cacheMagic) + 2 + int(binary.BigEndian.Uint16(b[len(cacheMagic):])) + 4 + vkSize(testShape, Groth16) + 4 + 1
 	for i, l := range fpModulus {
 		binary.LittleEndian.PutUint64(c[off+8*i:], l)
 	}
@@ -142,8 +142,12 @@ func TestKeyCache(t *testing.T) {
 // (so that the unchecked decoder itself is reached), to
 // DangerousParseKeyCache: never a panic, never more than the allocation
 // ceiling plus what the shape's keys need, errors wrap ErrInvalidKey, and
-// accepted bytes re-encode identically. Seeds: the test keys' cache, cut,
-// with a count header forged to 2³²−1, and with a flipped flag byte.
+// accepted bytes re-encode identically. It runs both with the built-in
+// circuit pins (testShape has none: the circuit is recompiled) and with
+// testShape's circuit pinned (the circuit is decoded only if its bytes
+// match the pin). Seeds: the test keys' cache, cut, with a count header
+// forged to 2³²−1, with a flipped flag byte, and the cache holding the
+// circuit, as is and with gnark's length header forged.
 func FuzzDangerousParseKeyCache(f *testing.F) {
 	keys := keysFor(f, Groth16)
 	b, err := keys.MarshalCache()
@@ -153,25 +157,36 @@ func FuzzDangerousParseKeyCache(f *testing.F) {
 	f.Add(b)
 	f.Add(b[:len(b)/2])
 	f.Add(b[:len(cacheMagic)+10])
-	off := len(cacheMagic) + 2 + int(binary.BigEndian.Uint16(b[len(cacheMagic):])) + 4 + vkSize(testShape, Groth16)
+	off := len(cacheMagic) + 2 + int(binary.BigEndian.Uint16(b[len(cacheMagic):])) + 4 + vkSize(testShape, Groth16) + 4
 	bomb := bytes.Clone(b)
 	binary.BigEndian.PutUint32(bomb[off+1+3*64:], 0xffffffff)
 	f.Add(bomb)
 	flag := bytes.Clone(b)
 	flag[off] = 7
 	f.Add(flag)
+	// The same keys with their circuit, testShape pinned (testPins).
+	pinned, err := keys.marshalCache(testPins)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(pinned)
+	forged := bytes.Clone(pinned)
+	binary.LittleEndian.PutUint64(forged[off:], 1<<62) // gnark's own length header
+	f.Add(forged)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		var k *Keys
-		var err error
-		withinKeyCeiling(t, "DangerousParseKeyCache", func() { k, err = DangerousParseKeyCache(in, sha256.Sum256(in), nil) })
-		if err != nil {
-			if !errors.Is(err, ErrInvalidKey) {
-				t.Fatalf("error %v does not wrap ErrInvalidKey", err)
+		for _, pins := range []func(Shape) (ccsPin, bool){builtinCCSPin, testPins} {
+			var k *Keys
+			var err error
+			withinKeyCeiling(t, "DangerousParseKeyCache", func() { k, err = parseKeyCache(in, sha256.Sum256(in), nil, pins) })
+			if err != nil {
+				if !errors.Is(err, ErrInvalidKey) {
+					t.Fatalf("error %v does not wrap ErrInvalidKey", err)
+				}
+				continue
 			}
-			return
-		}
-		if again, err := k.MarshalCache(); err != nil || !bytes.Equal(again, in) {
-			t.Fatalf("accepted cache does not re-encode identically (%v)", err)
+			if again, err := k.marshalCache(pins); err != nil || !bytes.Equal(again, in) {
+				t.Fatalf("accepted cache does not re-encode identically (%v)", err)
+			}
 		}
 	})
 }

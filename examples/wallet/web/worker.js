@@ -121,7 +121,8 @@ async function loadKeys() {
       progress("keys", "Ready", 1, 1);
       return true;
     } catch (e) {
-      // Damaged cache: fetch and check the keys again.
+      // Damaged cache, or one of an older form (zkp.ErrStaleKeyCache, as
+      // after the cache format's version 2): fetch and check the keys again.
     }
   }
   const bundle = await fetchBytes(config.keysUrl || "keys.bin", "keys", "Downloading the proving keys (once)");
