@@ -89,7 +89,10 @@ func NewHolderSync(baseURL string, g Getter, policy *Policy, depth, level int, s
 }
 
 // Sync brings the view up to the log's latest checkpoint, as the type's
-// doc says, and returns it. A checkpoint that is refused changes nothing;
+// doc says, and returns it. An older copy of the stored checkpoint (the
+// same tree signed earlier, or a smaller tree the stored one is proven to
+// extend: a lagging CDN edge) is not refused: Sync keeps and returns the
+// stored one. A checkpoint that is refused changes nothing;
 // once the ids of an accepted one are appended, the view holds that
 // checkpoint, and a chunk that could not be fetched is fetched by the next
 // Sync (until then [HolderSync.Witness] fails). Errors
@@ -105,6 +108,17 @@ func (h *HolderSync) Sync(ctx context.Context) (*Checkpoint, error) {
 	}
 	if next.Kind != KindRevocation || next.Indexed.Depth != h.depth {
 		return nil, fmt.Errorf("%w: not a depth-%d revocation log", ErrMalformedCheckpoint, h.depth)
+	}
+	if h.cp != nil {
+		// A copy the stored checkpoint is proven to extend (a CDN edge
+		// or cache behind the others): not a contradiction, nothing new.
+		stale, err := h.stale(ctx, next)
+		if err != nil {
+			return nil, err
+		}
+		if stale {
+			next = h.cp
+		}
 	}
 	from := int64(len(h.ids))
 	if next.Size <= from {
@@ -170,6 +184,31 @@ func (h *HolderSync) Sync(ctx context.Context) (*Checkpoint, error) {
 		}
 	}
 	return next, nil
+}
+
+// stale reports whether next, a verified checkpoint of this log, is an
+// older state of the stored one: the same tree signed earlier, or a
+// smaller tree the stored checkpoint is proven (from tiles verified
+// against the stored one) to extend. A stale copy is what a lagging CDN
+// edge or cache serves, so it must not read as a split view
+// ([ErrInconsistent]); anything else is left to the consistency check.
+// Errors are those of reading the stored checkpoint's tiles: without
+// them the wallet cannot tell a lagging copy from a fork.
+func (h *HolderSync) stale(ctx context.Context, next *Checkpoint) (bool, error) {
+	switch {
+	case next.Size == h.cp.Size:
+		return h.cp.Same(next) && next.Time.Before(h.cp.Time), nil
+	case next.Size < h.cp.Size:
+		if h.cp.Time.Before(next.Time) || next.Indexed.Sequence >= h.cp.Indexed.Sequence {
+			return false, nil // signed after the stored one: no older copy
+		}
+		proof, err := h.client.ConsistencyProof(ctx, next, h.cp)
+		if err != nil {
+			return false, err
+		}
+		return h.client.policy.CheckUpdate(next, h.cp, proof) == nil, nil
+	}
+	return false, nil
 }
 
 func (h *HolderSync) fetchChunk(ctx context.Context, n int64, j uint64) ([]byte, error) {
