@@ -296,7 +296,7 @@ func (c *Client) do(ctx context.Context, method, rawURL, contentType string, bod
 	if resp.ContentLength > c.cfg.MaxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, resp.ContentLength, c.cfg.MaxBytes)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBytes+1))
+	b, err := readBody(resp.Body, resp.ContentLength, c.cfg.MaxBytes)
 	if err != nil {
 		return nil, wrap(ctx, err)
 	}
@@ -308,6 +308,79 @@ func (c *Client) do(ctx context.Context, method, rawURL, contentType string, bod
 	}
 	r.Body = b
 	return r, nil
+}
+
+// presizeMax bounds the buffer a declared Content-Length allocates before
+// any byte of the body has arrived: a server that declares a large body
+// and sends nothing holds at most this much per response (a log's tiles
+// are at most 8 KiB). A longer body grows the buffer as it arrives.
+const presizeMax = 64 << 10
+
+// readBody reads body to its end or to maxBytes+1 bytes, whichever comes
+// first (the caller refuses more than maxBytes). A declared length
+// (contentLength >= 0, already checked to be at most maxBytes) sizes the
+// buffer, up to presizeMax, and caps its growth, so a body that matches
+// it costs one allocation of its own size (io.ReadAll starts at 512 bytes
+// and doubles, allocating about twice the body); past the declared length
+// the buffer grows as for an undeclared one, from 512 bytes by doubling.
+// Nothing of the limit's size is allocated up front, and the buffer never
+// exceeds maxBytes+1 bytes.
+func readBody(body io.Reader, contentLength, maxBytes int64) ([]byte, error) {
+	limit := maxBytes + 1
+	if limit <= 0 { // maxBytes is math.MaxInt64
+		limit = maxBytes
+	}
+	declared := contentLength >= 0 && contentLength < limit
+	size := int64(512)
+	if declared {
+		size = min(contentLength, presizeMax)
+	}
+	b := make([]byte, 0, min(size, limit))
+	for {
+		if len(b) == cap(b) {
+			switch {
+			case int64(len(b)) >= limit:
+				return b, nil
+			case declared && int64(len(b)) == contentLength:
+				// At the declared end: a read of one more byte must
+				// report the end of the body. Anything else grows the
+				// buffer as for an undeclared length.
+				var probe [1]byte
+				n, err := body.Read(probe[:])
+				if n > 0 {
+					declared = false
+					b = append(growBody(b, limit), probe[0])
+				}
+				if err == io.EOF {
+					return b, nil
+				}
+				if err != nil {
+					return b, err
+				}
+				continue
+			case declared:
+				b = growBody(b, contentLength)
+			default:
+				b = growBody(b, limit)
+			}
+		}
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// growBody returns b, its contents kept, with its capacity doubled (at
+// least 512 bytes) but at most limit, which must exceed cap(b).
+func growBody(b []byte, limit int64) []byte {
+	nb := make([]byte, len(b), min(max(2*int64(cap(b)), 512), limit))
+	copy(nb, b)
+	return nb
 }
 
 // wrap makes err wrap ErrFetch, unless it already wraps a sentinel of

@@ -1,3 +1,9 @@
+//go:build !js
+
+// The native policy (dialer hook, redirects, loopback test servers): under
+// Node.js, GOOS=js has no Fetch API transport to test (net/http refuses the
+// js.fetch:* options as header names), so these run natively only.
+
 package fetch
 
 import (
