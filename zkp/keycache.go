@@ -73,8 +73,11 @@ func builtinCCSPin(s Shape) (ccsPin, bool) {
 
 // matches reports whether b is the pinned encoding.
 func (p ccsPin) matches(b []byte) bool {
+	if len(b) != p.size {
+		return false
+	}
 	sum := sha256.Sum256(b)
-	return len(b) == p.size && hex.EncodeToString(sum[:]) == p.sha256
+	return hex.EncodeToString(sum[:]) == p.sha256
 }
 
 // MarshalCache encodes Groth16 keys in the key cache form, for
