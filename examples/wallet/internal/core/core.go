@@ -81,8 +81,11 @@ type Config struct {
 
 // Wallet is the wallet's state in memory. It is safe for concurrent use.
 type Wallet struct {
-	cfg      Config
-	fetch    *fetch.Client
+	cfg   Config
+	fetch *fetch.Client
+	// logFetch reads revocation logs: at most maxLogResponse a response,
+	// as a sync keeps hundreds of requests in flight.
+	logFetch *fetch.Client
 	resolver did.Resolver // network resolver
 
 	mu      sync.Mutex
@@ -120,6 +123,11 @@ func New(cfg Config) (*Wallet, error) {
 	if err != nil {
 		return nil, err
 	}
+	lc, err := fetch.New(&fetch.Config{Timeout: fetchTimeout, MaxBytes: maxLogResponse,
+		InsecureAllowHTTP: cfg.InsecureLocal, InsecureAllowPrivateAddresses: cfg.InsecureLocal})
+	if err != nil {
+		return nil, err
+	}
 	var res did.Resolver
 	if cfg.InsecureLocal {
 		res, err = did.NewInsecureLocalResolver()
@@ -129,7 +137,7 @@ func New(cfg Config) (*Wallet, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Wallet{cfg: cfg, fetch: fc, resolver: res, issuers: map[string]*IssuerData{}, logs: map[string]*issuerLog{}, witnesses: wks}, nil
+	return &Wallet{cfg: cfg, fetch: fc, logFetch: lc, resolver: res, issuers: map[string]*IssuerData{}, logs: map[string]*issuerLog{}, witnesses: wks}, nil
 }
 
 // NewSecret returns a fresh holder secret, hex encoded. It must be kept

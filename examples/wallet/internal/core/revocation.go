@@ -276,6 +276,13 @@ func (w *Wallet) Sync(ctx context.Context) ([]Synced, error) {
 	return out, errors.Join(errs...)
 }
 
+// maxLogResponse bounds each file of a revocation log the wallet reads:
+// a checkpoint, a hash tile, an entry bundle or a subtree chunk (8 KiB). A
+// sync keeps up to 256 requests in flight (tlog.Client), so under the
+// wallet's general limit (maxResponse, 4 MiB) a hostile log host could
+// make it hold 1 GiB of bodies it then refuses.
+const maxLogResponse = max(tlog.MaxCheckpointSize, 256*32, status.MaxSubtreeChunkSize, 256*(2+tlog.RevocationEntrySize))
+
 // errLogTooLarge marks a revocation log with more entries than
 // [MaxLogIDs].
 var errLogTooLarge = errors.New("wallet: revocation log too large")
@@ -313,7 +320,7 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 	}
 	w.mu.Unlock()
 	l.tiles.mu.Lock()
-	l.tiles.next, l.tiles.base = w.fetch, base+"/"
+	l.tiles.next, l.tiles.base = w.logFetch, base+"/"
 	l.tiles.mu.Unlock()
 	if l.hs == nil {
 		// First sync since the wallet opened: the view is restored from
@@ -415,7 +422,7 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 func newHolderSync(ctx context.Context, w *Wallet, base string, ps []*tlog.Policy, stored []byte, ids []uint64, g tlog.Getter) (*tlog.HolderSync, error) {
 	note := stored
 	if note == nil {
-		r, err := w.fetch.Get(ctx, base+"/checkpoint", "")
+		r, err := w.logFetch.Get(ctx, base+"/checkpoint", "")
 		if err != nil {
 			return nil, err
 		}
