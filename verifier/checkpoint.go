@@ -450,16 +450,17 @@ func (v *Verifier) carriedRoot(ctx context.Context, req *protocol.Request, issue
 
 // settleCheckpoint returns the checks of an accepted checkpoint ac of
 // issuer that wait until the presentation's proof verified against its
-// root: consistency with the stored checkpoint (which may fetch the
-// issuer's tiles) and the store's advance, then the keys (the
-// checkpoint's signing key, keyID's zk) against the issuer's keys log
-// (checkKeysLog). Both request formats call it, in that order.
+// root: the keys (the checkpoint's signing key, keyID's zk) against the
+// issuer's keys log (checkKeysLog), then consistency with the stored
+// checkpoint (which may fetch the issuer's tiles) and the store's advance,
+// last, so that a presentation refused by any check stores nothing. Both
+// request formats call it.
 func (v *Verifier) settleCheckpoint(issuer string, ac *acceptedCheckpoint, keyID string, zk *did.ZKPublicKey) func(context.Context) error {
 	return func(ctx context.Context) error {
-		if err := v.checkConsistency(ctx, issuer, ac); err != nil {
+		if err := v.checkKeysLog(ctx, issuer, ac, keyID, zk); err != nil {
 			return err
 		}
-		return v.checkKeysLog(ctx, issuer, ac, keyID, zk)
+		return v.checkConsistency(ctx, issuer, ac)
 	}
 }
 

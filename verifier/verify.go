@@ -139,8 +139,8 @@ func (v *Verifier) verifyStored(ctx context.Context, stored *StoredRequest, subm
 	}
 	// The same checks in the same order as the OpenID4VP path
 	// (verifyPresentation): the root's signature, quorum, freshness and
-	// floor; then the proof; only then the checkpoint's consistency with
-	// the stored one, the store's advance and the keys log (settle).
+	// floor; then the proof; only then the keys log, the checkpoint's
+	// consistency with the stored one and the store's advance (settle).
 	root, settle, err := v.revocationRoot(ctx, req, issuer, sub.Issuer, issuerKey)
 	if err != nil {
 		return nil, err
@@ -212,9 +212,10 @@ func (v *Verifier) issuerKey(ctx context.Context, req *protocol.Request, keyID s
 // checks it again and raises it atomically with the answer). Without
 // Config.Roots it is the issuer's latest witnessed checkpoint
 // (latestCheckpointRoot), and settle, which the caller must call once the
-// proof verified against the root, checks its consistency with the
-// stored one, advances the store and checks keyID's zk and the
-// checkpoint's signing key against the issuer's keys log; for a signed
+// proof verified against the root, checks keyID's zk and the
+// checkpoint's signing key against the issuer's keys log, then the
+// checkpoint's consistency with the stored one, and advances the store
+// last; for a signed
 // root settle does nothing.
 func (v *Verifier) revocationRoot(ctx context.Context, req *protocol.Request, issuer, keyID string, zk *did.ZKPublicKey) (root *status.RootClaims, settle func(context.Context) error, err error) {
 	if v.cfg.Roots == nil {
