@@ -1,12 +1,15 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did/fetch"
 )
 
@@ -50,4 +53,42 @@ func wrapHandler(next http.Handler, f func(http.ResponseWriter, *http.Request) b
 			next.ServeHTTP(rw, r)
 		}
 	})
+}
+
+// TestSyncAttackCorruptStoredRoots (red-team): subtree roots in the
+// page's storage that do not match the stored ids (a damaged record) give
+// no witness (the view checks them against the checkpoint's root) and are
+// fetched again; but the wallet went on believing the page held the
+// current roots, so the damaged ones were never replaced and every
+// restart failed its first sync. After a mismatch the next successful
+// sync hands the roots out again.
+func TestSyncAttackCorruptStoredRoots(t *testing.T) {
+	a := newTestAgency(t)
+	var first []uint64
+	for id := uint64(1); len(first) < 300; id++ {
+		if id != 5 && id != 7 {
+			first = append(first, id)
+		}
+	}
+	a.revoke(first...)
+	s, err := syncOne(t, a.wallet(t))
+	if err != nil || len(s.Roots) != 32 {
+		t.Fatalf("first sync: %d bytes of roots, %v", len(s.Roots), err)
+	}
+	bad := slices.Clone(s.Roots)
+	bad[31] ^= 1
+	w := a.wallet(t)
+	if err := w.AddIssuerData(context.Background(), s.Data, s.IDs, s.Tiles, bad); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Sync(context.Background()); !errors.Is(err, status.ErrSubtreeMismatch) {
+		t.Fatalf("damaged stored roots: %v, want status.ErrSubtreeMismatch", err)
+	}
+	s2, err := syncOne(t, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(s2.Roots, s.Roots) {
+		t.Fatalf("the sync after a mismatch handed out roots %x, want %x (the page keeps the damaged ones)", s2.Roots, s.Roots)
+	}
 }

@@ -386,6 +386,13 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 			d.Revoked = append(d.Revoked, e.ID)
 			continue
 		case err != nil:
+			if errors.Is(err, status.ErrSubtreeMismatch) {
+				// The roots (restored or fetched) are fetched again; the
+				// page's copy may be the damaged one: hand out the next.
+				w.mu.Lock()
+				l.rootsStored = false
+				w.mu.Unlock()
+			}
 			return nil, fmt.Errorf("credential %s: %w", e.ID, err)
 		}
 		d.Witnesses[e.ID] = storeWitness(wit)
