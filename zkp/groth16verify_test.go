@@ -12,6 +12,8 @@ import (
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/frontend"
+
+	"github.com/zkcred/zkcred/zkp/internal/groth16verify"
 )
 
 // TestGroth16FastVerifierAgreesWithGnark checks that the verifier with
@@ -38,6 +40,13 @@ func TestGroth16FastVerifierAgreesWithGnark(t *testing.T) {
 		t.Fatal(err)
 	}
 	vec := pub.Vector().(fr.Vector)
+	// A fresh verifier of the same key: its VerifyOnce computes the
+	// public-input sum with a bucket MSM (no tables built), and must
+	// agree with gnark too.
+	once, err := groth16verify.New(vk.g16, ErrInvalidProof)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	check := func(name string, proof *groth16bn254.Proof, vec fr.Vector, wantOK bool) {
 		t.Helper()
@@ -57,8 +66,9 @@ func TestGroth16FastVerifierAgreesWithGnark(t *testing.T) {
 		}
 		gnarkErr := groth16.Verify(proof, vk.g16, w)
 		fastErr := vk.g16fast.Verify(proof, nil, vec)
-		if (gnarkErr == nil) != wantOK || (fastErr == nil) != wantOK {
-			t.Errorf("%s: gnark %v, fast %v, want ok=%v", name, gnarkErr, fastErr, wantOK)
+		onceErr := once.VerifyOnce(proof, nil, vec)
+		if (gnarkErr == nil) != wantOK || (fastErr == nil) != wantOK || (onceErr == nil) != wantOK {
+			t.Errorf("%s: gnark %v, fast %v, once (MSM) %v, want ok=%v", name, gnarkErr, fastErr, onceErr, wantOK)
 		}
 	}
 
@@ -69,6 +79,9 @@ func TestGroth16FastVerifierAgreesWithGnark(t *testing.T) {
 		one.SetOne()
 		bad[i].Add(&bad[i], &one)
 		check("public input changed", proof, bad, false)
+	}
+	if once.TablesBuilt() {
+		t.Fatal("VerifyOnce built the fixed-base tables")
 	}
 	_, _, g1, g2 := bn254.Generators()
 	for name, mutate := range map[string]func(*groth16bn254.Proof){
@@ -93,6 +106,32 @@ func TestGroth16FastVerifierAgreesWithGnark(t *testing.T) {
 			t.Errorf("concurrent verify: %v", err)
 		}
 	}
+	// A fresh verifier's tables are built once, by whichever of several
+	// concurrent first Verify calls gets there first (go test -race).
+	lazy, err := groth16verify.New(vk.g16, ErrInvalidProof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		go func() { errs <- lazy.Verify(proof, nil, vec) }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent first verify: %v", err)
+		}
+	}
+	if !lazy.TablesBuilt() {
+		t.Error("Verify did not build the fixed-base tables")
+	}
+	if err := lazy.VerifyOnce(nil, p.Proof, vec); err != nil {
+		t.Errorf("VerifyOnce with the tables built, raw proof: %v", err)
+	}
+	if err := once.VerifyOnce(nil, p.Proof, vec); err != nil {
+		t.Errorf("VerifyOnce without tables, raw proof: %v", err)
+	}
+	if err := once.VerifyOnce(proof, nil, vec[1:]); err == nil {
+		t.Error("VerifyOnce: short public input vector accepted")
+	}
 	if err := vk.g16fast.Verify(proof, nil, vec[1:]); err == nil {
 		t.Error("short public input vector accepted")
 	}
@@ -114,6 +153,9 @@ func TestGroth16FastVerifierAgreesWithGnark(t *testing.T) {
 		rawErr := vk.g16fast.Verify(nil, raw, vec)
 		if rawErr == nil {
 			t.Fatalf("bit %d flipped: accepted", bit)
+		}
+		if err := once.VerifyOnce(nil, raw, vec); err == nil {
+			t.Fatalf("bit %d flipped: VerifyOnce accepted", bit)
 		}
 		if d, err := decodeGroth16Proof(raw); err == nil {
 			if err := vk.g16fast.Verify(d, nil, vec); err == nil {

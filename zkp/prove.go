@@ -92,8 +92,11 @@ func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
 	// distributed as a simulated one whatever the rest of the proving key
 	// holds; a proof it rejects (either backend) was made with a proving
 	// key that is not the verifying key's and may carry the witness:
-	// never release it.
-	if err := Verify(keys.VerifyingKey, st, p); err != nil {
+	// never release it. The check is the one Verify makes, except that
+	// it does not build the verifying key's fixed-base tables for this one
+	// proof (selfCheck): a wallet that loaded its keys to prove would pay
+	// more for them than for a bucket MSM.
+	if err := verify(keys.VerifyingKey, st, p, true); err != nil {
 		return nil, fmt.Errorf("%w: the proof made with this proving key does not verify with its verifying key (%v): the proving key is not the verifying key's; load the keys again from a trusted source", ErrInvalidKey, err)
 	}
 	return p, nil
@@ -109,6 +112,13 @@ func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
 // error wrapping [ErrInvalidKey], a nil st one wrapping
 // [ErrInvalidStatement], and a nil p one wrapping [ErrInvalidPresentation].
 func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
+	return verify(vk, st, p, false)
+}
+
+// verify is Verify; selfCheck (Prove's check of its own proof) computes
+// the Groth16 public-input sum without building the key's fixed-base
+// tables (groth16verify.Verifier.VerifyOnce).
+func verify(vk *VerifyingKey, st *Statement, p *Presentation, selfCheck bool) error {
 	if err := vk.check(); err != nil {
 		return err
 	}
@@ -141,7 +151,11 @@ func Verify(vk *VerifyingKey, st *Statement, p *Presentation) error {
 	}
 	if vk.backend == Groth16 && vk.g16fast != nil {
 		// nil when not decoded yet: verify decodes p.Proof itself
-		if err := vk.g16fast.Verify(p.cachedGroth16Proof(), p.Proof, publicVector(s, st, out)); err != nil {
+		fast := vk.g16fast.Verify
+		if selfCheck {
+			fast = vk.g16fast.VerifyOnce
+		}
+		if err := fast(p.cachedGroth16Proof(), p.Proof, publicVector(s, st, out)); err != nil {
 			if errors.Is(err, ErrInvalidProof) {
 				return err
 			}

@@ -7,7 +7,10 @@ package groth16verify
 import (
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
+	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
@@ -25,18 +28,24 @@ import (
 // precomputed line evaluations for −δ and −γ (bn254.PrecomputeLines), so
 // only e(A, B) runs the full G2 arithmetic: about 0.3 ms less per proof on
 // two cores. The public-input sum uses fixed-base tables of the Kᵢ
-// (newFixedBaseTable). Proof points are decoded by gnarkwire.DecodeG1 and
+// (newFixedBaseTable), built by the first [Verifier.Verify] (about 26 ms
+// and 2.8 MiB natively for 56 public inputs, most of loading a verifying
+// key before they were made lazy) and reused by every later one;
+// [Verifier.VerifyOnce], a prover's self-check, uses a bucket MSM instead
+// unless they are built already. Proof points are decoded by gnarkwire.DecodeG1 and
 // DecodeG2 (on the curve, in the prime-order subgroup, canonical
 // encoding), here or earlier by zkp.DecodePresentation. The precomputed lines and tables are
-// read-only (the lines are copied per call), so one key verifies
+// read-only once built (the lines are copied per call; the tables are
+// built under a sync.Once and published atomically), so one key verifies
 // concurrently. Keys with commitments (gnark's BSB22 extension) are not
 // handled here: [New] returns nil and zkp falls back to gnark.
 // TestGroth16FastVerifierAgreesWithGnark checks both agree.
 type Verifier struct {
-	invalid    error              // wrapped by raw-proof decoding errors
-	k          []bn254.G1Affine   // K₀ … Kₙ
-	tables     [][]bn254.G1Affine // fixed-base tables of K₁ … Kₙ (newFixedBaseTable)
-	alphaBeta  bn254.GT           // e(α, β)
+	invalid    error                              // wrapped by raw-proof decoding errors
+	k          []bn254.G1Affine                   // K₀ … Kₙ
+	tablesOnce sync.Once                          // builds tables on the first Verify
+	tables     atomic.Pointer[[][]bn254.G1Affine] // fixed-base tables of K₁ … Kₙ (newFixedBaseTable); nil until built
+	alphaBeta  bn254.GT                           // e(α, β)
 	gammaDelta [][2][len(bn254.LoopCounter)]bn254.LineEvaluationAff
 }
 
@@ -58,14 +67,9 @@ func New(vk *groth16bn254.VerifyingKey, invalid error) (*Verifier, error) {
 	var gammaNeg, deltaNeg bn254.G2Affine
 	gammaNeg.Neg(&vk.G2.Gamma)
 	deltaNeg.Neg(&vk.G2.Delta)
-	tables := make([][]bn254.G1Affine, len(vk.G1.K)-1)
-	for i := range tables {
-		tables[i] = newFixedBaseTable(&vk.G1.K[i+1])
-	}
 	return &Verifier{
 		invalid:    invalid,
 		k:          vk.G1.K,
-		tables:     tables,
 		alphaBeta:  ab,
 		gammaDelta: [][2][len(bn254.LoopCounter)]bn254.LineEvaluationAff{bn254.PrecomputeLines(gammaNeg), bn254.PrecomputeLines(deltaNeg)},
 	}, nil
@@ -80,8 +84,45 @@ var ErrPairing = errors.New("pairing check failed")
 // 128 raw bytes, which are decoded here with the same checks as
 // zkp's Groth16 proof decoder; B, the costly point to decode (G2 square root and
 // subgroup check), is decoded by the goroutine that then runs e(A, B),
-// while this one decodes C and computes Σ xᵢ·Kᵢ.
+// while this one decodes C and computes Σ xᵢ·Kᵢ. The first call builds
+// the key's fixed-base tables; concurrent first calls wait for one build.
 func (v *Verifier) Verify(proof *groth16bn254.Proof, raw []byte, public fr.Vector) error {
+	return v.verify(proof, raw, public, v.fixedTables())
+}
+
+// VerifyOnce is [Verifier.Verify] for a key that may check only this one
+// proof, such as a prover's check of its own proof after loading the
+// keys: it computes Σ xᵢ·Kᵢ with the fixed-base tables if a Verify built
+// them already, and otherwise with a bucket MSM (about 0.2 ms more than
+// with the tables, against some 26 ms to build them, natively), without
+// building them. It checks the same equation with the same point checks.
+func (v *Verifier) VerifyOnce(proof *groth16bn254.Proof, raw []byte, public fr.Vector) error {
+	var tables [][]bn254.G1Affine
+	if t := v.tables.Load(); t != nil {
+		tables = *t
+	}
+	return v.verify(proof, raw, public, tables)
+}
+
+// fixedTables returns the fixed-base tables of K₁ … Kₙ, building them on
+// the first call.
+func (v *Verifier) fixedTables() [][]bn254.G1Affine {
+	v.tablesOnce.Do(func() {
+		tables := make([][]bn254.G1Affine, len(v.k)-1)
+		for i := range tables {
+			tables[i] = newFixedBaseTable(&v.k[i+1])
+		}
+		v.tables.Store(&tables)
+	})
+	return *v.tables.Load()
+}
+
+// TablesBuilt reports whether a Verify has built the fixed-base tables.
+func (v *Verifier) TablesBuilt() bool { return v.tables.Load() != nil }
+
+// verify checks the proof, computing Σ xᵢ·Kᵢ with tables, or with a
+// bucket MSM when tables is nil.
+func (v *Verifier) verify(proof *groth16bn254.Proof, raw []byte, public fr.Vector, tables [][]bn254.G1Affine) error {
 	if len(public) != len(v.k)-1 {
 		return errors.New("wrong number of public inputs")
 	}
@@ -104,14 +145,18 @@ func (v *Verifier) Verify(proof *groth16bn254.Proof, raw []byte, public fr.Vecto
 	// The goroutine sums the first third of the public inputs (handed over
 	// on part) before decoding B and computing e(A, B): that balances its
 	// work against this goroutine's (C, the rest of the sum, two Miller
-	// loops with precomputed lines).
+	// loops with precomputed lines). Without tables this goroutine sums
+	// nothing: the MSM below takes all the terms.
 	split := len(public) / 3
+	if tables == nil {
+		split = 0
+	}
 	part := make(chan bn254.G1Jac, 1)
 	ch := make(chan result, 1)
 	go func() {
 		var sum bn254.G1Jac
 		for i := range public[:split] {
-			fixedBaseMulAdd(&sum, v.tables[i], &public[i])
+			fixedBaseMulAdd(&sum, tables[i], &public[i])
 		}
 		part <- sum
 		if b == nil {
@@ -132,9 +177,18 @@ func (v *Verifier) Verify(proof *groth16bn254.Proof, raw []byte, public fr.Vecto
 	}
 
 	var sum bn254.G1Jac
-	sum.FromAffine(&v.k[0])
-	for i := split; i < len(public); i++ {
-		fixedBaseMulAdd(&sum, v.tables[i], &public[i])
+	if tables != nil {
+		sum.FromAffine(&v.k[0])
+		for i := split; i < len(public); i++ {
+			fixedBaseMulAdd(&sum, tables[i], &public[i])
+		}
+	} else {
+		if _, err := sum.MultiExp(v.k[1:], public, ecc.MultiExpConfig{}); err != nil {
+			<-part
+			<-ch
+			return err
+		}
+		sum.AddMixed(&v.k[0])
 	}
 	first := <-part
 	sum.AddAssign(&first)
@@ -164,8 +218,8 @@ func (v *Verifier) Verify(proof *groth16bn254.Proof, raw []byte, public fr.Vecto
 // few for a bucket MSM to pay off: with the multiples d·2^(w·j)·Kᵢ
 // precomputed (d = 1 … 2^(w−1), signed w-bit digits), each term costs one
 // mixed addition per non-zero digit and no doubling. With w = 5 a table is
-// 51·16 affine points (51 KiB) per public input, built when the key is
-// loaded.
+// 51·16 affine points (51 KiB) per public input, built by the key's first
+// Verify.
 const (
 	fbWindow  = 5
 	fbHalf    = 1 << (fbWindow - 1)
