@@ -74,7 +74,8 @@ type LogPolicy struct {
 	// Store holds): by default when the issuer's DID document names one
 	// ([KeysLogIfNamed]). The keys-log checkpoint is fetched at most once
 	// every 5 minutes per issuer, its latest entry once per checkpoint.
-	// Checked for holder-carried checkpoints (OpenID4VP).
+	// Checked for checkpoints; for a signed root (Config.Roots set too)
+	// the ZK key is checked.
 	KeysLog KeysLogCheck
 }
 
@@ -441,7 +442,7 @@ func (v *Verifier) carriedRoot(ctx context.Context, req *protocol.Request, issue
 		return claims, v.settleCheckpoint(issuer, ac, keyID, zk), nil
 	case p.Version == openid4vp.PresentationVersionV1 && v.cfg.Roots != nil:
 		root, err := v.verifyRoot(ctx, req, issuer, p.RevocationRoot)
-		return root, func(context.Context) error { return nil }, err
+		return root, v.settleSignedRoot(issuer, keyID, zk), err
 	case p.Version == openid4vp.PresentationVersionV1:
 		return nil, nil, fmt.Errorf("%w: this verifier takes only witnessed checkpoints (vp_token value %s), not signed roots", ErrUnwitnessed, openid4vp.PresentationVersion)
 	}
@@ -461,6 +462,16 @@ func (v *Verifier) settleCheckpoint(issuer string, ac *acceptedCheckpoint, keyID
 			return err
 		}
 		return v.checkConsistency(ctx, issuer, ac)
+	}
+}
+
+// settleSignedRoot is settleCheckpoint for a signed root (Config.Roots):
+// with Config.Log set too, the ZK key keyID (zk) is checked against the
+// issuer's keys log as for a checkpoint, so that a holder answering with
+// a signed root does not skip the check (a per-holder ZK key).
+func (v *Verifier) settleSignedRoot(issuer, keyID string, zk *did.ZKPublicKey) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return v.checkKeysLog(ctx, issuer, nil, keyID, zk)
 	}
 }
 

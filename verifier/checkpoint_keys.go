@@ -68,9 +68,13 @@ type keysFlight struct {
 }
 
 // checkKeysLog checks, per Config.Log.KeysLog, that the key signing ac
-// (issuer's revocation checkpoint) and the ZK key keyID (resolved as zk)
-// are in the latest entry of issuer's witnessed keys log.
+// (issuer's revocation checkpoint; nil for a signed root, which has none)
+// and the ZK key keyID (resolved as zk) are in the latest entry of
+// issuer's witnessed keys log.
 func (v *Verifier) checkKeysLog(ctx context.Context, issuer string, ac *acceptedCheckpoint, keyID string, zk *did.ZKPublicKey) error {
+	if v.cfg.Log == nil {
+		return nil
+	}
 	mode := v.cfg.Log.KeysLog
 	if mode == KeysLogOff {
 		return nil
@@ -85,6 +89,21 @@ func (v *Verifier) checkKeysLog(ctx context.Context, issuer string, ac *accepted
 		}
 		return nil
 	}
+	if ac != nil {
+		if err := v.checkLogKeyLogged(ctx, st, issuer, ac); err != nil {
+			return err
+		}
+	}
+	logged, err := did.ResolveZKKey(ctx, st.res, keyID)
+	if err != nil || !logged.Equal(zk) {
+		return fmt.Errorf("%w: %w: ZK key %.200s is not in the latest keys-log entry of its issuer", ErrUntrustedIssuer, ErrUnloggedKey, keyID)
+	}
+	return nil
+}
+
+// checkLogKeyLogged checks that the key signing ac is a log key of the
+// DID document in st.
+func (v *Verifier) checkLogKeyLogged(ctx context.Context, st *keysState, issuer string, ac *acceptedCheckpoint) error {
 	logKeys, _, err := tlog.LogKeysFromDocument(ctx, st.res, issuer, ac.cp.Origin)
 	found := false
 	if err == nil {
@@ -95,10 +114,6 @@ func (v *Verifier) checkKeysLog(ctx context.Context, issuer string, ac *accepted
 	}
 	if !found {
 		return fmt.Errorf("%w: %w: the key signing %.200s's revocation checkpoints is not in its latest keys-log entry", ErrUntrustedIssuer, ErrUnloggedKey, issuer)
-	}
-	logged, err := did.ResolveZKKey(ctx, st.res, keyID)
-	if err != nil || !logged.Equal(zk) {
-		return fmt.Errorf("%w: %w: ZK key %.200s is not in the latest keys-log entry of its issuer", ErrUntrustedIssuer, ErrUnloggedKey, keyID)
 	}
 	return nil
 }

@@ -216,7 +216,7 @@ func (v *Verifier) issuerKey(ctx context.Context, req *protocol.Request, keyID s
 // checkpoint's signing key against the issuer's keys log, then the
 // checkpoint's consistency with the stored one, and advances the store
 // last; for a signed
-// root settle does nothing.
+// root settle checks only keyID's zk against the keys log (with Config.Log).
 func (v *Verifier) revocationRoot(ctx context.Context, req *protocol.Request, issuer, keyID string, zk *did.ZKPublicKey) (root *status.RootClaims, settle func(context.Context) error, err error) {
 	if v.cfg.Roots == nil {
 		return v.latestCheckpointRoot(ctx, req, issuer, keyID, zk)
@@ -229,7 +229,7 @@ func (v *Verifier) revocationRoot(ctx context.Context, req *protocol.Request, is
 	if err != nil {
 		return nil, nil, err
 	}
-	return root, func(context.Context) error { return nil }, nil
+	return root, v.settleSignedRoot(issuer, keyID, zk), nil
 }
 
 // verifyRoot checks a signed root token of issuer as revocationRoot
