@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/zkcred/zkcred/zkp/internal/groth16verify"
 )
 
 // Key loading and proving as a browser wallet does them, for the default
@@ -101,4 +103,49 @@ func BenchmarkProveCached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkFirstVerify compares, for the default Groth16 shape, the two
+// ways a freshly loaded verifying key checks its first proof: VerifyOnce
+// (Prove's self-check: bucket MSM for the public-input sum, no tables
+// built) against the first Verify (builds the fixed-base tables), and
+// then a Verify with the tables built (a verifier service's steady
+// state). Same key directory and commands as BenchmarkKeyLoad, with
+// -bench FirstVerify.
+func BenchmarkFirstVerify(b *testing.B) {
+	keys := benchKeys(b)
+	f := newFixture(b, DefaultShape())
+	p, err := Prove(keys, &f.st, &f.w)
+	if err != nil {
+		b.Fatal(err)
+	}
+	vec := publicVector(DefaultShape(), &f.st, outputs(DefaultShape(), &f.st, &f.w))
+	var once, first, steady time.Duration
+	n := 0
+	for b.Loop() {
+		v, err := groth16verify.New(keys.VerifyingKey.g16, ErrInvalidProof)
+		if err != nil || v == nil {
+			b.Fatal("no fast verifier", err)
+		}
+		t0 := time.Now()
+		if err := v.VerifyOnce(nil, p.Proof, vec); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := v.Verify(nil, p.Proof, vec); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		if err := v.Verify(nil, p.Proof, vec); err != nil {
+			b.Fatal(err)
+		}
+		once += t1.Sub(t0)
+		first += t2.Sub(t1)
+		steady += time.Since(t2)
+		n++
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
+	b.ReportMetric(ms(once), "verify_once_ms")
+	b.ReportMetric(ms(first), "first_verify_ms")
+	b.ReportMetric(ms(steady), "verify_ms")
 }
