@@ -192,7 +192,7 @@ func (c *Client) ConsistencyProof(ctx context.Context, old, next *Checkpoint) ([
 	}
 	p, err := sumtlog.ProveTree(next.Size, old.Size, c.hashReader(ctx, next))
 	if err != nil {
-		return nil, tileErr(err)
+		return nil, c.tileErr(err)
 	}
 	out := make([][32]byte, len(p))
 	for i := range p {
@@ -202,14 +202,29 @@ func (c *Client) ConsistencyProof(ctx context.Context, old, next *Checkpoint) ([
 }
 
 // tileErr keeps this package's and fetch's sentinels and wraps what
-// x/mod's tile verification reports in ErrMalformedTile.
-func tileErr(err error) error {
+// x/mod's tile verification reports in ErrMalformedTile. A verification
+// failure may come from tiles cached under another checkpoint of the same
+// paths (a fork the caller since refused): the default in-memory cache is
+// emptied, so that the next call downloads them again.
+func (c *Client) tileErr(err error) error {
 	for _, s := range []error{ErrMalformedTile, ErrNotFound, fetch.ErrFetch, fetch.ErrTooLarge, fetch.ErrForbiddenAddress, fetch.ErrRedirect, fetch.ErrInvalidURL} {
 		if errors.Is(err, s) {
 			return err
 		}
 	}
+	c.dropCachedTiles()
 	return fmt.Errorf("%w: %v", ErrMalformedTile, err)
+}
+
+// dropCachedTiles empties the default in-memory tile cache (a caller's
+// TileCache is left as it is).
+func (c *Client) dropCachedTiles() {
+	if m, ok := c.cache.(*memCache); ok {
+		m.mu.Lock()
+		clear(m.m)
+		clear(m.partial)
+		m.mu.Unlock()
+	}
 }
 
 func (c *Client) hashReader(ctx context.Context, cp *Checkpoint) sumtlog.HashReader {
@@ -337,7 +352,7 @@ func (c *Client) readEntries(ctx context.Context, cp *Checkpoint, from int64, em
 		defer close(wantDone)
 		hs, err := c.hashReader(ctx, cp).ReadHashes(indexes)
 		if err != nil {
-			fail(tileErr(err))
+			fail(c.tileErr(err))
 			return
 		}
 		want = hs
@@ -374,6 +389,9 @@ func (c *Client) readEntries(ctx context.Context, cp *Checkpoint, from int64, em
 				}
 				<-hashing
 				if err != nil {
+					if j.cached {
+						c.dropCachedTiles() // kept under a checkpoint since refused
+					}
 					fail(err)
 					return
 				}

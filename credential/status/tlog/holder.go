@@ -156,6 +156,9 @@ func (h *HolderSync) Sync(ctx context.Context) (*Checkpoint, error) {
 		// of the proof's tiles may be the entries' failure stopping it.
 		switch {
 		case extendsErr != nil && (err == nil || !errors.Is(extendsErr, fetch.ErrFetch)):
+			// The refused checkpoint's tiles, verified against it, must
+			// not be read as the next checkpoint's (a fork shares paths).
+			h.client.dropCachedTiles()
 			return nil, extendsErr
 		case err != nil:
 			return nil, err

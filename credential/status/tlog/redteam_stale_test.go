@@ -2,8 +2,10 @@ package tlog_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,5 +91,56 @@ func TestHolderSyncAttackStaleEdgeNotSplitView(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// switchGetter serves the log of whichever fixture it currently points at.
+type switchGetter struct{ to atomic.Pointer[fixture] }
+
+func (s *switchGetter) Get(ctx context.Context, rawURL, accept string) (*fetch.Response, error) {
+	f := s.to.Load()
+	return f.http.Get(ctx, f.logURL+strings.TrimPrefix(rawURL, "https://log.invalid"), accept)
+}
+
+// TestHolderSyncAttackForkPoisonsTileCache (red-team): a HolderSync shown
+// a fork of its log (refused: ErrInconsistent) had cached the fork's hash
+// tiles, verified against the fork's checkpoint, in its client's memory;
+// every later sync against the honest log then read them, failed their
+// verification (ErrMalformedTile) and never dropped them, so the wallet
+// could not sync again until it restarted. A refused checkpoint or a tile
+// that fails verification empties the cache.
+func TestHolderSyncAttackForkPoisonsTileCache(t *testing.T) {
+	const level = 4
+	f := newFixture(t, 0)
+	honest := f.revoke(seqIDs(1, 300)...)
+	if err := tlog.WriteSubtrees(f.dir, f.tree, level); err != nil {
+		t.Fatal(err)
+	}
+	fork := newFixture(t, 0)
+	fork.key = f.key
+	fork.writer = fork.open()
+	fork.now = f.now
+	fork.revoke(f.ids[:200]...)
+	fork.revoke(seqIDs(5_000_000, 150)...)
+	var g switchGetter
+	g.to.Store(fork)
+	h, err := tlog.NewHolderSync("https://log.invalid", &g, f.policy(0), testDepth, level, honest.Note, f.ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Sync(ctx); !errors.Is(err, tlog.ErrInconsistent) {
+		t.Fatalf("fork: %v, want ErrInconsistent", err)
+	}
+	f.revoke(seqIDs(1_000, 60)...)
+	if err := tlog.WriteSubtrees(f.dir, f.tree, level); err != nil {
+		t.Fatal(err)
+	}
+	g.to.Store(f)
+	cp, err := h.Sync(ctx)
+	if err != nil {
+		t.Fatalf("the honest log after a fork: %v", err)
+	}
+	if cp.Size != 360 || !slices.Equal(h.IDs(), f.ids) {
+		t.Fatal("wrong view after the honest sync")
 	}
 }
