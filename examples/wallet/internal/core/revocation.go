@@ -106,6 +106,11 @@ type issuerLog struct {
 	// ids restores the view at the next sync (the stored ones, until hs
 	// holds them).
 	ids []uint64
+	// rebuild: the stored ids proved damaged (a subtree mismatch that
+	// survived fetching every chunk again, or ids the view refuses): the
+	// next sync downloads every entry again, checked against the latest
+	// checkpoint and that checkpoint proven to extend the stored one.
+	rebuild bool
 }
 
 // parseWitnessKeys parses the configured witness keys.
@@ -242,7 +247,14 @@ func (d *IssuerData) resolver() (*did.StaticResolver, error) {
 // chunks that changed (tlog.HolderSync), and computes each held
 // credential's non-revocation witness. A split view keeps the stored
 // checkpoint and marks the issuer ([IssuerData.SplitView]: its
-// credentials are not used; [SplitViewMessage]). Errors are per issuer;
+// credentials are not used; [SplitViewMessage]). Damaged stored state
+// heals: a subtree mismatch (status.ErrSubtreeMismatch) is retried with
+// every chunk fetched again; one that survives it, or stored ids the view
+// refuses, means the stored ids are damaged: the issuer's ids, hash
+// tiles and roots are discarded and the log downloaded again from
+// scratch (at most once per issuer per sync; the stored checkpoint is
+// kept and the new one must extend it), and the fresh state is handed
+// out in full. Errors are per issuer;
 // an issuer that failed otherwise is left as it was. Concurrent calls run
 // one after the other.
 func (w *Wallet) Sync(ctx context.Context) ([]Synced, error) {
@@ -287,6 +299,10 @@ const maxLogResponse = max(tlog.MaxCheckpointSize, 256*32, status.MaxSubtreeChun
 // [MaxLogIDs].
 var errLogTooLarge = errors.New("wallet: revocation log too large")
 
+// errLogBehind marks a sync that found the log behind the stored
+// checkpoint (a lagging copy): nothing changed, the next sync retries.
+var errLogBehind = errors.New("wallet: the revocation log is behind the stored checkpoint")
+
 // errSplitView marks a sync refused because the agency contradicted
 // itself.
 var errSplitView = errors.New("wallet: the agency showed a revocation log that contradicts the stored one (split view)")
@@ -322,80 +338,59 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 	l.tiles.mu.Lock()
 	l.tiles.next, l.tiles.base = w.logFetch, base+"/"
 	l.tiles.mu.Unlock()
-	if l.hs == nil {
-		// First sync since the wallet opened: the view is restored from
-		// the stored checkpoint and ids, and the sync downloads only
-		// what is new (and proves the new checkpoint extends the
-		// stored one).
-		var stored []byte
-		if old != nil {
-			stored = []byte(old.Checkpoint)
+	// A subtree mismatch is retried once with every chunk fetched again
+	// (the roots then come from the log and are checked against the
+	// checkpoint); one that survives that means the stored ids are
+	// damaged: they are discarded and downloaded again, at most once a
+	// sync.
+	var cp *tlog.Checkpoint
+	var d *IssuerData
+	rebuilt := false
+	for attempt := 0; ; attempt++ {
+		if l.hs == nil {
+			var err error
+			rebuilt = rebuilt || l.rebuild
+			if cp, err = w.openView(ctx, l, old, base, ps); err != nil {
+				if errors.Is(err, tlog.ErrMalformedEntry) && !l.rebuild && !rebuilt {
+					// Stored ids the view refuses (a duplicate, an id out
+					// of range): damaged, downloaded again.
+					w.discardIDs(l)
+					continue
+				}
+				return w.syncFailed(issuerURL, old, l, err)
+			}
 		}
-		hs, err := newHolderSync(ctx, w, base, ps, stored, l.ids, l.tiles)
-		if err != nil {
+		if cp == nil {
+			var err error
+			if cp, err = l.hs.Sync(ctx); err != nil {
+				return w.syncFailed(issuerURL, old, l, err)
+			}
+		}
+		if cp.Size > MaxLogIDs {
+			return nil, fmt.Errorf("%w: a revocation log of %d entries, more than the wallet keeps (%d)", errLogTooLarge, cp.Size, MaxLogIDs)
+		}
+		var err error
+		d, err = w.issuerData(issuerURL, id, docJSON, cp, old, l)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, status.ErrSubtreeMismatch) {
 			return nil, err
 		}
-		if l.roots != nil && hs.RestoreSubtreeRoots(l.roots) != nil {
-			l.rootsStored = false // of another size: the page gets the new ones
-		}
-		l.hs, l.ids, l.roots = hs, nil, nil
-	}
-	cp, err := l.hs.Sync(ctx)
-	if err != nil {
-		// A tile the wallet kept that no longer verifies: drop them all.
-		l.tiles.reset(errors.Is(err, tlog.ErrMalformedTile))
-	}
-	if errors.Is(err, tlog.ErrSplitView) || errors.Is(err, tlog.ErrInconsistent) {
-		if old == nil {
-			return nil, fmt.Errorf("%w: %w", errSplitView, err)
-		}
-		d := *old
-		d.SplitView = w.cfg.Now().UTC().Format(time.RFC3339)
-		b, merr := json.Marshal(&d)
-		if merr != nil {
-			return nil, merr
-		}
+		// The roots (restored or fetched) are fetched again; the page's
+		// copy may be the damaged one: hand out the next.
 		w.mu.Lock()
-		w.issuers[issuerURL] = &d
+		l.rootsStored = false
 		w.mu.Unlock()
-		return &Synced{IssuerURL: issuerURL, Data: b}, fmt.Errorf("%w: %w", errSplitView, err)
-	}
-	if err != nil {
-		// A refused checkpoint changed nothing; one whose chunks did not
-		// all arrive is completed by the next sync.
-		return nil, err
-	}
-	if cp.Size > MaxLogIDs {
-		return nil, fmt.Errorf("%w: a revocation log of %d entries, more than the wallet keeps (%d)", errLogTooLarge, cp.Size, MaxLogIDs)
-	}
-	d := &IssuerData{Version: IssuerDataVersion, IssuerURL: issuerURL, DID: id, Document: docJSON,
-		Checkpoint: string(cp.Note), Witnesses: map[string]StoredWitness{}, SyncedAt: w.cfg.Now().UTC()}
-	if old != nil {
-		d.SplitView = old.SplitView // evidence stays until the citizen resolves it
-	}
-	w.mu.Lock()
-	entries := slices.Clone(w.entries)
-	w.mu.Unlock()
-	for _, e := range entries {
-		if e.IssuerURL != issuerURL {
-			continue
-		}
-		wit, err := l.hs.Witness(e.Stored.RevocationID)
 		switch {
-		case errors.Is(err, status.ErrRevoked):
-			d.Revoked = append(d.Revoked, e.ID)
-			continue
-		case err != nil:
-			if errors.Is(err, status.ErrSubtreeMismatch) {
-				// The roots (restored or fetched) are fetched again; the
-				// page's copy may be the damaged one: hand out the next.
-				w.mu.Lock()
-				l.rootsStored = false
-				w.mu.Unlock()
-			}
-			return nil, fmt.Errorf("credential %s: %w", e.ID, err)
+		case attempt == 0:
+			cp = nil // the view fetches every chunk again
+		case !rebuilt:
+			w.discardIDs(l)
+			cp = nil
+		default:
+			return nil, err
 		}
-		d.Witnesses[e.ID] = storeWitness(wit)
 	}
 	b, err := json.Marshal(d)
 	if err != nil {
@@ -421,6 +416,152 @@ func (w *Wallet) syncIssuer(ctx context.Context, issuerURL, id string) (*Synced,
 	w.issuers[issuerURL] = d
 	w.mu.Unlock()
 	return s, nil
+}
+
+// openView builds the issuer's view at the first sync since the wallet
+// opened: restored from the stored checkpoint, ids and roots (the sync
+// then downloads only what is new and proves the new checkpoint extends
+// the stored one; it returns nil), or, when the stored ids proved damaged
+// (l.rebuild), from scratch: every entry downloaded again and checked
+// against the latest checkpoint, which must extend the stored one (the
+// checkpoint the wallet trusts is kept; a contradiction is a split view);
+// it returns that checkpoint, the view synced to it.
+func (w *Wallet) openView(ctx context.Context, l *issuerLog, old *IssuerData, base string, ps []*tlog.Policy) (*tlog.Checkpoint, error) {
+	if !l.rebuild || old == nil {
+		var stored []byte
+		if old != nil {
+			stored = []byte(old.Checkpoint)
+		}
+		hs, err := newHolderSync(ctx, w, base, ps, stored, l.ids, l.tiles)
+		if err != nil {
+			return nil, err
+		}
+		if l.roots != nil && hs.RestoreSubtreeRoots(l.roots) != nil {
+			l.rootsStored = false // of another size: the page gets the new ones
+		}
+		w.mu.Lock()
+		l.hs, l.ids, l.roots, l.rebuild = hs, nil, nil, false
+		w.mu.Unlock()
+		return nil, nil
+	}
+	var trusted *tlog.Checkpoint
+	var p *tlog.Policy
+	var err error
+	for _, q := range ps {
+		if trusted, err = q.Verify([]byte(old.Checkpoint)); err == nil {
+			p = q
+			break
+		}
+	}
+	if p == nil {
+		return nil, fmt.Errorf("wallet: the stored checkpoint of %s: %w", old.IssuerURL, err)
+	}
+	hs, err := newHolderSync(ctx, w, base, ps, nil, nil, l.tiles)
+	if err != nil {
+		return nil, err
+	}
+	cp, err := hs.Sync(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := tlog.NewClient(base, l.tiles, p, nil)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cp.Size == trusted.Size && cp.Same(trusted):
+		// The same tree (perhaps signed earlier: a lagging copy).
+	case cp.Size >= trusted.Size:
+		proof, err := c.ConsistencyProof(ctx, trusted, cp)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.CheckUpdate(trusted, cp, proof); err != nil {
+			return nil, err
+		}
+	default:
+		// Smaller than the trusted checkpoint: a lagging copy if the
+		// trusted one is proven to extend it (retried at the next sync),
+		// else a contradiction.
+		proof, err := c.ConsistencyProof(ctx, cp, trusted)
+		if err != nil {
+			return nil, err
+		}
+		if err := p.CheckUpdate(cp, trusted, proof); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: the log served a checkpoint of %d entries, older than the stored one (%d): sync again later", errLogBehind, cp.Size, trusted.Size)
+	}
+	w.mu.Lock()
+	l.hs, l.ids, l.roots, l.rebuild = hs, nil, nil, false
+	w.mu.Unlock()
+	return cp, nil
+}
+
+// discardIDs stops trusting the issuer's stored ids, hash tiles and
+// subtree roots: the next view is built from scratch (openView) and its
+// state handed out again in full.
+func (w *Wallet) discardIDs(l *issuerLog) {
+	l.tiles.reset(true)
+	w.mu.Lock()
+	l.hs, l.ids, l.roots, l.rebuild = nil, nil, nil, true
+	l.storedSize, l.rootsStored, l.tilesDirty = -1, false, true
+	w.mu.Unlock()
+}
+
+// syncFailed handles a failed sync of the issuer's log: a split view
+// marks the stored data (returned for the page to store); anything else
+// leaves the issuer as it was.
+func (w *Wallet) syncFailed(issuerURL string, old *IssuerData, l *issuerLog, err error) (*Synced, error) {
+	// A tile the wallet kept that no longer verifies: drop them all.
+	l.tiles.reset(errors.Is(err, tlog.ErrMalformedTile))
+	if !errors.Is(err, tlog.ErrSplitView) && !errors.Is(err, tlog.ErrInconsistent) {
+		// A refused checkpoint changed nothing; one whose chunks did not
+		// all arrive is completed by the next sync.
+		return nil, err
+	}
+	if old == nil {
+		return nil, fmt.Errorf("%w: %w", errSplitView, err)
+	}
+	d := *old
+	d.SplitView = w.cfg.Now().UTC().Format(time.RFC3339)
+	b, merr := json.Marshal(&d)
+	if merr != nil {
+		return nil, merr
+	}
+	w.mu.Lock()
+	w.issuers[issuerURL] = &d
+	w.mu.Unlock()
+	return &Synced{IssuerURL: issuerURL, Data: b}, fmt.Errorf("%w: %w", errSplitView, err)
+}
+
+// issuerData computes the held credentials' witnesses (or revocations)
+// at cp. Errors wrap those of tlog.HolderSync.Witness (among them
+// status.ErrSubtreeMismatch).
+func (w *Wallet) issuerData(issuerURL, id string, docJSON []byte, cp *tlog.Checkpoint, old *IssuerData, l *issuerLog) (*IssuerData, error) {
+	d := &IssuerData{Version: IssuerDataVersion, IssuerURL: issuerURL, DID: id, Document: docJSON,
+		Checkpoint: string(cp.Note), Witnesses: map[string]StoredWitness{}, SyncedAt: w.cfg.Now().UTC()}
+	if old != nil {
+		d.SplitView = old.SplitView // evidence stays until the citizen resolves it
+	}
+	w.mu.Lock()
+	entries := slices.Clone(w.entries)
+	w.mu.Unlock()
+	for _, e := range entries {
+		if e.IssuerURL != issuerURL {
+			continue
+		}
+		wit, err := l.hs.Witness(e.Stored.RevocationID)
+		switch {
+		case errors.Is(err, status.ErrRevoked):
+			d.Revoked = append(d.Revoked, e.ID)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("credential %s: %w", e.ID, err)
+		}
+		d.Witnesses[e.ID] = storeWitness(wit)
+	}
+	return d, nil
 }
 
 // newHolderSync builds the view of the log under base, restored from the
