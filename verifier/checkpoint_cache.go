@@ -5,7 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -115,21 +117,31 @@ func (v *Verifier) consistent(ctx context.Context, ac *acceptedCheckpoint, old, 
 	}
 	c.mu.Unlock()
 	if !running {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), consistencyFetchTimeout)
-		f.inconsistent, f.err = v.proveConsistency(fctx, ac, old, next)
-		cancel()
-		c.mu.Lock()
-		delete(c.flights, key)
-		if f.err == nil {
-			if len(c.order) >= maxVerdicts {
-				delete(c.verdicts, c.order[0])
-				c.order = c.order[1:]
-			}
-			c.verdicts[key] = f.inconsistent
-			c.order = append(c.order, key)
-		}
-		c.mu.Unlock()
-		close(f.done)
+		// The leader always releases the waiters and the flight, even if
+		// the proof panics (a caller's Getter): the panic becomes an
+		// error for every waiter, not a wait until their deadlines.
+		func() {
+			defer close(f.done)
+			defer func() {
+				if r := recover(); r != nil {
+					f.inconsistent, f.err = nil, fmt.Errorf("%w: checking the consistency of the issuer's log panicked: %v", ErrStore, r)
+				}
+				c.mu.Lock()
+				delete(c.flights, key)
+				if f.err == nil {
+					if len(c.order) >= maxVerdicts {
+						delete(c.verdicts, c.order[0])
+						c.order = c.order[1:]
+					}
+					c.verdicts[key] = f.inconsistent
+					c.order = append(c.order, key)
+				}
+				c.mu.Unlock()
+			}()
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), consistencyFetchTimeout)
+			defer cancel()
+			f.inconsistent, f.err = v.proveConsistency(fctx, ac, old, next)
+		}()
 	}
 	select {
 	case <-f.done:
@@ -150,6 +162,16 @@ func (v *Verifier) proveConsistency(ctx context.Context, ac *acceptedCheckpoint,
 		return nil, fmt.Errorf("%w: %w", ErrStaleRoot, err)
 	}
 	proof, err := cl.ConsistencyProof(ctx, old, next)
+	if errors.Is(err, tlog.ErrMalformedTile) && v.logc.dropLogTiles(ac.logURL) {
+		// A cached tile failed verification against next: one kept
+		// from a fork of the log (cosigned, once accepted) under the
+		// same path. Drop the log's tiles and prove again from fresh
+		// downloads, once.
+		proof, err = cl.ConsistencyProof(ctx, old, next)
+		if errors.Is(err, tlog.ErrMalformedTile) {
+			v.logc.dropLogTiles(ac.logURL)
+		}
+	}
 	if err != nil {
 		if transient(err) {
 			return nil, err
@@ -208,6 +230,36 @@ func (c *tileLRU) put(key string, data []byte) {
 		delete(c.m, te.key)
 		c.bytes -= len(te.key) + len(te.data)
 	}
+}
+
+// dropPrefix removes the tiles whose keys start with prefix and reports
+// whether there were any.
+func (c *tileLRU) dropPrefix(prefix string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	dropped := false
+	for k, e := range c.m {
+		if strings.HasPrefix(k, prefix) {
+			te := e.Value.(*tileEntry)
+			c.ll.Remove(e)
+			delete(c.m, k)
+			c.bytes -= len(te.key) + len(te.data)
+			dropped = true
+		}
+	}
+	return dropped
+}
+
+// dropLogTiles removes the cached tiles of the log at logURL (one failed
+// verification: they may be a fork's) and reports whether there were any.
+func (c *logCaches) dropLogTiles(logURL string) bool {
+	c.mu.Lock()
+	lru := c.tiles
+	c.mu.Unlock()
+	if lru == nil {
+		return false
+	}
+	return lru.dropPrefix(logURL + "\x00")
 }
 
 // logTiles is one log's view of a tileLRU (a [tlog.TileCache]).

@@ -138,26 +138,36 @@ func (v *Verifier) keysLogState(ctx context.Context, issuer string) (*keysState,
 	}
 	c.mu.Unlock()
 	if !running {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), consistencyFetchTimeout)
-		f.st, f.err = v.fetchKeysLog(fctx, issuer, prev, now)
-		cancel()
-		if f.err != nil && transient(f.err) && prev != nil && now.Sub(prev.fetched) < keysLogMaxStale {
-			v.cfg.Logger.WarnContext(ctx, "verifier: the issuer's keys log cannot be reached; using the last state", "issuer", issuer, "err", f.err)
-			f.st, f.err = prev, nil
-		}
-		c.mu.Lock()
-		delete(c.keyFlights, issuer)
-		if f.err == nil && f.st != prev {
-			if _, ok := c.keys[issuer]; !ok && len(c.keys) >= maxKeysStates {
-				for k := range c.keys { // evict one, any
-					delete(c.keys, k)
-					break
+		// The leader always releases the waiters and the flight, even if
+		// the fetch panics (a caller's Getter or Resolver): the panic
+		// becomes an error for every waiter.
+		func() {
+			defer close(f.done)
+			defer func() {
+				if r := recover(); r != nil {
+					f.st, f.err = nil, fmt.Errorf("%w: reading the issuer's keys log panicked: %v", ErrStore, r)
 				}
+				c.mu.Lock()
+				delete(c.keyFlights, issuer)
+				if f.err == nil && f.st != prev {
+					if _, ok := c.keys[issuer]; !ok && len(c.keys) >= maxKeysStates {
+						for k := range c.keys { // evict one, any
+							delete(c.keys, k)
+							break
+						}
+					}
+					c.keys[issuer] = f.st
+				}
+				c.mu.Unlock()
+			}()
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), consistencyFetchTimeout)
+			defer cancel()
+			f.st, f.err = v.fetchKeysLog(fctx, issuer, prev, now)
+			if f.err != nil && transient(f.err) && prev != nil && now.Sub(prev.fetched) < keysLogMaxStale {
+				v.cfg.Logger.WarnContext(ctx, "verifier: the issuer's keys log cannot be reached; using the last state", "issuer", issuer, "err", f.err)
+				f.st, f.err = prev, nil
 			}
-			c.keys[issuer] = f.st
-		}
-		c.mu.Unlock()
-		close(f.done)
+		}()
 	}
 	select {
 	case <-f.done:
@@ -223,6 +233,14 @@ func (v *Verifier) fetchKeysLog(ctx context.Context, issuer string, prev *keysSt
 		return nil, fmt.Errorf("%w: keys log: %w", ErrUntrustedIssuer, err)
 	}
 	es, err := cl.Entries(ctx, cp, cp.Size-1)
+	if errors.Is(err, tlog.ErrMalformedTile) && v.logc.dropLogTiles(u) {
+		// Cached tiles failed verification (a fork's, as in
+		// proveConsistency): read again from fresh downloads, once.
+		es, err = cl.Entries(ctx, cp, cp.Size-1)
+		if errors.Is(err, tlog.ErrMalformedTile) {
+			v.logc.dropLogTiles(u)
+		}
+	}
 	if err != nil {
 		if transient(err) {
 			return nil, err

@@ -231,7 +231,20 @@ func CheckURL(rawURL string, allowHTTP bool) error {
 // the body is read (at most MaxBytes) only for 200 OK. The deadline of
 // the Config's Timeout, or ctx's if earlier, covers the whole call.
 func (c *Client) Get(ctx context.Context, rawURL, accept string) (*Response, error) {
-	return c.do(ctx, http.MethodGet, rawURL, "", nil, accept, "")
+	return c.do(ctx, http.MethodGet, rawURL, "", nil, accept, "", c.cfg.MaxBytes)
+}
+
+// GetLimited is [Client.Get] with the body bounded by maxBytes for this
+// call, a limit that can only lower the Config's MaxBytes (zero, a
+// negative value or one above MaxBytes means MaxBytes). A caller that
+// knows the largest honest answer (a log tile of 8 KiB) reads no more of
+// a hostile server's body than that, however large the client's limit;
+// a longer body is refused with [ErrTooLarge].
+func (c *Client) GetLimited(ctx context.Context, rawURL, accept string, maxBytes int64) (*Response, error) {
+	if maxBytes <= 0 || maxBytes > c.cfg.MaxBytes {
+		maxBytes = c.cfg.MaxBytes
+	}
+	return c.do(ctx, http.MethodGet, rawURL, "", nil, accept, "", maxBytes)
 }
 
 // Post sends body to rawURL with a POST request under the same policy and
@@ -244,7 +257,7 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string) (*Response, err
 // does (a 307 or 308 re-sends body, 301, 302 and 303 become a GET), to the
 // same scheme and host only.
 func (c *Client) Post(ctx context.Context, rawURL, contentType string, body []byte, accept string) (*Response, error) {
-	return c.do(ctx, http.MethodPost, rawURL, contentType, body, accept, "")
+	return c.do(ctx, http.MethodPost, rawURL, contentType, body, accept, "", c.cfg.MaxBytes)
 }
 
 // PostAuthorized is [Client.Post] with authorization as the Authorization
@@ -252,10 +265,12 @@ func (c *Client) Post(ctx context.Context, rawURL, contentType string, body []by
 // credential request). Like the body it goes to rawURL's host only: a
 // redirect to another host is refused.
 func (c *Client) PostAuthorized(ctx context.Context, rawURL, contentType string, body []byte, accept, authorization string) (*Response, error) {
-	return c.do(ctx, http.MethodPost, rawURL, contentType, body, accept, authorization)
+	return c.do(ctx, http.MethodPost, rawURL, contentType, body, accept, authorization, c.cfg.MaxBytes)
 }
 
-func (c *Client) do(ctx context.Context, method, rawURL, contentType string, body []byte, accept, authorization string) (*Response, error) {
+// do sends the request and reads at most maxBytes (at most the Config's
+// MaxBytes) of the response's body.
+func (c *Client) do(ctx context.Context, method, rawURL, contentType string, body []byte, accept, authorization string, maxBytes int64) (*Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	var rd io.Reader
@@ -295,15 +310,15 @@ func (c *Client) do(ctx context.Context, method, rawURL, contentType string, bod
 	if method == http.MethodGet && resp.StatusCode != http.StatusOK {
 		return r, nil
 	}
-	if resp.ContentLength > c.cfg.MaxBytes {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, resp.ContentLength, c.cfg.MaxBytes)
+	if resp.ContentLength > maxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, resp.ContentLength, maxBytes)
 	}
-	b, err := readBody(resp.Body, resp.ContentLength, c.cfg.MaxBytes)
+	b, err := readBody(resp.Body, resp.ContentLength, maxBytes)
 	if err != nil {
 		return nil, wrap(ctx, err)
 	}
-	if int64(len(b)) > c.cfg.MaxBytes {
-		return nil, fmt.Errorf("%w: limit %d bytes", ErrTooLarge, c.cfg.MaxBytes)
+	if int64(len(b)) > maxBytes {
+		return nil, fmt.Errorf("%w: limit %d bytes", ErrTooLarge, maxBytes)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, wrap(ctx, err)

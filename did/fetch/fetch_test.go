@@ -310,3 +310,52 @@ func TestPostAuthorized(t *testing.T) {
 		t.Fatalf("Post sent an Authorization header: %+v %v", r, err)
 	}
 }
+
+// TestGetLimitedAttackHugeBody: a server answers with a body far above
+// what the caller expects (a 64 MiB "tile"), declared or not. GetLimited
+// refuses it with ErrTooLarge at the caller's limit, however large the
+// client's MaxBytes; a limit can only lower MaxBytes, never raise it.
+func TestGetLimitedAttackHugeBody(t *testing.T) {
+	var written atomic.Int64
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/small":
+			w.Write(make([]byte, 5000))
+			return
+		case "/declared":
+			w.Header().Set("Content-Length", fmt.Sprint(64<<20))
+		}
+		junk := make([]byte, 32<<10)
+		for range (64 << 20) / len(junk) {
+			n, err := w.Write(junk)
+			written.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c := newClient(t, &Config{TLSConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig, InsecureAllowPrivateAddresses: true, MaxBytes: 6000})
+	ctx := context.Background()
+	for _, p := range []string{"/declared", "/undeclared"} {
+		if _, err := c.GetLimited(ctx, srv.URL+p, "", 8192); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%s: %v, want ErrTooLarge", p, err)
+		}
+	}
+	if r, err := c.GetLimited(ctx, srv.URL+"/small", "", 5000); err != nil || len(r.Body) != 5000 {
+		t.Fatalf("a body at the limit: %v", err)
+	}
+	if _, err := c.GetLimited(ctx, srv.URL+"/small", "", 4999); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("a body over the call's limit: %v", err)
+	}
+	// A limit above MaxBytes (6000), zero or negative is MaxBytes.
+	for _, max := range []int64{0, -1, 6000, 1 << 30} {
+		if r, err := c.GetLimited(ctx, srv.URL+"/small", "", max); err != nil || len(r.Body) != 5000 {
+			t.Fatalf("limit %d: %v", max, err)
+		}
+	}
+	c2 := newClient(t, &Config{TLSConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig, InsecureAllowPrivateAddresses: true, MaxBytes: 4000})
+	if _, err := c2.GetLimited(ctx, srv.URL+"/small", "", 8192); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("a limit above MaxBytes raised it: %v", err)
+	}
+}

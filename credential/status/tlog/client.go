@@ -23,8 +23,44 @@ import (
 // a keys log (256 documents of [MaxDocumentEntrySize]). A [Client] calls
 // it from up to 256 goroutines at once; a Getter that blocks an OS
 // thread per call (reading files) should bound its own concurrency.
+//
+// A Getter that also has the method
+//
+//	GetLimited(ctx context.Context, rawURL, accept string, maxBytes int64) (*fetch.Response, error)
+//
+// (as [*fetch.Client] has: [fetch.Client.GetLimited]) is asked for each
+// file with the largest honest size of that file as maxBytes (8 KiB for
+// a hash tile, 2,560 bytes for a revocation log's entry bundle,
+// [MaxCheckpointSize] for a checkpoint), and must read no more of the
+// body than that. A Getter without it is called with Get, and a file
+// larger than its honest size is refused only after Get has read it: a
+// hostile log host can then make a call hold up to 256 bodies of the
+// Getter's own limit at once. A Getter that panics fails the file it
+// was fetching (the error wraps [fetch.ErrFetch]), not the process.
 type Getter interface {
 	Get(ctx context.Context, rawURL, accept string) (*fetch.Response, error)
+}
+
+// limitedGetter is a Getter that bounds one body ([fetch.Client.GetLimited]).
+type limitedGetter interface {
+	GetLimited(ctx context.Context, rawURL, accept string, maxBytes int64) (*fetch.Response, error)
+}
+
+// getFile fetches rawURL through g, reading at most limit bytes of its
+// body when g can bound a read, and turns a panic of g into an error
+// wrapping fetch.ErrFetch (the calls run on fetchEach's goroutines,
+// where a panic would end the process). A body over the limit is an
+// error wrapping fetch.ErrTooLarge.
+func getFile(ctx context.Context, g Getter, rawURL string, limit int) (resp *fetch.Response, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			resp, err = nil, fmt.Errorf("%w: the Getter panicked fetching %s: %v", fetch.ErrFetch, rawURL, r)
+		}
+	}()
+	if lg, ok := g.(limitedGetter); ok {
+		return lg.GetLimited(ctx, rawURL, "", int64(limit))
+	}
+	return g.Get(ctx, rawURL, "")
 }
 
 // TileCache keeps tiles a [Client] downloaded, by their tlog-tiles path
@@ -85,7 +121,10 @@ func NewClient(baseURL string, g Getter, p *Policy, cache TileCache) (*Client, e
 
 // fetchFile gets base+path, at most limit bytes, counting the bytes.
 func (c *Client) fetchFile(ctx context.Context, path string, limit int) ([]byte, error) {
-	resp, err := c.get.Get(ctx, c.base+path, "")
+	resp, err := getFile(ctx, c.get, c.base+path, limit)
+	if errors.Is(err, fetch.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %s: more than %d bytes: %w", ErrMalformedTile, path, limit, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -122,13 +161,14 @@ func (c *Client) fetchShared(ctx context.Context, path string, limit int) ([]byt
 	f := &flight{done: make(chan struct{})}
 	c.flights[path] = f
 	c.mu.Unlock()
+	defer close(f.done) // whatever happens, the waiters are released
+	f.err = fmt.Errorf("%w: %s: the download stopped", fetch.ErrFetch, path)
 	f.data, f.err = c.fetchFile(ctx, path, limit)
 	if f.err != nil {
 		c.mu.Lock()
 		delete(c.flights, path) // a later read tries again
 		c.mu.Unlock()
 	}
-	close(f.done)
 	return f.data, f.err
 }
 
@@ -140,6 +180,9 @@ func (c *Client) Latest(ctx context.Context) (*Checkpoint, error) {
 	clear(c.flights) // a new sync: keep no downloads of the previous one
 	c.mu.Unlock()
 	b, err := c.fetchFile(ctx, "checkpoint", MaxCheckpointSize)
+	if errors.Is(err, fetch.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: larger than %d bytes (%w)", ErrMalformedCheckpoint, MaxCheckpointSize, fetch.ErrTooLarge)
+	}
 	if errors.Is(err, ErrMalformedTile) {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformedCheckpoint, MaxCheckpointSize)
 	}

@@ -216,7 +216,10 @@ func (h *HolderSync) stale(ctx context.Context, next *Checkpoint) (bool, error) 
 
 func (h *HolderSync) fetchChunk(ctx context.Context, n int64, j uint64) ([]byte, error) {
 	p := SubtreePath(n, j)
-	resp, err := h.get.Get(ctx, h.base+p, "")
+	resp, err := getFile(ctx, h.get, h.base+p, status.MaxSubtreeChunkSize)
+	if errors.Is(err, fetch.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %s: more than %d bytes: %w", status.ErrInvalidSubtrees, p, status.MaxSubtreeChunkSize, err)
+	}
 	if err != nil {
 		return nil, err
 	}
