@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/zkcred/zkcred/credential/status/tlog"
+	"github.com/zkcred/zkcred/did"
 	"github.com/zkcred/zkcred/did/fetch"
 )
 
@@ -116,5 +118,57 @@ func TestCheckpointAttackForkTilesEvicted(t *testing.T) {
 		if got, ok := cache.Get(p); ok && string(got) != string(b) {
 			t.Errorf("%s: a fork's tile is still cached", p)
 		}
+	}
+}
+
+// panicResolver panics on every resolution.
+type panicResolver struct{}
+
+func (panicResolver) Resolve(context.Context, string) (*did.Resolution, error) {
+	panic("hostile resolver")
+}
+
+// TestCheckpointAttackPanicInSharedFetch: the leader of a shared
+// (coalesced) fetch panics, in the consistency check and in the keys-log
+// read. Every caller gets an error wrapping ErrStore at once, the flight
+// is dropped (the next call fetches again) and the process survives.
+func TestCheckpointAttackPanicInSharedFetch(t *testing.T) {
+	e := newLogEnv(t, 1)
+	e.clock.Add(time.Minute)
+	old := e.revoke(t, 1)
+	e.clock.Add(time.Second)
+	newer := e.revoke(t, 2)
+	v := e.verifier(t, newBolt(t), 1)
+	ctx, cancel := context.WithTimeout(t.Context(), consistencyFetchTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 16)
+	for i := range errs {
+		// A nil accepted checkpoint makes the proof panic.
+		wg.Go(func() { _, errs[i] = v.consistent(ctx, nil, old, newer) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, ErrStore) {
+			t.Fatalf("consistency check %d: %v, want ErrStore", i, err)
+		}
+	}
+	v.cfg.Resolver = panicResolver{}
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = v.keysLogState(ctx, e.issuer.did) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if !errors.Is(err, ErrStore) {
+			t.Fatalf("keys-log read %d: %v, want ErrStore", i, err)
+		}
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the callers waited for their deadline")
+	}
+	v.logc.mu.Lock()
+	defer v.logc.mu.Unlock()
+	if len(v.logc.flights) != 0 || len(v.logc.keyFlights) != 0 {
+		t.Fatalf("flights left behind: %d, %d", len(v.logc.flights), len(v.logc.keyFlights))
 	}
 }
