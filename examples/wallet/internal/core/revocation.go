@@ -733,8 +733,26 @@ func newTileCache() *tileCache {
 	return &tileCache{tiles: map[string][]byte{}, pending: map[string][]byte{}}
 }
 
+// limitedGetter is a Getter that takes a per-call body limit, as
+// *fetch.Client does: tlog's Client asks each file with its largest
+// honest size.
+type limitedGetter interface {
+	GetLimited(ctx context.Context, rawURL, accept string, maxBytes int64) (*fetch.Response, error)
+}
+
 // Get implements tlog.Getter.
 func (c *tileCache) Get(ctx context.Context, rawURL, accept string) (*fetch.Response, error) {
+	return c.get(ctx, rawURL, accept, 0)
+}
+
+// GetLimited passes tlog's per-file limit on to the wallet's fetch client,
+// so a hostile log host cannot make a sync read more than each file may
+// honestly be (a cached tile is answered as by Get).
+func (c *tileCache) GetLimited(ctx context.Context, rawURL, accept string, maxBytes int64) (*fetch.Response, error) {
+	return c.get(ctx, rawURL, accept, maxBytes)
+}
+
+func (c *tileCache) get(ctx context.Context, rawURL, accept string, maxBytes int64) (*fetch.Response, error) {
 	c.mu.Lock()
 	path, ok := strings.CutPrefix(rawURL, c.base)
 	size := hashTileSize(path)
@@ -744,7 +762,13 @@ func (c *tileCache) Get(ctx context.Context, rawURL, accept string) (*fetch.Resp
 	if ok && hit {
 		return &fetch.Response{StatusCode: 200, Status: "200 OK", URL: rawURL, Body: b}, nil
 	}
-	r, err := c.next.Get(ctx, rawURL, accept)
+	var r *fetch.Response
+	var err error
+	if lg, limited := c.next.(limitedGetter); limited && maxBytes > 0 {
+		r, err = lg.GetLimited(ctx, rawURL, accept, maxBytes)
+	} else {
+		r, err = c.next.Get(ctx, rawURL, accept)
+	}
 	if err == nil && r.StatusCode == 200 && c.base != "" && rawURL == c.base+"checkpoint" {
 		// Refuse a log larger than the wallet keeps before downloading
 		// its entries (the checkpoint is verified after this).
