@@ -1,3 +1,8 @@
+//go:build !js
+
+// The examples keep a witness's state in bbolt (witness.OpenStore), which
+// does not build for js/wasm.
+
 package tlog_test
 
 import (
