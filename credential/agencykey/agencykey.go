@@ -31,6 +31,13 @@
 // may stay in an HSM or a cloud KMS: store only the ZK key here
 // ([Keys].JOSE nil). The ZK key is an EdDSA key on BN254's twisted-Edwards
 // curve, which no HSM offers; it is the one that must live in this file.
+//
+// # Other services' keys
+//
+// [Seal], [Unseal], [CreateSealed] and [OpenSealed] are the same
+// protection (age, the same bounds and errors) over a plaintext of the
+// caller's format, which the caller parses strictly: the example verifier
+// keeps its OpenID4VP keys with them.
 package agencykey
 
 import (
@@ -40,11 +47,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"filippo.io/age"
-	"filippo.io/age/armor"
 
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/did/strictjson"
@@ -134,18 +138,7 @@ func (k *Keys) Encrypt(recipients ...age.Recipient) ([]byte, error) {
 	}
 	plain = fmt.Appendf(plain, `"zk":%q}`, b64.EncodeToString(k.ZK.Bytes()))
 	defer clear(plain)
-	var out bytes.Buffer
-	w, err := age.Encrypt(&out, recipients...)
-	if err != nil {
-		return nil, fmt.Errorf("agencykey: encrypting: %w", err)
-	}
-	if _, err := w.Write(plain); err != nil {
-		return nil, fmt.Errorf("agencykey: encrypting: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("agencykey: encrypting: %w", err)
-	}
-	return out.Bytes(), nil
+	return Seal(plain, recipients...)
 }
 
 // Decrypt opens an encrypted key file (binary or ASCII-armored age) with
@@ -153,41 +146,11 @@ func (k *Keys) Encrypt(recipients ...age.Recipient) ([]byte, error) {
 // [ErrNotEncrypted], [ErrWrongKey], [ErrMalformed], [ErrTooLarge] or
 // [ErrNoKey].
 func Decrypt(file []byte, identities ...age.Identity) (*Keys, error) {
-	if len(identities) == 0 {
-		return nil, fmt.Errorf("%w: no identity", ErrNoKey)
-	}
-	if len(file) > MaxFileSize {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(file), MaxFileSize)
-	}
-	var src io.Reader
-	switch {
-	case bytes.HasPrefix(file, []byte("age-encryption.org/v1\n")):
-		src = bytes.NewReader(file)
-	case bytes.HasPrefix(file, []byte(armor.Header+"\n")) || bytes.HasPrefix(file, []byte(armor.Header+"\r\n")):
-		src = armor.NewReader(bytes.NewReader(file))
-	case bytes.HasPrefix(bytes.TrimLeft(file, " \t\r\n"), []byte("{")):
-		return nil, fmt.Errorf("%w: it holds plaintext JSON (an unencrypted key file)", ErrNotEncrypted)
-	default:
-		return nil, fmt.Errorf("%w: no age header", ErrNotEncrypted)
-	}
-	r, err := age.Decrypt(src, identities...)
+	plain, err := Unseal(file, maxPlaintext, identities...)
 	if err != nil {
-		var nm *age.NoIdentityMatchError
-		if errors.As(err, &nm) || errors.Is(err, age.ErrIncorrectIdentity) {
-			return nil, fmt.Errorf("%w (%v)", ErrWrongKey, err)
-		}
-		// Also: an scrypt stanza asking for a work factor over
-		// ScryptWorkFactor ("scrypt work factor too large").
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, err
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, maxPlaintext+1))
 	defer clear(plain)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if len(plain) > maxPlaintext {
-		return nil, fmt.Errorf("%w: plaintext over %d bytes", ErrMalformed, maxPlaintext)
-	}
 	return parse(plain)
 }
 
@@ -234,16 +197,12 @@ func decodeSeed(s string, size int) ([]byte, error) {
 // Open reads and decrypts the key file name (see [Decrypt]); it reads at
 // most [MaxFileSize]+1 bytes.
 func Open(name string, identities ...age.Identity) (*Keys, error) {
-	f, err := os.Open(name)
+	plain, err := OpenSealed(name, maxPlaintext, identities...)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	k, err := Decrypt(b, identities...)
+	defer clear(plain)
+	k, err := parse(plain)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -259,26 +218,8 @@ func Create(name string, k *Keys, recipients ...age.Recipient) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(name)
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(name)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	// b is already sealed: write it as CreateSealed does.
+	return createFile(name, b)
 }
 
 // Passphrase returns the scrypt recipient and identity of passphrase: the

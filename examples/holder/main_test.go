@@ -212,7 +212,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	issuerURL, _ := startServer(t, issuerBin, "-data", agencyData, "-key-passphrase-file", passFile, "-slots", fmt.Sprint(testShape.Slots),
 		"-revocation-depth", fmt.Sprint(testShape.RevocationDepth))
-	verifierURL, vlog := startServer(t, verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local",
+	verifierURL, vlog := startServer(t, verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local", "-key-passphrase-file", passFile,
 		"-store", "bolt:"+filepath.Join(dir, "verifier.db"))
 	iu, _ := url.Parse(issuerURL)
 	issuerDID, err := did.WebDID(iu.Host)

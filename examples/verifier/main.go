@@ -39,6 +39,7 @@ import (
 )
 
 const usage = `usage: verifier -keys DIR -issuer URL [flags]
+       verifier migrate-keys -data DIR [-key-passphrase-file FILE | -key-identity FILE]
 
 Runs a zkcred verifier: the request API of verifier.Handler and a web page.
 
@@ -61,7 +62,12 @@ OpenID4VP 1.0 (what the page uses; verifier/protocol/openid4vp/PROFILE.md):
   GET  /.well-known/did.json              the verifier's did:web document (signing key)
 
 The verifier's OpenID4VP identity is did:web of -base-url; its signing
-and encryption keys are created in -data on first use.
+and encryption keys are created in -data on first use, in
+DATA/openid4vp-keys.age, encrypted with age to the passphrase in
+ZKCRED_KEY_PASSPHRASE (or -key-passphrase-file FILE) or to an age
+identity (-key-identity FILE); a passphrase is never a flag value.
+"verifier migrate-keys -data DIR" encrypts the plaintext
+openid4vp-keys.json of older verifiers.
 
 POST /requests is open to whoever reaches the server (the page uses it),
 limited to the -issuer DIDs: keep the default loopback address, or put the
@@ -95,7 +101,8 @@ flags:
 
 const examples = `
 examples:
-  verifier -keys ./keys -issuer http://127.0.0.1:8081 -insecure-local -store bolt:verifier.db -data ./verifier-data
+  ZKCRED_KEY_PASSPHRASE='...' verifier -keys ./keys -issuer http://127.0.0.1:8081 -insecure-local -store bolt:verifier.db -data ./verifier-data
+  verifier migrate-keys -data ./verifier-data
   verifier -keys ./keys -issuer https://agency.example -pg postgres://user@db/zkcred -addr :8443 -audience https://shop.example -base-url https://shop.example -tls-cert cert.pem -tls-key key.pem -log-format json
   ZKCRED_PG=postgres://user@db/zkcred ZKCRED_ISSUER=https://agency.example ZKCRED_KEYS=./keys verifier -addr :8082
 `
@@ -135,7 +142,8 @@ type options struct {
 	issuers                                stringList
 	insecureLocal, unsafeSetup             bool
 	requestTTL                             time.Duration
-	log                                    logFlags // publiclog.go
+	log                                    logFlags   // publiclog.go
+	key                                    keyOptions // keys.go
 	serve.Common
 }
 
@@ -147,9 +155,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fs.PrintDefaults()
 		fmt.Fprint(stderr, examples)
 	}
-	o := &options{}
+	o := &options{key: keyOptions{passphrase: getenv(envPassphrase)}}
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8082", "listen address")
 	o.log.register(fs)
+	o.key.register(fs)
 	fs.StringVar(&o.store, "store", "bolt:verifier.db", "embedded store: bolt:PATH")
 	fs.StringVar(&o.pg, "pg", "", "PostgreSQL `DSN`: use a shared PostgreSQL store instead of -store (a DSN may hold a password: prefer the variable, which ps does not show)")
 	fs.StringVar(&o.data, "data", "", "directory of the verifier's OpenID4VP keys, created on first use (default: verifier-data beside the bolt store file)")
@@ -241,6 +250,9 @@ func issuerDID(base string) (string, error) {
 // once the server listens. A nil logger means the one -log-format and
 // -log-level ask for, writing to stderr.
 func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logger, ready func(baseURL string)) error {
+	if len(args) > 0 && args[0] == "migrate-keys" {
+		return runMigrateKeys(args[1:], stderr, stderr)
+	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -330,7 +342,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 				o.data = filepath.Join(filepath.Dir(path), "verifier-data")
 			}
 		}
-		if oid, err = loadOIDKeys(o.data, oidBase); err != nil {
+		kp, err := o.key.protection()
+		if err != nil {
+			return err
+		}
+		if oid, err = loadOIDKeys(o.data, oidBase, kp); err != nil {
 			return err
 		}
 		cfg.ClientDID, cfg.SigningKey, cfg.SigningKeyID = oid.clientDID, oid.signing, oid.sigKID

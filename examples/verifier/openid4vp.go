@@ -4,17 +4,12 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,19 +21,6 @@ import (
 	"github.com/zkcred/zkcred/verifier/protocol/dcql"
 )
 
-// oidKeysVersion names the format of DATA/openid4vp-keys.json.
-const oidKeysVersion = "zkcred-verifier-openid4vp-keys-v1"
-
-// oidKeyFile holds the verifier's OpenID4VP keys: the Ed25519 seed that
-// signs Request Objects (published in its did:web document) and the P-256
-// scalar that decrypts direct_post.jwt responses (published in each
-// request's client_metadata).
-type oidKeyFile struct {
-	Version    string `json:"version"`
-	Signing    []byte `json:"signing"`
-	Encryption []byte `json:"encryption"`
-}
-
 // oidKeys are the verifier's OpenID4VP identity.
 type oidKeys struct {
 	clientDID string
@@ -48,42 +30,13 @@ type oidKeys struct {
 	doc       *did.Document
 }
 
-// loadOIDKeys reads the OpenID4VP keys from dir, creating them (mode 0600)
-// on first use, and builds the did:web document of baseURL's host and path
-// with the signing key in authentication.
-func loadOIDKeys(dir, baseURL string) (*oidKeys, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	name := filepath.Join(dir, "openid4vp-keys.json")
-	b, err := os.ReadFile(name)
-	if errors.Is(err, os.ErrNotExist) {
-		enc, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		encRaw, err := enc.Bytes()
-		if err != nil {
-			return nil, err
-		}
-		kf := oidKeyFile{Version: oidKeysVersion, Signing: make([]byte, ed25519.SeedSize), Encryption: encRaw}
-		rand.Read(kf.Signing)
-		if b, err = json.Marshal(kf); err != nil {
-			return nil, err
-		}
-		if err := writeNew(name, b); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
-		return nil, err
-	}
-	var kf oidKeyFile
-	if err := strictjson.Unmarshal(b, &kf); err != nil || kf.Version != oidKeysVersion || len(kf.Signing) != ed25519.SeedSize {
-		return nil, fmt.Errorf("%s: not a %s file", name, oidKeysVersion)
-	}
-	enc, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), kf.Encryption)
+// loadOIDKeys opens the OpenID4VP keys in dir with kp (keys.go),
+// creating them on first use, and builds the did:web document of
+// baseURL's host and path with the signing key in authentication.
+func loadOIDKeys(dir, baseURL string, kp *keyProtection) (*oidKeys, error) {
+	signing, enc, err := openOIDKeys(dir, kp)
 	if err != nil {
-		return nil, fmt.Errorf("%s: encryption key: %w", name, err)
+		return nil, err
 	}
 	u, err := url.Parse(baseURL)
 	if err != nil || u.Host == "" {
@@ -97,7 +50,7 @@ func loadOIDKeys(dir, baseURL string) (*oidKeys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("base URL %q: %w", baseURL, err)
 	}
-	k := &oidKeys{clientDID: id, signing: ed25519.NewKeyFromSeed(kf.Signing), sigKID: id + "#key-1", enc: enc,
+	k := &oidKeys{clientDID: id, signing: signing, sigKID: id + "#key-1", enc: enc,
 		doc: &did.Document{Context: []any{did.ContextDIDv1}, ID: id}}
 	vm, err := did.NewMultikeyMethod(k.sigKID, id, k.signing.Public())
 	if err != nil {
@@ -107,23 +60,6 @@ func loadOIDKeys(dir, baseURL string) (*oidKeys, error) {
 		return nil, err
 	}
 	return k, nil
-}
-
-// writeNew creates name with mode 0600, failing if it exists.
-func writeNew(name string, b []byte) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // policyQuery is the DCQL query of the page's policy: one zkcred_zkp

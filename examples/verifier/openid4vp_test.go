@@ -148,11 +148,12 @@ func TestOpenID4VP(t *testing.T) {
 // TestOpenID4VPKeys: the keys are created once and kept.
 func TestOpenID4VPKeys(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	a, err := loadOIDKeys(dir, "https://shop.example:8443")
+	kp := testProtection(t, testPassphrase)
+	a, err := loadOIDKeys(dir, "https://shop.example:8443", kp)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := loadOIDKeys(dir, "https://shop.example:8443")
+	b, err := loadOIDKeys(dir, "https://shop.example:8443", kp)
 	if err != nil {
 		t.Fatal(err)
 	}

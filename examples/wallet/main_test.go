@@ -304,6 +304,9 @@ func verifierLink(t *testing.T, v *browserWallet, base, scenario string) string 
 type stack struct {
 	issuerBin, issuerURL, agencyData, verifierURL, walletURL string
 	verifierBin                                              string
+	// passFile holds the passphrase of the agency's and the
+	// verifiers' keys (encrypted at rest).
+	passFile string
 	// witnessKey is the witness's verifier key: the verifier and the
 	// wallet (-witness) require its cosignature on the agency's
 	// revocation checkpoints.
@@ -356,6 +359,7 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...str
 	if err := os.WriteFile(passFile, []byte("wallet test agency passphrase\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	st.passFile = passFile
 	agency := []string{"-data", st.agencyData, "-key-passphrase-file", passFile,
 		"-slots", fmt.Sprint(shape.Slots), "-revocation-depth", fmt.Sprint(shape.RevocationDepth)}
 	// A witness of the agency's logs, as in the README's walkthrough.
@@ -375,7 +379,7 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...str
 	st.issuerURL = startServer(t, st.issuerBin, append(agency, "-addr", addr, "-witness", st.witnessKey+"@"+witnessURL)...)
 	// The wallet carries the agency's checkpoint cosigned by the witness
 	// (vp_token v2); the verifier requires the witness's cosignature.
-	st.verifierURL = startServer(t, verifierBin, "-keys", keysDir, "-issuer", st.issuerURL, "-insecure-local", "-witness", st.witnessKey,
+	st.verifierURL = startServer(t, verifierBin, "-keys", keysDir, "-issuer", st.issuerURL, "-insecure-local", "-witness", st.witnessKey, "-key-passphrase-file", passFile,
 		"-store", "bolt:"+filepath.Join(dir, "verifier.db"))
 	// The wallet server, in-process; the module is built (or taken from
 	// the cache) before it listens.
@@ -533,7 +537,7 @@ func TestBrowserWallet(t *testing.T) {
 
 	// A request that expired before the citizen answered it (a verifier
 	// whose requests live 2 s).
-	shortURL := startServer(t, st.verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local", "-witness", st.witnessKey, "-request-ttl", "2s",
+	shortURL := startServer(t, st.verifierBin, "-keys", keysDir, "-issuer", issuerURL, "-insecure-local", "-witness", st.witnessKey, "-request-ttl", "2s", "-key-passphrase-file", st.passFile,
 		"-store", "bolt:"+filepath.Join(t.TempDir(), "short.db"))
 	link = verifierLink(t, verifier, shortURL, "adult")
 	time.Sleep(3 * time.Second)
