@@ -11,10 +11,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"filippo.io/age"
-
 	"github.com/zkcred/zkcred/credential"
 	"github.com/zkcred/zkcred/credential/agencykey"
+	"github.com/zkcred/zkcred/examples/internal/keyflags"
 )
 
 // The agency's keys at rest.
@@ -34,12 +33,10 @@ const (
 	keysFile       = "keys.age"
 	legacyKeysFile = "keys.json"
 	// envPassphrase is the environment variable holding the passphrase.
-	envPassphrase = "ZKCRED_KEY_PASSPHRASE"
+	envPassphrase = keyflags.EnvPassphrase
 	// keysVersion is the format of the plaintext keys.json of older
 	// issuers, read only by migrate-keys.
 	keysVersion = "zkcred-issuer-keys-v1"
-	// maxPassphraseFile bounds -key-passphrase-file.
-	maxPassphraseFile = 1 << 10
 )
 
 // scryptWorkFactor is the work factor new passphrase-encrypted key files
@@ -47,70 +44,16 @@ const (
 var scryptWorkFactor = agencykey.ScryptWorkFactor
 
 // keyHelp is what the messages about a missing passphrase suggest.
-const keyHelp = "set " + envPassphrase + ", or pass -key-passphrase-file FILE, or -key-identity FILE (an age identity: age-keygen -o FILE)"
+const keyHelp = keyflags.Help
 
-// keyProtection is how keys.age is encrypted: nil fields when no
-// passphrase or identity was given.
-type keyProtection struct {
-	recipient age.Recipient
-	identity  age.Identity
-	source    string // for messages: "ZKCRED_KEY_PASSPHRASE", "-key-identity FILE", ...
-}
+// keyProtection is how keys.age is encrypted (examples/internal/keyflags).
+type keyProtection = keyflags.Protection
 
 // protection returns the key protection o names: -key-identity, else
 // -key-passphrase-file, else the passphrase from the environment. It
 // returns nil (no error) when none is given.
 func (o *options) protection() (*keyProtection, error) {
-	switch {
-	case o.keyIdentity != "" && o.keyPassphraseFile != "":
-		return nil, errors.New("-key-identity and -key-passphrase-file: give one")
-	case o.keyIdentity != "":
-		f, err := os.Open(o.keyIdentity)
-		if err != nil {
-			return nil, fmt.Errorf("-key-identity: %w", err)
-		}
-		defer f.Close()
-		r, id, err := agencykey.ParseIdentity(f)
-		if err != nil {
-			return nil, fmt.Errorf("-key-identity %s: %w", o.keyIdentity, err)
-		}
-		return &keyProtection{recipient: r, identity: id, source: "-key-identity " + o.keyIdentity}, nil
-	case o.keyPassphraseFile != "":
-		f, err := os.Open(o.keyPassphraseFile)
-		if err != nil {
-			return nil, fmt.Errorf("-key-passphrase-file: %w", err)
-		}
-		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, maxPassphraseFile+1))
-		if err != nil {
-			return nil, fmt.Errorf("-key-passphrase-file: %w", err)
-		}
-		if len(b) > maxPassphraseFile {
-			return nil, fmt.Errorf("-key-passphrase-file %s: over %d bytes: not a passphrase file", o.keyPassphraseFile, maxPassphraseFile)
-		}
-		// One final line break is the file's, not the passphrase's.
-		b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
-		if len(b) == 0 {
-			return nil, fmt.Errorf("-key-passphrase-file %s is empty", o.keyPassphraseFile)
-		}
-		return passphraseProtection(string(b), "the passphrase in -key-passphrase-file "+o.keyPassphraseFile)
-	case o.keyPassphrase != "":
-		return passphraseProtection(o.keyPassphrase, "the passphrase in "+envPassphrase)
-	}
-	return nil, nil
-}
-
-func passphraseProtection(pass, source string) (*keyProtection, error) {
-	_, id, err := agencykey.Passphrase(pass)
-	if err != nil {
-		return nil, err
-	}
-	r, err := age.NewScryptRecipient(pass)
-	if err != nil {
-		return nil, err
-	}
-	r.SetWorkFactor(scryptWorkFactor)
-	return &keyProtection{recipient: r, identity: id, source: source}, nil
+	return keyflags.Options{Passphrase: o.keyPassphrase, PassphraseFile: o.keyPassphraseFile, Identity: o.keyIdentity}.Protection(scryptWorkFactor)
 }
 
 // loadKeys opens the agency's keys in dir, creating them on first use.
@@ -140,14 +83,14 @@ func loadKeys(dir string, kp *keyProtection) (ed25519.PrivateKey, *credential.ZK
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := agencykey.Create(name, k, kp.recipient); err != nil {
+		if err := agencykey.Create(name, k, kp.Recipient); err != nil {
 			return nil, nil, err
 		}
 	}
-	k, err := agencykey.Open(name, kp.identity)
+	k, err := agencykey.Open(name, kp.Identity)
 	switch {
 	case errors.Is(err, agencykey.ErrWrongKey):
-		return nil, nil, fmt.Errorf("%w\n%s does not open %s: give the passphrase or identity the keys were created with", err, kp.source, name)
+		return nil, nil, fmt.Errorf("%w\n%s does not open %s: give the passphrase or identity the keys were created with", err, kp.Source, name)
 	case errors.Is(err, agencykey.ErrNotEncrypted):
 		return nil, nil, fmt.Errorf("%w\n%s must be an age-encrypted key file; a plaintext one belongs in %s, from which issuer migrate-keys -data %s encrypts it", err, name, legacy, dir)
 	case err != nil:
@@ -227,13 +170,13 @@ func runMigrateKeys(args []string, getenv func(string) string, stdout, stderr io
 	if kp == nil {
 		return fmt.Errorf("no passphrase to encrypt %s with: %s", legacy, keyHelp)
 	}
-	if err := agencykey.Create(name, k, kp.recipient); err != nil {
+	if err := agencykey.Create(name, k, kp.Recipient); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return fmt.Errorf("%s already exists: not overwriting it (if it works, delete %s)", name, legacy)
 		}
 		return err
 	}
-	back, err := agencykey.Open(name, kp.identity)
+	back, err := agencykey.Open(name, kp.Identity)
 	if err != nil || !bytes.Equal(back.JOSE, k.JOSE) || !back.ZK.Equal(k.ZK) {
 		os.Remove(name)
 		return fmt.Errorf("internal error: %s did not read back (%v); %s is kept", name, err, legacy)
@@ -245,7 +188,7 @@ func runMigrateKeys(args []string, getenv func(string) string, stdout, stderr io
 		d.Sync()
 		d.Close()
 	}
-	fmt.Fprintf(stdout, "encrypted the agency's keys into %s (%s) and deleted %s\nbackups of %s still hold the keys in plaintext: destroy them\n", name, kp.source, legacy, legacyKeysFile)
+	fmt.Fprintf(stdout, "encrypted the agency's keys into %s (%s) and deleted %s\nbackups of %s still hold the keys in plaintext: destroy them\n", name, kp.Source, legacy, legacyKeysFile)
 	return nil
 }
 

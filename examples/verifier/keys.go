@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -14,10 +13,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"filippo.io/age"
-
 	"github.com/zkcred/zkcred/credential/agencykey"
 	"github.com/zkcred/zkcred/did/strictjson"
+	"github.com/zkcred/zkcred/examples/internal/keyflags"
 )
 
 // The verifier's OpenID4VP keys at rest.
@@ -42,16 +40,15 @@ const (
 	// older verifiers, read only by migrate-keys.
 	legacyOIDKeysVersion = "zkcred-verifier-openid4vp-keys-v1"
 	// maxOIDPlain bounds the decrypted document (about 130 bytes).
-	maxOIDPlain       = 1 << 10
-	envPassphrase     = "ZKCRED_KEY_PASSPHRASE"
-	maxPassphraseFile = 1 << 10
+	maxOIDPlain   = 1 << 10
+	envPassphrase = keyflags.EnvPassphrase
 )
 
 // scryptWorkFactor is the work factor of new passphrase-encrypted files
 // (tests lower it).
 var scryptWorkFactor = agencykey.ScryptWorkFactor
 
-const keyHelp = "set " + envPassphrase + ", or pass -key-passphrase-file FILE, or -key-identity FILE (an age identity: age-keygen -o FILE)"
+const keyHelp = keyflags.Help
 
 // keyOptions say how openid4vp-keys.age is encrypted.
 type keyOptions struct {
@@ -63,65 +60,19 @@ func (k *keyOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&k.identity, "key-identity", "", "age identity `FILE` (age-keygen -o FILE) DATA/"+oidKeysName+" is encrypted to, instead of a passphrase")
 }
 
-// keyProtection is a recipient and identity, and where they came from.
-type keyProtection struct {
-	recipient age.Recipient
-	identity  age.Identity
-	source    string
-}
+// keyProtection is a recipient and identity, and where they came from
+// (examples/internal/keyflags).
+type keyProtection = keyflags.Protection
 
 // protection returns the protection k names (-key-identity, else
 // -key-passphrase-file, else the environment), or nil when none.
 func (k *keyOptions) protection() (*keyProtection, error) {
-	switch {
-	case k.identity != "" && k.passphraseFile != "":
-		return nil, errors.New("-key-identity and -key-passphrase-file: give one")
-	case k.identity != "":
-		f, err := os.Open(k.identity)
-		if err != nil {
-			return nil, fmt.Errorf("-key-identity: %w", err)
-		}
-		defer f.Close()
-		r, id, err := agencykey.ParseIdentity(f)
-		if err != nil {
-			return nil, fmt.Errorf("-key-identity %s: %w", k.identity, err)
-		}
-		return &keyProtection{recipient: r, identity: id, source: "-key-identity " + k.identity}, nil
-	case k.passphraseFile != "":
-		f, err := os.Open(k.passphraseFile)
-		if err != nil {
-			return nil, fmt.Errorf("-key-passphrase-file: %w", err)
-		}
-		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, maxPassphraseFile+1))
-		if err != nil {
-			return nil, fmt.Errorf("-key-passphrase-file: %w", err)
-		}
-		if len(b) > maxPassphraseFile {
-			return nil, fmt.Errorf("-key-passphrase-file %s: over %d bytes: not a passphrase file", k.passphraseFile, maxPassphraseFile)
-		}
-		b = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
-		if len(b) == 0 {
-			return nil, fmt.Errorf("-key-passphrase-file %s is empty", k.passphraseFile)
-		}
-		return passphraseProtection(string(b), "the passphrase in -key-passphrase-file "+k.passphraseFile)
-	case k.passphrase != "":
-		return passphraseProtection(k.passphrase, "the passphrase in "+envPassphrase)
-	}
-	return nil, nil
+	return keyflags.Options{Passphrase: k.passphrase, PassphraseFile: k.passphraseFile, Identity: k.identity}.Protection(scryptWorkFactor)
 }
 
+// passphraseProtection is the protection of passphrase pass.
 func passphraseProtection(pass, source string) (*keyProtection, error) {
-	_, id, err := agencykey.Passphrase(pass)
-	if err != nil {
-		return nil, err
-	}
-	r, err := age.NewScryptRecipient(pass)
-	if err != nil {
-		return nil, err
-	}
-	r.SetWorkFactor(scryptWorkFactor)
-	return &keyProtection{recipient: r, identity: id, source: source}, nil
+	return keyflags.Passphrase(pass, source, scryptWorkFactor)
 }
 
 // oidKeyFile is the plaintext of openid4vp-keys.age (and, with the v1
@@ -198,16 +149,16 @@ func openOIDKeys(dir string, kp *keyProtection) (ed25519.PrivateKey, *ecdsa.Priv
 		if err != nil {
 			return nil, nil, err
 		}
-		err = agencykey.CreateSealed(name, plain, kp.recipient)
+		err = agencykey.CreateSealed(name, plain, kp.Recipient)
 		clear(plain)
 		if err != nil {
 			return nil, nil, err
 		}
 	}
-	plain, err := agencykey.OpenSealed(name, maxOIDPlain, kp.identity)
+	plain, err := agencykey.OpenSealed(name, maxOIDPlain, kp.Identity)
 	switch {
 	case errors.Is(err, agencykey.ErrWrongKey):
-		return nil, nil, fmt.Errorf("%w\n%s does not open %s: give the passphrase or identity the keys were created with", err, kp.source, name)
+		return nil, nil, fmt.Errorf("%w\n%s does not open %s: give the passphrase or identity the keys were created with", err, kp.Source, name)
 	case errors.Is(err, agencykey.ErrNotEncrypted):
 		return nil, nil, fmt.Errorf("%w\n%s must be an age-encrypted key file; a plaintext one belongs in %s, from which verifier migrate-keys -data %s encrypts it", err, name, legacy, dir)
 	case err != nil:
@@ -286,7 +237,7 @@ func runMigrateKeys(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = agencykey.CreateSealed(name, plain, kp.recipient)
+	err = agencykey.CreateSealed(name, plain, kp.Recipient)
 	clear(plain)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) {
@@ -294,7 +245,7 @@ func runMigrateKeys(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	back, err := agencykey.OpenSealed(name, maxOIDPlain, kp.identity)
+	back, err := agencykey.OpenSealed(name, maxOIDPlain, kp.Identity)
 	var bsig ed25519.PrivateKey
 	var benc *ecdsa.PrivateKey
 	if err == nil {
@@ -312,6 +263,6 @@ func runMigrateKeys(args []string, stdout, stderr io.Writer) error {
 		d.Sync()
 		d.Close()
 	}
-	fmt.Fprintf(stdout, "encrypted the verifier's OpenID4VP keys into %s (%s) and deleted %s\nbackups of %s still hold the keys in plaintext: destroy them\n", name, kp.source, legacy, legacyOIDKeysName)
+	fmt.Fprintf(stdout, "encrypted the verifier's OpenID4VP keys into %s (%s) and deleted %s\nbackups of %s still hold the keys in plaintext: destroy them\n", name, kp.Source, legacy, legacyOIDKeysName)
 	return nil
 }
