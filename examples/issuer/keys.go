@@ -61,22 +61,9 @@ func (o *options) protection() (*keyProtection, error) {
 func loadKeys(dir string, kp *keyProtection) (ed25519.PrivateKey, *credential.ZKPrivateKey, error) {
 	name := filepath.Join(dir, keysFile)
 	legacy := filepath.Join(dir, legacyKeysFile)
-	_, err := os.Stat(name)
-	exists := err == nil
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	exists, err := keyflags.Locate(dir, name, legacy, kp, keyflags.Names{Keys: "the agency's keys", NewKeys: "the agency's new keys", Program: "issuer"})
+	if err != nil {
 		return nil, nil, err
-	}
-	if _, err := os.Lstat(legacy); err == nil {
-		if exists {
-			return nil, nil, fmt.Errorf("%s is an unencrypted copy of the agency's keys beside %s: check that the issuer starts without it, then delete it and its backups", legacy, name)
-		}
-		return nil, nil, fmt.Errorf("%s holds the agency's keys unencrypted (written by an older issuer): encrypt them with\n\tissuer migrate-keys -data %s\n(with the passphrase in %s, or -key-passphrase-file FILE, or -key-identity FILE), then start the issuer again", legacy, dir, envPassphrase)
-	}
-	if kp == nil {
-		if exists {
-			return nil, nil, fmt.Errorf("the agency's keys in %s are encrypted and no passphrase was given: %s", name, keyHelp)
-		}
-		return nil, nil, fmt.Errorf("no passphrase to encrypt the agency's new keys (%s) with: %s", name, keyHelp)
 	}
 	if !exists {
 		k, err := agencykey.Generate(rand.Reader)

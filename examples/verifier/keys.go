@@ -119,22 +119,9 @@ func openOIDKeys(dir string, kp *keyProtection) (ed25519.PrivateKey, *ecdsa.Priv
 	}
 	name := filepath.Join(dir, oidKeysName)
 	legacy := filepath.Join(dir, legacyOIDKeysName)
-	_, err := os.Stat(name)
-	exists := err == nil
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	exists, err := keyflags.Locate(dir, name, legacy, kp, keyflags.Names{Keys: "the verifier's OpenID4VP keys", NewKeys: "the verifier's new OpenID4VP keys", Program: "verifier"})
+	if err != nil {
 		return nil, nil, err
-	}
-	if _, err := os.Lstat(legacy); err == nil {
-		if exists {
-			return nil, nil, fmt.Errorf("%s is an unencrypted copy of the verifier's OpenID4VP keys beside %s: check that the verifier starts without it, then delete it and its backups", legacy, name)
-		}
-		return nil, nil, fmt.Errorf("%s holds the verifier's OpenID4VP keys unencrypted (written by an older verifier): encrypt them with\n\tverifier migrate-keys -data %s\n(with the passphrase in %s, or -key-passphrase-file FILE, or -key-identity FILE), then start the verifier again", legacy, dir, envPassphrase)
-	}
-	if kp == nil {
-		if exists {
-			return nil, nil, fmt.Errorf("the verifier's OpenID4VP keys in %s are encrypted and no passphrase was given: %s", name, keyHelp)
-		}
-		return nil, nil, fmt.Errorf("no passphrase to encrypt the verifier's new OpenID4VP keys (%s) with: %s", name, keyHelp)
 	}
 	if !exists {
 		_, sig, err := ed25519.GenerateKey(rand.Reader)

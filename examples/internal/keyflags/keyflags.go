@@ -99,3 +99,36 @@ func Passphrase(pass, source string, workFactor int) (*Protection, error) {
 	r.SetWorkFactor(workFactor)
 	return &Protection{Recipient: r, Identity: id, Source: source}, nil
 }
+
+// Names says whose key file a message is about.
+type Names struct {
+	Keys    string // "the agency's keys"
+	NewKeys string // "the agency's new keys"
+	Program string // "issuer": the command, and who wrote the legacy file
+}
+
+// Locate checks an encrypted key file name, its plaintext predecessor
+// legacy (in dir) and the protection kp before the file is opened or
+// created, and reports whether name exists. Every refusal says what to do:
+// a plaintext file names "<program> migrate-keys", a missing secret names
+// the ways to give one.
+func Locate(dir, name, legacy string, kp *Protection, n Names) (exists bool, err error) {
+	_, err = os.Stat(name)
+	exists = err == nil
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, err
+	}
+	if _, err := os.Lstat(legacy); err == nil {
+		if exists {
+			return false, fmt.Errorf("%s is an unencrypted copy of %s beside %s: check that the %s starts without it, then delete it and its backups", legacy, n.Keys, name, n.Program)
+		}
+		return false, fmt.Errorf("%s holds %s unencrypted (written by an older %s): encrypt them with\n\t%s migrate-keys -data %s\n(with the passphrase in %s, or -key-passphrase-file FILE, or -key-identity FILE), then start the %s again", legacy, n.Keys, n.Program, n.Program, dir, EnvPassphrase, n.Program)
+	}
+	if kp == nil {
+		if exists {
+			return false, fmt.Errorf("%s in %s are encrypted and no passphrase was given: %s", n.Keys, name, Help)
+		}
+		return false, fmt.Errorf("no passphrase to encrypt %s (%s) with: %s", n.NewKeys, name, Help)
+	}
+	return exists, nil
+}

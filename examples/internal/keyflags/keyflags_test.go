@@ -60,3 +60,40 @@ func TestOptions(t *testing.T) {
 		t.Fatal("a passphrase with a trailing newline in the environment opened it: only a file's line break is dropped")
 	}
 }
+
+// TestLocate: a plaintext predecessor is refused with the migration
+// command, a missing secret with the ways to give one.
+func TestLocate(t *testing.T) {
+	dir := t.TempDir()
+	name, legacy := filepath.Join(dir, "keys.age"), filepath.Join(dir, "keys.json")
+	n := Names{Keys: "the agency's keys", NewKeys: "the agency's new keys", Program: "issuer"}
+	kp, err := Passphrase("correct horse", "test", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exists, err := Locate(dir, name, legacy, kp, n); exists || err != nil {
+		t.Fatalf("empty directory: %v, %v", exists, err)
+	}
+	if _, err := Locate(dir, name, legacy, nil, n); err == nil || !strings.Contains(err.Error(), "no passphrase to encrypt the agency's new keys") || !strings.Contains(err.Error(), EnvPassphrase) {
+		t.Fatalf("no secret, no file: %v", err)
+	}
+	if err := os.WriteFile(legacy, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Locate(dir, name, legacy, kp, n); err == nil || !strings.Contains(err.Error(), "issuer migrate-keys -data "+dir) {
+		t.Fatalf("plaintext predecessor: %v, want the migration command", err)
+	}
+	if err := os.WriteFile(name, []byte("age"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Locate(dir, name, legacy, kp, n); err == nil || !strings.Contains(err.Error(), "unencrypted copy") {
+		t.Fatalf("plaintext beside the encrypted file: %v", err)
+	}
+	os.Remove(legacy)
+	if exists, err := Locate(dir, name, legacy, kp, n); !exists || err != nil {
+		t.Fatalf("encrypted file: %v, %v", exists, err)
+	}
+	if _, err := Locate(dir, name, legacy, nil, n); err == nil || !strings.Contains(err.Error(), "are encrypted and no passphrase was given") {
+		t.Fatalf("encrypted file, no secret: %v", err)
+	}
+}
