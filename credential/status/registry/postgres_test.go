@@ -543,3 +543,34 @@ func TestPostgresCorrupt(t *testing.T) {
 		})
 	}
 }
+
+// TestPostgresCloseHandsOver: a writer that closes gracefully has released
+// the lock when Close returns, so the next instance writes at once, with
+// no retry. (Closing the connection alone leaves the release to the
+// server process's exit, a moment later: CI once caught a reader refused
+// in that moment.)
+func TestPostgresCloseHandsOver(t *testing.T) {
+	dsn := pgSchemaDSN(t)
+	prev, prevSt := openPG(t, dsn)
+	if _, err := prev.Revoke(1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		next, nextSt := openPG(t, dsn)
+		if err := next.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		if err := prevSt.Close(); err != nil {
+			t.Fatal(err)
+		}
+		c, err := next.Revoke(uint64(i + 2))
+		if err != nil {
+			t.Fatalf("handover %d: the next instance was refused right after the writer's Close: %v", i, err)
+		}
+		if c.Count != uint64(i+2) {
+			t.Fatalf("handover %d: count %d", i, c.Count)
+		}
+		prev, prevSt = next, nextSt
+	}
+	_ = prev
+}

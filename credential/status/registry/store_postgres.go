@@ -177,10 +177,18 @@ func (s *PostgresStore) migrate(ctx context.Context) error {
 }
 
 // Close ends the writer session (releasing the writer lock if held) and
-// closes the pool.
+// closes the pool. The lock is released before Close returns, so another
+// instance can take over at once: closing the connection alone leaves the
+// release to the server process's exit, which comes a moment later.
 func (s *PostgresStore) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.held && s.conn != nil && !s.conn.IsClosed() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// Best effort: if it fails, the session's end releases the lock.
+		s.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, s.lockKey)
+		cancel()
+	}
 	s.dropLocked()
 	s.closed = true
 	s.pool.Close()
