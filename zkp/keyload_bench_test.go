@@ -149,3 +149,62 @@ func BenchmarkFirstVerify(b *testing.B) {
 	b.ReportMetric(ms(first), "first_verify_ms")
 	b.ReportMetric(ms(steady), "verify_ms")
 }
+
+// BenchmarkProveSplit measures the two halves of a split proof (default
+// Groth16 shape, same key directory and commands as BenchmarkKeyLoad, with
+// -bench ProveSplit) beside Prove: "main" is ProveSplit with the helper's
+// answer ready (what the proving worker computes), "helper" is
+// SplitHelper.Answer (what the second worker computes). With the two on
+// two threads a proof takes about the larger of the two, plus the
+// request's trip between workers.
+func BenchmarkProveSplit(b *testing.B) {
+	keys := benchKeys(b)
+	f := newFixture(b, DefaultShape())
+	hk, err := keys.SplitHelperKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := ParseSplitHelper(hk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var req, ans []byte
+	record := func(r []byte) func() ([]byte, error) {
+		req = bytes.Clone(r)
+		return func() ([]byte, error) { a, err := h.Answer(r); ans = a; return a, err }
+	}
+	if _, err := ProveSplit(keys, &f.st, &f.w, record); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("prove", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Prove(keys, &f.st, &f.w); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("main", func(b *testing.B) {
+		ready := func([]byte) func() ([]byte, error) { return func() ([]byte, error) { return ans, nil } }
+		for b.Loop() {
+			if _, err := ProveSplit(keys, &f.st, &f.w, ready); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("helper", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := h.Answer(req); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(hk)), "key_bytes")
+		b.ReportMetric(float64(len(req)), "request_bytes")
+	})
+	b.Run("helper-load", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ParseSplitHelper(hk); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

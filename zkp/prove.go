@@ -33,28 +33,10 @@ var ErrInvalidProof = errors.New("zkp: invalid proof")
 // that carry the witness) is never released, and the error wraps
 // [ErrInvalidKey].
 func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
-	if err := keys.check(); err != nil {
-		return nil, err
-	}
-	if st == nil {
-		return nil, fmt.Errorf("%w: nil statement", ErrInvalidStatement)
-	}
-	if w == nil {
-		return nil, fmt.Errorf("%w: nil witness", ErrInvalidWitness)
-	}
-	s := keys.VerifyingKey.shape
-	if err := st.check(s); err != nil {
-		return nil, err
-	}
-	out, err := check(s, st, w)
+	full, out, p, err := prepare(keys, st, w)
 	if err != nil {
 		return nil, err
 	}
-	full, err := frontend.NewWitness(assignment(s, st, w, out), ecc.BN254.ScalarField())
-	if err != nil {
-		return nil, fmt.Errorf("zkp: witness: %w", err)
-	}
-	p := &Presentation{Backend: keys.VerifyingKey.backend, Key: keys.VerifyingKey.fp}
 	// The BN254 provers are called directly, not through gnark's
 	// curve-generic groth16.Prove and plonk.Prove: those switch over every
 	// curve and link each curve's prover into a program, 4 MB more of a
@@ -81,6 +63,39 @@ func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
 		}
 		p.Proof = buf.Bytes()
 	}
+	return finish(keys, st, p, out)
+}
+
+// prepare makes the checks and the witness that every prover needs, and
+// the presentation they fill in.
+func prepare(keys *Keys, st *Statement, w *Witness) (witness.Witness, *output, *Presentation, error) {
+	if err := keys.check(); err != nil {
+		return nil, nil, nil, err
+	}
+	if st == nil {
+		return nil, nil, nil, fmt.Errorf("%w: nil statement", ErrInvalidStatement)
+	}
+	if w == nil {
+		return nil, nil, nil, fmt.Errorf("%w: nil witness", ErrInvalidWitness)
+	}
+	s := keys.VerifyingKey.shape
+	if err := st.check(s); err != nil {
+		return nil, nil, nil, err
+	}
+	out, err := check(s, st, w)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	full, err := frontend.NewWitness(assignment(s, st, w, out), ecc.BN254.ScalarField())
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("zkp: witness: %w", err)
+	}
+	return full, out, &Presentation{Backend: keys.VerifyingKey.backend, Key: keys.VerifyingKey.fp}, nil
+}
+
+// finish adds the public outputs to p and releases it only if its proof
+// verifies.
+func finish(keys *Keys, st *Statement, p *Presentation, out *output) (*Presentation, error) {
 	if !st.Scope.IsZero() {
 		p.Nullifier = out.nullifier
 	}
