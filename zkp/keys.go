@@ -184,6 +184,7 @@ type Keys struct {
 	ccs          constraint.ConstraintSystem
 	g16          *groth16bn254.ProvingKey
 	pl           *plonkbn254.ProvingKey
+	split        SplitStart // WithSplit
 }
 
 // Constraints returns the number of constraints (R1CS) or gates (PLONK),

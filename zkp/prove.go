@@ -37,6 +37,18 @@ func Prove(keys *Keys, st *Statement, w *Witness) (*Presentation, error) {
 	if err != nil {
 		return nil, err
 	}
+	if keys.split != nil && splittable(keys) {
+		pres, err := proveSplit(keys, st, full, out, p, keys.split)
+		if !errors.Is(err, ErrSplitHelper) {
+			return pres, err
+		}
+		// The helper is gone or broken: prove on this thread.
+	}
+	return proveOne(keys, st, full, out, p)
+}
+
+// proveOne proves with gnark's prover, on this goroutine's threads.
+func proveOne(keys *Keys, st *Statement, full witness.Witness, out *output, p *Presentation) (*Presentation, error) {
 	// The BN254 provers are called directly, not through gnark's
 	// curve-generic groth16.Prove and plonk.Prove: those switch over every
 	// curve and link each curve's prover into a program, 4 MB more of a

@@ -14,6 +14,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr/fft"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/backend/witness"
 	"github.com/consensys/gnark/constraint"
 	csbn254 "github.com/consensys/gnark/constraint/bn254"
 )
@@ -208,10 +209,35 @@ func ProveSplit(keys *Keys, st *Statement, w *Witness, start SplitStart) (*Prese
 	if err != nil {
 		return nil, err
 	}
-	r1cs, ok := keys.ccs.(*csbn254.R1CS)
-	if keys.g16 == nil || !ok || len(r1cs.CommitmentInfo.(constraint.Groth16Commitments)) != 0 || start == nil {
-		return Prove(keys, st, w)
+	if start == nil || !splittable(keys) {
+		return proveOne(keys, st, full, out, p)
 	}
+	return proveSplit(keys, st, full, out, p, start)
+}
+
+// WithSplit returns a copy of k whose proofs [Prove] makes with
+// [ProveSplit] and start, and on this thread alone if the helper fails
+// (an error wrapping [ErrSplitHelper]: a worker that crashed or was never
+// started), so that a wallet's citizen never sees the helper's failure.
+// Keys for PLONK, or a nil start, are returned unchanged.
+func (k *Keys) WithSplit(start SplitStart) *Keys {
+	if k == nil || k.g16 == nil || start == nil {
+		return k
+	}
+	c := *k
+	c.split = start
+	return &c
+}
+
+// splittable reports whether keys are Groth16 keys of a circuit without
+// commitments (the built-in circuit has none), which split proving covers.
+func splittable(keys *Keys) bool {
+	r1cs, ok := keys.ccs.(*csbn254.R1CS)
+	return keys.g16 != nil && ok && len(r1cs.CommitmentInfo.(constraint.Groth16Commitments)) == 0
+}
+
+func proveSplit(keys *Keys, st *Statement, full witness.Witness, out *output, p *Presentation, start SplitStart) (*Presentation, error) {
+	r1cs := keys.ccs.(*csbn254.R1CS)
 	pk := keys.g16
 	sol, err := r1cs.Solve(full)
 	if err != nil {

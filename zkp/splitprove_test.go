@@ -347,3 +347,39 @@ func offSubgroupG2(t testing.TB) bn254.G2Affine {
 	t.Fatal("no point off the subgroup found")
 	return p
 }
+
+// TestWithSplit: keys with a split helper prove through it with Prove;
+// a helper that fails falls back to proving on this thread (the citizen
+// still gets a proof), a helper whose well-formed answer is wrong does not
+// (ErrInvalidKey: the wallet reloads its keys).
+func TestWithSplit(t *testing.T) {
+	keys := keysFor(t, Groth16)
+	f := newFixture(t, testShape)
+	var calls atomic.Int32
+	p, err := Prove(keys.WithSplit(goHelper(t, keys, &calls, nil)), &f.st, &f.w)
+	if err != nil || calls.Load() != 1 {
+		t.Fatalf("Prove with a helper: %v, %d calls", err, calls.Load())
+	}
+	if err := Verify(keys.VerifyingKey, &f.st, p); err != nil {
+		t.Fatal(err)
+	}
+	gone := keys.WithSplit(goHelper(t, keys, &calls, func(_, _ []byte) ([]byte, error) { return nil, errors.New("worker terminated") }))
+	if p, err = Prove(gone, &f.st, &f.w); err != nil || calls.Load() != 2 {
+		t.Fatalf("Prove with a failed helper: %v, %d calls", err, calls.Load())
+	}
+	if err := Verify(keys.VerifyingKey, &f.st, p); err != nil {
+		t.Fatal(err)
+	}
+	gen := g1Gen()
+	wrong := keys.WithSplit(goHelper(t, keys, &calls, func(_, a []byte) ([]byte, error) { copy(a[80:], appendG1(nil, &gen)); return a, nil }))
+	if p, err := Prove(wrong, &f.st, &f.w); !errors.Is(err, ErrInvalidKey) || p != nil {
+		t.Fatalf("Prove with a wrong answer: %v", err)
+	}
+	if keys.WithSplit(nil) != keys {
+		t.Fatal("WithSplit(nil) made a copy")
+	}
+	pl := keysFor(t, PLONK)
+	if pl.WithSplit(goHelper(t, keys, &calls, nil)) != pl {
+		t.Fatal("WithSplit on PLONK keys made a copy")
+	}
+}

@@ -480,6 +480,19 @@ func TestBrowserWallet(t *testing.T) {
 	verifier.screenshot("6-verifier-accepted")
 	alice.home()
 
+	// The proving helper, a second worker, holds its key by now (it loads
+	// beside the keys); the vote's proof is split between the two
+	// (zkp.ProveSplit).
+	helperState := func() map[string]any {
+		return value(alice, "helper", chromedp.Evaluate[map[string]any](`window.zkcredWalletCall("helper")`, chromedp.EvalAwaitPromise))
+	}
+	for deadline := time.Now().Add(time.Minute); helperState()["ready"] != true; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the proving helper never became ready: %v", helperState())
+		}
+	}
+	before := helperState()["requests"].(float64)
+
 	// A vote, then a second one in the same ballot.
 	consent, status, title, msg = alice.answer(verifierLink(t, verifier, verifierURL, "vote"), true, "7-consent-vote")
 	if status != "accepted" || !strings.Contains(consent, "only once") || !strings.Contains(consent, "your voterEligible") {
@@ -489,6 +502,9 @@ func TestBrowserWallet(t *testing.T) {
 	_, status, title, msg = alice.answer(verifierLink(t, verifier, verifierURL, "vote"), true, "")
 	if status != "refused" || !strings.Contains(msg, "already answered") {
 		t.Errorf("second vote: %s %q %q", status, title, msg)
+	}
+	if h := helperState(); h["requests"].(float64) < before+1 {
+		t.Errorf("the vote's proof was not split between the two workers: %v", h)
 	}
 	alice.screenshot("8-second-vote-refused")
 	alice.home()

@@ -20,6 +20,7 @@ import (
 	gnarklog "github.com/consensys/gnark/logger"
 
 	"github.com/zkcred/zkcred/examples/wallet/internal/core"
+	"github.com/zkcred/zkcred/zkp"
 )
 
 var (
@@ -50,6 +51,26 @@ func main() {
 	set("loadKeyBundle", loadKeyBundle)
 	set("loadKeyCache", loadKeyCache)
 	set("present", present)
+	// Split proving (zkp.ProveSplit): the proving worker hands a helper
+	// worker, another instance of this module, the helper key and then a
+	// request per proof.
+	set("splitHelperKey", func([]js.Value) (any, error) {
+		b, err := w().SplitHelperKey()
+		if err != nil {
+			return nil, err
+		}
+		return toJSBytes(b), nil
+	})
+	set("enableSplit", func(a []js.Value) (any, error) {
+		if len(a) > 0 && a[0].Truthy() {
+			w().SetSplit(splitStart)
+		} else {
+			w().SetSplit(nil)
+		}
+		return nil, nil
+	})
+	set("splitLoad", splitLoad)
+	set("splitAnswer", splitAnswer)
 	js.Global().Set("zkcredWallet", api)
 	select {}
 }
@@ -284,4 +305,78 @@ func present(a []js.Value) (any, error) {
 		return nil
 	})
 	return jsonString(o)
+}
+
+// splitStart sends a split-proving request to the helper worker through
+// the worker's zkcredSplit (web/worker.js), which posts it at once and
+// returns a Promise of the answer; waiting for it lets this module's
+// event loop run, so the answer is read when the prover needs it.
+func splitStart(req []byte) func() ([]byte, error) {
+	f := js.Global().Get("zkcredSplit")
+	if f.Type() != js.TypeFunction {
+		return func() ([]byte, error) { return nil, errors.New("no helper worker") }
+	}
+	p := f.Invoke(toJSBytes(req))
+	return func() ([]byte, error) {
+		v, err := await(p)
+		if err != nil {
+			return nil, fmt.Errorf("helper worker: %w", err)
+		}
+		// An answer is a few hundred bytes (zkp/FORMAT.md): anything
+		// longer is not read.
+		if v.Type() != js.TypeObject || v.Get("byteLength").Type() != js.TypeNumber || v.Get("byteLength").Int() > 4096 {
+			return nil, errors.New("helper worker: not an answer")
+		}
+		return bytesArg([]js.Value{v}, 0), nil
+	}
+}
+
+// The helper worker's side: the helper key it holds.
+var (
+	helperMu sync.Mutex
+	helper   *zkp.SplitHelper
+)
+
+// maxSplitValue bounds what the helper copies into Go: a helper key is
+// 4.3 MB and a request 1.1 MB for the default shape.
+const maxSplitValue = 64 << 20
+
+func splitArg(a []js.Value) ([]byte, error) {
+	if len(a) == 0 || a[0].Type() != js.TypeObject || a[0].Get("byteLength").Type() != js.TypeNumber || a[0].Get("byteLength").Int() > maxSplitValue {
+		return nil, errors.New("not a split-proving value")
+	}
+	return bytesArg(a, 0), nil
+}
+
+func splitLoad(a []js.Value) (any, error) {
+	b, err := splitArg(a)
+	if err != nil {
+		return nil, err
+	}
+	h, err := zkp.ParseSplitHelper(b)
+	if err != nil {
+		return nil, err
+	}
+	helperMu.Lock()
+	helper = h
+	helperMu.Unlock()
+	return nil, nil
+}
+
+func splitAnswer(a []js.Value) (any, error) {
+	helperMu.Lock()
+	h := helper
+	helperMu.Unlock()
+	if h == nil {
+		return nil, errors.New("no helper key loaded")
+	}
+	req, err := splitArg(a)
+	if err != nil {
+		return nil, err
+	}
+	b, err := h.Answer(req)
+	if err != nil {
+		return nil, err
+	}
+	return toJSBytes(b), nil
 }

@@ -74,9 +74,10 @@ async function start() {
   progress("module", "Starting the wallet", 1, 1);
   const go = new Go();
   if (config.gogc > 0) go.env = { GOGC: String(config.gogc) };
-  const { instance } = await WebAssembly.instantiate(wasm, go.importObject);
+  const { module, instance } = await WebAssembly.instantiate(wasm, go.importObject);
   wasmMemory = instance.exports.mem;
   go.run(instance);
+  startHelper(module);
   for (let i = 0; !self.zkcredWallet; i++) {
     if (i > 500) throw new Error("the wallet module did not start");
     await new Promise((r) => setTimeout(r, 10));
@@ -104,8 +105,94 @@ async function start() {
   return true;
 }
 
+// --- the proving helper (helper.js) -----------------------------------------
+// A second worker, another instance of the module, computes about half of
+// each proof (zkp.ProveSplit) on another core. Proving is enabled in
+// split form only once the helper holds the current keys' helper key; if
+// it fails or stops, proofs are made on this worker alone (slower, never
+// lost: zkp.Keys.WithSplit).
+let helper = null;
+let helperReady = false; // the helper holds the current keys' helper key
+let helperSeq = 0;
+const helperCalls = new Map();
+// Settles when the helper holds the current keys' helper key, or gives up.
+let helperSettled = Promise.resolve();
+let settleHelper = () => {};
+function armHelper() {
+  helperSettled = new Promise((r) => { settleHelper = r; });
+}
+
+function startHelper(module) {
+  if (typeof Worker === "undefined") return; // no nested workers here: one thread
+  try {
+    helper = new Worker("helper.js");
+  } catch (e) {
+    console.warn("proving helper not started:", e);
+    return;
+  }
+  helper.onmessage = (ev) => {
+    const m = ev.data || {};
+    if (m.type === "keyReady") {
+      timings.helperKeyLoadMs = m.ms;
+      helperReady = true;
+      W.enableSplit(true).then(() => settleHelper());
+      return;
+    }
+    if (m.type === "keyFailed") {
+      console.warn("proving helper:", m.error);
+      stopHelper();
+      return;
+    }
+    const c = helperCalls.get(m.id);
+    helperCalls.delete(m.id);
+    if (!c) return;
+    if (m.error) c.reject(new Error(m.error));
+    else c.resolve(m.ans);
+  };
+  helper.onerror = (e) => {
+    console.warn("proving helper stopped:", e.message || e);
+    stopHelper();
+  };
+  helper.postMessage({ op: "start", module, gogc: config.gogc || 0 });
+}
+
+function stopHelper() {
+  helperReady = false;
+  settleHelper();
+  if (W) W.enableSplit(false);
+  if (helper) helper.terminate();
+  helper = null;
+  for (const c of helperCalls.values()) c.reject(new Error("the proving helper stopped"));
+  helperCalls.clear();
+}
+
+// Called by the module (zkp.SplitStart): post the request now, answer later.
+self.zkcredSplit = (req) => new Promise((resolve, reject) => {
+  if (!helper) {
+    reject(new Error("no proving helper"));
+    return;
+  }
+  const id = ++helperSeq;
+  helperCalls.set(id, { resolve, reject });
+  timings.splitRequests = (timings.splitRequests || 0) + 1;
+  helper.postMessage({ op: "answer", id, req }, [req.buffer]);
+});
+
+// After every key load: the helper gets the new keys' points, and split
+// proving waits until it holds them.
+async function sendHelperKey() {
+  if (!helper) return;
+  helperReady = false;
+  armHelper();
+  await W.enableSplit(false);
+  const key = await W.splitHelperKey();
+  timings.helperKeyBytes = key.length;
+  helper.postMessage({ op: "key", key }, [key.buffer]);
+}
+
 // Keys load after the page shows the credentials; proving waits for them.
 let keysReady = ready.then(loadKeys);
+keysReady.then(sendHelperKey).catch((e) => console.warn("proving helper:", e));
 
 async function loadKeys() {
   const t0 = performance.now();
@@ -195,6 +282,9 @@ const ops = {
     await ready;
     post({ type: "progress", stage: "keys", text: "Preparing…" });
     await keysReady;
+    // Just after opening, the helper may still be taking its key (a
+    // fraction of a second): waiting for it is faster than proving alone.
+    await Promise.race([helperSettled, new Promise((r) => setTimeout(r, 3000))]);
     progress("keys", "Ready", 1, 1);
     const t0 = performance.now();
     const out = JSON.parse(await W.present(uri, (c) => new Promise((resolve) => {
@@ -209,6 +299,7 @@ const ops = {
       // the pinned bundle again (zkp/FORMAT.md, "Key cache").
       await kv("readwrite", (s) => s.delete("keys"));
       keysReady = loadKeys();
+      keysReady.then(sendHelperKey).catch(() => {});
       keysReady.catch((e) => {
         console.error("wallet keys:", e);
         post({ type: "fatal", error: "The wallet could not load what it needs to make proofs. Check the connection and reload the page." });
@@ -231,6 +322,12 @@ const ops = {
     return Object.assign({}, timings, extra);
   },
   async keys() { return keysReady; },
+  // The proving helper's state; [true] stops it (proofs then use this
+  // worker alone: the measurement test compares the two).
+  async helper([stop]) {
+    if (stop) stopHelper();
+    return { running: !!helper, ready: helperReady, requests: timings.splitRequests || 0 };
+  },
 };
 
 self.onmessage = async (ev) => {

@@ -94,6 +94,7 @@ type Wallet struct {
 	issuers map[string]*IssuerData // by issuer URL
 	logs    map[string]*issuerLog  // by issuer URL
 	keys    *zkp.Keys
+	split   zkp.SplitStart // SetSplit
 
 	witnesses []*tlog.WitnessKey
 	syncMu    sync.Mutex // held by Sync
@@ -422,6 +423,28 @@ func (w *Wallet) LoadKeyCache(b []byte, sum [32]byte) error {
 	w.keys = k
 	w.mu.Unlock()
 	return nil
+}
+
+// SplitHelperKey returns what a split-proving helper needs from the
+// loaded keys ([zkp.Keys.SplitHelperKey]), or an error if none are loaded.
+func (w *Wallet) SplitHelperKey() ([]byte, error) {
+	w.mu.Lock()
+	keys := w.keys
+	w.mu.Unlock()
+	if keys == nil {
+		return nil, errNoKeys
+	}
+	return keys.SplitHelperKey()
+}
+
+// SetSplit makes the wallet's proofs split between this thread and a
+// helper that start reaches ([zkp.ProveSplit]: in the browser, a second
+// Web Worker), or on this thread alone if start is nil. A helper that
+// fails costs time, never the proof ([zkp.Keys.WithSplit]).
+func (w *Wallet) SetSplit(start zkp.SplitStart) {
+	w.mu.Lock()
+	w.split = start
+	w.mu.Unlock()
 }
 
 func (w *Wallet) fingerprint() *zkp.Fingerprint {

@@ -64,7 +64,7 @@ type Outcome struct {
 // included, is an [Outcome] in plain words.
 func (w *Wallet) Present(ctx context.Context, uri string, consent func(context.Context, *Consent) error) *Outcome {
 	w.mu.Lock()
-	keys := w.keys
+	keys := w.keys.WithSplit(w.split)
 	w.mu.Unlock()
 	if keys == nil {
 		return plain(errNoKeys)

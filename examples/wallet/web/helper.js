@@ -1,0 +1,51 @@
+// The proving helper: a second Web Worker, started by the wallet's worker
+// (worker.js), running another instance of the same WebAssembly module.
+// A Go program in WebAssembly has one thread; with this worker a proof
+// uses two (zkp.ProveSplit, zkp/FORMAT.md "Split proving"): the helper
+// holds the proving key's [A]1, [B]1 and [B]2 points and, for each proof,
+// computes their multi-scalar multiplications from the witness values the
+// proving worker sends. It sees those values (as the proving worker does)
+// and nothing else: no credential, no secret, no network. Messages:
+// {op: "start", module, gogc}, {op: "key", key} (answered
+// {type: "keyReady", ms} or {type: "keyFailed", error}) and
+// {op: "answer", id, req} (answered {id, ans} or {id, error}).
+"use strict";
+importScripts("wasm_exec.js");
+
+let ready = null;
+
+async function start(module, gogc) {
+  const go = new Go();
+  if (gogc > 0) go.env = { GOGC: String(gogc) };
+  const instance = await WebAssembly.instantiate(module, go.importObject);
+  go.run(instance);
+  for (let i = 0; !self.zkcredWallet; i++) {
+    if (i > 500) throw new Error("the helper module did not start");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return self.zkcredWallet;
+}
+
+self.onmessage = async (ev) => {
+  const m = ev.data || {};
+  if (m.op === "start") {
+    ready = start(m.module, m.gogc);
+    ready.catch((e) => self.postMessage({ type: "keyFailed", error: String(e && e.message || e) }));
+    return;
+  }
+  try {
+    if (!ready) throw new Error("the helper has not started");
+    const W = await ready;
+    if (m.op === "key") {
+      const t0 = performance.now();
+      await W.splitLoad(m.key);
+      self.postMessage({ type: "keyReady", ms: performance.now() - t0 });
+    } else if (m.op === "answer") {
+      const ans = await W.splitAnswer(m.req);
+      self.postMessage({ id: m.id, ans }, [ans.buffer]);
+    }
+  } catch (e) {
+    const error = String(e && e.message || e);
+    self.postMessage(m.op === "key" ? { type: "keyFailed", error } : { id: m.id, error });
+  }
+};
