@@ -202,7 +202,9 @@ type SplitStart func(request []byte) (wait func() ([]byte, error))
 // the same checks and the same distribution; like Prove it verifies the
 // proof before returning it. If the helper fails or its answer is not the
 // answer to this request, the error wraps [ErrSplitHelper] and nothing is
-// released. Keys for PLONK, or a circuit with commitments, are proved
+// released; a proof that does not verify is an error wrapping both
+// ErrSplitHelper and [ErrInvalidKey] (the helper's answer or the proving
+// key is wrong: [Prove] on this thread tells which). Keys for PLONK, or a circuit with commitments, are proved
 // with [Prove] and start is not called.
 func ProveSplit(keys *Keys, st *Statement, w *Witness, start SplitStart) (*Presentation, error) {
 	full, out, p, err := prepare(keys, st, w)
@@ -218,7 +220,10 @@ func ProveSplit(keys *Keys, st *Statement, w *Witness, start SplitStart) (*Prese
 // WithSplit returns a copy of k whose proofs [Prove] makes with
 // [ProveSplit] and start, and on this thread alone if the helper fails
 // (an error wrapping [ErrSplitHelper]: a worker that crashed or was never
-// started), so that a wallet's citizen never sees the helper's failure.
+// started, or an answer with which the proof does not verify), so that a
+// wallet's citizen never sees the helper's failure; a proving key that is
+// not the verifying key's is still refused (ErrInvalidKey), by the proof
+// made on this thread.
 // Keys for PLONK, or a nil start, are returned unchanged.
 func (k *Keys) WithSplit(start SplitStart) *Keys {
 	if k == nil || k.g16 == nil || start == nil {
@@ -328,8 +333,19 @@ func proveSplit(keys *Keys, st *Statement, full witness.Witness, out *output, p 
 	proof.Ar.FromJacobian(&ar)
 	proof.Krs.FromJacobian(&krs)
 	proof.Bs.FromJacobian(&bs)
-	p.Proof = encodeGroth16Proof(&proof)
-	return finish(keys, st, p, out)
+	// The self-check cannot tell a wrong answer from the helper (a helper
+	// still holding another key of the same fingerprint, a fault in the
+	// other worker) from a proving key that is not the verifying key's:
+	// the error wraps both, so that Prove (WithSplit) proves again on this
+	// thread, where a bad key is refused with ErrInvalidKey alone. finish
+	// fills in a copy, leaving p as it was for that proof.
+	q := *p
+	q.Proof = encodeGroth16Proof(&proof)
+	pres, err := finish(keys, st, &q, out)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the proof made with its answer does not verify: %w", ErrSplitHelper, err)
+	}
+	return pres, nil
 }
 
 // filterWires returns the wire values whose column of the key is not all

@@ -350,8 +350,8 @@ func offSubgroupG2(t testing.TB) bn254.G2Affine {
 
 // TestWithSplit: keys with a split helper prove through it with Prove;
 // a helper that fails falls back to proving on this thread (the citizen
-// still gets a proof), a helper whose well-formed answer is wrong does not
-// (ErrInvalidKey: the wallet reloads its keys).
+// still gets a proof), and so does a helper whose well-formed answer is
+// wrong (TestSplitAttackWrongAnswerDropsKeys).
 func TestWithSplit(t *testing.T) {
 	keys := keysFor(t, Groth16)
 	f := newFixture(t, testShape)
@@ -372,7 +372,7 @@ func TestWithSplit(t *testing.T) {
 	}
 	gen := g1Gen()
 	wrong := keys.WithSplit(goHelper(t, keys, &calls, func(_, a []byte) ([]byte, error) { copy(a[80:], appendG1(nil, &gen)); return a, nil }))
-	if p, err := Prove(wrong, &f.st, &f.w); !errors.Is(err, ErrInvalidKey) || p != nil {
+	if p, err := Prove(wrong, &f.st, &f.w); err != nil || Verify(keys.VerifyingKey, &f.st, p) != nil {
 		t.Fatalf("Prove with a wrong answer: %v", err)
 	}
 	if keys.WithSplit(nil) != keys {
