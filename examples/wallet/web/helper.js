@@ -6,9 +6,13 @@
 // computes their multi-scalar multiplications from the witness values the
 // proving worker sends. It sees those values (as the proving worker does)
 // and nothing else: no credential, no secret, no network. Messages:
-// {op: "start", module, gogc}, {op: "key", key} (answered
-// {type: "keyReady", ms} or {type: "keyFailed", error}) and
-// {op: "answer", id, req} (answered {id, ans} or {id, error}).
+// {op: "start", module, gogc}, {op: "key", key, gen} (answered
+// {type: "keyReady", ms, gen} or {type: "keyFailed", error}) and
+// {op: "answer", id, req} (answered {id, ans} or {id, error}). If the Go
+// program exits (a fatal error such as running out of memory, which no
+// recover catches), the promise of the answer it was computing never
+// settles: the helper then posts {type: "keyFailed"} so that the proving
+// worker stops it and proves alone, instead of waiting for ever.
 "use strict";
 importScripts("wasm_exec.js");
 
@@ -18,7 +22,7 @@ async function start(module, gogc) {
   const go = new Go();
   if (gogc > 0) go.env = { GOGC: String(gogc) };
   const instance = await WebAssembly.instantiate(module, go.importObject);
-  go.run(instance);
+  go.run(instance).finally(() => self.postMessage({ type: "keyFailed", error: "the helper module exited" }));
   for (let i = 0; !self.zkcredWallet; i++) {
     if (i > 500) throw new Error("the helper module did not start");
     await new Promise((r) => setTimeout(r, 10));
@@ -39,7 +43,7 @@ self.onmessage = async (ev) => {
     if (m.op === "key") {
       const t0 = performance.now();
       await W.splitLoad(m.key);
-      self.postMessage({ type: "keyReady", ms: performance.now() - t0 });
+      self.postMessage({ type: "keyReady", ms: performance.now() - t0, gen: m.gen });
     } else if (m.op === "answer") {
       const ans = await W.splitAnswer(m.req);
       self.postMessage({ id: m.id, ans }, [ans.buffer]);

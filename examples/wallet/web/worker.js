@@ -114,6 +114,9 @@ async function start() {
 let helper = null;
 let helperReady = false; // the helper holds the current keys' helper key
 let helperSeq = 0;
+// The number of the last helper key sent: a keyReady for an earlier one
+// (the helper still taking the keys of before a reload) enables nothing.
+let helperKeyGen = 0;
 const helperCalls = new Map();
 // Settles when the helper holds the current keys' helper key, or gives up.
 let helperSettled = Promise.resolve();
@@ -133,6 +136,7 @@ function startHelper(module) {
   helper.onmessage = (ev) => {
     const m = ev.data || {};
     if (m.type === "keyReady") {
+      if (m.gen !== helperKeyGen) return;
       timings.helperKeyLoadMs = m.ms;
       helperReady = true;
       W.enableSplit(true).then(() => settleHelper());
@@ -182,12 +186,14 @@ self.zkcredSplit = (req) => new Promise((resolve, reject) => {
 // proving waits until it holds them.
 async function sendHelperKey() {
   if (!helper) return;
+  const gen = ++helperKeyGen;
   helperReady = false;
   armHelper();
   await W.enableSplit(false);
   const key = await W.splitHelperKey();
   timings.helperKeyBytes = key.length;
-  helper.postMessage({ op: "key", key }, [key.buffer]);
+  if (!helper || gen !== helperKeyGen) return;
+  helper.postMessage({ op: "key", key, gen }, [key.buffer]);
 }
 
 // Keys load after the page shows the credentials; proving waits for them.
