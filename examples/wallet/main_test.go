@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"net"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	qr "github.com/skip2/go-qrcode"
 
 	"github.com/zkcred/zkcred/zkp"
 )
@@ -170,11 +172,12 @@ func newBrowser(t *testing.T, chromium string) context.Context {
 	return newBrowserIn(t, chromium, t.TempDir())
 }
 
-// newBrowserIn starts Chromium with its profile in dir.
-func newBrowserIn(t *testing.T, chromium, dir string) context.Context {
+// newBrowserIn starts Chromium with its profile in dir, and extra options.
+func newBrowserIn(t *testing.T, chromium, dir string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true), chromedp.Flag("enable-precise-memory-info", true),
 		chromedp.UserDataDir(dir), chromedp.WindowSize(520, 900))
+	opts = append(opts, extra...)
 	actx, cancel := chromedp.NewExecAllocator(t.Context(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
@@ -521,12 +524,24 @@ func TestBrowserWallet(t *testing.T) {
 	firstRun := alice.timings()
 	t.Logf("Chromium, first opening (keys checked from the bundle): %v", firstRun)
 
-	// A minor (citizen-3), in another browser profile, does not meet the
-	// age request: the plain message, and nothing sent.
-	minor := &browserWallet{t: t, ctx: newBrowser(t, chromium)}
-	minor.run("open the wallet", chromedp.Navigate(walletURL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-keys="ready"]`)))
+	// A minor (citizen-3), in another browser profile whose camera films
+	// the agency's offer QR code: the wallet reads it and asks for the
+	// PIN. The minor does not meet the age request: the plain message,
+	// and nothing sent.
 	uri, pin = createOffer(t, issuerBin, issuerURL, agencyData, "citizen-3")
-	minor.receive(uri, pin, 1, false)
+	camera := filepath.Join(t.TempDir(), "offer-qr.y4m")
+	writeQRVideo(t, camera, uri)
+	minor := &browserWallet{t: t, ctx: newBrowserIn(t, chromium, t.TempDir(),
+		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", camera))}
+	minor.run("open the wallet", chromedp.Navigate(walletURL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-keys="ready"]`)))
+	minor.run("scan the offer", chromedp.Click(chromedp.ID("go-scan")), chromedp.WaitVisible(chromedp.ID("receive-button")))
+	if got := value(minor, "scanned offer", chromedp.Value(chromedp.ID("offer-input"))); got != uri {
+		t.Fatalf("the camera read %q, the offer is %q", got, uri)
+	}
+	minor.screenshot("12-scanned-offer")
+	minor.run("receive", chromedp.SetValue(chromedp.ID("pin-input"), pin), chromedp.Click(chromedp.ID("receive-button")),
+		chromedp.WaitVisible(chromedp.ID("screen-home")), chromedp.WaitVisible(chromedp.CSS(`body[data-credentials="1"]`)))
 	link = verifierLink(t, verifier, verifierURL, "adult")
 	consent, status, title, msg = minor.answer(link, true, "")
 	if consent != "" || status != "unmet" || msg != "You do not meet this request: it asks for age 18 or over. Nothing was sent." {
@@ -544,9 +559,23 @@ func TestBrowserWallet(t *testing.T) {
 	if reopened["keySource"] != "cache" {
 		t.Errorf("after a reload the keys came from %v", reopened["keySource"])
 	}
-	_, status, _, _ = alice.answer(verifierLink(t, verifier, verifierURL, "adult"), true, "")
-	if status != "accepted" {
-		t.Errorf("after reload: %s", status)
+	// This time from a photo of the verifier page's QR code (this browser
+	// has no camera: the scan screen says so and takes a photo).
+	link = verifierLink(t, verifier, verifierURL, "adult")
+	verifier.run("QR code drawn", poll(`document.getElementById("request-qr").complete && document.getElementById("request-qr").naturalWidth > 0`))
+	photo := filepath.Join(t.TempDir(), "request-qr.png")
+	if err := os.WriteFile(photo, value(verifier, "photo of the QR code", chromedp.ScreenshotScale(chromedp.ID("request-qr"), 3)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alice.run("scan a photo", chromedp.Click(chromedp.ID("go-scan")), chromedp.WaitVisible(chromedp.ID("scan-file")),
+		chromedp.SetUploadFiles(chromedp.ID("scan-file"), []string{photo}),
+		chromedp.WaitVisible(chromedp.CSS(`body[data-screen="screen-consent"]`)))
+	if got := value(alice, "scanned request", chromedp.Value(chromedp.ID("request-input"))); got != link {
+		t.Errorf("the photo read %q, the request is %q", got, link)
+	}
+	alice.run("consent", chromedp.Click(chromedp.ID("consent-accept")), chromedp.WaitVisible(chromedp.CSS(`body[data-screen="screen-outcome"]`)))
+	if status = value(alice, "read the outcome", chromedp.AttributeValue(chromedp.ID("screen-outcome"), "data-status")).Value; status != "accepted" {
+		t.Errorf("after reload, from a photo: %s", status)
 	}
 	t.Logf("Chromium, reopened (keys from the cache): %v", alice.timings())
 	alice.home()
@@ -609,4 +638,34 @@ func fileFromServer(t *testing.T, u string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// writeQRVideo writes a one-frame YUV4MPEG2 video (Chromium's fake camera,
+// --use-file-for-fake-video-capture, plays it in a loop) of text's QR code
+// on a white 640×480 frame.
+func writeQRVideo(t *testing.T, path, text string) {
+	t.Helper()
+	code, err := qr.New(text, qr.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const w, h = 640, 480
+	img := code.Image(440)
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\nFRAME\n", w, h)
+	x0, y0 := (w-440)/2, (h-440)/2
+	for y := range h {
+		for x := range w {
+			luma := byte(255)
+			if p := image.Pt(x-x0, y-y0); p.In(img.Bounds()) {
+				r, _, _, _ := img.At(p.X, p.Y).RGBA()
+				luma = byte(r >> 8)
+			}
+			buf.WriteByte(luma)
+		}
+	}
+	buf.Write(bytes.Repeat([]byte{128}, 2*(w/2)*(h/2))) // U and V: no colour
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

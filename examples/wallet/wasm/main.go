@@ -69,6 +69,7 @@ func main() {
 		}
 		return nil, nil
 	})
+	set("scanQR", scanQR)
 	set("splitLoad", splitLoad)
 	set("splitAnswer", splitAnswer)
 	js.Global().Set("zkcredWallet", api)
@@ -379,4 +380,23 @@ func splitAnswer(a []js.Value) (any, error) {
 		return nil, err
 	}
 	return toJSBytes(b), nil
+}
+
+// scanQR reads the QR code in a camera frame or photo: a[0] width, a[1]
+// height, a[2] the RGBA pixels (a canvas's ImageData). It resolves to the
+// code's text, or "" when the frame holds none.
+func scanQR(a []js.Value) (any, error) {
+	if len(a) < 3 || a[0].Type() != js.TypeNumber || a[1].Type() != js.TypeNumber ||
+		a[2].Type() != js.TypeObject || a[2].Get("byteLength").Type() != js.TypeNumber ||
+		a[2].Get("byteLength").Int() > core.MaxQRPixels*4 {
+		return nil, errors.New("not an image")
+	}
+	text, err := core.DecodeQR(bytesArg(a, 2), a[0].Int(), a[1].Int())
+	if errors.Is(err, core.ErrNoQR) {
+		return "", nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return text, nil
 }

@@ -48,8 +48,9 @@ function showProgress(m) {
   if (m.total) { bar.max = m.total; bar.value = m.loaded; } else { bar.removeAttribute("value"); }
 }
 
-const screens = ["screen-home", "screen-receive", "screen-request", "screen-consent", "screen-proving", "screen-outcome"];
+const screens = ["screen-home", "screen-receive", "screen-request", "screen-scan", "screen-consent", "screen-proving", "screen-outcome"];
 function show(id) {
+  if (id !== "screen-scan") stopScan();
   for (const s of screens) $(s).hidden = s !== id;
   document.body.dataset.screen = id;
 }
@@ -135,6 +136,95 @@ $("request-continue").onclick = async () => {
   } catch (e) {
     showOutcome({ status: "error", title: "Something went wrong", message: "The wallet could not answer this request. Nothing was sent.", sent: false });
   } finally { $("request-continue").disabled = false; msg.textContent = ""; }
+};
+
+// --- scan ------------------------------------------------------------------------
+// Camera frames (or a photo) are drawn on a canvas and read by the worker
+// (core.DecodeQR); nothing leaves the device. An offer opens the receive
+// screen, a request the consent screen, as if the link had been pasted.
+let scanStream = null, scanTimer = null, scanBusy = false, scanAttempt = 0;
+const scanCanvas = document.createElement("canvas");
+$("go-scan").onclick = async () => {
+  show("screen-scan");
+  const attempt = ++scanAttempt; // a photo chosen meanwhile takes over
+  const msg = $("scan-message");
+  msg.className = "message";
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    msg.textContent = "This browser cannot use a camera here. Choose a photo, or paste the link.";
+    return;
+  }
+  msg.textContent = "Starting the camera…";
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    if (attempt !== scanAttempt || document.body.dataset.screen !== "screen-scan") { for (const t of stream.getTracks()) t.stop(); return; }
+    scanStream = stream;
+  } catch (e) {
+    if (attempt === scanAttempt) msg.textContent = "The camera is not available (no permission, or no camera). Choose a photo, or paste the link.";
+    return;
+  }
+  const v = $("scan-video");
+  v.srcObject = scanStream;
+  await v.play().catch(() => {});
+  msg.textContent = "Looking for a QR code…";
+  scanTimer = setInterval(() => { if (v.readyState >= 2) scanImage(v, v.videoWidth, v.videoHeight); }, 300);
+};
+function stopScan() {
+  clearInterval(scanTimer);
+  scanTimer = null;
+  if (scanStream) for (const t of scanStream.getTracks()) t.stop();
+  scanStream = null;
+  if ($("scan-video")) $("scan-video").srcObject = null;
+}
+// scanImage reads one picture; it returns true when it held a link of ours.
+async function scanImage(src, w, h) {
+  if (scanBusy || !w || !h) return false;
+  scanBusy = true;
+  try {
+    const k = Math.min(1, 1024 / Math.max(w, h));
+    scanCanvas.width = Math.max(1, Math.round(w * k));
+    scanCanvas.height = Math.max(1, Math.round(h * k));
+    const ctx = scanCanvas.getContext("2d", { willReadFrequently: true });
+    ctx.drawImage(src, 0, 0, scanCanvas.width, scanCanvas.height);
+    const d = ctx.getImageData(0, 0, scanCanvas.width, scanCanvas.height);
+    const text = await call("scanQR", d.width, d.height, new Uint8Array(d.data.buffer));
+    return text ? useScanned(text) : false;
+  } catch (e) {
+    console.warn("scan:", e);
+    return false;
+  } finally { scanBusy = false; }
+}
+function useScanned(text) {
+  if (document.body.dataset.screen !== "screen-scan") return false;
+  if (text.startsWith("openid-credential-offer:")) {
+    $("go-receive").onclick();
+    $("offer-input").value = text;
+    $("offer-continue").onclick();
+    return true;
+  }
+  if (text.startsWith("openid4vp:")) {
+    $("go-request").onclick();
+    $("request-input").value = text;
+    $("request-continue").onclick();
+    return true;
+  }
+  $("scan-message").textContent = "This QR code is not a credential offer or a request. Keep looking, or go back.";
+  return false;
+}
+$("scan-file").onchange = async () => {
+  const f = $("scan-file").files[0];
+  $("scan-file").value = "";
+  if (!f) return;
+  scanAttempt++;
+  stopScan();
+  const msg = $("scan-message");
+  msg.textContent = "Reading the photo…";
+  let bmp;
+  try { bmp = await createImageBitmap(f); } catch (e) { msg.textContent = "This file is not a picture the wallet can read."; return; }
+  for (let i = 0; scanBusy && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
+  if (!(await scanImage(bmp, bmp.width, bmp.height)) && document.body.dataset.screen === "screen-scan") {
+    if (!msg.textContent.startsWith("This QR code")) msg.textContent = "No QR code found in this photo. Try a sharper one, or paste the link.";
+  }
+  bmp.close();
 };
 
 function showConsent(id, c) {

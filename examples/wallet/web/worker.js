@@ -284,6 +284,8 @@ const ops = {
     return { id: r.id };
   },
   async sync() { await ready; return sync(); },
+  // The text of the QR code in an RGBA picture, or "" (core.DecodeQR).
+  async scanQR([w, h, pixels]) { await ready; return W.scanQR(w, h, pixels); },
   async present([uri]) {
     await ready;
     post({ type: "progress", stage: "keys", text: "Preparing…" });
