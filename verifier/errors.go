@@ -20,6 +20,15 @@ var (
 	// ErrReplay is returned when a request (keyed on its nonce) was already
 	// answered by an accepted presentation.
 	ErrReplay = errors.New("verifier: request already answered")
+	// ErrHolderDeclined is what [Config.OnResponse] is told when a wallet
+	// answers an OpenID4VP request with the error response access_denied:
+	// the holder declined (nothing was proven). The request stays
+	// answerable until it expires, as the holder may change their mind.
+	ErrHolderDeclined = errors.New("verifier: the holder declined the request")
+	// ErrWalletError is what [Config.OnResponse] is told when a wallet
+	// answers an OpenID4VP request with another error response (a request
+	// it cannot process): the error's code follows it.
+	ErrWalletError = errors.New("verifier: the wallet could not answer the request")
 	// ErrDuplicateNullifier is returned when the presentation's nullifier was
 	// already recorded in the request's scope: the same holder acted twice.
 	ErrDuplicateNullifier = errors.New("verifier: nullifier already used in this scope")

@@ -38,6 +38,8 @@ const (
 	CodeMethodNotAllowed      = "method_not_allowed"
 	CodeUnavailable           = "unavailable"
 	CodeUnsatisfiedQuery      = "unsatisfied_query"
+	CodeHolderDeclined        = "holder_declined"
+	CodeWalletError           = "wallet_error"
 	CodeInternal              = "internal"
 )
 
@@ -88,6 +90,10 @@ func ErrorCode(err error) (status int, code string) {
 		return http.StatusUnprocessableEntity, CodeInvalidProof
 	case errors.Is(err, ErrUnsatisfiedQuery):
 		return http.StatusUnprocessableEntity, CodeUnsatisfiedQuery
+	case errors.Is(err, ErrHolderDeclined):
+		return http.StatusForbidden, CodeHolderDeclined
+	case errors.Is(err, ErrWalletError):
+		return http.StatusUnprocessableEntity, CodeWalletError
 	case errors.Is(err, ErrStore):
 		return http.StatusServiceUnavailable, CodeUnavailable
 	}
@@ -109,7 +115,9 @@ type ErrorBody struct {
 //	                                      (application/oauth-authz-req+jwt)
 //	POST /openid4vp/response           form: response (direct_post.jwt) or
 //	                                      vp_token and state -> 200, the
-//	                                      ResponseResult
+//	                                      ResponseResult; or an error
+//	                                      response (error, error_description,
+//	                                      state) -> 200, {}
 //
 // The OpenID4VP endpoints answer errors as OpenID4VP does, {"error",
 // "error_description"}, plus "zkcred_code" (the code of [ErrorCode]):

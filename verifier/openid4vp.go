@@ -564,6 +564,9 @@ func (v *Verifier) postAuthorizationResponse(w http.ResponseWriter, r *http.Requ
 			}
 			return nil, fmt.Errorf("%w: form: %v", protocol.ErrMalformedPresentation, err)
 		}
+		if _, ok := r.PostForm["error"]; ok {
+			return nil, v.walletErrorResponse(r.Context(), r.PostForm)
+		}
 		resp, encrypted, err := v.parseFormResponse(r.PostForm)
 		if err != nil {
 			return nil, err
@@ -573,6 +576,15 @@ func (v *Verifier) postAuthorizationResponse(w http.ResponseWriter, r *http.Requ
 		v.timeVerification(start, err)
 		return res, err
 	}()
+	var werr *walletError
+	if errors.As(err, &werr) {
+		// Processed: the wallet is told so (OpenID4VP 1.0, section 8.2).
+		v.cfg.Logger.InfoContext(r.Context(), "verifier: the wallet answered with an error response", "request_id", werr.id, "error", werr.code)
+		v.observe(r, "openid4vp_response", http.StatusOK, werr.code, nil)
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, struct{}{})
+		return
+	}
 	if err != nil {
 		v.openID4VPError(w, r, "openid4vp_response", err)
 		return
@@ -580,4 +592,95 @@ func (v *Verifier) postAuthorizationResponse(w http.ResponseWriter, r *http.Requ
 	v.observe(r, "openid4vp_response", http.StatusOK, "", nil)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, res)
+}
+
+// walletErrorCodes are the error codes a wallet may answer a request with
+// (OpenID4VP 1.0, section 8.5, and RFC 6749, section 4.1.2.1).
+var walletErrorCodes = map[string]bool{
+	openid4vp.CodeAccessDenied: true, openid4vp.CodeInvalidRequest: true, openid4vp.CodeInvalidClient: true,
+	openid4vp.CodeInvalidRequestObject: true, openid4vp.CodeInvalidRequestURIMethod: true,
+	openid4vp.CodeInvalidTransactionData: true, openid4vp.CodeVPFormatsNotSupported: true,
+	openid4vp.CodeServerError: true, "unsupported_response_type": true, "invalid_scope": true,
+	"temporarily_unavailable": true, "wallet_unavailable": true,
+}
+
+// maxErrorDescription bounds a wallet's error_description.
+const maxErrorDescription = 300
+
+// walletError is a wallet's error response to request id, processed: the
+// handler answers it 200.
+type walletError struct{ id, code string }
+
+func (e *walletError) Error() string { return "wallet error response " + e.code + " to " + e.id }
+
+// walletErrorResponse reads a wallet's error response (form parameters
+// error, optional error_description and error_uri, and state; each at
+// most once, nothing else) to one of this verifier's pending OpenID4VP
+// requests, and tells Config.OnResponse: ErrHolderDeclined for
+// access_denied, ErrWalletError otherwise. It returns a *walletError once
+// processed, or the refusal. An error response carries no personal data,
+// so it is taken as a plain form whatever the request's response mode
+// (some error responses cannot be encrypted: an unreadable request). The
+// request stays answerable: anyone who read its request object could
+// send this, and the holder may still answer.
+func (v *Verifier) walletErrorResponse(ctx context.Context, form map[string][]string) error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: error response: "+format, append([]any{protocol.ErrMalformedPresentation}, a...)...)
+	}
+	for k, vs := range form {
+		switch k {
+		case "error", "error_description", "error_uri", "state":
+		default:
+			return bad("unexpected parameter %.40q", k)
+		}
+		if len(vs) != 1 {
+			return bad("parameter %.40q repeated", k)
+		}
+	}
+	code := form["error"][0]
+	if !walletErrorCodes[code] {
+		return bad("unknown error code %.40q", code)
+	}
+	if d := form["error_description"]; d != nil && !errorTextOK(d[0], maxErrorDescription) {
+		return bad("error_description is not up to %d printable ASCII characters (RFC 6749)", maxErrorDescription)
+	}
+	if u := form["error_uri"]; u != nil && !errorTextOK(u[0], maxErrorDescription) {
+		return bad("error_uri is not up to %d printable ASCII characters", maxErrorDescription)
+	}
+	var state string
+	if s := form["state"]; s != nil {
+		state = s[0]
+	}
+	if state == "" {
+		return bad("no state: the error response names no request")
+	}
+	stored, err := v.storedOpenID4VP(ctx, state)
+	if err != nil {
+		if transient(err) {
+			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return err
+	}
+	if v.cfg.OnResponse != nil {
+		cause := fmt.Errorf("%w: %s", ErrWalletError, code)
+		if code == openid4vp.CodeAccessDenied {
+			cause = fmt.Errorf("%w (%s)", ErrHolderDeclined, code)
+		}
+		v.cfg.OnResponse(ctx, stored.ID, nil, cause)
+	}
+	return &walletError{id: stored.ID, code: code}
+}
+
+// errorTextOK reports whether s is at most max characters of the set RFC
+// 6749 allows in error_description: printable ASCII but '"' and '\\'.
+func errorTextOK(s string, max int) bool {
+	if len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

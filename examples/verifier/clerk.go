@@ -132,7 +132,7 @@ func reasonForCode(code string) string {
 	case verifier.CodeDuplicateNullifier, verifier.CodeReplay, verifier.CodeExpiredRequest,
 		verifier.CodeUnknownRequest, verifier.CodeInvalidProof, verifier.CodeUntrustedIssuer,
 		verifier.CodeStaleRoot, verifier.CodeMalformedPresentation, verifier.CodeUnsatisfiedQuery,
-		verifier.CodeInvalidRequest:
+		verifier.CodeInvalidRequest, verifier.CodeHolderDeclined, verifier.CodeWalletError:
 		return code
 	case verifier.CodeTooLarge, verifier.CodeUnsupportedMediaType, verifier.CodeNotFound, verifier.CodeMethodNotAllowed:
 		return verifier.CodeMalformedPresentation // the wallet sent something unreadable

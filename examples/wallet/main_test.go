@@ -512,14 +512,16 @@ func TestBrowserWallet(t *testing.T) {
 	alice.screenshot("8-second-vote-refused")
 	alice.home()
 
-	// Declining sends nothing: the verifier page still waits.
+	// Declining sends no proof, only the error response access_denied:
+	// the clerk's page says the person declined instead of waiting.
 	link = verifierLink(t, verifier, verifierURL, "adult")
-	if _, status, _, msg = alice.answer(link, false, ""); status != "declined" || !strings.Contains(msg, "Nothing was proven or sent") {
+	if _, status, _, msg = alice.answer(link, false, ""); status != "declined" || !strings.Contains(msg, "Nothing was proven") || !strings.Contains(msg, "told that you declined") {
 		t.Errorf("declined: %s %q", status, msg)
 	}
 	alice.home()
-	if outcome := value(verifier, "verifier still waiting", chromedp.AttributeValue(chromedp.ID("result"), "data-outcome")).Value; outcome != "pending" {
-		t.Errorf("after a decline the verifier page shows %q", outcome)
+	verifier.run("the clerk's page shows the decline", poll(`document.getElementById("result").dataset.outcome === "rejected"`))
+	if got := verifier.text("#result"); !strings.Contains(got, "declined to answer") {
+		t.Errorf("after a decline the verifier page shows %q", got)
 	}
 	firstRun := alice.timings()
 	t.Logf("Chromium, first opening (keys checked from the bundle): %v", firstRun)
