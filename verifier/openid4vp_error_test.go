@@ -139,3 +139,46 @@ func TestOpenID4VPDeclineTellsVerifier(t *testing.T) {
 		t.Fatalf("answering after a decline: %v", err)
 	}
 }
+
+// FuzzOpenID4VPResponseForm posts arbitrary form bodies to the
+// response_uri of a verifier with one pending request (state "STATE" in
+// the seeds is replaced by its id): no panic, no server error, and a 200
+// only for a well-formed error response naming that request (a fuzzer
+// cannot forge a proof).
+func FuzzOpenID4VPResponseForm(f *testing.F) {
+	for _, s := range []string{
+		"error=access_denied&state=STATE",
+		"error=access_denied&error_description=the+holder+declined&state=STATE",
+		"error=invalid_request&error_uri=https%3A%2F%2Fw.example&state=STATE",
+		"vp_token=%7B%22pid%22%3A%5B%7B%7D%5D%7D&state=STATE",
+		"response=a.b.c.d.e",
+		"error=access_denied&state=STATE&state=STATE",
+		"error=%ff&state=STATE",
+		"",
+	} {
+		f.Add(s)
+	}
+	o := newOIDEnv(f)
+	ar, err := o.v.NewAuthorizationRequest(f.Context(), AuthorizationRequestOptions{DCQL: voteQuery(f, o.agency.did),
+		TransactionData: []*openid4vp.TransactionData{ballot("yes")}, ResponseMode: openid4vp.ResponseModeDirectPost})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h, id := o.v.Handler(), ar.ID
+	f.Fuzz(func(t *testing.T, body string) {
+		body = strings.ReplaceAll(body, "STATE", url.QueryEscape(id))
+		r := httptest.NewRequest("POST", OpenID4VPResponsePath, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code >= 500 {
+			t.Fatalf("%q: %d %s", body, w.Code, w.Body)
+		}
+		if w.Code == http.StatusOK {
+			form, err := url.ParseQuery(body)
+			if err != nil || !walletErrorCodes[form.Get("error")] || form.Get("state") != id {
+				t.Fatalf("%q accepted: %s", body, w.Body)
+			}
+		}
+	})
+}

@@ -51,7 +51,7 @@ type oidEnv struct {
 	lastPost []byte // the last body posted to the response_uri
 }
 
-func newOIDEnv(t *testing.T) *oidEnv {
+func newOIDEnv(t testing.TB) *oidEnv {
 	t.Helper()
 	agency := newTestIssuer(t, "agency.example")
 	o := &oidEnv{agency: agency}
@@ -97,7 +97,7 @@ func newOIDEnv(t *testing.T) *oidEnv {
 }
 
 // newVerifier returns a verifier on o's store whose agency is offline.
-func (o *oidEnv) newVerifier(t *testing.T, r did.Resolver) *Verifier {
+func (o *oidEnv) newVerifier(t testing.TB, r did.Resolver) *Verifier {
 	t.Helper()
 	encKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -134,7 +134,7 @@ func (o *oidEnv) walletConfig(t *testing.T, creds []openid4vp.Held, consented *b
 		Verify: &openid4vp.VerifyOptions{Now: o.clock.Func()}}
 }
 
-func voteQuery(t *testing.T, agency string) *dcql.Query {
+func voteQuery(t testing.TB, agency string) *dcql.Query {
 	t.Helper()
 	q, err := dcql.Parse(fmt.Appendf(nil, `{"credentials":[{"id":"pid","format":"zkcred_zkp",
 		"meta":{"zkcred_profile":"zkcred-dcql-predicates-v1",
