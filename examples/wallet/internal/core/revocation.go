@@ -187,17 +187,27 @@ func (w *Wallet) AddIssuerData(ctx context.Context, b, ids, tiles, roots []byte)
 	if err != nil {
 		return fmt.Errorf("wallet: the stored checkpoint of %s: %w", d.IssuerURL, err)
 	}
-	if len(ids)%8 != 0 || len(ids)/8 > MaxLogIDs || int64(len(ids)/8) != cp.Size {
-		return fmt.Errorf("wallet: %d bytes of stored ids for a checkpoint of %d revocations", len(ids), cp.Size)
-	}
-	list := make([]uint64, len(ids)/8)
-	for i := range list {
-		list[i] = binary.BigEndian.Uint64(ids[8*i:])
-	}
 	for id, sw := range d.Witnesses {
 		if _, err := sw.parse(); err != nil {
 			return fmt.Errorf("wallet: the stored witness of %s: %w", id, err)
 		}
+	}
+	if len(ids)%8 != 0 || len(ids)/8 > MaxLogIDs || int64(len(ids)/8) != cp.Size {
+		// Stored ids that do not fit the checkpoint (a damaged or
+		// partly written record) are dropped, the checkpoint is kept:
+		// the next sync downloads the log again and must prove it
+		// consistent with the checkpoint this wallet trusts (a fork is
+		// still a split view), as for ids damaged inside (discardIDs).
+		l := &issuerLog{tiles: newTileCache(), rebuild: true, storedSize: -1, tilesDirty: true}
+		w.mu.Lock()
+		w.issuers[d.IssuerURL] = &d
+		w.logs[d.IssuerURL] = l
+		w.mu.Unlock()
+		return nil
+	}
+	list := make([]uint64, len(ids)/8)
+	for i := range list {
+		list[i] = binary.BigEndian.Uint64(ids[8*i:])
 	}
 	tc := newTileCache()
 	if err := tc.unmarshal(tiles); err != nil {

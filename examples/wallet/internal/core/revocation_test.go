@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -235,9 +236,21 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// Stored ids that do not match the checkpoint are refused.
-	if err := a.wallet(t).AddIssuerData(context.Background(), s2.Data, s.IDs, nil, nil); err == nil {
-		t.Fatal("ids of another size accepted")
+	// Stored ids that do not match the checkpoint are dropped, the
+	// checkpoint kept: the next sync downloads the log again (proven
+	// consistent with the kept checkpoint) and hands out the right ids.
+	repaired := a.wallet(t)
+	if err := repaired.AddIssuerData(context.Background(), s2.Data, s.IDs, nil, nil); err != nil {
+		t.Fatalf("ids of another size: %v", err)
+	}
+	if s3, err := syncOne(t, repaired); err != nil || !bytes.Equal(s3.IDs, s2.IDs) {
+		t.Fatalf("after ids of another size: %v, %d bytes of ids handed out, want %d", err, len(s3.IDs), len(s2.IDs))
+	}
+	// Kept with ids of another size, the checkpoint still catches the
+	// fork below.
+	keptOnly := a.wallet(t)
+	if err := keptOnly.AddIssuerData(context.Background(), s2.Data, s.IDs[:8], nil, nil); err != nil {
+		t.Fatal(err)
 	}
 
 	// The agency forks: a log of the same size with other ids.
@@ -246,6 +259,9 @@ func TestSyncRestoreAndSplitView(t *testing.T) {
 	s4, err := syncOne(t, w2)
 	if !IsSplitView(err) || !errors.Is(err, tlog.ErrSplitView) {
 		t.Fatalf("split view: %v", err)
+	}
+	if _, err := syncOne(t, keptOnly); !IsSplitView(err) {
+		t.Fatalf("split view, for a wallet whose stored ids were dropped: %v", err)
 	}
 	var d4 IssuerData
 	if err := json.Unmarshal(s4.Data, &d4); err != nil {
