@@ -302,8 +302,14 @@ func (a *app) record(id string, at attempt) {
 		o = &outcome{created: at.At}
 		a.outcomes[id] = o
 	}
-	if len(o.attempts) < maxAttempts {
+	switch {
+	case len(o.attempts) < maxAttempts:
 		o.attempts = append(o.attempts, at)
+	case at.Status == http.StatusOK:
+		// Full: anyone who saw the QR code can send maxAttempts error
+		// responses or junk answers to a pending request; its acceptance
+		// must still reach the page (it replaces the last refusal).
+		o.attempts[len(o.attempts)-1] = at
 	}
 	close(a.changed)
 	a.changed = make(chan struct{})

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zkcred/zkcred/verifier"
 )
 
 // TestOpsAttackLogInjection: request ids and paths an attacker controls
@@ -157,5 +159,31 @@ func TestClerkAttackZkcredOutcomeByID(t *testing.T) {
 	// A wallet still reads the request itself with the id alone.
 	if st, body := get(t, base+"/requests/"+req.ID); st != http.StatusOK {
 		t.Errorf("GET /requests/{id}: %d %s", st, body)
+	}
+}
+
+// TestClerkAttackDeclineFlood: whoever saw the QR code can send a pending
+// request maxAttempts error responses (access_denied: "the person
+// declined") or junk answers; the holder's accepted answer that follows
+// still reaches the clerk's page, which then says accepted.
+func TestClerkAttackDeclineFlood(t *testing.T) {
+	a := &app{outcomes: map[string]*outcome{}, changed: make(chan struct{}), logger: slog.New(slog.DiscardHandler)}
+	now := time.Now().UTC()
+	a.outcomes["req"] = &outcome{created: now, key: "k"}
+	for range maxAttempts + 5 {
+		a.onResponse(t.Context(), "req", nil, fmt.Errorf("%w (access_denied)", verifier.ErrHolderDeclined))
+	}
+	a.onResponse(t.Context(), "req", &verifier.ResponseResult{RequestID: "req"}, nil)
+	o := a.outcomes["req"]
+	if len(o.attempts) != maxAttempts {
+		t.Fatalf("%d attempts kept, want %d", len(o.attempts), maxAttempts)
+	}
+	if last := o.attempts[len(o.attempts)-1]; last.Status != http.StatusOK {
+		t.Fatalf("the accepted answer after a flood of declines was dropped: last attempt %+v", last)
+	}
+	// A refusal after a full list does not push the acceptance out.
+	a.onResponse(t.Context(), "req", nil, fmt.Errorf("%w (access_denied)", verifier.ErrHolderDeclined))
+	if last := o.attempts[len(o.attempts)-1]; last.Status != http.StatusOK {
+		t.Fatalf("a refusal replaced the acceptance: %+v", last)
 	}
 }
