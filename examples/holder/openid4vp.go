@@ -91,7 +91,7 @@ func (c *command) presentOpenID4VP(ctx context.Context, p *presentFlags, in io.R
 			fmt.Fprint(stdout, "Send this proof? [y/N] ")
 			line, _ := bufio.NewReader(in).ReadString('\n')
 			if a := strings.ToLower(strings.TrimSpace(line)); a != "y" && a != "yes" {
-				fmt.Fprintln(stdout, "nothing was proven; the verifier was told that you declined")
+				fmt.Fprintln(stdout, "nothing was proven or sent")
 				return errors.New("declined on the terminal")
 			}
 		}

@@ -29,8 +29,8 @@ var (
 	// proven or sent. Code access_denied.
 	ErrNoCredential = errors.New("openid4vp: no held credential satisfies the query")
 	// ErrConsentDenied wraps the error of AnswerConfig.Consent: the holder
-	// refused. Nothing was proven; the verifier was sent the error response
-	// access_denied (with the request's state, nothing else).
+	// refused. Nothing was proven or sent (not even an error response:
+	// see PROFILE.md).
 	ErrConsentDenied = errors.New("openid4vp: the holder did not consent")
 	// ErrRefused is returned when the verifier rejected the response (a
 	// 4xx answer); the [VerifierAnswer] says why.
@@ -213,14 +213,10 @@ func Answer(ctx context.Context, cfg AnswerConfig, uri string) (*VerifierAnswer,
 	}
 	desc := describe(ro, compiled, choices)
 	if err := cfg.Consent(ctx, desc); err != nil {
-		// The verifier is told, as OpenID4VP has it (error response
-		// access_denied), so that the page at the counter does not wait
-		// for an answer until the request expires. It learns that the
-		// holder declined, nothing about what they hold. Best effort.
-		declineErr := postError(ctx, cfg.Fetch, ro, CodeAccessDenied, "the holder declined")
-		if declineErr != nil {
-			return nil, fmt.Errorf("%w: %w (telling the verifier failed: %v)", ErrConsentDenied, err, declineErr)
-		}
+		// Nothing is sent, not even OpenID4VP's error response
+		// access_denied: consent is asked only when a held credential
+		// meets the request, so a decline would tell the verifier what
+		// the holder refused to prove (that they are over 18, say).
 		return nil, fmt.Errorf("%w: %w", ErrConsentDenied, err)
 	}
 	resp := &Response{VPToken: map[string][]json.RawMessage{}, State: ro.State}
@@ -452,23 +448,4 @@ func describePredicate(p protocol.Predicate) string {
 		return fmt.Sprintf("your %s is none of %s", p.Attribute, list(p.Values))
 	}
 	return fmt.Sprintf("your %s: %s", p.Attribute, p.Op)
-}
-
-// postError sends an error response (OpenID4VP 1.0, section 8.5) to the
-// request's response_uri: error, error_description and state as a form.
-// An error response holds no personal data; it is sent as a plain form in
-// both response modes (verifier/protocol/openid4vp/PROFILE.md).
-func postError(ctx context.Context, f *fetch.Client, ro *RequestObject, code, description string) error {
-	form := url.Values{"error": {code}, "error_description": {description}}
-	if ro.State != "" {
-		form.Set("state", ro.State)
-	}
-	rsp, err := f.Post(ctx, ro.ResponseURI, "application/x-www-form-urlencoded", []byte(form.Encode()), "application/json")
-	if err != nil {
-		return err
-	}
-	if rsp.StatusCode != 200 {
-		return fmt.Errorf("the verifier answered %s", rsp.Status)
-	}
-	return nil
 }

@@ -22,7 +22,7 @@ func TestPlainWords(t *testing.T) {
 		err  error
 		want string
 	}{
-		{wrapped(openid4vp.ErrConsentDenied), "You declined. Nothing was proven; the service was told that you declined."},
+		{wrapped(openid4vp.ErrConsentDenied), "You declined. Nothing was proven or sent."},
 		{wrapped(openid4vp.ErrExpired), "The request expired, ask for a new one."},
 		{fmt.Errorf("%w: status 404", openid4vp.ErrFetch), "The request expired, ask for a new one."},
 		{fmt.Errorf("%w: %w", openid4vp.ErrFetch, fetch.ErrFetch), "could not reach the verifier"},

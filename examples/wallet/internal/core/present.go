@@ -406,7 +406,7 @@ func plain(err error) *Outcome {
 	o := &Outcome{Status: "error", Title: "Something went wrong"}
 	switch {
 	case errors.Is(err, openid4vp.ErrConsentDenied):
-		o.Status, o.Title, o.Message = "declined", "Not sent", "You declined. Nothing was proven; the service was told that you declined."
+		o.Status, o.Title, o.Message = "declined", "Not sent", "You declined. Nothing was proven or sent."
 	case errors.Is(err, openid4vp.ErrExpired):
 		o.Title, o.Message = "Request expired", "The request expired, ask for a new one."
 	case errors.Is(err, openid4vp.ErrFetch) && (errors.Is(err, fetch.ErrFetch) || errors.Is(err, fetch.ErrForbiddenAddress) ||
