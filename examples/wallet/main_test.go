@@ -561,8 +561,13 @@ func TestBrowserWallet(t *testing.T) {
 	if reopened["keySource"] != "cache" {
 		t.Errorf("after a reload the keys came from %v", reopened["keySource"])
 	}
-	// This time from a photo of the verifier page's QR code (this browser
-	// has no camera: the scan screen says so and takes a photo).
+	// This time on the proving worker alone (the helper stopped, as if it
+	// had crashed: zkp.Keys.WithSplit proves without it), and from a
+	// photo of the verifier page's QR code (this browser has no camera:
+	// the scan screen says so and takes a photo).
+	if h := value(alice, "stop the helper", chromedp.Evaluate[map[string]any](`window.zkcredWalletCall("helper", [true])`, chromedp.EvalAwaitPromise)); h["running"] != false {
+		t.Fatalf("the helper still runs: %v", h)
+	}
 	link = verifierLink(t, verifier, verifierURL, "adult")
 	verifier.run("QR code drawn", poll(`document.getElementById("request-qr").complete && document.getElementById("request-qr").naturalWidth > 0`))
 	photo := filepath.Join(t.TempDir(), "request-qr.png")
@@ -577,7 +582,10 @@ func TestBrowserWallet(t *testing.T) {
 	}
 	alice.run("consent", chromedp.Click(chromedp.ID("consent-accept")), chromedp.WaitVisible(chromedp.CSS(`body[data-screen="screen-outcome"]`)))
 	if status = value(alice, "read the outcome", chromedp.AttributeValue(chromedp.ID("screen-outcome"), "data-status")).Value; status != "accepted" {
-		t.Errorf("after reload, from a photo: %s", status)
+		t.Errorf("after reload, from a photo, on one worker: %s", status)
+	}
+	if h := helperState(); h["requests"].(float64) != 0 {
+		t.Errorf("a stopped helper was sent requests: %v", h)
 	}
 	t.Logf("Chromium, reopened (keys from the cache): %v", alice.timings())
 	alice.home()
