@@ -24,8 +24,16 @@ const splitVectorDir = "../testdata/zkp/split-v1"
 
 func TestSplitVectors(t *testing.T) {
 	_, _, g1, g2 := bn254.Generators()
-	mul1 := func(k int64) bn254.G1Affine { var p bn254.G1Affine; p.ScalarMultiplication(&g1, big.NewInt(k)); return p }
-	mul2 := func(k int64) bn254.G2Affine { var p bn254.G2Affine; p.ScalarMultiplication(&g2, big.NewInt(k)); return p }
+	mul1 := func(k int64) bn254.G1Affine {
+		var p bn254.G1Affine
+		p.ScalarMultiplication(&g1, big.NewInt(k))
+		return p
+	}
+	mul2 := func(k int64) bn254.G2Affine {
+		var p bn254.G2Affine
+		p.ScalarMultiplication(&g2, big.NewInt(k))
+		return p
+	}
 	var fp [32]byte
 	for i := range fp {
 		fp[i] = byte(i + 1)
