@@ -161,10 +161,12 @@ func (w *Wallet) policies(ctx context.Context, res did.Resolver, issuer string) 
 // AddIssuerData parses stored issuer data (JSON, strictly) and the
 // revoked ids stored with it (8 bytes each), checks them (the document is
 // the DID's, the checkpoint carries the signature of a log key the
-// document names and the configured witness quorum, the ids match its
-// size) and keeps them, with the hash tiles and subtree roots stored
-// beside them (as [Synced.Tiles] and [Synced.Roots]; nil for none): the
-// next [Wallet.Sync] downloads only what is new.
+// document names and the configured witness quorum) and keeps them, with
+// the hash tiles and subtree roots stored beside them (as [Synced.Tiles]
+// and [Synced.Roots]; nil for none): the next [Wallet.Sync] downloads
+// only what is new. Ids that do not match the checkpoint's size are
+// dropped and the checkpoint kept: the next Sync downloads the whole log,
+// proven consistent with it.
 func (w *Wallet) AddIssuerData(ctx context.Context, b, ids, tiles, roots []byte) error {
 	var d IssuerData
 	if err := strictjson.Unmarshal(b, &d); err != nil || d.Version != IssuerDataVersion {
