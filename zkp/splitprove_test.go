@@ -86,9 +86,9 @@ func TestProveSplit(t *testing.T) {
 }
 
 // TestProveSplitHelperFaults: whatever the helper answers, ProveSplit
-// releases a proof only if it verifies; a helper that fails or answers
-// another request is ErrSplitHelper, a wrong point in a well-formed
-// answer ErrInvalidKey (the self-check).
+// releases a proof only if it verifies; every fault is ErrSplitHelper (so
+// that Prove with WithSplit proves again on its own thread), and a wrong
+// point in a well-formed answer ErrInvalidKey too (the self-check).
 func TestProveSplitHelperFaults(t *testing.T) {
 	keys := keysFor(t, Groth16)
 	f := newFixture(t, testShape)
@@ -135,7 +135,7 @@ func TestProveSplitHelperFaults(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			p, err := ProveSplit(keys, &f.st, &f.w, goHelper(t, keys, &calls, tc.answer))
-			if !errors.Is(err, tc.want) || p != nil {
+			if !errors.Is(err, tc.want) || !errors.Is(err, ErrSplitHelper) || p != nil {
 				t.Fatalf("got %v (presentation %v), want %v", err, p != nil, tc.want)
 			}
 		})
