@@ -154,9 +154,11 @@ $("go-scan").onclick = async () => {
     return;
   }
   msg.textContent = "Starting the camera…";
+  let stream;
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
     if (attempt !== scanAttempt || document.body.dataset.screen !== "screen-scan") { for (const t of stream.getTracks()) t.stop(); return; }
+    stopScan(); // a camera of an earlier attempt, if any
     scanStream = stream;
   } catch (e) {
     if (attempt === scanAttempt) msg.textContent = "The camera is not available (no permission, or no camera). Choose a photo, or paste the link.";
@@ -165,7 +167,12 @@ $("go-scan").onclick = async () => {
   const v = $("scan-video");
   v.srcObject = scanStream;
   await v.play().catch(() => {});
+  // Left the screen, or chose a photo, while the video started: stopScan
+  // already ran (it stopped the camera), and a timer started now would
+  // outlive it.
+  if (attempt !== scanAttempt || scanStream !== stream || document.body.dataset.screen !== "screen-scan") return;
   msg.textContent = "Looking for a QR code…";
+  clearInterval(scanTimer);
   scanTimer = setInterval(() => { if (v.readyState >= 2) scanImage(v, v.videoWidth, v.videoHeight); }, 300);
 };
 function stopScan() {

@@ -198,7 +198,14 @@ async function sendHelperKey() {
 
 // Keys load after the page shows the credentials; proving waits for them.
 let keysReady = ready.then(loadKeys);
-keysReady.then(sendHelperKey).catch((e) => console.warn("proving helper:", e));
+keysReady.then(sendHelperKey, () => {}).catch(helperKeyFailed);
+
+// The helper key could not be made or sent: proofs are made on this
+// worker alone, without waiting for the helper.
+function helperKeyFailed(e) {
+  console.warn("proving helper:", e);
+  stopHelper();
+}
 
 async function loadKeys() {
   const t0 = performance.now();
@@ -292,7 +299,10 @@ const ops = {
     await keysReady;
     // Just after opening, the helper may still be taking its key (a
     // fraction of a second): waiting for it is faster than proving alone.
+    // Once: a helper that has not taken it by then (stuck, or its key
+    // never sent) costs this proof the wait, not every later one.
     await Promise.race([helperSettled, new Promise((r) => setTimeout(r, 3000))]);
+    settleHelper();
     progress("keys", "Ready", 1, 1);
     const t0 = performance.now();
     const out = JSON.parse(await W.present(uri, (c) => new Promise((resolve) => {
@@ -307,7 +317,7 @@ const ops = {
       // the pinned bundle again (zkp/FORMAT.md, "Key cache").
       await kv("readwrite", (s) => s.delete("keys"));
       keysReady = loadKeys();
-      keysReady.then(sendHelperKey).catch(() => {});
+      keysReady.then(sendHelperKey, () => {}).catch(helperKeyFailed);
       keysReady.catch((e) => {
         console.error("wallet keys:", e);
         post({ type: "fatal", error: "The wallet could not load what it needs to make proofs. Check the connection and reload the page." });
