@@ -121,8 +121,13 @@ type Config struct {
 	InsecureHTTPBaseURL bool
 	// OnResponse, if set, is called once per response VerifyResponse
 	// checks for a request this verifier issued: with the result when
-	// accepted, with the error (res nil) when refused. It lets the page
-	// that showed a cross-device QR code learn the outcome (see also
+	// accepted, with the error (res nil) when refused, and once per
+	// OpenID4VP error response naming a pending request (res nil, an
+	// error wrapping [ErrHolderDeclined] for access_denied or
+	// [ErrWalletError]; the request stays pending). An error response is
+	// not authenticated: anyone who read the request object can send one,
+	// so it must not hide a later acceptance. It lets the page that
+	// showed a cross-device QR code learn the outcome (see also
 	// [Verifier.AuthorizationResult]). It must not block for long.
 	OnResponse func(ctx context.Context, requestID string, res *ResponseResult, err error)
 }
