@@ -80,7 +80,8 @@ func (h *httpRoots) SignedRoot(ctx context.Context, issuer string) (string, erro
 }
 
 // maxOutcomes bounds the requests whose outcomes are kept in memory, and
-// maxAttempts the attempts kept per request.
+// maxAttempts the refusals kept per request (an acceptance is kept beyond
+// them).
 const (
 	maxOutcomes = 10000
 	maxAttempts = 20
@@ -305,11 +306,15 @@ func (a *app) record(id string, at attempt) {
 	switch {
 	case len(o.attempts) < maxAttempts:
 		o.attempts = append(o.attempts, at)
-	case at.Status == http.StatusOK:
+	case at.Status == http.StatusOK && !slices.ContainsFunc(o.attempts, func(x attempt) bool { return x.Status == http.StatusOK }):
 		// Full: anyone who saw the QR code can send maxAttempts error
 		// responses or junk answers to a pending request; its acceptance
-		// must still reach the page (it replaces the last refusal).
-		o.attempts[len(o.attempts)-1] = at
+		// must still reach the page. It is kept in one place beyond
+		// maxAttempts (a request is accepted at most once): replacing
+		// the last refusal left the count as it was, so a page waiting
+		// for more than maxAttempts attempts (getOutcome's after) slept
+		// on until maxWait and never listed the acceptance.
+		o.attempts = append(o.attempts, at)
 	}
 	close(a.changed)
 	a.changed = make(chan struct{})
