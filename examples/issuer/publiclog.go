@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -14,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/credential/status/registry"
@@ -258,6 +262,39 @@ func (p *publicLog) handler() http.Handler {
 		}
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Access-Control-Allow-Origin", "*") // browser wallets sync too
+		if strings.HasSuffix(rest, "/checkpoint") {
+			// Validated by its content, not its time: a checkpoint
+			// rewritten within the second it was fetched (a revocation,
+			// then a refresh) keeps its Last-Modified, and a browser
+			// revalidating its copy would be told 304 and keep the old one.
+			b, err := readFileLimit(filepath.Join(p.dir, filepath.FromSlash(rest)), tlog.MaxCheckpointSize)
+			if err != nil {
+				notFound(w)
+				return
+			}
+			sum := sha256.Sum256(b)
+			w.Header().Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+			return
+		}
 		files.ServeHTTP(w, r)
 	})
+}
+
+// readFileLimit reads a file of at most limit bytes.
+func readFileLimit(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: more than %d bytes", name, limit)
+	}
+	return b, nil
 }

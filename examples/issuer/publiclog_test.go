@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 
@@ -125,5 +128,50 @@ func TestPublicLog(t *testing.T) {
 		if res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", path, res.StatusCode)
 		}
+	}
+}
+
+// TestCheckpointRevalidation: a checkpoint is validated by its content. A
+// browser that revalidates its copy (Cache-Control: no-cache) sends the
+// validators it got; a checkpoint rewritten within the same second keeps
+// its Last-Modified, so with time alone it was told 304 and kept the old
+// checkpoint (TestBrowserWallet's split-view step caught a wallet that did
+// not see the new one). The same content is still 304.
+func TestCheckpointRevalidation(t *testing.T) {
+	a, srv := startAgency(t, t.TempDir())
+	get := func(h http.Header) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+"/log/revocation/checkpoint", nil)
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	first := get(nil)
+	body1, _ := io.ReadAll(first.Body)
+	etag := first.Header.Get("ETag")
+	if first.StatusCode != 200 || etag == "" || first.Header.Get("Cache-Control") != "no-cache" {
+		t.Fatalf("first fetch: %d, ETag %q, Cache-Control %q", first.StatusCode, etag, first.Header.Get("Cache-Control"))
+	}
+	validators := http.Header{"If-None-Match": {etag}, "If-Modified-Since": {time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)}}
+	if res := get(validators); res.StatusCode != http.StatusNotModified {
+		t.Fatalf("unchanged checkpoint: %d, want 304", res.StatusCode)
+	}
+	// A new checkpoint (a revocation), at once.
+	id, _ := a.reg.NewRevocationID()
+	if _, err := a.reg.Revoke(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.log.publish(t.Context(), a.reg); err != nil {
+		t.Fatal(err)
+	}
+	res := get(validators)
+	body2, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || bytes.Equal(body1, body2) || res.Header.Get("ETag") == etag {
+		t.Fatalf("changed checkpoint revalidated: %d, same body %v", res.StatusCode, bytes.Equal(body1, body2))
 	}
 }

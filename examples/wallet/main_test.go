@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"image"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,8 +25,15 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	qr "github.com/skip2/go-qrcode"
 
+	"github.com/zkcred/zkcred/credential/agencykey"
+	"github.com/zkcred/zkcred/credential/status"
+	"github.com/zkcred/zkcred/credential/status/tlog"
+	"github.com/zkcred/zkcred/credential/status/tlog/witness"
+	"github.com/zkcred/zkcred/did/fetch"
+	"github.com/zkcred/zkcred/examples/wallet/internal/core"
 	"github.com/zkcred/zkcred/zkp"
 )
 
@@ -312,8 +322,8 @@ type stack struct {
 	passFile string
 	// witnessKey is the witness's verifier key: the verifier and the
 	// wallet (-witness) require its cosignature on the agency's
-	// revocation checkpoints.
-	witnessKey string
+	// revocation checkpoints; witnessData is its data directory.
+	witnessKey, witnessData string
 }
 
 // freeAddr returns a loopback address no one listens on: the agency's
@@ -368,6 +378,7 @@ func startStack(t *testing.T, shape zkp.Shape, keysDir string, walletArgs ...str
 	// A witness of the agency's logs, as in the README's walkthrough.
 	witnessBin := buildBinary(t, "../witness", "witness")
 	witnessData := filepath.Join(dir, "witness")
+	st.witnessData = witnessData
 	out, err := exec.Command(witnessBin, "-print-key", "-data", witnessData).Output()
 	if err != nil {
 		t.Fatalf("witness -print-key: %v", err)
@@ -628,6 +639,30 @@ func TestBrowserWallet(t *testing.T) {
 	if consent != "" || status != "unmet" || msg != "This credential was revoked by the agency. Nothing was sent." {
 		t.Errorf("revoked: consent %q, %s %q", consent, status, msg)
 	}
+	alice.home()
+
+	// A split view: the agency shows the minor's wallet (alice's only
+	// credential is revoked: her wallet no longer follows the agency) a
+	// fork of its log, a checkpoint of the size the wallet holds with
+	// other ids, signed with the agency's key and cosigned with the
+	// witness's key (a witness that never saw the honest log, or one that
+	// colludes). The wallet reports it in plain words, keeps the
+	// checkpoint it trusts and stops using the credential.
+	if got := value(minor, "sync", chromedp.Evaluate[string](`window.zkcredWalletCall("sync")`, chromedp.EvalAwaitPromise)); got != "" {
+		t.Fatalf("sync before the fork: %q", got)
+	}
+	honest := forkRevocationLog(t, st)
+	if got := value(minor, "sync", chromedp.Evaluate[string](`window.zkcredWalletCall("sync")`, chromedp.EvalAwaitPromise)); got != core.SplitViewMessage {
+		t.Errorf("sync against a fork: %q, want the split view message", got)
+	}
+	minor.run("list shows the split view", chromedp.Navigate(walletURL+"/"), chromedp.WaitVisible(chromedp.CSS(`body[data-credentials="1"]`)),
+		poll(`document.querySelector("#credential-list .credential.warning") !== null`))
+	if list := minor.text("#credential-list"); !strings.Contains(list, core.SplitViewMessage) {
+		t.Errorf("after a split view the list shows %q", list)
+	}
+	minor.screenshot("13-split-view")
+	honest()
+
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	wasmBytes := fileFromServer(t, walletURL+"/wallet.wasm")
@@ -677,5 +712,101 @@ func writeQRVideo(t *testing.T, path, text string) {
 	buf.Write(bytes.Repeat([]byte{128}, 2*(w/2)*(h/2))) // U and V: no colour
 	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// forkRevocationLog replaces the agency's published revocation checkpoint
+// with a fork of the same size (other ids), signed with the agency's key
+// and cosigned with the witness's key by a witness with a fresh state; it
+// returns a function that puts the honest checkpoint back.
+func forkRevocationLog(t *testing.T, st *stack) (restore func()) {
+	t.Helper()
+	ctx := t.Context()
+	paths, err := filepath.Glob(filepath.Join(st.agencyData, "log", "*", "revocation", "checkpoint"))
+	if err != nil || len(paths) != 1 {
+		t.Fatalf("the agency's revocation checkpoint: %v %v", paths, err)
+	}
+	honestNote, err := os.ReadFile(paths[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	honest, err := tlog.ParseCheckpoint(honestNote)
+	if err != nil || honest.Size == 0 {
+		t.Fatalf("the honest checkpoint: %+v %v", honest, err)
+	}
+	pass, err := os.ReadFile(st.passFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, id, err := agencykey.Passphrase(strings.TrimSpace(string(pass)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := agencykey.Open(filepath.Join(st.agencyData, "keys.age"), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedB64, err := os.ReadFile(filepath.Join(st.witnessData, "witness.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(seedB64)))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		t.Fatalf("witness key: %v", err)
+	}
+	logKey, err := tlog.NewLogKey(honest.Origin, keys.JOSE.Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := witness.OpenStore(filepath.Join(t.TempDir(), "fork-witness.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	w, err := witness.New(witness.Config{Name: strings.SplitN(st.witnessKey, "+", 2)[0], Key: ed25519.NewKeyFromSeed(seed), Logs: []*tlog.LogKey{logKey}, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wsrv := httptest.NewServer(w.Handler())
+	t.Cleanup(wsrv.Close)
+	hc, err := fetch.New(&fetch.Config{InsecureAllowHTTP: true, InsecureAllowPrivateAddresses: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk, err := tlog.ParseWitnessKey(st.witnessKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	wr, err := tlog.OpenWriter(ctx, tlog.WriterConfig{Dir: dir, Origin: honest.Origin, Kind: tlog.KindRevocation, Key: keys.JOSE,
+		Depth: honest.Indexed.Depth, Witnesses: []tlog.WitnessEndpoint{{Key: wk, URL: wsrv.URL + "/add-checkpoint"}}, HTTP: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]uint64, honest.Size)
+	tree, err := status.NewTree(honest.Indexed.Depth, status.RevocationMax())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ids {
+		ids[i] = uint64(1000 + i)
+		if err := tree.Insert(fr.NewElement(ids[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fork, err := wr.AppendRevocations(ctx, ids, tlog.IndexedRoot{Depth: honest.Indexed.Depth, Root: tree.Root(), Sequence: honest.Indexed.Sequence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sigs := bytes.Count(fork.Note, []byte("\n\u2014 ")); fork.Size != honest.Size || fork.Hash == honest.Hash || sigs < 2 {
+		t.Fatalf("the fork: size %d (honest %d), same hash %v, %d signature lines (want the agency's and the witness's)", fork.Size, honest.Size, fork.Hash == honest.Hash, sigs)
+	}
+	if err := os.WriteFile(paths[0], fork.Note, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if err := os.WriteFile(paths[0], honestNote, 0o644); err != nil {
+			t.Error(err)
+		}
 	}
 }
