@@ -177,7 +177,18 @@ self.zkcredSplit = (req) => new Promise((resolve, reject) => {
     return;
   }
   const id = ++helperSeq;
-  helperCalls.set(id, { resolve, reject });
+  // A helper that is alive but never answers (stuck) must not hold the
+  // proof for ever: after a minute (its half takes about a second on a
+  // laptop) it is stopped and the proof is made on this worker alone.
+  const timer = setTimeout(() => {
+    if (!helperCalls.has(id)) return;
+    console.warn("proving helper: no answer in 60 s; proving on one worker");
+    stopHelper();
+  }, 60000);
+  helperCalls.set(id, {
+    resolve: (v) => { clearTimeout(timer); resolve(v); },
+    reject: (e) => { clearTimeout(timer); reject(e); },
+  });
   timings.splitRequests = (timings.splitRequests || 0) + 1;
   helper.postMessage({ op: "answer", id, req }, [req.buffer]);
 });
