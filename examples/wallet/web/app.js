@@ -227,12 +227,23 @@ $("scan-file").onchange = async () => {
   msg.textContent = "Reading the photo…";
   let bmp;
   try { bmp = await createImageBitmap(f); } catch (e) { msg.textContent = "This file is not a picture the wallet can read."; return; }
-  for (let i = 0; scanBusy && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
+  // A camera frame still being read (the worker may be busy with the
+  // module's start, or a hard picture): the photo waits its turn.
+  for (let i = 0; scanBusy && i < 600; i++) await new Promise((r) => setTimeout(r, 100));
+  if (scanBusy) { msg.textContent = "The wallet is busy. Try the photo again in a moment."; bmp.close(); return; }
   if (!(await scanImage(bmp, bmp.width, bmp.height)) && document.body.dataset.screen === "screen-scan") {
     if (!msg.textContent.startsWith("This QR code")) msg.textContent = "No QR code found in this photo. Try a sharper one, or paste the link.";
   }
   bmp.close();
 };
+
+// A hidden page does not film: the camera stops, and starts again when
+// the page is shown on the scan screen.
+document.addEventListener("visibilitychange", () => {
+  if (document.body.dataset.screen !== "screen-scan") return;
+  if (document.hidden) { scanAttempt++; stopScan(); }
+  else if (!scanStream) $("go-scan").onclick();
+});
 
 function showConsent(id, c) {
   $("consent-who").textContent = c.verifier + " asks you to prove:";
