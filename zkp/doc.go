@@ -59,6 +59,14 @@
 // SHA-256 and skips the point checks (FORMAT.md, "Key cache", says when
 // that is sound).
 //
+// A Go program in WebAssembly has one thread. [ProveSplit] (or [Prove] with
+// keys from [Keys.WithSplit]) makes a Groth16 proof on two: a [SplitHelper]
+// on another thread (a second Web Worker) computes three of the prover's
+// multi-scalar multiplications from the witness's wire values, about half
+// of the work, and never holds the proof's randomness; the proof is
+// verified before it is released, and a failed helper costs time, never
+// the proof (FORMAT.md, "Split proving").
+//
 // # Costs
 //
 // Reference shape (8 slots, 2 predicates, revocation depth 32): 13,969
