@@ -4,8 +4,10 @@
 // uses two (zkp.ProveSplit, zkp/FORMAT.md "Split proving"): the helper
 // holds the proving key's [A]1, [B]1 and [B]2 points and, for each proof,
 // computes their multi-scalar multiplications from the witness values the
-// proving worker sends. It sees those values (as the proving worker does)
-// and nothing else: no credential, no secret, no network. Messages:
+// proving worker sends. Those values are the whole witness (attributes and
+// the holder secret among them): the helper sees them as the proving
+// worker does, stores nothing, makes no request, and never holds the
+// proof's randomness. Messages:
 // {op: "start", module, gogc}, {op: "key", key, gen} (answered
 // {type: "keyReady", ms, gen} or {type: "keyFailed", error}) and
 // {op: "answer", id, req} (answered {id, ans} or {id, error}). If the Go
