@@ -204,8 +204,9 @@ type SplitStart func(request []byte) (wait func() ([]byte, error))
 // answer to this request, the error wraps [ErrSplitHelper] and nothing is
 // released; a proof that does not verify is an error wrapping both
 // ErrSplitHelper and [ErrInvalidKey] (the helper's answer or the proving
-// key is wrong: [Prove] on this thread tells which). Keys for PLONK, or a circuit with commitments, are proved
-// with [Prove] and start is not called.
+// key is wrong: [Prove] on this thread tells which). Keys for PLONK, or a
+// circuit with commitments, are proved as by [Prove], and start is not
+// called.
 func ProveSplit(keys *Keys, st *Statement, w *Witness, start SplitStart) (*Presentation, error) {
 	full, out, p, err := prepare(keys, st, w)
 	if err != nil {
@@ -223,8 +224,8 @@ func ProveSplit(keys *Keys, st *Statement, w *Witness, start SplitStart) (*Prese
 // started, or an answer with which the proof does not verify), so that a
 // wallet's citizen never sees the helper's failure; a proving key that is
 // not the verifying key's is still refused (ErrInvalidKey), by the proof
-// made on this thread.
-// Keys for PLONK, or a nil start, are returned unchanged.
+// made on this thread. Keys for PLONK, or a nil start, are returned
+// unchanged.
 func (k *Keys) WithSplit(start SplitStart) *Keys {
 	if k == nil || k.g16 == nil || start == nil {
 		return k
