@@ -127,6 +127,8 @@ function armHelper() {
 
 function startHelper(module) {
   if (typeof Worker === "undefined") return; // no nested workers here: one thread
+  // One core: a second worker would only take turns with this one.
+  if (navigator.hardwareConcurrency && navigator.hardwareConcurrency < 2) return;
   try {
     helper = new Worker("helper.js");
   } catch (e) {
