@@ -69,3 +69,32 @@ func shows(r rune, lines bool) bool {
 	}
 	return true
 }
+
+// Escape returns s for showing where it may hold anything (an error text a
+// server sent, shown on a terminal or in a log line): every character
+// [Check] refuses on one line (LF included) is written as \u{XXXX}, each
+// byte of invalid UTF-8 as \xNN, and a backslash as \\, so the result
+// passes Check and reads back unambiguously. Only the characters that
+// start within the first max bytes of s are shown, followed by "..." if
+// any are left out; max ≤ 0 means no limit.
+func Escape(s string, max int) string {
+	var b []byte
+	for i := 0; i < len(s); {
+		if max > 0 && i >= max {
+			return string(append(b, "..."...))
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = fmt.Appendf(b, `\x%02x`, s[i])
+		case r == '\\':
+			b = append(b, `\\`...)
+		case !shows(r, false):
+			b = fmt.Appendf(b, `\u{%04X}`, r)
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b)
+}

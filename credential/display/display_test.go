@@ -42,3 +42,33 @@ func TestCheckAttackHiddenText(t *testing.T) {
 		t.Errorf("LF in a name: %v, want ErrNotDisplayable", err)
 	}
 }
+
+// TestEscape: what Check refuses is written out, the result always
+// passes Check on one line, and the limit cuts at a character boundary.
+func TestEscape(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text: ok":        "plain text: ok",
+		"pay \u202e01":          `pay \u{202E}01`,
+		"\x1b]0;title\x07red":   `\u{001B}]0;title\u{0007}red`,
+		"two\nlines":            `two\u{000A}lines`,
+		"bad \xff byte":         `bad \xff byte`,
+		`back\slash`:            `back\\slash`,
+		"zero\u200bwidth":       `zero\u{200B}width`,
+		"persian \u200c joiner": "persian \u200c joiner",
+		"ünïcödé and 日本語 stay":  "ünïcödé and 日本語 stay",
+	} {
+		got := Escape(in, 0)
+		if got != want {
+			t.Errorf("Escape(%q) = %q, want %q", in, got, want)
+		}
+		if err := Check(got, false); err != nil {
+			t.Errorf("Escape(%q) does not pass Check: %v", in, err)
+		}
+	}
+	if got := Escape("ab日本", 3); got != "ab日..." {
+		t.Errorf("clipped: %q", got)
+	}
+	if got := Escape("abc", 3); got != "abc" {
+		t.Errorf("exactly the limit: %q", got)
+	}
+}

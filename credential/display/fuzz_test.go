@@ -39,3 +39,21 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEscape: whatever the input, the result passes Check on one line
+// and is at most 12 bytes per input byte shown, plus "...".
+func FuzzEscape(f *testing.F) {
+	f.Add("pay \u202e01\x1b[31m\xff\\", 5)
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		if max > 1<<20 || max < -1 {
+			max = 0
+		}
+		got := Escape(s, max)
+		if err := Check(got, false); err != nil {
+			t.Fatalf("Escape(%q) = %q does not pass Check: %v", s, got, err)
+		}
+		if len(got) > 12*len(s)+3 {
+			t.Fatalf("Escape(%q) grew to %d bytes", s, len(got))
+		}
+	})
+}

@@ -16,6 +16,10 @@ func TestErrorBodyText(t *testing.T) {
 		`{"error":"record \"citizen-9\" is not in the register"}`:                `record "citizen-9" is not in the register`,
 		"  Service Unavailable\n": "Service Unavailable",
 		strings.Repeat("x", 400):  strings.Repeat("x", 300) + "...",
+		// A hostile server's escape sequences and bidi overrides are
+		// written out, never sent to the terminal.
+		"\x1b]0;pwned\x07\x1b[2J":  `\u{001B}]0;pwned\u{0007}\u{001B}[2J`,
+		`{"error":"pay \u202e01"}`: `pay \u{202E}01`,
 	} {
 		if got := errorBodyText(body); got != want {
 			t.Errorf("errorBodyText(%q) = %q, want %q", body, got, want)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/zkcred/zkcred/credential"
+	"github.com/zkcred/zkcred/credential/display"
 	"github.com/zkcred/zkcred/credential/openid4vci"
 	"github.com/zkcred/zkcred/credential/status"
 	"github.com/zkcred/zkcred/did"
@@ -175,7 +176,7 @@ func errorBodyText(body string) string {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
 	}
-	if json.Unmarshal([]byte(body), &e) == nil {
+	if strictjson.UnmarshalOpen([]byte(body), &e) == nil {
 		code, msg := e.Code, e.Message
 		if code == "" {
 			code, msg = e.Error, e.Description
@@ -184,17 +185,13 @@ func errorBodyText(body string) string {
 			if msg != "" {
 				code += ": " + msg
 			}
-			return clip(code)
+			return display.Escape(code, 300)
 		}
 	}
-	return clip(strings.TrimSpace(body))
-}
-
-func clip(s string) string {
-	if len(s) > 300 {
-		return s[:300] + "..."
-	}
-	return s
+	// A server's text reaches the citizen's terminal: escape sequences,
+	// bidirectional overrides and other characters that do not show as
+	// themselves are written out, never sent to it.
+	return display.Escape(strings.TrimSpace(body), 300)
 }
 
 // receive runs OpenID4VCI with the library's wallet client

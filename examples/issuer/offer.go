@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/skip2/go-qrcode"
+
+	"github.com/zkcred/zkcred/credential/display"
+	"github.com/zkcred/zkcred/did/strictjson"
 )
 
 // runOffer is "issuer offer": the back office asks the running issuer
@@ -72,12 +75,10 @@ func runOffer(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			Error string `json:"error"`
 		}
 		msg := string(bytes.TrimSpace(b))
-		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+		if strictjson.UnmarshalOpen(b, &e) == nil && e.Error != "" {
 			msg = e.Error
 		}
-		if len(msg) > 300 {
-			msg = msg[:300] + "..."
-		}
+		msg = display.Escape(msg, 300) // shown on a terminal
 		return fmt.Errorf("POST /admin/offers: %s: %s", res.Status, msg)
 	}
 	var o offerResponse
